@@ -1,0 +1,40 @@
+"""hosthooks: Django's built-in signals as pluggy hooks, with entry-point plugins.
+
+Importing hosthooks loads no plugin: :func:`get_host` discovers them on first use.
+"""
+
+from __future__ import annotations
+
+from hosthooks.dispatch import ANY_SENDER
+from hosthooks.host import Host
+from hosthooks.host import HostConfig
+from hosthooks.host import PluginLoadError
+from hosthooks.host import PluginRecord
+from hosthooks.host import Problem
+from hosthooks.host import Source
+from hosthooks.host import Status
+from hosthooks.host import create_host
+from hosthooks.host import get_host
+from hosthooks.host import set_default_host
+from hosthooks.markers import ENTRY_POINT_GROUP
+from hosthooks.markers import PROJECT
+from hosthooks.markers import hookimpl
+from hosthooks.markers import hookspec
+
+__all__ = [
+    "ANY_SENDER",
+    "ENTRY_POINT_GROUP",
+    "PROJECT",
+    "Host",
+    "HostConfig",
+    "PluginLoadError",
+    "PluginRecord",
+    "Problem",
+    "Source",
+    "Status",
+    "create_host",
+    "get_host",
+    "hookimpl",
+    "hookspec",
+    "set_default_host",
+]

@@ -1,0 +1,328 @@
+"""The ``hosthooks`` command: a thin face over the Host and the runtime.
+
+Exit codes: 0 ok, 1 a check (or a command) failed, 2 usage error. Errors are one
+line on stderr; ``--traceback`` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+import importlib_metadata
+import pluggy
+
+from hosthooks import specs
+from hosthooks.host import Host, HostConfig, PluginLoadError, PluginRecord, Source, create_host, parse_names, set_default_host
+from hosthooks.tracing import function_name
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class Context:
+    """What every command gets: the options given before the command name."""
+
+    config: HostConfig
+    show_traceback: bool
+    _host: Host | None = None
+
+    @property
+    def host(self) -> Host:
+        if self._host is None:
+            self._host = create_host(self.config)
+            # The runtime fires through get_host(): make it this host.
+            set_default_host(self._host)
+        return self._host
+
+
+def _version() -> str:
+    try:
+        return importlib_metadata.version("hosthooks")
+    except importlib_metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="hosthooks", message="%(prog)s %(version)s")
+@click.option("--traceback", "show_traceback", is_flag=True, help="Show the traceback of an error.")
+@click.option(
+    "--disable-plugin-autoload", is_flag=True, default=None,
+    help="Load no entry-point plugin [HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD=1].",
+)
+@click.option(
+    "--disable-plugins", metavar="A,B",
+    help="Block these plugins by name, before import [HOSTHOOKS_DISABLE_PLUGINS].",
+)
+@click.option(
+    "--plugins-dir", type=click.Path(path_type=Path), default=None,
+    help="Also load each .py file of this directory as a plugin [HOSTHOOKS_PLUGINS_DIR].",
+)
+@click.option(
+    "--strict-plugins", is_flag=True, default=None,
+    help="Fail at once when a plugin fails to load [HOSTHOOKS_STRICT_PLUGINS=1].",
+)
+@click.option("--trace", is_flag=True, default=None, help="Trace every hook call to stderr [HOSTHOOKS_TRACE=1].")
+@click.option(
+    "--trace-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Append hook traces as JSON lines to this file [HOSTHOOKS_TRACE_FILE].",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    show_traceback: bool,
+    disable_plugin_autoload: bool | None,
+    disable_plugins: str | None,
+    plugins_dir: Path | None,
+    strict_plugins: bool | None,
+    trace: bool | None,
+    trace_file: Path | None,
+) -> None:
+    """List, check and trace hosthooks plugins, and run the host runtime."""
+    config = HostConfig.from_environ()
+    changes: dict[str, Any] = {}
+    if disable_plugin_autoload:
+        changes["autoload"] = False
+    if disable_plugins is not None:
+        changes["disabled"] = config.disabled | parse_names(disable_plugins)
+    if plugins_dir is not None:
+        changes["plugins_dir"] = plugins_dir
+    if strict_plugins:
+        changes["strict"] = True
+    if trace or trace_file is not None:
+        changes["trace"] = True
+    if trace_file is not None:
+        changes["trace_file"] = trace_file
+    ctx.obj = Context(config.with_changes(**changes), show_traceback)
+
+
+# -- hooks --------------------------------------------------------------------
+
+
+def _spec_callers(host: Host) -> list[tuple[str, pluggy.HookCaller]]:
+    callers = []
+    for family, module in specs.FAMILIES.items():
+        for name in specs.hook_names(module):
+            callers.append((family, getattr(host.plugin_manager.hook, name)))
+    return callers
+
+
+def _hook_info(host: Host, family: str, caller: pluggy.HookCaller) -> dict[str, Any]:
+    spec = caller.spec
+    assert spec is not None
+    return {
+        "name": caller.name,
+        "family": family,
+        "args": [*spec.argnames, *spec.kwargnames],
+        "historic": caller.is_historic(),
+        "firstresult": bool(spec.opts.get("firstresult")),
+        "doc": inspect.cleandoc(spec.function.__doc__ or ""),
+        "impls": [
+            {"plugin": impl.plugin_name, "function": function_name(impl.function)}
+            for impl in host.implementations(caller.name)
+        ],
+    }
+
+
+def _signature(caller: pluggy.HookCaller) -> str:
+    spec = caller.spec
+    assert spec is not None
+    args = [*spec.argnames, *(f"{name}={spec.kwargdefaults[name]!r}" for name in spec.kwargnames)]
+    return f"({', '.join(args)})"
+
+
+def _impl_flags(impl: pluggy.HookImpl) -> str:
+    flags = [flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)]
+    sender = impl.opts.get("sender")  # type: ignore[misc]
+    if sender is not None:
+        flags.append(f"sender={sender!r}")
+    return f" [{', '.join(flags)}]" if flags else ""
+
+
+def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
+    raise click.UsageError(f"no hook named {name!r}{hint}")
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--family", type=click.Choice(list(specs.FAMILIES)), help="Only this family's hooks.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> None:
+    """Every hook with its implementations, in the order they will be called."""
+    host = obj.host
+    callers = _spec_callers(host)
+    if name is not None:
+        known = [caller.name for _, caller in callers]
+        if name not in known:
+            _unknown_hook(name, known)
+        callers = [(fam, caller) for fam, caller in callers if caller.name == name]
+    if family is not None:
+        callers = [(fam, caller) for fam, caller in callers if fam == family]
+    infos = [_hook_info(host, fam, caller) for fam, caller in callers]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    if name is not None:
+        _show_hook(host, callers[0][1], infos[0])
+        return
+    rows = []
+    for (_, caller), info in zip(callers, infos):
+        flags = ",".join(flag for flag in ("historic", "firstresult") if info[flag]) or "-"
+        rows.append((info["family"], info["name"], _signature(caller), flags, str(len(info["impls"]))))
+    _table(("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS"), rows)
+    for (_, caller), info in zip(callers, infos):
+        if info["impls"]:
+            click.echo(f"\n{info['name']}:")
+            for impl in host.implementations(caller.name):
+                click.echo(f"  {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}")
+
+
+def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
+    flags = [flag for flag in ("historic", "firstresult") if info[flag]]
+    click.echo(f"{info['name']}{_signature(caller)}  [{info['family']}{', ' if flags else ''}{', '.join(flags)}]")
+    click.echo("")
+    for line in info["doc"].splitlines():
+        click.echo(f"    {line}" if line else "")
+    click.echo("")
+    impls = host.implementations(caller.name)
+    if not impls:
+        click.echo("No implementations.")
+        return
+    click.echo("Implementations, in call order:")
+    for position, impl in enumerate(impls, start=1):
+        click.echo(f"  {position}. {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+# -- plugins ------------------------------------------------------------------
+
+
+def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
+    """A plugin as ``hosthooks plugins --json`` shows it."""
+    return {
+        "name": record.name,
+        "dist": record.dist,
+        "version": record.version,
+        "source": record.source.value,
+        "status": record.status.value,
+        "error": record.error,
+        "hooks": host.hooks_of(record.name) if record.status.value == "active" else [],
+    }
+
+
+def plugins_json(host: Host, include_builtin: bool = False, hook: str | None = None) -> list[dict[str, Any]]:
+    """The list ``hosthooks plugins --json`` prints (also served by the runtime)."""
+    infos = []
+    for record in host.plugins():
+        if record.source is Source.BUILTIN and not include_builtin:
+            continue
+        info = plugin_info(host, record)
+        if hook is not None and hook not in info["hooks"]:
+            continue
+        infos.append(info)
+    return infos
+
+
+@cli.command()
+@click.option("--all", "include_builtin", is_flag=True, help="Include built-in plugins.")
+@click.option("--hook", metavar="NAME", help="Only plugins implementing this hook.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool) -> None:
+    """Every plugin: where it comes from, whether it is active, and its hooks."""
+    host = obj.host
+    if hook is not None:
+        known = [caller.name for caller in host.hook_callers()]
+        if hook not in known:
+            _unknown_hook(hook, known)
+    infos = plugins_json(host, include_builtin, hook)
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    if not infos:
+        click.echo("No plugins.")
+        return
+    rows = [
+        (
+            info["name"], info["dist"] or "-", info["version"] or "-", info["source"],
+            info["status"], ", ".join(info["hooks"]) or "-",
+        )
+        for info in infos
+    ]
+    _table(("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS"), rows)
+    for info in infos:
+        if info["error"]:
+            click.echo(f"{info['name']}: {info['error']}", err=True)
+
+
+# -- check --------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Validate every installed plugin: import, hook names, argument names."""
+    host = obj.host
+    problems = host.check()
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        raise SystemExit(EXIT_FAILED)
+    active = [record for record in host.plugins() if record.status.value == "active"]
+    click.echo(f"{len(active)} plugin(s) checked, no problems.")
+
+
+# -- entry point --------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the CLI; every error is one line on stderr (with ``--traceback``, the traceback too)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in args
+    try:
+        cli.main(args=args, prog_name="hosthooks", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except click.exceptions.NoArgsIsHelpError as bare:
+        # No command at all: the help is the clearest answer.
+        click.echo(bare.format_message(), err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    except click.Abort:
+        click.echo("hosthooks: aborted", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    except click.ClickException as error:
+        if show_traceback:
+            traceback.print_exc()
+        click.echo(f"hosthooks: error: {error.format_message()}", err=True)
+        raise SystemExit(error.exit_code) from None
+    except PluginLoadError as error:
+        if show_traceback:
+            traceback.print_exc()
+        click.echo(f"hosthooks: error: {error}", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    except SystemExit:
+        raise
+    except Exception as error:
+        if show_traceback:
+            traceback.print_exc()
+        click.echo(f"hosthooks: error: {type(error).__name__}: {error}", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    raise SystemExit(EXIT_OK)

@@ -1,0 +1,598 @@
+"""The Host: a pluggy PluginManager with every hookspec, plugin discovery and fast dispatch."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import importlib.util
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final, TextIO
+
+import importlib_metadata
+import pluggy
+
+from hosthooks import dispatch, specs
+from hosthooks.markers import ENTRY_POINT_GROUP, PROJECT
+from hosthooks.tracing import Tracer, build_traced_call
+
+logger: Final = logging.getLogger(PROJECT)
+
+#: The value a robust call reports for an implementation: its result or the exception it raised.
+RobustOutcome = object
+
+
+class Source(str, enum.Enum):
+    """Where a plugin came from."""
+
+    ENTRY_POINT = "entry-point"
+    DIRECTORY = "directory"
+    BUILTIN = "built-in"
+    REGISTERED = "registered"
+
+
+class Status(str, enum.Enum):
+    """What became of a plugin."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows of one plugin, active or not."""
+
+    name: str
+    source: Source
+    status: Status
+    dist: str | None = None
+    version: str | None = None
+    #: Where it was loaded from: the entry point's value or the file's path.
+    origin: str | None = None
+    #: One line saying why the plugin failed, or None.
+    error: str | None = None
+
+
+class PluginLoadError(Exception):
+    """A plugin failed to load while strict mode was on.
+
+    :param record: the failed plugin's record; its ``error`` says why.
+    """
+
+    def __init__(self, record: PluginRecord) -> None:
+        where = f" (distribution {record.dist})" if record.dist else ""
+        super().__init__(f"plugin {record.name!r}{where} failed to load: {record.error}")
+        self.record = record
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """How a host discovers plugins and traces hooks.
+
+    Every field has an environment variable (see :meth:`from_environ`) and a CLI option.
+    """
+
+    autoload: bool = True
+    disabled: frozenset[str] = frozenset()
+    plugins_dir: Path | None = None
+    strict: bool = False
+    trace: bool = False
+    trace_file: Path | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> HostConfig:
+        """Read ``HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD``, ``HOSTHOOKS_DISABLE_PLUGINS``,
+        ``HOSTHOOKS_PLUGINS_DIR``, ``HOSTHOOKS_STRICT_PLUGINS``, ``HOSTHOOKS_TRACE``
+        and ``HOSTHOOKS_TRACE_FILE``.
+
+        :param environ: the environment; ``os.environ`` when None.
+        """
+        env = os.environ if environ is None else environ
+        plugins_dir = env.get("HOSTHOOKS_PLUGINS_DIR") or None
+        trace_file = env.get("HOSTHOOKS_TRACE_FILE") or None
+        return cls(
+            autoload=not _flag(env.get("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD")),
+            disabled=parse_names(env.get("HOSTHOOKS_DISABLE_PLUGINS", "")),
+            plugins_dir=Path(plugins_dir) if plugins_dir else None,
+            strict=_flag(env.get("HOSTHOOKS_STRICT_PLUGINS")),
+            trace=_flag(env.get("HOSTHOOKS_TRACE")) or trace_file is not None,
+            trace_file=Path(trace_file) if trace_file else None,
+        )
+
+    def with_changes(self, **changes: Any) -> HostConfig:
+        return replace(self, **changes)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_names(text: str) -> frozenset[str]:
+    """``"a, b,,c"`` -> ``{"a", "b", "c"}``."""
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+@functools.cache
+def installed_entry_points() -> tuple[importlib_metadata.EntryPoint, ...]:
+    """Every ``hosthooks`` entry point installed, sorted by distribution then name.
+
+    Read once per process: scanning the installed distributions costs tens of
+    microseconds each, and the set does not change under a running process
+    that matters to us (``pip install`` into it needs a restart anyway).
+    """
+    points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return tuple(sorted(points, key=lambda point: (_dist_name(point) or "", point.name)))
+
+
+def _dist_name(point: importlib_metadata.EntryPoint) -> str | None:
+    dist = point.dist
+    return None if dist is None else dist.metadata["Name"]
+
+
+def one_line(error: BaseException) -> str:
+    """``ExceptionType: first line of the message``, with pluggy's multi-line
+    validation messages folded into one line."""
+    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, telling its host whenever the set of implementations changes,
+    and applying ``sender=`` filters on the paths pluggy executes itself."""
+
+    def __init__(self, on_change: Callable[[], None]) -> None:
+        super().__init__(PROJECT)
+        self._on_change = on_change
+        self.monitors = 0
+        self.has_sender_filters = False
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        try:
+            return super().register(plugin, name)
+        finally:
+            self._on_change()
+
+    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any | None:
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self._on_change()
+
+    def add_hookspecs(self, module_or_class: object) -> None:
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self._on_change()
+
+    def add_hookcall_monitoring(
+        self,
+        before: Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
+        after: Callable[[pluggy.Result[Any], str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
+    ) -> Callable[[], None]:
+        # Monitoring wraps pluggy's execution; call plans bypass it, so while
+        # any monitor is on, every hook runs through pluggy.
+        undo_pluggy = super().add_hookcall_monitoring(before, after)
+        self.monitors += 1
+        self._on_change()
+
+        def undo() -> None:
+            undo_pluggy()
+            self.monitors -= 1
+            self._on_change()
+
+        return undo
+
+    def _hookexec(
+        self,
+        hook_name: str,
+        methods: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+    ) -> object | list[object]:
+        # Every pluggy-run call goes through here: wrappers, historic calls and
+        # their replay for late plugins, call_extra. Filter senders once for all.
+        if self.has_sender_filters and "sender" in kwargs:
+            sender = kwargs["sender"]
+            methods = [impl for impl in methods if dispatch.accepts(impl, sender)]
+        return super()._hookexec(hook_name, methods, kwargs, firstresult)
+
+
+class HookRelay:
+    """``host.hook.<name>``: each attribute is that hook's current call plan.
+
+    Plans are built lazily, on a hook's first call after a change.
+    """
+
+    def __init__(self, host: Host) -> None:
+        self._host = host
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._host._install_call(name)
+
+
+class Host:
+    """A plugin host: every hookspec of :mod:`hosthooks.specs`, and the plugins you give it.
+
+    ``Host()`` starts with no plugins; :meth:`load_plugins` discovers them, and
+    :func:`get_host` returns the process-wide host that did so.
+
+    Hooks are fired as ``host.hook.<name>(**kwargs)``. Errors propagate, like
+    Django's ``Signal.send``: the first exception an implementation raises
+    stops the call and carries a note naming the plugin and hook.
+    :meth:`fire_robust` is the forgiving alternative.
+
+    :param config: discovery and tracing settings; only the tracing ones are
+        used until :meth:`load_plugins` is called.
+    """
+
+    def __init__(self, config: HostConfig | None = None) -> None:
+        self.config: HostConfig = config or HostConfig(autoload=False)
+        #: Active and blocked plugins by name; failures apart, since a failed
+        #: plugin may share its name with the active one it collided with.
+        self._records: dict[str, PluginRecord] = {}
+        self._failures: list[PluginRecord] = []
+        self._lock = threading.RLock()
+        self._listening: dict[str, bool] = {}
+        self._tracer: Tracer | None = None
+        self._trace_stream: TextIO | None = None
+        self.hook: Final = HookRelay(self)
+        self.plugin_manager: Final = _PluginManager(self._invalidate)
+        for module in specs.FAMILIES.values():
+            self.plugin_manager.add_hookspecs(module)
+        if self.config.trace:
+            self.set_tracing(True, self.config.trace_file)
+
+    # -- dispatch ---------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        """Drop every built plan; the next call of each hook builds a new one.
+
+        A call already running keeps the plan it started with, as pluggy's copy
+        of the implementation list does when plugins register plugins (#438).
+        """
+        manager = self.plugin_manager
+        relay_dict = self.hook.__dict__
+        for name in [key for key in relay_dict if not key.startswith("_")]:
+            del relay_dict[name]
+        listening: dict[str, bool] = {}
+        filters = False
+        for name, caller in vars(manager.hook).items():
+            if isinstance(caller, pluggy.HookCaller):
+                impls = caller.get_hookimpls()
+                listening[name] = bool(impls)
+                filters = filters or any(dispatch.sender_filter(impl) is not None for impl in impls)
+        manager.has_sender_filters = filters
+        self._listening = listening
+
+    def _install_call(self, name: str) -> Any:
+        caller = getattr(self.plugin_manager.hook, name, None)
+        if caller is None:
+            raise AttributeError(f"no hook named {name!r}")
+        built: Any
+        if self._tracer is not None and caller.spec is not None and not caller.is_historic():
+            built = build_traced_call(caller, self._tracer)
+        else:
+            built = dispatch.build_call(caller, monitored=self.plugin_manager.monitors > 0)
+        self.hook.__dict__[name] = built
+        return built
+
+    def has_listeners(self, name: str, sender: object = dispatch.ANY_SENDER) -> bool:
+        """Whether firing ``name`` (with ``sender``, if given) would call anything.
+
+        The runtime asks this before building a hook's arguments, so a hook
+        nobody implements costs one dictionary lookup.
+
+        :param name: a hook name.
+        :param sender: when given, only implementations accepting this sender count.
+        """
+        if not self._listening.get(name, False):
+            return False
+        if sender is dispatch.ANY_SENDER or not self.plugin_manager.has_sender_filters:
+            return True
+        caller: pluggy.HookCaller = getattr(self.plugin_manager.hook, name)
+        return any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls())
+
+    def fire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
+        """Call every plain implementation of ``name``, whatever each one raises.
+
+        Like Django's ``send_robust``: returns ``(plugin name, result or
+        exception)`` pairs in call order, and logs each failure with its plugin's
+        name on the ``hosthooks`` logger. Wrappers are not run: they wrap one
+        call of the whole hook, which a robust call does not make.
+
+        :param name: a hook name.
+        :param kwargs: the hook's arguments.
+        :raises AttributeError: when no hook has that name.
+        """
+        caller = getattr(self.plugin_manager.hook, name, None)
+        if caller is None:
+            raise AttributeError(f"no hook named {name!r}")
+        call_kwargs = {**(caller.spec.kwargdefaults if caller.spec else {}), **kwargs}
+        sender = call_kwargs.get("sender")
+        outcomes: list[tuple[str, RobustOutcome]] = []
+        for impl in dispatch.implementations_for(caller, sender, "sender" not in call_kwargs):
+            if dispatch.is_wrapper(impl):
+                continue
+            args = [call_kwargs[arg] for arg in impl.argnames]
+            keywords = {key: call_kwargs[key] for key in impl.kwargnames if key in call_kwargs}
+            try:
+                outcomes.append((impl.plugin_name, impl.function(*args, **keywords)))
+            except Exception as error:
+                logger.error(
+                    "plugin %r raised in hook %r: %s",
+                    impl.plugin_name, name, one_line(error), exc_info=error,
+                )
+                outcomes.append((impl.plugin_name, error))
+        return outcomes
+
+    def set_tracing(self, enabled: bool, trace_file: Path | None = None) -> None:
+        """Turn hook tracing on (to stderr, or JSON lines appended to ``trace_file``) or off.
+
+        :raises OSError: when the trace file cannot be opened.
+        """
+        with self._lock:
+            if self._trace_stream is not None:
+                self._trace_stream.close()
+                self._trace_stream = None
+            if not enabled:
+                self._tracer = None
+            elif trace_file is not None:
+                self._trace_stream = trace_file.open("a", encoding="utf-8")
+                self._tracer = Tracer(self._trace_stream, as_json=True)
+            else:
+                self._tracer = Tracer(sys.stderr, as_json=False)
+            self._invalidate()
+
+    # -- registration -----------------------------------------------------
+
+    def register(self, plugin: object, name: str | None = None, *, source: Source = Source.REGISTERED) -> str:
+        """Register a plugin object (a module, class or instance with ``@hookimpl`` functions).
+
+        :param plugin: the plugin.
+        :param name: the name to register it under; pluggy's canonical name when None.
+        :param source: where it came from, as :meth:`plugins` reports it.
+        :returns: the name it was registered under.
+        :raises pluggy.PluginValidationError: when an implementation does not
+            fit its spec; nothing of the plugin is registered.
+        :raises ValueError: when the name or the plugin is registered already,
+            or the name is blocked.
+        """
+        with self._lock:
+            if name is not None and self.plugin_manager.is_blocked(name):
+                raise ValueError(f"plugin name {name!r} is blocked")
+            registered = self.plugin_manager.register(plugin, name)
+            assert registered is not None
+            self._records[registered] = PluginRecord(registered, source, Status.ACTIVE)
+            return registered
+
+    def unregister(self, name: str) -> None:
+        """Unregister a plugin and every implementation it registered.
+
+        :raises KeyError: when no plugin of that name is registered.
+        """
+        with self._lock:
+            if self.plugin_manager.get_plugin(name) is None:
+                raise KeyError(name)
+            self.plugin_manager.unregister(name=name)
+            self._records.pop(name, None)
+
+    def block(self, name: str) -> None:
+        """Block a plugin name: unregister it if present, and refuse it from now on.
+
+        Blocking happens before import: a blocked entry point is never loaded.
+        """
+        with self._lock:
+            self.plugin_manager.set_blocked(name)
+            self._invalidate()
+            record = self._records.get(name)
+            if record is not None:
+                record.status = Status.BLOCKED
+
+    def load_plugins(self) -> list[PluginRecord]:
+        """Discover plugins as :attr:`config` says: entry points (unless autoload
+        is off) then the plugins directory, skipping blocked names before import.
+
+        A plugin that fails to import or to validate is recorded as ``failed``
+        and left out whole; every other plugin still loads.
+
+        :returns: the records of the plugins this call looked at.
+        :raises PluginLoadError: on the first failure when ``config.strict`` is on.
+        """
+        seen: list[PluginRecord] = []
+        for name in sorted(self.config.disabled):
+            if not self.plugin_manager.is_blocked(name):
+                self.block(name)
+        if self.config.autoload:
+            for point in installed_entry_points():
+                seen.append(self._load_entry_point(point))
+        if self.config.plugins_dir is not None:
+            seen.extend(self.load_directory(self.config.plugins_dir))
+        return seen
+
+    def _load_entry_point(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
+        dist = point.dist
+        record = PluginRecord(
+            name=point.name,
+            source=Source.ENTRY_POINT,
+            status=Status.ACTIVE,
+            dist=None if dist is None else dist.metadata["Name"],
+            version=None if dist is None else dist.version,
+            origin=point.value,
+        )
+        return self._load(record, point.load)
+
+    def load_directory(self, directory: Path) -> list[PluginRecord]:
+        """Load every ``*.py`` file of ``directory`` (not starting with ``_``) as a plugin
+        named after the file, in name order.
+
+        :raises PluginLoadError: on the first failure when ``config.strict`` is on.
+        """
+        if not directory.is_dir():
+            record = PluginRecord(str(directory), Source.DIRECTORY, Status.FAILED, origin=str(directory))
+            missing = NotADirectoryError(f"plugins directory {str(directory)!r} does not exist")
+            return [self._fail(record, missing)]
+        records = []
+        for path in sorted(directory.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            record = PluginRecord(path.stem, Source.DIRECTORY, Status.ACTIVE, origin=str(path))
+            records.append(self._load(record, functools.partial(_import_file, path)))
+        return records
+
+    def _load(self, record: PluginRecord, load: Callable[[], object]) -> PluginRecord:
+        with self._lock:
+            if self.plugin_manager.is_blocked(record.name):
+                record.status = Status.BLOCKED
+                self._records[record.name] = record
+                return record
+            existing = self._records.get(record.name)
+            if existing is not None:
+                where = existing.dist or existing.origin or existing.source.value
+                error = ValueError(f"plugin name {record.name!r} is already taken by {where}")
+                return self._fail(record, error)
+            try:
+                plugin = load()
+                self.plugin_manager.register(plugin, record.name)
+            except Exception as error:
+                return self._fail(record, error)
+            self._records[record.name] = record
+            return record
+
+    def _fail(self, record: PluginRecord, error: Exception) -> PluginRecord:
+        record.status, record.error = Status.FAILED, one_line(error)
+        self._failures.append(record)
+        logger.warning("plugin %r failed to load: %s", record.name, record.error)
+        if self.config.strict:
+            raise PluginLoadError(record) from error
+        return record
+
+    # -- introspection ----------------------------------------------------
+
+    def plugins(self) -> list[PluginRecord]:
+        """Every plugin the host has seen: active and blocked ones, then failed ones."""
+        with self._lock:
+            return [*self._records.values(), *self._failures]
+
+    def failed_plugins(self) -> list[PluginRecord]:
+        with self._lock:
+            return list(self._failures)
+
+    def hooks_of(self, name: str) -> list[str]:
+        """The names of the hooks an active plugin implements, sorted."""
+        plugin = self.plugin_manager.get_plugin(name)
+        if plugin is None:
+            return []
+        callers = self.plugin_manager.get_hookcallers(plugin) or []
+        return sorted(caller.name for caller in callers)
+
+    def hook_callers(self) -> Iterator[pluggy.HookCaller]:
+        """Every hook caller, specified or not (plugins may implement unknown hooks)."""
+        for caller in vars(self.plugin_manager.hook).values():
+            if isinstance(caller, pluggy.HookCaller):
+                yield caller
+
+    def implementations(self, name: str) -> list[pluggy.HookImpl]:
+        """A hook's implementations in call order (wrappers first: they wrap the rest)."""
+        caller = getattr(self.plugin_manager.hook, name, None)
+        if caller is None:
+            raise KeyError(name)
+        return dispatch.call_order(caller)
+
+    def check(self) -> list[Problem]:
+        """Every problem with the plugins: failures to load, implementations of
+        hooks no spec declares (unless ``optionalhook``)."""
+        problems = [
+            Problem(record.name, record.dist, record.error or "failed")
+            for record in self.failed_plugins()
+        ]
+        for caller in self.hook_callers():
+            if caller.spec is not None:
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                record = self._records.get(impl.plugin_name)
+                problems.append(
+                    Problem(
+                        impl.plugin_name,
+                        record.dist if record else None,
+                        f"unknown hook {caller.name!r} (no hookspec declares it; "
+                        "mark it optionalhook=True if that is intended)",
+                    )
+                )
+        return problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem ``hosthooks check`` reports."""
+
+    plugin: str
+    dist: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f" [{self.dist}]" if self.dist else ""
+        return f"{self.plugin}{where}: {self.message}"
+
+
+def _import_file(path: Path) -> ModuleType:
+    module_name = f"hosthooks_plugins_dir.{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+_default_host: Host | None = None
+_default_lock: Final = threading.Lock()
+
+
+def get_host() -> Host:
+    """The process-wide host, created on first use from the environment
+    (:meth:`HostConfig.from_environ`) with its plugins discovered.
+
+    :raises PluginLoadError: when strict mode is on and a plugin fails.
+    """
+    global _default_host
+    host = _default_host
+    if host is not None:
+        return host
+    with _default_lock:
+        if _default_host is None:
+            _default_host = create_host(HostConfig.from_environ())
+        return _default_host
+
+
+def create_host(config: HostConfig) -> Host:
+    """A host configured by ``config`` with its plugins loaded."""
+    host = Host(config)
+    host.load_plugins()
+    return host
+
+
+def set_default_host(host: Host | None) -> None:
+    """Make ``host`` what :func:`get_host` returns (None: create anew on next use).
+
+    The CLI uses this after building a host from its options; tests use it to
+    put a host of their own behind the runtime.
+    """
+    global _default_host
+    with _default_lock:
+        _default_host = host

@@ -1,0 +1,105 @@
+"""The project name and the two markers: a leaf module that imports nothing of hosthooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, overload
+
+import pluggy
+
+PROJECT: Final = "hosthooks"
+ENTRY_POINT_GROUP: Final = "hosthooks"
+
+#: The option key under which ``@hookimpl(sender=...)`` stores its filter in
+#: pluggy's option dict, where it travels to ``HookImpl.opts``.
+SENDER_OPTION: Final = "sender"
+
+#: What ``sender=`` accepts: a class (or any object, matched by identity), a
+#: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
+SenderFilter = object
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+hookspec: Final = pluggy.HookspecMarker(PROJECT)
+
+
+class HookimplMarker:
+    """pluggy's implementation marker with one more option, ``sender``.
+
+    ``@hookimpl(sender=Article)`` calls the implementation only when the hook
+    is fired with that sender, matched by identity as Django's ``connect(sender=...)``
+    does. ``sender`` may be an object, a tuple of objects, or a label string
+    (``"app.Model"``, or a module name for string senders) resolved lazily.
+    Every pluggy option (``tryfirst``, ``trylast``, ``wrapper``, ``hookwrapper``,
+    ``optionalhook``, ``specname``) works as in pluggy.
+    """
+
+    __slots__ = ("_pluggy_marker", "project_name")
+
+    def __init__(self, project_name: str) -> None:
+        self.project_name: Final = project_name
+        # Composition: pluggy's marker is final, and what it writes on the
+        # function is exactly what PluginManager.register reads back.
+        self._pluggy_marker: Final = pluggy.HookimplMarker(project_name)
+
+    @overload
+    def __call__(
+        self,
+        function: _F,
+        hookwrapper: bool = ...,
+        optionalhook: bool = ...,
+        tryfirst: bool = ...,
+        trylast: bool = ...,
+        specname: str | None = ...,
+        wrapper: bool = ...,
+        *,
+        sender: SenderFilter | None = ...,
+    ) -> _F: ...
+
+    @overload
+    def __call__(
+        self,
+        function: None = ...,
+        hookwrapper: bool = ...,
+        optionalhook: bool = ...,
+        tryfirst: bool = ...,
+        trylast: bool = ...,
+        specname: str | None = ...,
+        wrapper: bool = ...,
+        *,
+        sender: SenderFilter | None = ...,
+    ) -> Callable[[_F], _F]: ...
+
+    def __call__(
+        self,
+        function: _F | None = None,
+        hookwrapper: bool = False,
+        optionalhook: bool = False,
+        tryfirst: bool = False,
+        trylast: bool = False,
+        specname: str | None = None,
+        wrapper: bool = False,
+        *,
+        sender: SenderFilter | None = None,
+    ) -> _F | Callable[[_F], _F]:
+        def mark(func: _F) -> _F:
+            marked = self._pluggy_marker(
+                func,
+                hookwrapper=hookwrapper,
+                optionalhook=optionalhook,
+                tryfirst=tryfirst,
+                trylast=trylast,
+                specname=specname,
+                wrapper=wrapper,
+            )
+            if sender is not None:
+                opts: dict[str, Any] = getattr(marked, f"{self.project_name}_impl")
+                opts[SENDER_OPTION] = sender
+            return marked
+
+        if function is None:
+            return mark
+        return mark(function)
+
+
+hookimpl: Final = HookimplMarker(PROJECT)

@@ -1,0 +1,43 @@
+"""Every Django built-in signal as a pluggy hookspec, one module per signal family.
+
+The specs know nothing of the runtime that fires them: a firing site passes
+every argument by keyword, ``sender`` first, exactly as Django sends them
+(minus ``signal=``, since the hook name is the signal).
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Final
+
+from hosthooks.specs import auth, management, models, other, requests
+
+#: Family name -> the module holding that family's hookspecs, in display order.
+FAMILIES: Final[dict[str, ModuleType]] = {
+    "models": models,
+    "auth": auth,
+    "requests": requests,
+    "management": management,
+    "other": other,
+}
+
+
+def hook_names(module: ModuleType) -> list[str]:
+    """The names of the hookspecs a family module declares, in source order.
+
+    :param module: one of the values of :data:`FAMILIES`.
+    :returns: hook names, as they appear in the module.
+    """
+    marker = "hosthooks_spec"
+    return [name for name, value in vars(module).items() if hasattr(value, marker)]
+
+
+def family_of(hook_name: str) -> str | None:
+    """The family a built-in hook belongs to, or None for a hook no spec declares.
+
+    :param hook_name: a hook name such as ``"post_save"``.
+    """
+    for family, module in FAMILIES.items():
+        if hook_name in hook_names(module):
+            return family
+    return None

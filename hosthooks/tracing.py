@@ -1,0 +1,170 @@
+"""Hook tracing: one record per hook call, with each implementation's duration and outcome.
+
+Tracing is chosen when a host's call plans are built, so when it is off the
+plans contain no tracing code at all: it costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+import pluggy
+
+from hosthooks.dispatch import HookCall, attribute_error, call_order, is_wrapper, accepts
+
+
+@dataclass
+class ImplTrace:
+    """One implementation's part in a traced hook call."""
+
+    plugin: str
+    function: str
+    duration_ms: float
+    #: ``"ok"``, ``"result"`` (returned a value), ``"raised"``, or ``"wrapped"``
+    #: for a call pluggy ran whole (wrappers), timed as a whole.
+    outcome: str
+    error: str | None = None
+
+
+@dataclass
+class HookTrace:
+    """One traced hook call."""
+
+    hook: str
+    sender: str
+    duration_ms: float
+    impls: list[ImplTrace] = field(default_factory=list)
+
+    def as_line(self) -> str:
+        parts = []
+        for impl in self.impls:
+            text = f"{impl.plugin}:{impl.function} {impl.duration_ms:.3f}ms {impl.outcome}"
+            if impl.error:
+                text += f" ({impl.error})"
+            parts.append(text)
+        calls = "; ".join(parts) if parts else "no implementations"
+        return (
+            f"hosthooks trace: {self.hook} sender={self.sender} "
+            f"{self.duration_ms:.3f}ms: {calls}"
+        )
+
+
+def function_name(function: Callable[..., object]) -> str:
+    """``module.qualname`` of an implementation, as the CLI and traces show it."""
+    module = getattr(function, "__module__", None) or "?"
+    qualname = getattr(function, "__qualname__", None) or repr(function)
+    return f"{module}.{qualname}"
+
+
+def describe_sender(sender: object) -> str:
+    if isinstance(sender, type):
+        return sender.__qualname__
+    if isinstance(sender, str):
+        return repr(sender)
+    return type(sender).__qualname__ if sender is not None else "None"
+
+
+class Tracer:
+    """Writes hook traces: readable lines to a stream, or JSON lines to a file.
+
+    Writes are serialised with a lock so lines from threads never interleave.
+    An error writing a trace propagates: a trace that silently stops is worse.
+    """
+
+    def __init__(self, stream: TextIO, as_json: bool) -> None:
+        self._stream = stream
+        self._as_json = as_json
+        self._lock = threading.Lock()
+
+    def emit(self, trace: HookTrace) -> None:
+        text = json.dumps(asdict(trace)) if self._as_json else trace.as_line()
+        with self._lock:
+            self._stream.write(text + "\n")
+            self._stream.flush()
+
+
+def _error_text(error: BaseException) -> str:
+    message = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCall:
+    """A call that runs the hook as its plan would, timing each implementation.
+
+    Hooks with wrappers run through pluggy whole; their record times the whole
+    call and lists the implementations as ``wrapped``.
+    """
+    spec = hook_caller.spec
+    assert spec is not None
+    hook_name = hook_caller.name
+    impls = call_order(hook_caller)
+    firstresult = bool(spec.opts.get("firstresult"))
+    wrapped = any(is_wrapper(impl) for impl in impls)
+    clock = time.perf_counter
+
+    def traced(**kwargs: Any) -> Any:
+        call_kwargs = {**spec.kwargdefaults, **kwargs}
+        sender = call_kwargs.get("sender")
+        record = HookTrace(hook_name, describe_sender(sender), 0.0)
+        started = clock()
+        try:
+            if wrapped:
+                return _run_wrapped(call_kwargs, record)
+            return _run_plain(call_kwargs, sender, record)
+        finally:
+            record.duration_ms = (clock() - started) * 1000
+            tracer.emit(record)
+
+    def _run_wrapped(call_kwargs: dict[str, Any], record: HookTrace) -> Any:
+        started = clock()
+        outcome, error_text = "wrapped", None
+        try:
+            return hook_caller(**call_kwargs)
+        except Exception as error:
+            outcome, error_text = "raised", _error_text(error)
+            raise
+        finally:
+            elapsed = (clock() - started) * 1000
+            for impl in impls:
+                record.impls.append(
+                    ImplTrace(impl.plugin_name, function_name(impl.function), elapsed, outcome, error_text)
+                )
+
+    def _run_plain(call_kwargs: dict[str, Any], sender: object, record: HookTrace) -> Any:
+        results: list[Any] = []
+        for impl in impls:
+            if not accepts(impl, sender):
+                continue
+            args = [call_kwargs[name] for name in impl.argnames]
+            keywords = {name: call_kwargs[name] for name in impl.kwargnames if name in call_kwargs}
+            started = clock()
+            try:
+                result = impl.function(*args, **keywords)
+            except Exception as error:
+                elapsed = (clock() - started) * 1000
+                record.impls.append(
+                    ImplTrace(
+                        impl.plugin_name, function_name(impl.function), elapsed, "raised",
+                        _error_text(error),
+                    )
+                )
+                attribute_error(error, impl.plugin_name, hook_name)
+                raise
+            elapsed = (clock() - started) * 1000
+            outcome = "ok" if result is None else "result"
+            record.impls.append(
+                ImplTrace(impl.plugin_name, function_name(impl.function), elapsed, outcome)
+            )
+            if result is not None:
+                if firstresult:
+                    return result
+                results.append(result)
+        return None if firstresult else results
+
+    traced.__name__ = traced.__qualname__ = hook_name
+    return traced
