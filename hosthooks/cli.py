@@ -14,14 +14,23 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
+from typing import NoReturn
 
 import click
 import importlib_metadata
 import pluggy
 
+from hosthooks import dispatch
 from hosthooks import specs
-from hosthooks.host import Host, HostConfig, PluginLoadError, PluginRecord, Source, create_host, parse_names, set_default_host
+from hosthooks.host import Host
+from hosthooks.host import HostConfig
+from hosthooks.host import PluginLoadError
+from hosthooks.host import PluginRecord
+from hosthooks.host import Source
+from hosthooks.host import create_host
+from hosthooks.host import parse_names
+from hosthooks.host import set_default_host
 from hosthooks.tracing import function_name
 
 EXIT_OK = 0
@@ -54,27 +63,43 @@ def _version() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="hosthooks", message="%(prog)s %(version)s")
+@click.version_option(
+    _version(), "--version", prog_name="hosthooks", message="%(prog)s %(version)s"
+)
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the traceback of an error.")
 @click.option(
-    "--disable-plugin-autoload", is_flag=True, default=None,
+    "--disable-plugin-autoload",
+    is_flag=True,
+    default=None,
     help="Load no entry-point plugin [HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD=1].",
 )
 @click.option(
-    "--disable-plugins", metavar="A,B",
+    "--disable-plugins",
+    metavar="A,B",
     help="Block these plugins by name, before import [HOSTHOOKS_DISABLE_PLUGINS].",
 )
 @click.option(
-    "--plugins-dir", type=click.Path(path_type=Path), default=None,
+    "--plugins-dir",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Also load each .py file of this directory as a plugin [HOSTHOOKS_PLUGINS_DIR].",
 )
 @click.option(
-    "--strict-plugins", is_flag=True, default=None,
+    "--strict-plugins",
+    is_flag=True,
+    default=None,
     help="Fail at once when a plugin fails to load [HOSTHOOKS_STRICT_PLUGINS=1].",
 )
-@click.option("--trace", is_flag=True, default=None, help="Trace every hook call to stderr [HOSTHOOKS_TRACE=1].")
 @click.option(
-    "--trace-file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    "--trace",
+    is_flag=True,
+    default=None,
+    help="Trace every hook call to stderr [HOSTHOOKS_TRACE=1].",
+)
+@click.option(
+    "--trace-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
     help="Append hook traces as JSON lines to this file [HOSTHOOKS_TRACE_FILE].",
 )
 @click.pass_context
@@ -142,8 +167,10 @@ def _signature(caller: pluggy.HookCaller) -> str:
 
 
 def _impl_flags(impl: pluggy.HookImpl) -> str:
-    flags = [flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)]
-    sender = impl.opts.get("sender")  # type: ignore[misc]
+    flags = [
+        flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
+    ]
+    sender = dispatch.sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")
     return f" [{', '.join(flags)}]" if flags else ""
@@ -151,7 +178,9 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
 
 def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
+    hint = (
+        f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
+    )
     raise click.UsageError(f"no hook named {name!r}{hint}")
 
 
@@ -179,20 +208,24 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
         _show_hook(host, callers[0][1], infos[0])
         return
     rows = []
-    for (_, caller), info in zip(callers, infos):
+    for (_, caller), info in zip(callers, infos, strict=True):
         flags = ",".join(flag for flag in ("historic", "firstresult") if info[flag]) or "-"
-        rows.append((info["family"], info["name"], _signature(caller), flags, str(len(info["impls"]))))
+        rows.append(
+            (info["family"], info["name"], _signature(caller), flags, str(len(info["impls"])))
+        )
     _table(("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS"), rows)
-    for (_, caller), info in zip(callers, infos):
+    for (_, caller), info in zip(callers, infos, strict=True):
         if info["impls"]:
             click.echo(f"\n{info['name']}:")
             for impl in host.implementations(caller.name):
-                click.echo(f"  {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}")
+                click.echo(
+                    f"  {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}"
+                )
 
 
 def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
-    flags = [flag for flag in ("historic", "firstresult") if info[flag]]
-    click.echo(f"{info['name']}{_signature(caller)}  [{info['family']}{', ' if flags else ''}{', '.join(flags)}]")
+    tags = [info["family"], *(flag for flag in ("historic", "firstresult") if info[flag])]
+    click.echo(f"{info['name']}{_signature(caller)}  [{', '.join(tags)}]")
     click.echo("")
     for line in info["doc"].splitlines():
         click.echo(f"    {line}" if line else "")
@@ -203,13 +236,16 @@ def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> N
         return
     click.echo("Implementations, in call order:")
     for position, impl in enumerate(impls, start=1):
-        click.echo(f"  {position}. {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}")
+        click.echo(
+            f"  {position}. {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}"
+        )
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
 
 
 # -- plugins ------------------------------------------------------------------
@@ -228,7 +264,9 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
     }
 
 
-def plugins_json(host: Host, include_builtin: bool = False, hook: str | None = None) -> list[dict[str, Any]]:
+def plugins_json(
+    host: Host, include_builtin: bool = False, hook: str | None = None
+) -> list[dict[str, Any]]:
     """The list ``hosthooks plugins --json`` prints (also served by the runtime)."""
     infos = []
     for record in host.plugins():
@@ -262,8 +300,12 @@ def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool
         return
     rows = [
         (
-            info["name"], info["dist"] or "-", info["version"] or "-", info["source"],
-            info["status"], ", ".join(info["hooks"]) or "-",
+            info["name"],
+            info["dist"] or "-",
+            info["version"] or "-",
+            info["source"],
+            info["status"],
+            ", ".join(info["hooks"]) or "-",
         )
         for info in infos
     ]

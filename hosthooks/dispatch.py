@@ -19,8 +19,11 @@ import functools
 import inspect
 import sys
 import types
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+from typing import Final
 
 import pluggy
 
@@ -51,7 +54,7 @@ def is_wrapper(impl: pluggy.HookImpl) -> bool:
 
 def sender_filter(impl: pluggy.HookImpl) -> object | None:
     """The ``sender=`` an implementation was marked with, or None when it takes every sender."""
-    return impl.opts.get(SENDER_OPTION)  # type: ignore[misc]
+    return impl.opts.get(SENDER_OPTION)
 
 
 def sender_label(sender: object) -> str | None:
@@ -130,7 +133,9 @@ class _PlanSource:
 #: The shape of a plan: hook name, spec arguments, which of them have defaults,
 #: whether the hook is firstresult, and per implementation (positional
 #: arguments, keyword arguments).
-_Shape = tuple[str, tuple[str, ...], tuple[str, ...], bool, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
+_Shape = tuple[
+    str, tuple[str, ...], tuple[str, ...], bool, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+]
 
 
 @functools.lru_cache(maxsize=512)
@@ -177,7 +182,7 @@ def _compile_plan(shape: _Shape) -> _PlanSource:
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {}
     code = compile(source, f"<hosthooks plan {hook_name}>", "exec")
-    exec(code, namespace)  # noqa: S102 - the source is generated above from identifiers
+    exec(code, namespace)
     return _PlanSource(namespace["_factory"], line_to_index)
 
 
@@ -192,9 +197,7 @@ def _shape_of(
     return (hook_name, spec_args, tuple(spec.kwargnames), firstresult, calls)
 
 
-def build_plan(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
-) -> HookCall:
+def build_plan(hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]) -> HookCall:
     """A generated function calling ``impls`` (plain implementations, in call order).
 
     Its signature is the hookspec's (defaults included), so a call with an
@@ -250,7 +253,7 @@ def _compile_sender_dispatch(
         ]
     )
     namespace: dict[str, Any] = {}
-    exec(compile(source, f"<hosthooks dispatch {hook_name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<hosthooks dispatch {hook_name}>", "exec"), namespace)
     factory: Callable[..., HookCall] = namespace["_factory"]
     return factory
 

@@ -9,18 +9,27 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Final, TextIO
+from typing import Any
+from typing import Final
+from typing import TextIO
 
 import importlib_metadata
 import pluggy
 
-from hosthooks import dispatch, specs
-from hosthooks.markers import ENTRY_POINT_GROUP, PROJECT
-from hosthooks.tracing import Tracer, build_traced_call
+from hosthooks import dispatch
+from hosthooks import specs
+from hosthooks.markers import ENTRY_POINT_GROUP
+from hosthooks.markers import PROJECT
+from hosthooks.tracing import Tracer
+from hosthooks.tracing import build_traced_call
 
 logger: Final = logging.getLogger(PROJECT)
 
@@ -165,7 +174,7 @@ class _PluginManager(pluggy.PluginManager):
         finally:
             self._on_change()
 
-    def add_hookspecs(self, module_or_class: object) -> None:
+    def add_hookspecs(self, module_or_class: ModuleType | type) -> None:
         try:
             super().add_hookspecs(module_or_class)
         finally:
@@ -174,7 +183,9 @@ class _PluginManager(pluggy.PluginManager):
     def add_hookcall_monitoring(
         self,
         before: Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
-        after: Callable[[pluggy.Result[Any], str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
+        after: Callable[
+            [pluggy.Result[Any], str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None
+        ],
     ) -> Callable[[], None]:
         # Monitoring wraps pluggy's execution; call plans bypass it, so while
         # any monitor is on, every hook runs through pluggy.
@@ -329,7 +340,10 @@ class Host:
             except Exception as error:
                 logger.error(
                     "plugin %r raised in hook %r: %s",
-                    impl.plugin_name, name, one_line(error), exc_info=error,
+                    impl.plugin_name,
+                    name,
+                    one_line(error),
+                    exc_info=error,
                 )
                 outcomes.append((impl.plugin_name, error))
         return outcomes
@@ -354,7 +368,9 @@ class Host:
 
     # -- registration -----------------------------------------------------
 
-    def register(self, plugin: object, name: str | None = None, *, source: Source = Source.REGISTERED) -> str:
+    def register(
+        self, plugin: object, name: str | None = None, *, source: Source = Source.REGISTERED
+    ) -> str:
         """Register a plugin object (a module, class or instance with ``@hookimpl`` functions).
 
         :param plugin: the plugin.
@@ -437,7 +453,9 @@ class Host:
         :raises PluginLoadError: on the first failure when ``config.strict`` is on.
         """
         if not directory.is_dir():
-            record = PluginRecord(str(directory), Source.DIRECTORY, Status.FAILED, origin=str(directory))
+            record = PluginRecord(
+                str(directory), Source.DIRECTORY, Status.FAILED, origin=str(directory)
+            )
             missing = NotADirectoryError(f"plugins directory {str(directory)!r} does not exist")
             return [self._fail(record, missing)]
         records = []

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, overload
+from typing import Any
+from typing import Final
+from typing import TypeVar
+from typing import overload
 
 import pluggy
 

@@ -10,12 +10,19 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, TextIO
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import TextIO
 
 import pluggy
 
-from hosthooks.dispatch import HookCall, attribute_error, call_order, is_wrapper, accepts
+from hosthooks.dispatch import HookCall
+from hosthooks.dispatch import accepts
+from hosthooks.dispatch import attribute_error
+from hosthooks.dispatch import call_order
+from hosthooks.dispatch import is_wrapper
 
 
 @dataclass
@@ -49,8 +56,7 @@ class HookTrace:
             parts.append(text)
         calls = "; ".join(parts) if parts else "no implementations"
         return (
-            f"hosthooks trace: {self.hook} sender={self.sender} "
-            f"{self.duration_ms:.3f}ms: {calls}"
+            f"hosthooks trace: {self.hook} sender={self.sender} {self.duration_ms:.3f}ms: {calls}"
         )
 
 
@@ -132,7 +138,9 @@ def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCal
             elapsed = (clock() - started) * 1000
             for impl in impls:
                 record.impls.append(
-                    ImplTrace(impl.plugin_name, function_name(impl.function), elapsed, outcome, error_text)
+                    ImplTrace(
+                        impl.plugin_name, function_name(impl.function), elapsed, outcome, error_text
+                    )
                 )
 
     def _run_plain(call_kwargs: dict[str, Any], sender: object, record: HookTrace) -> Any:
@@ -149,7 +157,10 @@ def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCal
                 elapsed = (clock() - started) * 1000
                 record.impls.append(
                     ImplTrace(
-                        impl.plugin_name, function_name(impl.function), elapsed, "raised",
+                        impl.plugin_name,
+                        function_name(impl.function),
+                        elapsed,
+                        "raised",
                         _error_text(error),
                     )
                 )

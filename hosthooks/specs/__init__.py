@@ -10,7 +10,11 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Final
 
-from hosthooks.specs import auth, management, models, other, requests
+from hosthooks.specs import auth
+from hosthooks.specs import management
+from hosthooks.specs import models
+from hosthooks.specs import other
+from hosthooks.specs import requests
 
 #: Family name -> the module holding that family's hookspecs, in display order.
 FAMILIES: Final[dict[str, ModuleType]] = {

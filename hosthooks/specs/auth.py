@@ -1,4 +1,4 @@
-"""Authentication hooks: Django's ``django.contrib.auth.signals``, fired by ``hosthooks.runtime.auth``."""
+"""Authentication hooks: Django's ``contrib.auth.signals``, fired by ``runtime.auth``."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Migration hooks: Django's ``pre_migrate``/``post_migrate``, fired by ``hosthooks.runtime.migrations``."""
+"""Migration hooks: ``pre_migrate`` and ``post_migrate``, fired by ``runtime.migrations``."""
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import Any
+from typing import TextIO
 
 from hosthooks.markers import hookspec
 

@@ -1,0 +1,5 @@
+"""``python -m hosthooks``: the same as the ``hosthooks`` command."""
+
+from hosthooks.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""An audit log of model changes: one JSON line per save, delete and relation change."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from typing import Any
+
+from hosthooks import hookimpl
+
+logger = logging.getLogger("hosthooks.audit")
+_write_lock = threading.Lock()
+
+
+def _model_name(sender: Any) -> str:
+    label = getattr(sender, "hosthooks_label", None)
+    return label if isinstance(label, str) else getattr(sender, "__qualname__", repr(sender))
+
+
+def write_entry(entry: dict[str, Any]) -> None:
+    """Append one entry to ``HOSTHOOKS_AUDIT_LOG``, or log it when the variable is unset.
+
+    The variable is read on each write so that a host started before it was set
+    (or a test that sets it) writes where it says.
+    """
+    line = json.dumps(entry, sort_keys=True, default=str)
+    path = os.environ.get("HOSTHOOKS_AUDIT_LOG")
+    if not path:
+        logger.info("%s", line)
+        return
+    with _write_lock, open(path, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
+
+
+@hookimpl
+def post_save(
+    sender: Any, instance: Any, created: bool, using: str, update_fields: frozenset[str] | None
+) -> None:
+    write_entry(
+        {
+            "event": "created" if created else "updated",
+            "model": _model_name(sender),
+            "pk": getattr(instance, "pk", None),
+            "using": using,
+            "fields": sorted(update_fields) if update_fields is not None else None,
+        }
+    )
+
+
+@hookimpl
+def post_delete(sender: Any, instance: Any, using: str) -> None:
+    write_entry(
+        {
+            "event": "deleted",
+            "model": _model_name(sender),
+            "pk": getattr(instance, "pk", None),
+            "using": using,
+            "fields": None,
+        }
+    )
+
+
+@hookimpl
+def m2m_changed(
+    sender: Any, instance: Any, action: str, model: Any, pk_set: set[Any] | None, using: str
+) -> None:
+    if not action.startswith("post_"):
+        return
+    write_entry(
+        {
+            "event": f"m2m:{action}",
+            "model": _model_name(type(instance)),
+            "pk": getattr(instance, "pk", None),
+            "using": using,
+            "related": _model_name(model),
+            "pks": sorted(pk_set) if pk_set is not None else None,
+            "fields": None,
+        }
+    )

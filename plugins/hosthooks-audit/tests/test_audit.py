@@ -1,0 +1,108 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import hosthooks_audit
+import pytest
+
+from hosthooks import Host
+
+
+class Article:
+    hosthooks_label = "blog.Article"
+
+
+class Tag:
+    pass
+
+
+class Instance:
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
+@pytest.fixture
+def host() -> Host:
+    host = Host()
+    host.register(hosthooks_audit, "audit")
+    return host
+
+
+@pytest.fixture
+def audit_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("HOSTHOOKS_AUDIT_LOG", str(path))
+    return path
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_save_delete_and_relation_changes_are_logged_in_order(host: Host, audit_log: Path) -> None:
+    article = Instance(7)
+    host.hook.post_save(
+        sender=Article,
+        instance=article,
+        created=True,
+        raw=False,
+        using="default",
+        update_fields=None,
+    )
+    host.hook.post_save(
+        sender=Article,
+        instance=article,
+        created=False,
+        raw=False,
+        using="default",
+        update_fields=frozenset({"title", "body"}),
+    )
+    for action in ("pre_add", "post_add"):
+        host.hook.m2m_changed(
+            sender=object,
+            instance=article,
+            action=action,
+            reverse=False,
+            model=Tag,
+            pk_set={3, 1},
+            using="default",
+        )
+    host.hook.post_delete(sender=Article, instance=article, using="default", origin=article)
+
+    entries = read(audit_log)
+    assert [entry["event"] for entry in entries] == [
+        "created",
+        "updated",
+        "m2m:post_add",
+        "deleted",
+    ]
+    assert entries[0] == {
+        "event": "created",
+        "model": "blog.Article",
+        "pk": 7,
+        "using": "default",
+        "fields": None,
+    }
+    assert entries[1]["fields"] == ["body", "title"]
+    assert entries[2]["related"] == "Tag"
+    assert entries[2]["pks"] == [1, 3]
+
+
+def test_without_a_log_file_entries_go_to_the_logger(
+    host: Host, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("HOSTHOOKS_AUDIT_LOG", raising=False)
+    with caplog.at_level("INFO", logger="hosthooks.audit"):
+        host.hook.post_delete(sender=Article, instance=Instance(2), using="other", origin=None)
+    assert json.loads(caplog.records[0].getMessage())["using"] == "other"
+
+
+def test_an_unwritable_log_raises_and_names_the_plugin(
+    host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOSTHOOKS_AUDIT_LOG", str(tmp_path / "missing-dir" / "audit.jsonl"))
+    with pytest.raises(FileNotFoundError) as caught:
+        host.hook.post_delete(sender=Article, instance=Instance(2), using="default", origin=None)
+    assert "raised by plugin 'audit' in hook 'post_delete'" in getattr(
+        caught.value, "__notes__", []
+    )

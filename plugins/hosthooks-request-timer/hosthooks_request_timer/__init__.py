@@ -1,0 +1,81 @@
+"""Times every request from ``request_started`` to the end of ``request_finished``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Generator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from hosthooks import hookimpl
+
+logger = logging.getLogger("hosthooks.request_timer")
+
+
+@dataclass
+class Timing:
+    """One request's timing."""
+
+    method: str
+    path: str
+    started: float
+    failed: bool = False
+    duration_ms: float | None = None
+
+
+# A WSGI server runs a request's start and its close in one thread, and each
+# thread has its own context, so concurrent requests never see each other's.
+_current: ContextVar[Timing | None] = ContextVar("hosthooks_request_timer", default=None)
+_recent: deque[Timing] = deque(maxlen=1000)
+_recent_lock = threading.Lock()
+
+
+def recent() -> list[Timing]:
+    """The last 1,000 finished requests, oldest first."""
+    with _recent_lock:
+        return list(_recent)
+
+
+@hookimpl
+def request_started(environ: dict[str, Any]) -> None:
+    _current.set(
+        Timing(
+            method=str(environ.get("REQUEST_METHOD", "?")),
+            path=str(environ.get("PATH_INFO", "")),
+            started=time.perf_counter(),
+        )
+    )
+
+
+@hookimpl
+def got_request_exception() -> None:
+    timing = _current.get()
+    if timing is not None:
+        timing.failed = True
+
+
+@hookimpl(wrapper=True)
+def request_finished() -> Generator[None, object, object]:
+    # Runs around the other request_finished implementations: the clock stops
+    # after them, so the time they take is part of the request's.
+    try:
+        return (yield)
+    finally:
+        timing = _current.get()
+        if timing is not None:
+            _current.set(None)
+            timing.duration_ms = (time.perf_counter() - timing.started) * 1000
+            with _recent_lock:
+                _recent.append(timing)
+            outcome = "failed" if timing.failed else "ok"
+            logger.info(
+                "request-timer: %s %s %s %.2f ms",
+                timing.method,
+                timing.path,
+                outcome,
+                timing.duration_ms,
+            )

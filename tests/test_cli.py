@@ -1,0 +1,206 @@
+"""The CLI contract: command names, JSON keys, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import importlib_metadata
+import pytest
+
+import hosthooks
+from hosthooks.cli import main
+
+PLUGIN = """
+from hosthooks import hookimpl
+
+@hookimpl(tryfirst=True)
+def post_save(sender, instance):
+    pass
+
+@hookimpl
+def user_login_failed(credentials):
+    pass
+"""
+
+LATER_PLUGIN = """
+from hosthooks import hookimpl
+
+@hookimpl
+def post_save(sender):
+    pass
+"""
+
+
+@pytest.fixture
+def plugins_dir(tmp_path, monkeypatch) -> Iterator[Path]:
+    directory = tmp_path / "plugins"
+    directory.mkdir()
+    (directory / "alpha.py").write_text(textwrap.dedent(PLUGIN))
+    (directory / "beta.py").write_text(textwrap.dedent(LATER_PLUGIN))
+    monkeypatch.setenv("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("HOSTHOOKS_PLUGINS_DIR", str(directory))
+    yield directory
+    hosthooks.set_default_host(None)
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exited:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(exited.value.code or 0), out, err
+
+
+def test_hooks_json_has_the_contract_keys_and_call_order(plugins_dir, capsys):
+    code, out, err = run(capsys, "hooks", "--json")
+    assert (code, err) == (0, "")
+    hooks = json.loads(out)
+    assert len(hooks) == 19
+    for hook in hooks:
+        assert set(hook) == {"name", "family", "args", "historic", "firstresult", "doc", "impls"}
+    post_save = next(hook for hook in hooks if hook["name"] == "post_save")
+    assert post_save["family"] == "models"
+    assert post_save["args"] == ["sender", "instance", "created", "raw", "using", "update_fields"]
+    assert post_save["doc"].startswith("A model instance has been written.")
+    # alpha is tryfirst, so it runs before beta although beta registered later.
+    assert post_save["impls"] == [
+        {"plugin": "alpha", "function": "hosthooks_plugins_dir.alpha.post_save"},
+        {"plugin": "beta", "function": "hosthooks_plugins_dir.beta.post_save"},
+    ]
+    class_prepared = next(hook for hook in hooks if hook["name"] == "class_prepared")
+    assert class_prepared["historic"] is True
+
+
+def test_hooks_name_shows_one_hook_in_full(plugins_dir, capsys):
+    code, out, _ = run(capsys, "hooks", "post_save")
+    assert code == 0
+    assert out.startswith(
+        "post_save(sender, instance, created, raw, using, update_fields)  [models]"
+    )
+    assert ":param update_fields:" in out
+    assert "1. alpha: hosthooks_plugins_dir.alpha.post_save [tryfirst]" in out
+    assert "2. beta: hosthooks_plugins_dir.beta.post_save" in out
+
+
+def test_hooks_table_and_family_filter(plugins_dir, capsys):
+    code, out, _ = run(capsys, "hooks", "--family", "auth")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS"]
+    assert [line.split()[1] for line in lines[1:4]] == [
+        "user_logged_in",
+        "user_logged_out",
+        "user_login_failed",
+    ]
+    assert lines[3].split()[-1] == "1"
+    code, out, _ = run(capsys, "hooks", "--family", "management", "--json")
+    assert [hook["name"] for hook in json.loads(out)] == ["pre_migrate", "post_migrate"]
+
+
+def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
+    (plugins_dir / "gamma.py").write_text("import not_installed_anywhere\n")
+    code, out, err = run(capsys, "plugins", "--json")
+    assert code == 0
+    plugins = json.loads(out)
+    assert [plugin["name"] for plugin in plugins] == ["alpha", "beta", "gamma"]
+    for plugin in plugins:
+        assert set(plugin) == {"name", "dist", "version", "source", "status", "error", "hooks"}
+    alpha, beta, gamma = plugins
+    assert alpha == {
+        "name": "alpha",
+        "dist": None,
+        "version": None,
+        "source": "directory",
+        "status": "active",
+        "error": None,
+        "hooks": ["post_save", "user_login_failed"],
+    }
+    assert gamma["status"] == "failed"
+    assert gamma["error"] == "ModuleNotFoundError: No module named 'not_installed_anywhere'"
+    assert gamma["hooks"] == []
+
+
+def test_plugins_hook_filter_and_table(plugins_dir, capsys):
+    code, out, _ = run(capsys, "plugins", "--hook", "user_login_failed", "--json")
+    assert [plugin["name"] for plugin in json.loads(out)] == ["alpha"]
+    code, out, _ = run(capsys, "plugins")
+    assert out.splitlines()[0].split() == ["NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS"]
+    code, out, err = run(capsys, "plugins", "--hook", "post_sav")
+    assert code == 2
+    assert err == "hosthooks: error: no hook named 'post_sav'; did you mean 'post_save'?\n"
+
+
+def test_disable_plugins_option_blocks_before_import(plugins_dir, capsys):
+    (plugins_dir / "explosive.py").write_text("raise SystemExit(99)\n")
+    code, out, _ = run(capsys, "--disable-plugins", "explosive", "plugins", "--json")
+    assert code == 0
+    statuses = {plugin["name"]: plugin["status"] for plugin in json.loads(out)}
+    assert statuses == {"alpha": "active", "beta": "active", "explosive": "blocked"}
+
+
+def test_check_passes_then_fails_one_line_per_problem(plugins_dir, capsys):
+    code, out, _ = run(capsys, "check")
+    assert (code, out) == (0, "2 plugin(s) checked, no problems.\n")
+    (plugins_dir / "broken.py").write_text("raise ImportError('cannot import the thing')\n")
+    (plugins_dir / "typo.py").write_text(
+        textwrap.dedent("""
+        from hosthooks import hookimpl
+
+        @hookimpl
+        def post_sav(sender):
+            pass
+    """)
+    )
+    code, out, _ = run(capsys, "check")
+    assert code == 1
+    assert out.splitlines() == [
+        "broken: ImportError: cannot import the thing",
+        "typo: unknown hook 'post_sav' (no hookspec declares it; mark it optionalhook=True if that is intended)",
+    ]
+
+
+def test_strict_plugins_turns_a_failure_into_one_error_line(plugins_dir, capsys):
+    (plugins_dir / "broken.py").write_text("raise ImportError('nope')\n")
+    code, out, err = run(capsys, "--strict-plugins", "plugins")
+    assert code == 1
+    assert err == "hosthooks: error: plugin 'broken' failed to load: ImportError: nope\n"
+    code, out, err = run(capsys, "--strict-plugins", "--traceback", "plugins")
+    assert code == 1
+    assert "Traceback (most recent call last)" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hooks", "nope"], "no hook named 'nope'; known hooks: "),
+        (["--no-such-option"], "No such option '--no-such-option'"),
+        (["no-such-command"], "No such command 'no-such-command'"),
+        (["hooks", "--family", "x"], "Invalid value for '--family'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(plugins_dir, capsys, args, message):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("hosthooks: error: ")
+    assert message in err
+
+
+def test_version_and_the_console_script(plugins_dir):
+    script = Path(sys.executable).with_name("hosthooks")
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout == f"hosthooks {importlib_metadata.version('hosthooks')}\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "hosthooks", "hooks", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

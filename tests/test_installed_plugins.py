@@ -1,0 +1,162 @@
+"""Entry-point discovery for real: plugins installed with pip into a throwaway virtual environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SETUP_EXAMPLES = {
+    "setuptools-pyproject": ("hosthooks-example-setuptools", "example-setuptools"),
+    "hatchling": ("hosthooks-example-hatchling", "example-hatchling"),
+    "flit": ("hosthooks-example-flit", "example-flit"),
+    "poetry": ("hosthooks-example-poetry", "example-poetry"),
+    "setup-cfg": ("hosthooks-example-setup-cfg", "example-setup-cfg"),
+    "setup-py": ("hosthooks-example-setup-py", "example-setup-py"),
+}
+
+
+class Venv:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bin = root / "bin"
+
+    def pip_install(self, *targets: str | Path) -> None:
+        result = subprocess.run(
+            [str(self.bin / "python"), "-m", "pip", "install", "--quiet", *map(str, targets)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-4000:]
+
+    def hosthooks(self, *args: str) -> subprocess.CompletedProcess[str]:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("HOSTHOOKS_")}
+        return subprocess.run(
+            [str(self.bin / "hosthooks"), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env=environment,
+        )
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Venv:
+    """A fresh virtual environment with hosthooks installed from this checkout (not editable)."""
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=300)
+    env = Venv(root)
+    source = tmp_path_factory.mktemp("source") / "hosthooks"
+    shutil.copytree(
+        REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build")
+    )
+    env.pip_install(source)
+    return env
+
+
+def make_distribution(root: Path, dist: str, module: str, entry_point: str, source: str) -> Path:
+    project = root / dist
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(f"""
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{dist}"
+        version = "2.3.4"
+        dependencies = ["hosthooks"]
+
+        [project.entry-points.hosthooks]
+        {entry_point} = "{module}"
+
+        [tool.setuptools]
+        py-modules = ["{module}"]
+    """)
+    )
+    (project / f"{module}.py").write_text(textwrap.dedent(source))
+    return project
+
+
+def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_path):
+    good = make_distribution(
+        tmp_path,
+        "hosthooks-good",
+        "good_plugin",
+        "good",
+        """
+        from hosthooks import hookimpl
+
+        @hookimpl
+        def post_save(sender, instance, created):
+            pass
+    """,
+    )
+    broken = make_distribution(
+        tmp_path,
+        "hosthooks-broken",
+        "broken_plugin",
+        "broken",
+        "import this_module_does_not_exist\n",
+    )
+    venv.pip_install(good, broken)
+
+    listed = venv.hosthooks("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)}
+    assert plugins["good"] == {
+        "name": "good",
+        "dist": "hosthooks-good",
+        "version": "2.3.4",
+        "source": "entry-point",
+        "status": "active",
+        "error": None,
+        "hooks": ["post_save"],
+    }
+    assert plugins["broken"]["status"] == "failed"
+    assert plugins["broken"]["dist"] == "hosthooks-broken"
+    assert (
+        plugins["broken"]["error"]
+        == "ModuleNotFoundError: No module named 'this_module_does_not_exist'"
+    )
+
+    shown = venv.hosthooks("hooks", "post_save")
+    assert shown.returncode == 0, shown.stderr
+    assert "1. good: good_plugin.post_save" in shown.stdout
+
+    checked = venv.hosthooks("check")
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines() == [
+        "broken [hosthooks-broken]: ModuleNotFoundError: No module named 'this_module_does_not_exist'"
+    ]
+
+    blocked = venv.hosthooks("--disable-plugins", "broken", "check")
+    assert blocked.returncode == 0, blocked.stdout
+
+
+def test_the_example_plugin_declared_every_common_way_is_found(venv, tmp_path):
+    # Copied first: setuptools builds in the source tree and would leave build/ behind.
+    examples = tmp_path / "setup_examples"
+    shutil.copytree(REPO / "setup_examples", examples)
+    venv.pip_install(*(examples / folder for folder in SETUP_EXAMPLES))
+    listed = venv.hosthooks("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)}
+    for folder, (dist, entry_point) in SETUP_EXAMPLES.items():
+        plugin = plugins.get(entry_point)
+        assert plugin is not None, f"{folder}: {entry_point} not listed"
+        assert plugin["status"] == "active", (folder, plugin)
+        assert plugin["dist"] == dist, folder
+        assert plugin["version"] == "1.0.0", folder
+        assert plugin["hooks"] == ["post_save"], folder
