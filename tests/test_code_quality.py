@@ -11,7 +11,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", *command], cwd=REPO, capture_output=True, text=True, check=False,
+        [sys.executable, "-m", *command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
 
