@@ -209,7 +209,9 @@ class _PluginManager(pluggy.PluginManager):
     ) -> object | list[object]:
         # Every pluggy-run call goes through here: wrappers, historic calls and
         # their replay for late plugins, call_extra. Filter senders once for all.
-        if self.has_sender_filters and "sender" in kwargs:
+        # No flag check: a historic replay runs inside register(), before the
+        # host has seen the new plugin's filters.
+        if "sender" in kwargs:
             sender = kwargs["sender"]
             methods = [impl for impl in methods if dispatch.accepts(impl, sender)]
         return super()._hookexec(hook_name, methods, kwargs, firstresult)

@@ -1,0 +1,221 @@
+"""Firing a post_save-style hook (six keyword arguments) with 0, 1, 5 and 20 implementations.
+
+Contenders, timed in one process with interleaved rounds:
+
+- ``hosthooks``: ``host.hook.post_save(**kwargs)``;
+- ``pluggy``: a plain ``pluggy.PluginManager`` with the same spec and implementations;
+- ``django``: ``Signal(use_caching=True).send(sender, **kwargs)`` with N receivers;
+- ``direct``: a loop of N direct positional calls, the floor.
+
+Run: ``python -m bench.dispatch [--rounds 15] [--json]`` (needs ``pip install -e '.[bench]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from bench.timing import format_table
+from bench.timing import interleaved_medians
+from hosthooks import Host
+from hosthooks import hookimpl
+from hosthooks.specs import models
+
+COUNTS = (0, 1, 5, 20)
+
+
+class Article:
+    pass
+
+
+INSTANCE = Article()
+
+
+def _impl_plugin() -> object:
+    class Plugin:
+        @hookimpl
+        def post_save(
+            self,
+            sender: Any,
+            instance: Any,
+            created: bool,
+            raw: bool,
+            using: str,
+            update_fields: frozenset[str] | None,
+        ) -> None:
+            pass
+
+    return Plugin()
+
+
+def _receiver(sender: Any, **kwargs: Any) -> None:
+    pass
+
+
+def _direct(
+    sender: Any,
+    instance: Any,
+    created: bool,
+    raw: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+) -> None:
+    pass
+
+
+def contenders(count: int) -> dict[str, Callable[[int], None]]:
+    """The four ways to make ``count`` receivers hear one post_save, as loop runners."""
+    host = Host()
+    reference = pluggy.PluginManager("hosthooks")
+    reference.add_hookspecs(models)
+    for _ in range(count):
+        host.register(_impl_plugin())
+        reference.register(_impl_plugin())
+    from django.dispatch import Signal
+
+    signal = Signal(use_caching=True)
+    receivers = [_make_receiver() for _ in range(count)]
+    for receiver in receivers:
+        signal.connect(receiver, sender=Article, weak=False)
+    functions = [_make_direct() for _ in range(count)]
+    fire_hosthooks = host.hook.post_save
+    fire_pluggy = reference.hook.post_save
+    send = signal.send
+    instance = INSTANCE
+
+    def run_hosthooks(loops: int) -> None:
+        for _ in range(loops):
+            fire_hosthooks(
+                sender=Article,
+                instance=instance,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+
+    def run_pluggy(loops: int) -> None:
+        for _ in range(loops):
+            fire_pluggy(
+                sender=Article,
+                instance=instance,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+
+    def run_django(loops: int) -> None:
+        for _ in range(loops):
+            send(
+                sender=Article,
+                instance=instance,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+
+    def run_direct(loops: int) -> None:
+        for _ in range(loops):
+            for function in functions:
+                function(Article, instance, True, False, "default", None)
+
+    return {
+        "hosthooks": run_hosthooks,
+        "pluggy": run_pluggy,
+        "django": run_django,
+        "direct": run_direct,
+    }
+
+
+def _make_receiver() -> Callable[..., None]:
+    # Distinct function objects: Django keys receivers by identity.
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    return receiver
+
+
+def _make_direct() -> Callable[..., None]:
+    def direct(
+        sender: Any,
+        instance: Any,
+        created: bool,
+        raw: bool,
+        using: str,
+        update_fields: frozenset[str] | None,
+    ) -> None:
+        pass
+
+    return direct
+
+
+def measure(rounds: int) -> list[dict[str, Any]]:
+    results = []
+    for count in COUNTS:
+        medians = interleaved_medians(contenders(count), rounds)
+        results.append(
+            {
+                "implementations": count,
+                "median_ns": medians,
+                "hosthooks_vs_django": medians["hosthooks"] / medians["django"],
+                "hosthooks_vs_pluggy": medians["hosthooks"] / medians["pluggy"],
+                "hosthooks_vs_direct": (
+                    medians["hosthooks"] / medians["direct"] if count else None
+                ),
+            }
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    results = measure(args.rounds)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    rows = []
+    for result in results:
+        medians = result["median_ns"]
+        direct_ratio = result["hosthooks_vs_direct"]
+        rows.append(
+            [
+                str(result["implementations"]),
+                *(f"{medians[name]:.0f}" for name in ("hosthooks", "pluggy", "django", "direct")),
+                f"{result['hosthooks_vs_django']:.2f}",
+                f"{result['hosthooks_vs_pluggy']:.2f}",
+                "-" if direct_ratio is None else f"{direct_ratio:.2f}",
+            ]
+        )
+    header = [
+        "impls",
+        "hosthooks ns",
+        "pluggy ns",
+        "django ns",
+        "direct ns",
+        "hh/django",
+        "hh/pluggy",
+        "hh/direct",
+    ]
+    print(
+        f"post_save with six keyword arguments; medians of {args.rounds} interleaved rounds, "
+        f"Python {sys.version.split()[0]}"
+    )
+    print(format_table(header, rows))
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Interleaved timing rounds and ratio tables shared by the benchmarks.
+
+Machines are shared and noisy: every contender is timed once per round, rounds
+are interleaved, and only medians and ratios of medians are reported.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from collections.abc import Sequence
+
+
+def per_call_ns(run: Callable[[int], None], loops: int) -> float:
+    """Nanoseconds per call of ``run(loops)``, which makes ``loops`` calls."""
+    started = time.perf_counter_ns()
+    run(loops)
+    return (time.perf_counter_ns() - started) / loops
+
+
+def calibrate(run: Callable[[int], None], target_seconds: float = 0.02) -> int:
+    """A loop count that makes one timing last about ``target_seconds``."""
+    loops = 100
+    while True:
+        started = time.perf_counter()
+        run(loops)
+        elapsed = time.perf_counter() - started
+        if elapsed >= target_seconds / 4 or loops >= 10_000_000:
+            return max(100, int(loops * target_seconds / max(elapsed, 1e-9)))
+        loops *= 4
+
+
+def interleaved_medians(
+    contenders: dict[str, Callable[[int], None]], rounds: int
+) -> dict[str, float]:
+    """Median nanoseconds per call of each contender over ``rounds`` interleaved rounds."""
+    loops = {name: calibrate(run) for name, run in contenders.items()}
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            samples[name].append(per_call_ns(run, loops[name]))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
+    lines = []
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    return "\n".join(lines)
