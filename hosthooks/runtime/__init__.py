@@ -1,0 +1,39 @@
+"""The host runtime: models on SQLite that fire hosthooks' model hooks with Django's semantics.
+
+Each module is the only place its hooks are fired: ``db`` (connection_created),
+``models`` (the model hooks), ``migrations`` (pre_migrate, post_migrate).
+"""
+
+from __future__ import annotations
+
+from hosthooks.runtime import fields
+from hosthooks.runtime.db import Database
+from hosthooks.runtime.db import DatabaseError
+from hosthooks.runtime.db import IntegrityError
+from hosthooks.runtime.db import atomic
+from hosthooks.runtime.db import get_database
+from hosthooks.runtime.db import on_commit
+from hosthooks.runtime.migrations import Operation
+from hosthooks.runtime.migrations import migrate
+from hosthooks.runtime.models import Model
+from hosthooks.runtime.models import MultipleObjectsReturned
+from hosthooks.runtime.models import ObjectDoesNotExist
+from hosthooks.runtime.models import ProtectedError
+from hosthooks.runtime.models import QuerySet
+
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "IntegrityError",
+    "Model",
+    "MultipleObjectsReturned",
+    "ObjectDoesNotExist",
+    "Operation",
+    "ProtectedError",
+    "QuerySet",
+    "atomic",
+    "fields",
+    "get_database",
+    "migrate",
+    "on_commit",
+]

@@ -1,0 +1,240 @@
+"""SQLite databases: a connection per thread, transactions with savepoints, on_commit.
+
+Fires ``connection_created``, and nothing else: this is the only place a
+connection is opened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+from typing import Final
+
+from hosthooks.host import get_host
+
+DEFAULT_ALIAS: Final = "default"
+#: How long a write waits for another connection's lock before failing.
+BUSY_TIMEOUT_SECONDS: Final = 5.0
+
+
+class DatabaseError(Exception):
+    """A database operation failed; the message says why in one line."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint refused the write (NOT NULL, UNIQUE, FOREIGN KEY); nothing was written."""
+
+
+@dataclass
+class _ThreadState:
+    connection: sqlite3.Connection
+    #: Open atomic blocks, outermost first; each holds the callbacks it registered.
+    blocks: list[list[Callable[[], None]]] = field(default_factory=list)
+    #: Numbers savepoints so nested blocks never share a name.
+    savepoint_counter: int = 0
+
+
+class Database:
+    """One SQLite database file, registered under an alias (``"default"`` unless told).
+
+    Each thread gets its own connection, opened on first use in WAL mode with
+    foreign keys on; ``connection_created`` fires for each.
+
+    :param path: the database file (created if missing), or ``":memory:"``.
+    :param alias: the name models use in ``using=``; registering an alias again
+        replaces the earlier database.
+    :raises DatabaseError: when the file's directory does not exist.
+    """
+
+    def __init__(self, path: str | Path, alias: str = DEFAULT_ALIAS) -> None:
+        self.path = str(path)
+        self.alias = alias
+        if self.path != ":memory:" and not Path(self.path).resolve().parent.is_dir():
+            raise DatabaseError(f"cannot open database {self.path!r}: its directory does not exist")
+        self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        register_database(self)
+
+    def __repr__(self) -> str:
+        return f"<Database {self.alias!r} at {self.path!r}>"
+
+    # -- connections --------------------------------------------------------
+
+    def _state(self) -> _ThreadState:
+        state: _ThreadState | None = getattr(self._local, "state", None)
+        if state is None:
+            state = _ThreadState(self._connect())
+            self._local.state = state
+        return state
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            if self.path != ":memory:":
+                connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+        with self._lock:
+            self._all_connections.append(connection)
+        host = get_host()
+        if host.has_listeners("connection_created"):
+            host.hook.connection_created(sender=type(self), connection=connection)
+        return connection
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        return self._state().connection
+
+    def close(self) -> None:
+        """Close every connection this database opened (in every thread)."""
+        with self._lock:
+            connections, self._all_connections = self._all_connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+    # -- statements ---------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run one parameterised statement on this thread's connection.
+
+        :raises IntegrityError: when a constraint refuses it.
+        :raises DatabaseError: for a locked or read-only file, or any other failure.
+        """
+        try:
+            return self.connection.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        try:
+            return self.connection.executemany(sql, rows)
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def _translate(self, error: sqlite3.Error) -> DatabaseError:
+        message = str(error)
+        if isinstance(error, sqlite3.IntegrityError):
+            return IntegrityError(f"{message} (database {self.alias!r})")
+        if "locked" in message or "busy" in message:
+            return DatabaseError(
+                f"database {self.path!r} is locked by another connection "
+                f"(waited {BUSY_TIMEOUT_SECONDS:.0f} s): {message}"
+            )
+        if "readonly" in message or "read-only" in message:
+            return DatabaseError(f"database {self.path!r} is read-only: {message}")
+        if "unable to open" in message:
+            return DatabaseError(f"cannot open database {self.path!r}: {message}")
+        return DatabaseError(f"{message} (database {self.alias!r})")
+
+    # -- transactions -------------------------------------------------------
+
+    @property
+    def in_atomic_block(self) -> bool:
+        return bool(self._state().blocks)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction; nested blocks are savepoints.
+
+        When the block raises, its writes are rolled back (and the on_commit
+        callbacks it registered discarded) and the exception propagates.
+        """
+        state = self._state()
+        outermost = not state.blocks
+        if outermost:
+            # IMMEDIATE takes the write lock at once: a deferred transaction
+            # that upgrades later can fail with "locked" half-way through.
+            self.execute("BEGIN IMMEDIATE")
+            name = ""
+        else:
+            state.savepoint_counter += 1
+            name = f"hosthooks_sp_{state.savepoint_counter}"
+            self.execute(f'SAVEPOINT "{name}"')
+        state.blocks.append([])
+        try:
+            yield
+        except BaseException:
+            state.blocks.pop()
+            if outermost:
+                if self.connection.in_transaction:
+                    self.connection.rollback()
+            else:
+                self.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
+                self.execute(f'RELEASE SAVEPOINT "{name}"')
+            raise
+        callbacks = state.blocks.pop()
+        if not outermost:
+            self.execute(f'RELEASE SAVEPOINT "{name}"')
+            state.blocks[-1].extend(callbacks)
+            return
+        try:
+            self.execute("COMMIT")
+        except BaseException:
+            if self.connection.in_transaction:
+                self.connection.rollback()
+            raise
+        for callback in callbacks:
+            callback()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after the outermost transaction commits; at once outside one.
+
+        A callback registered in a block that rolls back is discarded, never run.
+        A callback that raises propagates; those after it do not run.
+        """
+        state = self._state()
+        if not state.blocks:
+            callback()
+            return
+        state.blocks[-1].append(callback)
+
+
+_databases: dict[str, Database] = {}
+_databases_lock: Final = threading.Lock()
+
+
+def register_database(database: Database) -> None:
+    with _databases_lock:
+        _databases[database.alias] = database
+
+
+def get_database(alias: str = DEFAULT_ALIAS) -> Database:
+    """The database registered under ``alias``.
+
+    :raises DatabaseError: when no database has that alias.
+    """
+    try:
+        return _databases[alias]
+    except KeyError:
+        raise DatabaseError(
+            f"no database with alias {alias!r}; create one with Database(path, alias={alias!r})"
+        ) from None
+
+
+@contextmanager
+def atomic(using: str = DEFAULT_ALIAS) -> Iterator[None]:
+    """``with atomic():`` a transaction on the database ``using`` (nestable)."""
+    with get_database(using).atomic():
+        yield
+
+
+def on_commit(callback: Callable[[], None], using: str = DEFAULT_ALIAS) -> None:
+    """Run ``callback`` once the current transaction on ``using`` commits."""
+    get_database(using).on_commit(callback)

@@ -1,0 +1,221 @@
+"""Model fields: how a Python value is stored in an SQLite column and read back."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+if TYPE_CHECKING:
+    from hosthooks.runtime.models import Model
+
+
+class OnDelete:
+    """What deleting a referenced row does to the rows that reference it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+CASCADE: Final = OnDelete("CASCADE")
+PROTECT: Final = OnDelete("PROTECT")
+SET_NULL: Final = OnDelete("SET_NULL")
+
+_NO_DEFAULT: Final = object()
+
+
+class Field:
+    """A column. Subclasses say how values convert to and from SQLite.
+
+    :param null: whether the column accepts NULL (None).
+    :param default: the value (or a callable making it) for instances that
+        were given none.
+    :param unique: whether the column has a UNIQUE constraint.
+    """
+
+    sql_type = "TEXT"
+
+    def __init__(
+        self, *, null: bool = False, default: Any = _NO_DEFAULT, unique: bool = False
+    ) -> None:
+        self.null = null
+        self.default = default
+        self.unique = unique
+        self.name = ""
+        self.attname = ""
+        self.model: type[Model] | None = None
+
+    def contribute(self, model: type[Model], name: str) -> None:
+        self.model = model
+        self.name = name
+        self.attname = name
+
+    @property
+    def column(self) -> str:
+        return self.attname
+
+    def has_default(self) -> bool:
+        return self.default is not _NO_DEFAULT
+
+    def get_default(self) -> Any:
+        if not self.has_default():
+            return None
+        return self.default() if callable(self.default) else self.default
+
+    def to_db(self, value: Any) -> Any:
+        return value
+
+    def from_db(self, value: Any) -> Any:
+        return value
+
+    def column_sql(self) -> str:
+        parts = [f'"{self.column}"', self.sql_type]
+        if not self.null:
+            parts.append("NOT NULL")
+        if self.unique:
+            parts.append("UNIQUE")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        owner = self.model.__name__ if self.model else "?"
+        return f"<{type(self).__name__} {owner}.{self.name}>"
+
+
+class AutoField(Field):
+    """The integer primary key every model gets as ``id`` (also reachable as ``pk``)."""
+
+    sql_type = "INTEGER"
+
+    def __init__(self) -> None:
+        super().__init__(null=True)
+
+    def column_sql(self) -> str:
+        return f'"{self.column}" INTEGER PRIMARY KEY AUTOINCREMENT'
+
+
+class Text(Field):
+    sql_type = "TEXT"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
+class Integer(Field):
+    sql_type = "INTEGER"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None else int(value)
+
+
+class Float(Field):
+    sql_type = "REAL"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None else float(value)
+
+
+class Boolean(Field):
+    sql_type = "INTEGER"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None else int(bool(value))
+
+    def from_db(self, value: Any) -> Any:
+        return None if value is None else bool(value)
+
+
+class DateTime(Field):
+    """A datetime, stored as ISO 8601 text so that it sorts and compares as text does."""
+
+    sql_type = "TEXT"
+
+    def to_db(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime.datetime):
+            raise TypeError(f"{self!r} takes a datetime, not {type(value).__name__}")
+        return value.isoformat()
+
+    def from_db(self, value: Any) -> Any:
+        return None if value is None else datetime.datetime.fromisoformat(value)
+
+
+class JSON(Field):
+    """Any JSON-serialisable value, stored as JSON text."""
+
+    sql_type = "TEXT"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None and self.null else json.dumps(value)
+
+    def from_db(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class ForeignKey(Field):
+    """A reference to another model's row, stored in ``<name>_id``.
+
+    :param to: the referenced model class.
+    :param on_delete: CASCADE, PROTECT or SET_NULL (which needs ``null=True``).
+    :param related_name: the name of the reverse accessor on ``to``; ``<model>_set`` when None.
+    """
+
+    sql_type = "INTEGER"
+
+    def __init__(
+        self,
+        to: type[Model],
+        *,
+        on_delete: OnDelete,
+        null: bool = False,
+        related_name: str | None = None,
+    ) -> None:
+        if on_delete is SET_NULL and not null:
+            raise ValueError("on_delete=SET_NULL needs null=True")
+        super().__init__(null=null)
+        self.to = to
+        self.on_delete = on_delete
+        self.related_name = related_name
+
+    def contribute(self, model: type[Model], name: str) -> None:
+        super().contribute(model, name)
+        self.attname = f"{name}_id"
+
+    def to_db(self, value: Any) -> Any:
+        return None if value is None else int(value)
+
+    def column_sql(self) -> str:
+        target = self.to._meta
+        # PROTECT and CASCADE are enforced (and hooked) in Python; the
+        # constraint is a backstop for writes that bypass the model layer.
+        return (
+            f'{super().column_sql()} REFERENCES "{target.table}" ("id") '
+            "DEFERRABLE INITIALLY DEFERRED"
+        )
+
+
+class ManyToMany:
+    """A many-to-many relation through an automatically created intermediate model.
+
+    :param to: the related model class.
+    :param related_name: the name of the reverse accessor on ``to``; ``<model>_set`` when None.
+    """
+
+    def __init__(self, to: type[Model], *, related_name: str | None = None) -> None:
+        self.to = to
+        self.related_name = related_name
+        self.name = ""
+        self.model: type[Model] | None = None
+        self.through: type[Model] | None = None
+        #: The intermediate table's columns for this side and the related side.
+        self.source_column = ""
+        self.target_column = ""
+
+    def __repr__(self) -> str:
+        owner = self.model.__name__ if self.model else "?"
+        return f"<ManyToMany {owner}.{self.name}>"

@@ -1,0 +1,140 @@
+"""``migrate``: create the tables and columns the models need, between pre_migrate and post_migrate.
+
+This module is the only place ``pre_migrate`` and ``post_migrate`` are fired.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+from typing import TextIO
+
+from hosthooks.host import get_host
+from hosthooks.runtime.db import Database
+from hosthooks.runtime.db import get_database
+from hosthooks.runtime.fields import ForeignKey
+from hosthooks.runtime.models import Model
+from hosthooks.runtime.models import registry
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One schema change of a migration plan."""
+
+    #: ``"create_table"`` or ``"add_column"``.
+    kind: str
+    #: The label of the model it is for.
+    model: str
+    sql: str
+
+    def describe(self) -> str:
+        verb = "Create table for" if self.kind == "create_table" else "Add column to"
+        return f"{verb} {self.model}: {self.sql}"
+
+
+def _ordered_models(models: list[type[Model]]) -> list[type[Model]]:
+    """Models with every model they reference before them, so tables are created in order."""
+    ordered: list[type[Model]] = []
+
+    def visit(model: type[Model], path: tuple[type[Model], ...]) -> None:
+        if model in ordered or model in path:
+            return
+        for field in model._meta.fields:
+            if isinstance(field, ForeignKey) and field.to in models:
+                visit(field.to, (*path, model))
+        ordered.append(model)
+
+    for model in models:
+        visit(model, ())
+    return ordered
+
+
+def plan(database: Database, models: list[type[Model]] | None = None) -> list[Operation]:
+    """The operations that bring ``database`` up to ``models`` (default: every registered one)."""
+    chosen = _ordered_models(list(registry.values()) if models is None else models)
+    operations = []
+    for model in chosen:
+        meta = model._meta
+        existing = {
+            row[1] for row in database.execute(f'PRAGMA table_info("{meta.table}")').fetchall()
+        }
+        if not existing:
+            columns = ", ".join(field.column_sql() for field in meta.fields)
+            operations.append(
+                Operation("create_table", meta.label, f'CREATE TABLE "{meta.table}" ({columns})')
+            )
+            continue
+        for field in meta.fields:
+            if field.column not in existing:
+                # Rows already there have no value for the new column: it is
+                # added nullable, whatever the field says, so they stay valid.
+                definition = f'"{field.column}" {field.sql_type}'
+                operations.append(
+                    Operation(
+                        "add_column",
+                        meta.label,
+                        f'ALTER TABLE "{meta.table}" ADD COLUMN {definition}',
+                    )
+                )
+    return operations
+
+
+def migrate(
+    database: Database | None = None,
+    *,
+    models: list[type[Model]] | None = None,
+    verbosity: int = 1,
+    interactive: bool = False,
+    stdout: TextIO | None = None,
+) -> list[Operation]:
+    """Create what is missing for the models, in one transaction.
+
+    Fires ``pre_migrate`` for every app (the module holding models) before any
+    change and ``post_migrate`` after, each with the whole plan, even when the
+    plan is empty. An error rolls the schema back to what it was.
+
+    :param database: the database; the ``"default"`` one when None.
+    :param models: the models to migrate; every registered model when None.
+    :returns: the operations applied.
+    """
+    database = database or get_database()
+    chosen = list(registry.values()) if models is None else models
+    operations = plan(database, chosen)
+    apps: list[Any] = []
+    for model in chosen:
+        app = sys.modules[model.__module__]
+        if app not in apps:
+            apps.append(app)
+    snapshot = dict(registry)
+    host = get_host()
+    if host.has_listeners("pre_migrate"):
+        for app in apps:
+            host.hook.pre_migrate(
+                sender=app,
+                app_config=app,
+                verbosity=verbosity,
+                interactive=interactive,
+                using=database.alias,
+                apps=snapshot,
+                plan=operations,
+                stdout=stdout,
+            )
+    with database.atomic():
+        for operation in operations:
+            database.execute(operation.sql)
+            if verbosity >= 1 and stdout is not None:
+                stdout.write(f"  {operation.describe()}\n")
+    if host.has_listeners("post_migrate"):
+        for app in apps:
+            host.hook.post_migrate(
+                sender=app,
+                app_config=app,
+                verbosity=verbosity,
+                interactive=interactive,
+                using=database.alias,
+                apps=dict(registry),
+                plan=operations,
+                stdout=stdout,
+            )
+    return operations

@@ -1,0 +1,878 @@
+"""Models on SQLite, and every model hook.
+
+This module is the only place ``class_prepared``, ``pre_init``, ``post_init``,
+``pre_save``, ``post_save``, ``pre_delete``, ``post_delete`` and
+``m2m_changed`` are fired, with Django's semantics: ``QuerySet.update()`` and
+``bulk_create()`` fire nothing, ``save(update_fields=[])`` fires nothing,
+deletions fire for every collected row (cascades included) with the same
+``origin``, and relation changes fire ``pre_``/``post_`` add, remove and clear.
+Every write runs in a transaction, so a hook that raises leaves the database
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
+from typing import ClassVar
+from typing import Final
+
+from hosthooks.host import get_host
+from hosthooks.runtime.db import DEFAULT_ALIAS
+from hosthooks.runtime.db import DatabaseError
+from hosthooks.runtime.db import get_database
+from hosthooks.runtime.fields import CASCADE
+from hosthooks.runtime.fields import PROTECT
+from hosthooks.runtime.fields import SET_NULL
+from hosthooks.runtime.fields import AutoField
+from hosthooks.runtime.fields import Field
+from hosthooks.runtime.fields import ForeignKey
+from hosthooks.runtime.fields import Integer
+from hosthooks.runtime.fields import ManyToMany
+
+#: Every model class by label (``"app.Model"``), intermediate models included.
+registry: Final[dict[str, type[Model]]] = {}
+
+
+class ObjectDoesNotExist(LookupError):
+    """``get()`` found no row."""
+
+
+class MultipleObjectsReturned(LookupError):
+    """``get()`` found more than one row."""
+
+
+class ProtectedError(DatabaseError):
+    """A deletion would remove rows a PROTECT foreign key references; nothing was deleted."""
+
+
+def _app_label(module_name: str) -> str:
+    parts = module_name.split(".")
+    if len(parts) > 1 and parts[-1] == "models":
+        parts = parts[:-1]
+    return parts[-1]
+
+
+class Options:
+    """What a model class knows of itself: ``Model._meta``."""
+
+    def __init__(self, model: type[Model], auto_created: bool) -> None:
+        self.model = model
+        self.app_label = _app_label(model.__module__)
+        self.model_name = model.__name__.lower()
+        self.label = f"{self.app_label}.{model.__name__}"
+        self.table = f"{self.app_label}_{self.model_name}"
+        self.auto_created = auto_created
+        self.fields: list[Field] = []
+        self.many_to_many: list[ManyToMany] = []
+
+    @property
+    def pk(self) -> Field:
+        return self.fields[0]
+
+    def field(self, name: str) -> Field:
+        """The field called ``name`` (or whose column is ``name``, as ``author_id``).
+
+        :raises LookupError: naming the model and the fields it has.
+        """
+        if name == "pk":
+            return self.pk
+        for field in self.fields:
+            if name in (field.name, field.attname):
+                return field
+        known = ", ".join(field.name for field in self.fields)
+        raise LookupError(f"{self.label} has no field {name!r} (fields: {known})")
+
+    def referencing_fields(self) -> list[ForeignKey]:
+        """Foreign keys of every registered model that point at this one."""
+        return [
+            field
+            for model in registry.values()
+            for field in model._meta.fields
+            if isinstance(field, ForeignKey) and field.to is self.model
+        ]
+
+    def relations(self) -> list[ManyToMany]:
+        """Many-to-many relations of every registered model that involve this one."""
+        return [
+            relation
+            for model in registry.values()
+            for relation in model._meta.many_to_many
+            if self.model in (relation.model, relation.to)
+        ]
+
+
+class ModelState:
+    """Per-instance bookkeeping: the database it came from and cached related objects."""
+
+    __slots__ = ("adding", "db", "related")
+
+    def __init__(self) -> None:
+        self.db: str | None = None
+        self.adding = True
+        self.related: dict[str, Model] = {}
+
+
+class ForwardDescriptor:
+    """``book.author``: the referenced instance, loaded on first access and cached."""
+
+    def __init__(self, field: ForeignKey) -> None:
+        self.field = field
+
+    def __get__(self, instance: Model | None, owner: type[Model]) -> Any:
+        if instance is None:
+            return self
+        target_id = instance.__dict__.get(self.field.attname)
+        if target_id is None:
+            return None
+        cached = instance._state.related.get(self.field.name)
+        if cached is not None and cached.pk == target_id:
+            return cached
+        target = self.field.to.objects.using(instance._state.db or DEFAULT_ALIAS).get(pk=target_id)
+        instance._state.related[self.field.name] = target
+        return target
+
+    def __set__(self, instance: Model, value: Model | None) -> None:
+        if value is not None and not isinstance(value, self.field.to):
+            raise TypeError(f"{self.field!r} takes a {self.field.to.__name__}, not {value!r}")
+        instance.__dict__[self.field.attname] = None if value is None else value.pk
+        if value is None:
+            instance._state.related.pop(self.field.name, None)
+        else:
+            instance._state.related[self.field.name] = value
+
+
+class ManyToManyDescriptor:
+    """``book.tags`` (forward) or ``tag.books`` (reverse): a related manager."""
+
+    def __init__(self, relation: ManyToMany, reverse: bool) -> None:
+        self.relation = relation
+        self.reverse = reverse
+
+    def __get__(self, instance: Model | None, owner: type[Model]) -> Any:
+        if instance is None:
+            return self
+        return ManyRelatedManager(instance, self.relation, self.reverse)
+
+    def __set__(self, instance: Model, value: Any) -> None:
+        raise TypeError(
+            f"direct assignment to {self.relation!r} is not allowed; use .set() instead"
+        )
+
+
+class ModelBase(type):
+    """Builds a model class: its fields, primary key, descriptors and intermediate models.
+
+    Fires ``class_prepared`` (historic) once the class is complete.
+    """
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> ModelBase:
+        if not any(isinstance(base, ModelBase) for base in bases):
+            return super().__new__(mcs, name, bases, namespace)
+        auto_created = bool(namespace.pop("_auto_created", False))
+        declared = {
+            key: value for key, value in namespace.items() if isinstance(value, Field | ManyToMany)
+        }
+        for key in declared:
+            del namespace[key]
+        cls: Any = super().__new__(mcs, name, bases, namespace, **kwargs)
+        meta = Options(cls, auto_created)
+        cls._meta = meta
+        cls.hosthooks_label = meta.label
+        cls.DoesNotExist = type(
+            "DoesNotExist", (ObjectDoesNotExist,), {"__module__": cls.__module__}
+        )
+        cls.MultipleObjectsReturned = type(
+            "MultipleObjectsReturned", (MultipleObjectsReturned,), {"__module__": cls.__module__}
+        )
+        primary_key = AutoField()
+        primary_key.contribute(cls, "id")
+        meta.fields.append(primary_key)
+        for attribute, value in declared.items():
+            if isinstance(value, ManyToMany):
+                continue
+            value.contribute(cls, attribute)
+            meta.fields.append(value)
+            if isinstance(value, ForeignKey):
+                setattr(cls, attribute, ForwardDescriptor(value))
+        registry[meta.label] = cls
+        for attribute, value in declared.items():
+            if isinstance(value, ManyToMany):
+                _contribute_relation(cls, attribute, value)
+        host = get_host()
+        # Always fired, listeners or not: a plugin registered later replays it.
+        host.hook.class_prepared.call_historic(kwargs={"sender": cls})
+        return cls  # type: ignore[no-any-return]
+
+
+def _contribute_relation(model: Any, name: str, relation: ManyToMany) -> None:
+    relation.model = model
+    relation.name = name
+    source = model.__name__.lower()
+    target = relation.to.__name__.lower()
+    if source == target:
+        target = f"to_{target}"
+    through_namespace: dict[str, Any] = {
+        "__module__": model.__module__,
+        "__qualname__": f"{model.__name__}_{name}",
+        "_auto_created": True,
+        source: ForeignKey(model, on_delete=CASCADE),
+        target: ForeignKey(relation.to, on_delete=CASCADE),
+    }
+    relation.through = ModelBase(f"{model.__name__}_{name}", (Model,), through_namespace)  # type: ignore[assignment]
+    relation.source_column = f"{source}_id"
+    relation.target_column = f"{target}_id"
+    model._meta.many_to_many.append(relation)
+    setattr(model, name, ManyToManyDescriptor(relation, reverse=False))
+    reverse_name = relation.related_name or f"{model.__name__.lower()}_set"
+    setattr(relation.to, reverse_name, ManyToManyDescriptor(relation, reverse=True))
+
+
+class ManagerDescriptor:
+    """``Model.objects``: a fresh QuerySet on the default database for each access."""
+
+    def __get__(self, instance: Model | None, owner: type[Model]) -> QuerySet:
+        if instance is not None:
+            raise AttributeError("objects is reachable from the model class, not an instance")
+        return QuerySet(owner)
+
+
+class Model(metaclass=ModelBase):
+    """Base class of models: subclass it and declare fields as class attributes.
+
+    Every model gets an integer primary key ``id``, also reachable as ``pk``.
+    """
+
+    _meta: ClassVar[Options]
+    hosthooks_label: ClassVar[str]
+    DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
+    MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
+    objects: ClassVar[Any] = ManagerDescriptor()
+    id: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        host = get_host()
+        if host.has_listeners("pre_init"):
+            host.hook.pre_init(sender=cls, args=args, kwargs=kwargs)
+        self._state = ModelState()
+        fields = cls._meta.fields
+        if len(args) > len(fields):
+            raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments")
+        values = self.__dict__
+        for field, value in zip(fields, args, strict=False):
+            values[field.attname] = value
+        remaining = dict(kwargs)
+        for field in fields[len(args) :]:
+            if field.name in remaining:
+                value = remaining.pop(field.name)
+                if isinstance(field, ForeignKey):
+                    setattr(self, field.name, value)
+                    continue
+                values[field.attname] = value
+            elif field.attname in remaining:
+                values[field.attname] = remaining.pop(field.attname)
+            else:
+                values[field.attname] = field.get_default()
+        if "pk" in remaining:
+            values["id"] = remaining.pop("pk")
+        if remaining:
+            relations = {relation.name for relation in cls._meta.many_to_many}
+            name = next(iter(remaining))
+            if name in relations:
+                raise TypeError(
+                    f"direct assignment to {cls.__name__}.{name} is not allowed; use .set()"
+                )
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
+        if host.has_listeners("post_init"):
+            host.hook.post_init(sender=cls, instance=self)
+
+    @classmethod
+    def _from_db(cls, using: str, row: Sequence[Any]) -> Model:
+        values = [field.from_db(value) for field, value in zip(cls._meta.fields, row, strict=True)]
+        instance = cls(*values)
+        instance._state.db = using
+        instance._state.adding = False
+        return instance
+
+    @property
+    def pk(self) -> Any:
+        return self.__dict__.get("id")
+
+    @pk.setter
+    def pk(self, value: Any) -> None:
+        self.__dict__["id"] = value
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: pk={self.pk!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model) or type(other) is not type(self):
+            return NotImplemented
+        return self.pk is not None and self.pk == other.pk
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("a model instance without a primary key is unhashable")
+        return hash((type(self), self.pk))
+
+    def save(
+        self,
+        *,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+        raw: bool = False,
+    ) -> None:
+        """Insert the row (no pk, or a pk no row has) or update it.
+
+        Fires ``pre_save`` before the write and ``post_save`` after it, inside
+        one transaction: if either raises (or the write fails), nothing is
+        written. ``update_fields=[]`` writes and fires nothing.
+
+        :param using: the database alias; where the instance came from, else ``"default"``.
+        :param update_fields: only write these fields (the row must exist).
+        :param raw: save exactly as presented, as fixture loading does.
+        :raises ValueError: for an unknown field in ``update_fields``, or
+            ``update_fields`` on an instance without a primary key.
+        :raises IntegrityError: when a constraint refuses the row.
+        """
+        cls = type(self)
+        meta = cls._meta
+        names: frozenset[str] | None = None
+        if update_fields is not None:
+            names = frozenset(update_fields)
+            if not names:
+                return
+            try:
+                names = frozenset(meta.field(name).name for name in names)
+            except LookupError as error:
+                raise ValueError(f"update_fields: {error}") from None
+            if "id" in names:
+                raise ValueError("update_fields cannot include the primary key")
+            if self.pk is None:
+                raise ValueError("update_fields needs an instance with a primary key")
+        alias = using or self._state.db or DEFAULT_ALIAS
+        database = get_database(alias)
+        host = get_host()
+        with database.atomic():
+            if host.has_listeners("pre_save"):
+                host.hook.pre_save(
+                    sender=cls, instance=self, raw=raw, using=alias, update_fields=names
+                )
+            created = self._write(database, names)
+            self._state.db = alias
+            self._state.adding = False
+            if host.has_listeners("post_save"):
+                host.hook.post_save(
+                    sender=cls,
+                    instance=self,
+                    created=created,
+                    raw=raw,
+                    using=alias,
+                    update_fields=names,
+                )
+
+    def _write(self, database: Any, names: frozenset[str] | None) -> bool:
+        meta = type(self)._meta
+        fields = meta.fields[1:]
+        if names is not None:
+            fields = [field for field in fields if field.name in names]
+        values = [field.to_db(self.__dict__[field.attname]) for field in fields]
+        if self.pk is not None:
+            assignments = ", ".join(f'"{field.column}" = ?' for field in fields)
+            if assignments:
+                cursor = database.execute(
+                    f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?', [*values, self.pk]
+                )
+                updated = cursor.rowcount > 0
+            else:
+                updated = (
+                    database.execute(
+                        f'SELECT 1 FROM "{meta.table}" WHERE "id" = ?', [self.pk]
+                    ).fetchone()
+                    is not None
+                )
+            if updated:
+                return False
+            if names is not None:
+                raise DatabaseError(
+                    f"save(update_fields=...) found no {meta.label} row with pk={self.pk!r}"
+                )
+            fields = meta.fields
+            values = [field.to_db(self.__dict__[field.attname]) for field in fields]
+        columns = ", ".join(f'"{field.column}"' for field in fields)
+        marks = ", ".join("?" for _ in fields)
+        cursor = database.execute(
+            f'INSERT INTO "{meta.table}" ({columns}) VALUES ({marks})', values
+        )
+        if self.pk is None:
+            self.pk = cursor.lastrowid
+        return True
+
+    def delete(self, *, using: str | None = None) -> tuple[int, dict[str, int]]:
+        """Delete this row and, by ``on_delete``, the rows referencing it.
+
+        Fires ``pre_delete`` for every collected instance before any DELETE and
+        ``post_delete`` after each, all with ``origin=self``, in one transaction.
+
+        :returns: the number of rows deleted, and the count per model label.
+        :raises ValueError: when the instance has no primary key.
+        :raises ProtectedError: when a PROTECT reference forbids it; nothing is deleted.
+        """
+        if self.pk is None:
+            raise ValueError(f"{type(self).__name__} cannot be deleted: it has no primary key")
+        collector = Collector(using or self._state.db or DEFAULT_ALIAS, origin=self)
+        collector.collect([self])
+        return collector.delete()
+
+    def refresh_from_db(self, *, using: str | None = None) -> None:
+        """Reload every field from the database.
+
+        :raises ObjectDoesNotExist: (the model's ``DoesNotExist``) when the row is gone.
+        """
+        alias = using or self._state.db or DEFAULT_ALIAS
+        fresh = type(self).objects.using(alias).get(pk=self.pk)
+        for field in type(self)._meta.fields:
+            self.__dict__[field.attname] = fresh.__dict__[field.attname]
+        self._state.related.clear()
+        self._state.db = alias
+
+
+class Collector:
+    """Gathers what a deletion removes, following ``on_delete``, then deletes it."""
+
+    def __init__(self, using: str, origin: Any) -> None:
+        self.using = using
+        self.origin = origin
+        self.data: dict[type[Model], dict[Any, Model]] = {}
+        self.nullify: list[tuple[ForeignKey, list[Any]]] = []
+
+    def collect(self, instances: Sequence[Model]) -> None:
+        if not instances:
+            return
+        model = type(instances[0])
+        seen = self.data.setdefault(model, {})
+        new = [instance for instance in instances if instance.pk not in seen]
+        for instance in new:
+            seen[instance.pk] = instance
+        if not new:
+            return
+        pks = [instance.pk for instance in new]
+        for field in model._meta.referencing_fields():
+            if field.model is None or field.model._meta.auto_created:
+                continue  # intermediate rows go with their relation, without hooks
+            related = list(
+                field.model.objects.using(self.using).filter(**{f"{field.attname}__in": pks})
+            )
+            if not related:
+                continue
+            if field.on_delete is PROTECT:
+                raise ProtectedError(
+                    f"cannot delete {model._meta.label} {pks}: {len(related)} "
+                    f"{field.model._meta.label} row(s) reference it through the protected "
+                    f"foreign key {field.name!r}"
+                )
+            if field.on_delete is SET_NULL:
+                self.nullify.append((field, [row.pk for row in related]))
+            else:
+                self.collect(related)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        database = get_database(self.using)
+        host = get_host()
+        # Dependents were collected after what they depend on: delete them first.
+        order = list(reversed(self.data))
+        counts: dict[str, int] = {}
+        with database.atomic():
+            if host.has_listeners("pre_delete"):
+                for model in order:
+                    for instance in self.data[model].values():
+                        host.hook.pre_delete(
+                            sender=model, instance=instance, using=self.using, origin=self.origin
+                        )
+            for field, pks in self.nullify:
+                assert field.model is not None
+                database.execute(
+                    f'UPDATE "{field.model._meta.table}" SET "{field.column}" = NULL '
+                    f'WHERE "id" IN ({", ".join("?" for _ in pks)})',
+                    pks,
+                )
+            for model in order:
+                pks = list(self.data[model])
+                for relation in model._meta.relations():
+                    assert relation.through is not None
+                    column = (
+                        relation.source_column
+                        if relation.model is model
+                        else relation.target_column
+                    )
+                    deleted = database.execute(
+                        f'DELETE FROM "{relation.through._meta.table}" WHERE "{column}" IN '
+                        f"({', '.join('?' for _ in pks)})",
+                        pks,
+                    ).rowcount
+                    if deleted:
+                        label = relation.through._meta.label
+                        counts[label] = counts.get(label, 0) + deleted
+            for model in order:
+                listening = host.has_listeners("post_delete")
+                for pk, instance in self.data[model].items():
+                    database.execute(f'DELETE FROM "{model._meta.table}" WHERE "id" = ?', [pk])
+                    counts[model._meta.label] = counts.get(model._meta.label, 0) + 1
+                    if listening:
+                        host.hook.post_delete(
+                            sender=model, instance=instance, using=self.using, origin=self.origin
+                        )
+        for model in order:
+            for instance in self.data[model].values():
+                instance.pk = None
+        return sum(counts.values()), counts
+
+
+_LOOKUPS: Final = {"exact": "=", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
+
+
+class QuerySet:
+    """A lazy query over one model's rows. Filtering returns a new QuerySet."""
+
+    def __init__(self, model: type[Model], using: str = DEFAULT_ALIAS) -> None:
+        self.model = model
+        self._using = using
+        self._where: list[tuple[str, list[Any]]] = []
+        self._order: list[str] = []
+        self._limit: int | None = None
+
+    def _clone(self) -> QuerySet:
+        clone = QuerySet(self.model, self._using)
+        clone._where = list(self._where)
+        clone._order = list(self._order)
+        clone._limit = self._limit
+        return clone
+
+    def __repr__(self) -> str:
+        return f"<QuerySet {self.model._meta.label} using={self._using!r}>"
+
+    # -- building -----------------------------------------------------------
+
+    def using(self, alias: str) -> QuerySet:
+        clone = self._clone()
+        clone._using = alias
+        return clone
+
+    def all(self) -> QuerySet:
+        return self._clone()
+
+    def filter(self, **lookups: Any) -> QuerySet:
+        """Rows matching every lookup: ``name=value``, ``name__in``, ``__gt``, ``__lt``,
+        ``__gte``, ``__lte``, ``__contains``; a foreign key takes an instance or a pk.
+
+        :raises LookupError: for an unknown field; :raises ValueError: for an unknown lookup.
+        """
+        clone = self._clone()
+        for key, value in lookups.items():
+            clone._where.append(self._condition(key, value))
+        return clone
+
+    def exclude(self, **lookups: Any) -> QuerySet:
+        """Rows matching none of the combined lookups."""
+        clone = self._clone()
+        parts = [self._condition(key, value) for key, value in lookups.items()]
+        if parts:
+            sql = " AND ".join(part for part, _ in parts)
+            params = [param for _, part_params in parts for param in part_params]
+            clone._where.append((f"NOT ({sql})", params))
+        return clone
+
+    def _where_in_subquery(self, sql: str, params: list[Any]) -> QuerySet:
+        clone = self._clone()
+        clone._where.append((sql, params))
+        return clone
+
+    def order_by(self, *names: str) -> QuerySet:
+        """Sort by fields; ``"-name"`` sorts descending."""
+        clone = self._clone()
+        clone._order = []
+        for name in names:
+            descending = name.startswith("-")
+            field = self.model._meta.field(name.lstrip("-"))
+            clone._order.append(f'"{field.column}" {"DESC" if descending else "ASC"}')
+        return clone
+
+    def _condition(self, key: str, value: Any) -> tuple[str, list[Any]]:
+        name, _, lookup = key.partition("__")
+        lookup = lookup or "exact"
+        field = self.model._meta.field(name)
+        column = f'"{field.column}"'
+
+        def convert(item: Any) -> Any:
+            if isinstance(item, Model):
+                return item.pk
+            return field.to_db(item) if not isinstance(field, ForeignKey) else item
+
+        if lookup == "in":
+            items = [convert(item) for item in value]
+            if not items:
+                return ("0", [])
+            return (f"{column} IN ({', '.join('?' for _ in items)})", items)
+        if lookup == "contains":
+            escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            return (f"{column} LIKE ? ESCAPE '\\'", [f"%{escaped}%"])
+        if lookup not in _LOOKUPS:
+            raise ValueError(f"unknown lookup {lookup!r} in {key!r}")
+        if value is None and lookup == "exact":
+            return (f"{column} IS NULL", [])
+        return (f"{column} {_LOOKUPS[lookup]} ?", [convert(value)])
+
+    def _sql(self, select: str) -> tuple[str, list[Any]]:
+        sql = f'SELECT {select} FROM "{self.model._meta.table}"'
+        params: list[Any] = []
+        if self._where:
+            sql += " WHERE " + " AND ".join(f"({part})" for part, _ in self._where)
+            params = [param for _, part_params in self._where for param in part_params]
+        return sql, params
+
+    # -- reading ------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Any]:
+        columns = ", ".join(f'"{field.column}"' for field in self.model._meta.fields)
+        sql, params = self._sql(columns)
+        sql += " ORDER BY " + ", ".join(self._order) if self._order else ' ORDER BY "id"'
+        if self._limit is not None:
+            sql += f" LIMIT {int(self._limit)}"
+        rows = get_database(self._using).execute(sql, params).fetchall()
+        for row in rows:
+            yield self.model._from_db(self._using, row)
+
+    def count(self) -> int:
+        sql, params = self._sql("COUNT(*)")
+        result: int = get_database(self._using).execute(sql, params).fetchone()[0]
+        return result
+
+    def exists(self) -> bool:
+        sql, params = self._sql("1")
+        return get_database(self._using).execute(sql + " LIMIT 1", params).fetchone() is not None
+
+    def first(self) -> Any:
+        clone = self._clone()
+        clone._limit = 1
+        return next(iter(clone), None)
+
+    def get(self, **lookups: Any) -> Any:
+        """The one row matching ``lookups``.
+
+        :raises ObjectDoesNotExist: the model's ``DoesNotExist``, when none matches.
+        :raises MultipleObjectsReturned: the model's, when several match.
+        """
+        clone = self.filter(**lookups)
+        clone._limit = 2
+        found = list(clone)
+        if not found:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.label} matching {lookups!r} does not exist"
+            )
+        if len(found) > 1:
+            raise self.model.MultipleObjectsReturned(
+                f"more than one {self.model._meta.label} matches {lookups!r}"
+            )
+        return found[0]
+
+    # -- writing ------------------------------------------------------------
+
+    def create(self, **values: Any) -> Any:
+        """A new instance, saved (``pre_save``/``post_save`` fire)."""
+        instance = self.model(**values)
+        instance.save(using=self._using)
+        return instance
+
+    def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **lookups: Any
+    ) -> tuple[Any, bool]:
+        """The row matching ``lookups``, or a new one made of ``lookups`` and ``defaults``."""
+        with get_database(self._using).atomic():
+            try:
+                return self.get(**lookups), False
+            except self.model.DoesNotExist:
+                return self.create(**{**lookups, **(defaults or {})}), True
+
+    def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
+        """Insert many rows in one transaction. Fires nothing, as in Django."""
+        meta = self.model._meta
+        database = get_database(self._using)
+        fields = meta.fields[1:]
+        columns = ", ".join(f'"{field.column}"' for field in fields)
+        marks = ", ".join("?" for _ in fields)
+        with database.atomic():
+            for instance in instances:
+                cursor = database.execute(
+                    f'INSERT INTO "{meta.table}" ({columns}) VALUES ({marks})',
+                    [field.to_db(instance.__dict__[field.attname]) for field in fields],
+                )
+                instance.pk = cursor.lastrowid
+                instance._state.db, instance._state.adding = self._using, False
+        return list(instances)
+
+    def update(self, **values: Any) -> int:
+        """Set fields on every matching row in one statement. Fires nothing, as in Django.
+
+        :returns: the number of rows changed.
+        """
+        meta = self.model._meta
+        assignments, params = [], []
+        for name, value in values.items():
+            field = meta.field(name)
+            assignments.append(f'"{field.column}" = ?')
+            params.append(value.pk if isinstance(value, Model) else field.to_db(value))
+        where_sql, where_params = self._sql("")
+        where = where_sql.partition(" WHERE ")[2]
+        sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}'
+        if where:
+            sql += f" WHERE {where}"
+        database = get_database(self._using)
+        with database.atomic():
+            count: int = database.execute(sql, [*params, *where_params]).rowcount
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete every matching row, as ``Model.delete()`` does, with ``origin`` this QuerySet."""
+        collector = Collector(self._using, origin=self)
+        collector.collect(list(self))
+        return collector.delete()
+
+
+class ManyRelatedManager:
+    """One side of a many-to-many relation, for one instance: add, remove, clear, set, query."""
+
+    def __init__(self, instance: Model, relation: ManyToMany, reverse: bool) -> None:
+        if instance.pk is None:
+            raise ValueError(
+                f"{type(instance).__name__} needs a primary key before its relation "
+                f"{relation.name!r} can be used; save it first"
+            )
+        assert relation.through is not None
+        assert relation.model is not None
+        self.instance = instance
+        self.relation = relation
+        self.reverse = reverse
+        self.through = relation.through
+        self.model: type[Model] = relation.model if reverse else relation.to
+        source, target = relation.source_column, relation.target_column
+        self.own_column, self.other_column = (target, source) if reverse else (source, target)
+        self.using = instance._state.db or DEFAULT_ALIAS
+
+    def _queryset(self) -> QuerySet:
+        return QuerySet(self.model, self.using)._where_in_subquery(
+            f'"id" IN (SELECT "{self.other_column}" FROM "{self.through._meta.table}" '
+            f'WHERE "{self.own_column}" = ?)',
+            [self.instance.pk],
+        )
+
+    def all(self) -> QuerySet:
+        return self._queryset()
+
+    def filter(self, **lookups: Any) -> QuerySet:
+        return self._queryset().filter(**lookups)
+
+    def count(self) -> int:
+        return self._queryset().count()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._queryset())
+
+    def _ids(self, objects: Iterable[Any]) -> list[Any]:
+        ids = []
+        for item in objects:
+            if isinstance(item, Model):
+                if not isinstance(item, self.model):
+                    raise TypeError(
+                        f"{self.relation!r} takes {self.model.__name__} instances, not {item!r}"
+                    )
+                if item.pk is None:
+                    raise ValueError(f"{item!r} must be saved before it is related")
+                ids.append(item.pk)
+            else:
+                ids.append(Integer().to_db(item))
+        return ids
+
+    def _current(self) -> set[Any]:
+        rows = get_database(self.using).execute(
+            f'SELECT "{self.other_column}" FROM "{self.through._meta.table}" '
+            f'WHERE "{self.own_column}" = ?',
+            [self.instance.pk],
+        )
+        return {row[0] for row in rows}
+
+    def _changed(self, action: str, pk_set: set[Any] | None) -> None:
+        host = get_host()
+        if host.has_listeners("m2m_changed"):
+            host.hook.m2m_changed(
+                sender=self.through,
+                instance=self.instance,
+                action=action,
+                reverse=self.reverse,
+                model=self.model,
+                pk_set=pk_set,
+                using=self.using,
+            )
+
+    def add(self, *objects: Any) -> None:
+        """Relate ``objects``; ``pk_set`` holds the ids not already related (maybe none)."""
+        if not objects:
+            return
+        ids = self._ids(objects)
+        with get_database(self.using).atomic():
+            missing = set(ids) - self._current()
+            self._changed("pre_add", missing)
+            if missing:
+                get_database(self.using).executemany(
+                    f'INSERT INTO "{self.through._meta.table}" '
+                    f'("{self.own_column}", "{self.other_column}") '
+                    "VALUES (?, ?)",
+                    [(self.instance.pk, other) for other in sorted(missing)],
+                )
+            self._changed("post_add", missing)
+
+    def remove(self, *objects: Any) -> None:
+        """Unrelate ``objects``; ``pk_set`` holds every id submitted."""
+        if not objects:
+            return
+        ids = set(self._ids(objects))
+        with get_database(self.using).atomic():
+            self._changed("pre_remove", ids)
+            get_database(self.using).execute(
+                f'DELETE FROM "{self.through._meta.table}" WHERE "{self.own_column}" = ? '
+                f'AND "{self.other_column}" IN ({", ".join("?" for _ in ids)})',
+                [self.instance.pk, *ids],
+            )
+            self._changed("post_remove", ids)
+
+    def clear(self) -> None:
+        """Unrelate everything; ``pk_set`` is None."""
+        with get_database(self.using).atomic():
+            self._changed("pre_clear", None)
+            get_database(self.using).execute(
+                f'DELETE FROM "{self.through._meta.table}" WHERE "{self.own_column}" = ?',
+                [self.instance.pk],
+            )
+            self._changed("post_clear", None)
+
+    def set(self, objects: Iterable[Any]) -> None:
+        """Make the relation exactly ``objects``: removes the others, then adds the new ones."""
+        wanted = self._ids(objects)
+        with get_database(self.using).atomic():
+            current = self._current()
+            stale = current - set(wanted)
+            if stale:
+                self.remove(*sorted(stale))
+            new = [pk for pk in dict.fromkeys(wanted) if pk not in current]
+            if new:
+                self.add(*new)
+
+
+def app_of(model: type[Model]) -> Any:
+    """The app a model belongs to: the module it is defined in."""
+    return sys.modules[model.__module__]
