@@ -51,12 +51,20 @@ class Database:
     :param path: the database file (created if missing), or ``":memory:"``.
     :param alias: the name models use in ``using=``; registering an alias again
         replaces the earlier database.
+    :param busy_timeout: seconds a write waits for another connection's lock.
     :raises DatabaseError: when the file's directory does not exist.
     """
 
-    def __init__(self, path: str | Path, alias: str = DEFAULT_ALIAS) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        alias: str = DEFAULT_ALIAS,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
         self.path = str(path)
         self.alias = alias
+        self.busy_timeout = busy_timeout
         if self.path != ":memory:" and not Path(self.path).resolve().parent.is_dir():
             raise DatabaseError(f"cannot open database {self.path!r}: its directory does not exist")
         self._local = threading.local()
@@ -135,7 +143,7 @@ class Database:
         if "locked" in message or "busy" in message:
             return DatabaseError(
                 f"database {self.path!r} is locked by another connection "
-                f"(waited {BUSY_TIMEOUT_SECONDS:.0f} s): {message}"
+                f"(waited {self.busy_timeout:g} s): {message}"
             )
         if "readonly" in message or "read-only" in message:
             return DatabaseError(f"database {self.path!r} is read-only: {message}")

@@ -40,6 +40,12 @@ class Field:
 
     sql_type = "TEXT"
 
+    if TYPE_CHECKING:
+        # The model class replaces fields by plain instance attributes; to a
+        # type checker, reading or writing one on an instance is a value.
+        def __get__(self, instance: object, owner: Any) -> Any: ...
+        def __set__(self, instance: object, value: Any) -> None: ...
+
     def __init__(
         self, *, null: bool = False, default: Any = _NO_DEFAULT, unique: bool = False
     ) -> None:
@@ -205,6 +211,10 @@ class ManyToMany:
     :param to: the related model class.
     :param related_name: the name of the reverse accessor on ``to``; ``<model>_set`` when None.
     """
+
+    if TYPE_CHECKING:
+        # On an instance the attribute is a related manager, on the class a descriptor.
+        def __get__(self, instance: object, owner: Any) -> Any: ...
 
     def __init__(self, to: type[Model], *, related_name: str | None = None) -> None:
         self.to = to

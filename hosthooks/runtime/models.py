@@ -79,7 +79,7 @@ class Options:
         :raises LookupError: naming the model and the fields it has.
         """
         if name == "pk":
-            return self.pk
+            return self.fields[0]
         for field in self.fields:
             if name in (field.name, field.attname):
                 return field
