@@ -332,6 +332,49 @@ def check(obj: Context) -> None:
     click.echo(f"{len(active)} plugin(s) checked, no problems.")
 
 
+# -- runtime ------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The SQLite database file (created if missing).",
+)
+@click.option(
+    "--app", "apps", multiple=True, metavar="MODULE", help="Import this models module first."
+)
+@click.option("--verbosity", type=click.IntRange(0, 3), default=1, show_default=True)
+@click.pass_obj
+def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) -> None:
+    """Create the tables and columns the models need; fires pre_migrate and post_migrate."""
+    import importlib
+
+    obj.host  # noqa: B018 - plugins load (and become the default host) before models exist
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import DatabaseError
+    from hosthooks.runtime import migrate as run_migrate
+
+    # Like ``python -m``: apps in the current directory are importable.
+    if apps and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    for module in apps:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise click.UsageError(f"--app {module}: {error}") from None
+    try:
+        database = Database(db_path)
+        operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    if verbosity:
+        click.echo(f"{len(operations)} operation(s) applied to {db_path}.")
+    database.close()
+
+
 # -- entry point --------------------------------------------------------------
 
 

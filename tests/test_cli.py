@@ -204,3 +204,22 @@ def test_version_and_the_console_script(plugins_dir):
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_migrate_command_creates_tables_and_reports(plugins_dir, tmp_path, capsys):
+    database = tmp_path / "cli.sqlite3"
+    code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "tests.bookshop.models")
+    assert (code, err) == (0, "")
+    assert "Create table for bookshop.Author" in out
+    assert out.splitlines()[-1].endswith(f"applied to {database}.")
+    code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "tests.bookshop.models")
+    assert out == f"0 operation(s) applied to {database}.\n"
+    code, out, err = run(capsys, "migrate", "--db", str(tmp_path / "no" / "x.sqlite3"))
+    assert code == 1
+    assert err == (
+        f"hosthooks: error: cannot open database '{tmp_path / 'no' / 'x.sqlite3'}': "
+        "its directory does not exist\n"
+    )
+    code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "no_such.models")
+    assert code == 2
+    assert err == "hosthooks: error: --app no_such.models: No module named 'no_such'\n"
