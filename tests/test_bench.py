@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from bench import dispatch
 
@@ -16,3 +19,21 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
         assert all(value > 0 for value in result["median_ns"].values())
         assert result["hosthooks_vs_django"] > 0
     assert results[0]["hosthooks_vs_direct"] is None
+
+
+def test_save_benchmark_reports_every_contender_and_ratio():
+    # A subprocess: the benchmark configures Django's settings, once per process.
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.save", "--rounds", "1", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["median_us"]) == {"raw", "hosthooks", "hosthooks+5", "django"}
+    assert all(value > 0 for value in report["median_us"].values())
+    assert report["hosthooks_vs_raw"] > 0
