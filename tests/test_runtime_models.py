@@ -496,3 +496,14 @@ def test_a_hook_nobody_implements_is_never_called(db, monkeypatch):
     host.register(Listener())
     Author.objects.create(name="Bob")
     assert touched == ["post_save"]
+
+
+def test_a_relation_holds_each_pair_once(db):
+    author = Author.objects.create(name="Ann")
+    book = Book.objects.create(title="T", author=author)
+    tag = Tag.objects.create(label="x")
+    book.tags.add(tag, tag.pk)
+    assert [t.label for t in book.tags.all()] == ["x"]
+    table = THROUGH._meta.table
+    with pytest.raises(IntegrityError, match="UNIQUE"):
+        db.execute(f'INSERT INTO "{table}" ("book_id", "tag_id") VALUES (?, ?)', [book.pk, tag.pk])

@@ -60,7 +60,11 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
             row[1] for row in database.execute(f'PRAGMA table_info("{meta.table}")').fetchall()
         }
         if not existing:
-            columns = ", ".join(field.column_sql() for field in meta.fields)
+            definitions = [field.column_sql() for field in meta.fields]
+            for group in meta.unique_together:
+                quoted = ", ".join(f'"{column}"' for column in group)
+                definitions.append(f"UNIQUE ({quoted})")
+            columns = ", ".join(definitions)
             operations.append(
                 Operation("create_table", meta.label, f'CREATE TABLE "{meta.table}" ({columns})')
             )

@@ -68,6 +68,8 @@ class Options:
         self.auto_created = auto_created
         self.fields: list[Field] = []
         self.many_to_many: list[ManyToMany] = []
+        #: Column groups that must be unique together (an intermediate model's pair).
+        self.unique_together: list[tuple[str, ...]] = []
 
     @property
     def pk(self) -> Field:
@@ -224,9 +226,12 @@ def _contribute_relation(model: Any, name: str, relation: ManyToMany) -> None:
         source: ForeignKey(model, on_delete=CASCADE),
         target: ForeignKey(relation.to, on_delete=CASCADE),
     }
-    relation.through = ModelBase(f"{model.__name__}_{name}", (Model,), through_namespace)  # type: ignore[assignment]
+    through: Any = ModelBase(f"{model.__name__}_{name}", (Model,), through_namespace)
+    relation.through = through
     relation.source_column = f"{source}_id"
     relation.target_column = f"{target}_id"
+    # One row per related pair, as Django's intermediate tables have.
+    through._meta.unique_together.append((relation.source_column, relation.target_column))
     model._meta.many_to_many.append(relation)
     setattr(model, name, ManyToManyDescriptor(relation, reverse=False))
     reverse_name = relation.related_name or f"{model.__name__.lower()}_set"
@@ -628,13 +633,16 @@ class QuerySet:
             return (f"{column} IS NULL", [])
         return (f"{column} {_LOOKUPS[lookup]} ?", [convert(value)])
 
+    def _where_clause(self) -> tuple[str, list[Any]]:
+        """`` WHERE ...`` with its parameters, or ``""`` when nothing filters."""
+        if not self._where:
+            return "", []
+        clause = " WHERE " + " AND ".join(f"({part})" for part, _ in self._where)
+        return clause, [param for _, part_params in self._where for param in part_params]
+
     def _sql(self, select: str) -> tuple[str, list[Any]]:
-        sql = f'SELECT {select} FROM "{self.model._meta.table}"'
-        params: list[Any] = []
-        if self._where:
-            sql += " WHERE " + " AND ".join(f"({part})" for part, _ in self._where)
-            params = [param for _, part_params in self._where for param in part_params]
-        return sql, params
+        where, params = self._where_clause()
+        return f'SELECT {select} FROM "{self.model._meta.table}"{where}', params
 
     # -- reading ------------------------------------------------------------
 
@@ -727,11 +735,8 @@ class QuerySet:
             field = meta.field(name)
             assignments.append(f'"{field.column}" = ?')
             params.append(value.pk if isinstance(value, Model) else field.to_db(value))
-        where_sql, where_params = self._sql("")
-        where = where_sql.partition(" WHERE ")[2]
-        sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}'
-        if where:
-            sql += f" WHERE {where}"
+        where, where_params = self._where_clause()
+        sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}{where}'
         database = get_database(self._using)
         with database.atomic():
             count: int = database.execute(sql, [*params, *where_params]).rowcount
