@@ -315,12 +315,14 @@ class Host:
         return any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls())
 
     def fire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
-        """Call every plain implementation of ``name``, whatever each one raises.
+        """Call every implementation of ``name``, whatever each one raises.
 
         Like Django's ``send_robust``: returns ``(plugin name, result or
         exception)`` pairs in call order, and logs each failure with its plugin's
-        name on the ``hosthooks`` logger. Wrappers are not run: they wrap one
-        call of the whole hook, which a robust call does not make.
+        name on the ``hosthooks`` logger. Wrappers run around the plain
+        implementations as usual and receive their results; a wrapper that
+        raises (or does not yield once) is logged and reported like any other
+        failure, and what it returns is not used.
 
         :param name: a hook name.
         :param kwargs: the hook's arguments.
@@ -331,23 +333,52 @@ class Host:
             raise AttributeError(f"no hook named {name!r}")
         call_kwargs = {**(caller.spec.kwargdefaults if caller.spec else {}), **kwargs}
         sender = call_kwargs.get("sender")
+        impls = list(dispatch.implementations_for(caller, sender, "sender" not in call_kwargs))
         outcomes: list[tuple[str, RobustOutcome]] = []
-        for impl in dispatch.implementations_for(caller, sender, "sender" not in call_kwargs):
-            if dispatch.is_wrapper(impl):
-                continue
+
+        def failed(impl: pluggy.HookImpl, error: Exception) -> None:
+            logger.error(
+                "plugin %r raised in hook %r: %s",
+                impl.plugin_name,
+                name,
+                one_line(error),
+                exc_info=error,
+            )
+            outcomes.append((impl.plugin_name, error))
+
+        teardowns: list[tuple[pluggy.HookImpl, Any]] = []
+        for impl in impls:
             args = [call_kwargs[arg] for arg in impl.argnames]
             keywords = {key: call_kwargs[key] for key in impl.kwargnames if key in call_kwargs}
+            value: Any
             try:
-                outcomes.append((impl.plugin_name, impl.function(*args, **keywords)))
+                value = impl.function(*args, **keywords)
+                if dispatch.is_wrapper(impl):
+                    next(value)
+                    teardowns.append((impl, value))
+                    continue
+            except StopIteration:
+                failed(impl, RuntimeError("the wrapper did not yield"))
+                continue
             except Exception as error:
-                logger.error(
-                    "plugin %r raised in hook %r: %s",
-                    impl.plugin_name,
-                    name,
-                    one_line(error),
-                    exc_info=error,
-                )
-                outcomes.append((impl.plugin_name, error))
+                failed(impl, error)
+                continue
+            outcomes.append((impl.plugin_name, value))
+        results = [
+            value
+            for _, value in outcomes
+            if value is not None and not isinstance(value, BaseException)
+        ]
+        for impl, generator in reversed(teardowns):
+            try:
+                generator.send(pluggy.Result(results, None) if impl.hookwrapper else results)
+            except StopIteration:
+                continue
+            except Exception as error:
+                failed(impl, error)
+                continue
+            generator.close()
+            failed(impl, RuntimeError("the wrapper yielded more than once"))
         return outcomes
 
     def set_tracing(self, enabled: bool, trace_file: Path | None = None) -> None:

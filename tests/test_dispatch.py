@@ -536,6 +536,8 @@ def test_errors_are_attributed_on_every_path(host, path):
 
 
 def test_fire_robust_runs_everyone_and_logs_failures(host, caplog):
+    seen: list[Any] = []
+
     class Good:
         @hookimpl
         def post_save(self, created):
@@ -544,20 +546,43 @@ def test_fire_robust_runs_everyone_and_logs_failures(host, caplog):
     class Wrapper:
         @hookimpl(wrapper=True)
         def post_save(self) -> Generator[None, Any, Any]:
-            raise AssertionError("wrappers are not run in robust mode")
-            yield
+            results = yield
+            seen.append(("wrapper saw", results))
+            raise ValueError("teardown failed")
+
+    class OldWrapper:
+        @hookimpl(hookwrapper=True)
+        def post_save(self) -> Generator[None, Any, None]:
+            outcome = yield
+            seen.append(("old wrapper saw", outcome.get_result()))
+
+    class NoYield:
+        @hookimpl(wrapper=True, specname="post_save")
+        def never_yields(self) -> Generator[None, Any, Any]:
+            if False:
+                yield
+            return None
 
     host.register(Good(), "good")
     host.register(raising_plugin("kaput"), "bad")
     host.register(Wrapper(), "wrapper")
+    host.register(OldWrapper(), "old")
+    host.register(NoYield(), "no-yield")
     with caplog.at_level(logging.ERROR, logger="hosthooks"):
         outcomes = host.fire_robust("post_save", sender=Article, **POST_SAVE)
-    assert [name for name, _ in outcomes] == ["bad", "good"]
-    assert isinstance(outcomes[0][1], RuntimeError)
-    assert outcomes[1] == ("good", True)
-    assert caplog.records[0].getMessage() == (
-        "plugin 'bad' raised in hook 'post_save': RuntimeError: kaput"
-    )
+    assert [(name, type(value).__name__) for name, value in outcomes] == [
+        ("no-yield", "RuntimeError"),
+        ("bad", "RuntimeError"),
+        ("good", "bool"),
+        ("wrapper", "ValueError"),
+    ]
+    # Registered last, called first: "old" wraps "wrapper", whose teardown runs first.
+    assert seen == [("wrapper saw", [True]), ("old wrapper saw", [True])]
+    assert [record.getMessage() for record in caplog.records] == [
+        "plugin 'no-yield' raised in hook 'post_save': RuntimeError: the wrapper did not yield",
+        "plugin 'bad' raised in hook 'post_save': RuntimeError: kaput",
+        "plugin 'wrapper' raised in hook 'post_save': ValueError: teardown failed",
+    ]
     with pytest.raises(AttributeError):
         host.fire_robust("no_such_hook")
 
