@@ -13,6 +13,7 @@ from hosthooks.host import PluginRecord
 from hosthooks.host import Problem
 from hosthooks.host import Source
 from hosthooks.host import Status
+from hosthooks.host import create_default_host
 from hosthooks.host import create_host
 from hosthooks.host import get_host
 from hosthooks.host import set_default_host
@@ -32,6 +33,7 @@ __all__ = [
     "Problem",
     "Source",
     "Status",
+    "create_default_host",
     "create_host",
     "get_host",
     "hookimpl",

@@ -28,9 +28,8 @@ from hosthooks.host import HostConfig
 from hosthooks.host import PluginLoadError
 from hosthooks.host import PluginRecord
 from hosthooks.host import Source
-from hosthooks.host import create_host
+from hosthooks.host import create_default_host
 from hosthooks.host import parse_names
-from hosthooks.host import set_default_host
 from hosthooks.tracing import function_name
 
 EXIT_OK = 0
@@ -49,9 +48,8 @@ class Context:
     @property
     def host(self) -> Host:
         if self._host is None:
-            self._host = create_host(self.config)
-            # The runtime fires through get_host(): make it this host.
-            set_default_host(self._host)
+            # The runtime fires through get_host(): this host is the default one.
+            self._host = create_default_host(self.config)
         return self._host
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import importlib
 import importlib.util
 import logging
 import os
@@ -32,6 +33,14 @@ from hosthooks.tracing import Tracer
 from hosthooks.tracing import build_traced_call
 
 logger: Final = logging.getLogger(PROJECT)
+
+#: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
+#: load_plugins before any entry point, listed by ``hosthooks plugins --all``,
+#: blockable by name like any plugin.
+BUILTIN_PLUGINS: Final = {
+    # Django's update_last_login, connected to user_logged_in.
+    "hosthooks.last-login": "hosthooks.runtime.auth:last_login",
+}
 
 #: The value a robust call reports for an implementation: its result or the exception it raised.
 RobustOutcome = object
@@ -446,9 +455,18 @@ class Host:
             if record is not None:
                 record.status = Status.BLOCKED
 
+    def load_builtin_plugins(self) -> list[PluginRecord]:
+        """Register the runtime's built-in plugins (:data:`BUILTIN_PLUGINS`), unless blocked."""
+        records = []
+        for name, target in BUILTIN_PLUGINS.items():
+            record = PluginRecord(name, Source.BUILTIN, Status.ACTIVE, origin=target)
+            records.append(self._load(record, functools.partial(_import_object, target)))
+        return records
+
     def load_plugins(self) -> list[PluginRecord]:
-        """Discover plugins as :attr:`config` says: entry points (unless autoload
-        is off) then the plugins directory, skipping blocked names before import.
+        """Discover plugins as :attr:`config` says: the built-in ones, entry points
+        (unless autoload is off), then the plugins directory, skipping blocked
+        names before import.
 
         A plugin that fails to import or to validate is recorded as ``failed``
         and left out whole; every other plugin still loads.
@@ -460,6 +478,7 @@ class Host:
         for name in sorted(self.config.disabled):
             if not self.plugin_manager.is_blocked(name):
                 self.block(name)
+        seen.extend(self.load_builtin_plugins())
         if self.config.autoload:
             for point in installed_entry_points():
                 seen.append(self._load_entry_point(point))
@@ -596,6 +615,11 @@ class Problem:
         return f"{self.plugin}{where}: {self.message}"
 
 
+def _import_object(target: str) -> object:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
 def _import_file(path: Path) -> ModuleType:
     module_name = f"hosthooks_plugins_dir.{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -612,7 +636,10 @@ def _import_file(path: Path) -> ModuleType:
 
 
 _default_host: Host | None = None
-_default_lock: Final = threading.Lock()
+#: The host being loaded, so that a plugin (or a built-in model module) calling
+#: get_host() while it loads gets that host instead of starting another.
+_loading_host: Host | None = None
+_default_lock: Final = threading.RLock()
 
 
 def get_host() -> Host:
@@ -621,18 +648,36 @@ def get_host() -> Host:
 
     :raises PluginLoadError: when strict mode is on and a plugin fails.
     """
-    global _default_host
     host = _default_host
     if host is not None:
         return host
+    return create_default_host(HostConfig.from_environ(), replace=False)
+
+
+def create_default_host(config: HostConfig, *, replace: bool = True) -> Host:
+    """Create a host from ``config``, load its plugins and make it what :func:`get_host` returns.
+
+    :param replace: when False and a default host exists already, return that one.
+    :raises PluginLoadError: when strict mode is on and a plugin fails (no host is installed).
+    """
+    global _default_host, _loading_host
     with _default_lock:
-        if _default_host is None:
-            _default_host = create_host(HostConfig.from_environ())
-        return _default_host
+        if not replace and _default_host is not None:
+            return _default_host
+        if _loading_host is not None:
+            return _loading_host
+        host = Host(config)
+        _loading_host = host
+        try:
+            host.load_plugins()
+        finally:
+            _loading_host = None
+        _default_host = host
+        return host
 
 
 def create_host(config: HostConfig) -> Host:
-    """A host configured by ``config`` with its plugins loaded."""
+    """A host configured by ``config`` with its plugins loaded (not made the default)."""
     host = Host(config)
     host.load_plugins()
     return host
@@ -641,8 +686,7 @@ def create_host(config: HostConfig) -> Host:
 def set_default_host(host: Host | None) -> None:
     """Make ``host`` what :func:`get_host` returns (None: create anew on next use).
 
-    The CLI uses this after building a host from its options; tests use it to
-    put a host of their own behind the runtime.
+    Tests use this to put a host of their own behind the runtime.
     """
     global _default_host
     with _default_lock:

@@ -144,7 +144,8 @@ def test_disable_plugins_option_blocks_before_import(plugins_dir, capsys):
 
 def test_check_passes_then_fails_one_line_per_problem(plugins_dir, capsys):
     code, out, _ = run(capsys, "check")
-    assert (code, out) == (0, "2 plugin(s) checked, no problems.\n")
+    # The two directory plugins and the built-in last-login plugin.
+    assert (code, out) == (0, "3 plugin(s) checked, no problems.\n")
     (plugins_dir / "broken.py").write_text("raise ImportError('cannot import the thing')\n")
     (plugins_dir / "typo.py").write_text(
         textwrap.dedent("""

@@ -15,6 +15,7 @@ import hosthooks
 from hosthooks import Host
 from hosthooks import HostConfig
 from hosthooks import PluginLoadError
+from hosthooks import PluginRecord
 from hosthooks import Source
 from hosthooks import Status
 from hosthooks import hookimpl
@@ -27,6 +28,11 @@ from hosthooks import hookimpl
 def post_save(sender, instance, created):
     return ("good", created)
 """
+
+
+def loaded(host: Host) -> list[PluginRecord]:
+    """The plugins a test loaded: every record but the runtime's built-in ones."""
+    return [record for record in host.plugins() if record.source is not Source.BUILTIN]
 
 
 def write(directory: Path, name: str, source: str) -> Path:
@@ -111,7 +117,7 @@ def test_directory_plugins_load_in_name_order_and_failures_are_recorded(tmp_path
     host = Host(HostConfig(autoload=False, plugins_dir=tmp_path))
     host.load_plugins()
 
-    by_name = {record.name: record for record in host.plugins()}
+    by_name = {record.name: record for record in loaded(host)}
     assert set(by_name) == {"a_broken", "b_good", "c_invalid"}
     assert by_name["b_good"].status is Status.ACTIVE
     assert by_name["b_good"].source is Source.DIRECTORY
@@ -147,7 +153,7 @@ def test_strict_mode_raises_on_the_first_failure(tmp_path):
 def test_a_missing_plugins_directory_is_a_recorded_failure(tmp_path):
     host = Host(HostConfig(autoload=False, plugins_dir=tmp_path / "nowhere"))
     host.load_plugins()
-    [record] = host.plugins()
+    [record] = loaded(host)
     assert record.status is Status.FAILED
     assert "does not exist" in str(record.error)
 
@@ -157,7 +163,7 @@ def test_blocked_plugins_are_never_imported(tmp_path):
     write(tmp_path, "fine.py", GOOD_PLUGIN)
     host = Host(HostConfig(autoload=False, plugins_dir=tmp_path, disabled=frozenset({"explosive"})))
     host.load_plugins()
-    statuses = {record.name: record.status for record in host.plugins()}
+    statuses = {record.name: record.status for record in loaded(host)}
     assert statuses == {"explosive": Status.BLOCKED, "fine": Status.ACTIVE}
     with pytest.raises(ValueError, match="blocked"):
         host.register(object(), "explosive")
@@ -170,7 +176,7 @@ def test_blocking_an_active_plugin_unregisters_it(tmp_path):
     assert host.has_listeners("post_save")
     host.block("fine")
     assert not host.has_listeners("post_save")
-    assert [record.status for record in host.plugins()] == [Status.BLOCKED]
+    assert [record.status for record in loaded(host)] == [Status.BLOCKED]
 
 
 def test_a_second_plugin_with_a_taken_name_fails_and_the_first_stays(tmp_path):
@@ -219,7 +225,7 @@ def test_get_host_is_created_once_from_the_environment(tmp_path, monkeypatch):
     try:
         first = hosthooks.get_host()
         assert first is hosthooks.get_host()
-        assert [record.name for record in first.plugins()] == ["from_dir"]
+        assert [record.name for record in loaded(first)] == ["from_dir"]
     finally:
         hosthooks.set_default_host(None)
 
@@ -271,3 +277,19 @@ def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
+
+
+def test_load_plugins_registers_the_built_in_plugins_first_and_they_can_be_blocked():
+    host = Host(HostConfig(autoload=False))
+    host.load_plugins()
+    [record] = host.plugins()
+    assert (record.name, record.source, record.status) == (
+        "hosthooks.last-login",
+        Source.BUILTIN,
+        Status.ACTIVE,
+    )
+    assert host.hooks_of("hosthooks.last-login") == ["user_logged_in"]
+    blocked = Host(HostConfig(autoload=False, disabled=frozenset({"hosthooks.last-login"})))
+    blocked.load_plugins()
+    assert [record.status for record in blocked.plugins()] == [Status.BLOCKED]
+    assert not blocked.has_listeners("user_logged_in")

@@ -1,0 +1,200 @@
+"""The demo app ``hosthooks serve`` runs: notes with tags, owned by users.
+
+It exercises every hook family: requests (web), auth, templates, models (saves,
+deletes, relation changes) and connections; settings and migrations at start.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+from typing import Final
+
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from hosthooks.runtime import auth
+from hosthooks.runtime import fields
+from hosthooks.runtime.db import Database
+from hosthooks.runtime.db import atomic
+from hosthooks.runtime.migrations import migrate
+from hosthooks.runtime.models import Model
+from hosthooks.runtime.settings import Settings
+from hosthooks.runtime.settings import get_settings
+from hosthooks.runtime.templates import Templates
+from hosthooks.runtime.web import App
+from hosthooks.runtime.web import Request
+from hosthooks.runtime.web import Session
+from hosthooks.runtime.web import form_text
+from hosthooks.runtime.web import load_secret_key
+
+MAX_TAGS: Final = 20
+MAX_LABEL: Final = 40
+
+
+class Tag(Model):
+    label = fields.Text(unique=True)
+
+
+class Note(Model):
+    owner = fields.ForeignKey(auth.User, on_delete=fields.CASCADE)
+    title = fields.Text()
+    body = fields.Text(default="")
+    created = fields.DateTime(default=lambda: datetime.datetime.now(datetime.timezone.utc))
+    tags = fields.ManyToMany(Tag, related_name="notes")
+
+
+MODELS: Final = [auth.User, Tag, Note, Note.tags.relation.through]
+
+
+def parse_tags(text: str) -> list[str]:
+    """``"a, b,,a"`` -> ``["a", "b"]``: stripped, without empties or repeats, in order.
+
+    :raises ValueError: for too many tags or a tag too long.
+    """
+    labels = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if len(labels) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
+    for label in labels:
+        if len(label) > MAX_LABEL:
+            raise ValueError(f"a tag may have at most {MAX_LABEL} characters")
+    return labels
+
+
+class DemoViews:
+    """The views of the demo app, sharing its templates."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.update(user=request.user, csrf_token=request.csrf_token)
+        body = self.templates.render(name, context)
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    @staticmethod
+    def redirect(location: str) -> Response:
+        return Response("", status=303, headers={"Location": location})
+
+    def index(self, request: Request) -> Response:
+        notes = []
+        if request.user is not None:
+            for note in Note.objects.filter(owner=request.user).order_by("-created"):
+                notes.append((note, [tag.label for tag in note.tags.all().order_by("label")]))
+        return self.page(request, "index.html", notes=notes, error=None)
+
+    def signup(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.page(request, "signup.html", error=None, username="")
+        username = form_text(request, "username", max_length=1000)
+        password = request.form.get("password", "")
+        try:
+            with atomic():
+                user = auth.create_user(username, password)
+        except auth.AuthError as error:
+            return self.page(
+                request, "signup.html", status=400, error=str(error), username=username
+            )
+        auth.login(request, user)
+        return self.redirect("/")
+
+    def login(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.page(request, "login.html", error=None, username="")
+        username = form_text(request, "username", max_length=1000)
+        user = auth.authenticate(
+            request, username=username, password=request.form.get("password", "")
+        )
+        if user is None:
+            return self.page(
+                request,
+                "login.html",
+                error="Unknown username or wrong password.",
+                username=username,
+            )
+        auth.login(request, user)
+        return self.redirect("/")
+
+    def logout(self, request: Request) -> Response:
+        auth.logout(request)
+        return self.redirect("/")
+
+    def add_note(self, request: Request) -> Response:
+        if request.user is None:
+            return self.redirect("/login")
+        title = form_text(request, "title", max_length=200)
+        body = form_text(request, "body")
+        error = None
+        try:
+            labels = parse_tags(form_text(request, "tags", max_length=2000))
+        except ValueError as problem:
+            error = str(problem)
+        if not title:
+            error = "A note needs a title."
+        if error is not None:
+            return self.page(request, "index.html", status=400, notes=[], error=error)
+        # One transaction: a plugin refusing the note (or a tag) leaves nothing behind.
+        with atomic():
+            note = Note.objects.create(owner=request.user, title=title, body=body)
+            tags = [Tag.objects.get_or_create(label=label)[0] for label in labels]
+            note.tags.set(tags)
+        return self.redirect("/")
+
+    def delete_note(self, request: Request, note_id: int) -> Response:
+        note = None
+        if request.user is not None:
+            note = Note.objects.filter(pk=note_id, owner=request.user).first()
+        if note is None:
+            raise NotFound("No such note.")
+        note.delete()
+        return self.redirect("/")
+
+    @staticmethod
+    def plugins_json(request: Request) -> Response:
+        from hosthooks.cli import plugins_json
+        from hosthooks.host import get_host
+
+        body = json.dumps(plugins_json(get_host()), indent=2)
+        return Response(body, content_type="application/json")
+
+
+ROUTES: Final = [
+    ("/", "index", ["GET"]),
+    ("/signup", "signup", ["GET", "POST"]),
+    ("/login", "login", ["GET", "POST"]),
+    ("/logout", "logout", ["POST"]),
+    ("/notes", "add_note", ["POST"]),
+    ("/notes/<int:note_id>/delete", "delete_note", ["POST"]),
+    ("/-/plugins.json", "plugins_json", ["GET"]),
+]
+
+
+def _load_user(session: Session) -> Any:
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    return auth.User.objects.filter(pk=uid).first()
+
+
+def make_app(database_path: str | None = None, settings: Settings | None = None) -> App:
+    """The demo app on ``database_path`` (default: the DATABASE setting), migrated.
+
+    :raises DatabaseError: when the database cannot be opened or migrated.
+    :raises ValueError: when the configured secret key is too short.
+    """
+    settings = settings or get_settings()
+    path = database_path or settings.DATABASE
+    database = Database(path)
+    migrate(database, models=list(MODELS), verbosity=0)
+    views = DemoViews(Templates())
+    return App(
+        ROUTES,
+        {endpoint: getattr(views, endpoint) for _, endpoint, _ in ROUTES},
+        secret_key=load_secret_key(str(path), settings.SECRET_KEY),
+        load_user=_load_user,
+        max_body_size=settings.MAX_BODY_SIZE,
+        session_max_age=settings.SESSION_MAX_AGE,
+        cookie_name=settings.SESSION_COOKIE_NAME,
+        using=database.alias,
+    )
