@@ -373,6 +373,64 @@ def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) 
     database.close()
 
 
+@cli.command()
+@click.option(
+    "--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to bind."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The SQLite database file [default: the DATABASE setting].",
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads."
+)
+@click.pass_obj
+def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads: int) -> None:
+    """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C."""
+    import logging
+
+    obj.host  # noqa: B018 - plugins load (and become the default host) before the app exists
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+        )
+    import waitress
+
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.demo import make_app
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        app = make_app(str(db_path) if db_path is not None else None)
+    except (DatabaseError, SettingsError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        server = waitress.create_server(app, host=bind_host, port=port, threads=threads)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {bind_host}:{port}: {error.strerror}"
+        ) from None
+    address = f"http://{bind_host}:{server.effective_port}/"
+    click.echo(f"hosthooks: serving the demo app on {address} (Ctrl-C stops)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("hosthooks: stopped", err=True)
+
+
 # -- entry point --------------------------------------------------------------
 
 

@@ -1,0 +1,445 @@
+"""The demo app over real HTTP: a ``hosthooks serve`` process on a free 127.0.0.1 port.
+
+A recording plugin (tests/web_plugins/recorder.py), loaded by the server through
+``--plugins-dir``, writes every hook call as a JSON line; the tests read them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+import itsdangerous
+import pytest
+
+WEB_PLUGINS = Path(__file__).with_name("web_plugins")
+HOSTHOOKS = Path(sys.executable).with_name("hosthooks")
+BODY_LIMIT = 20_000
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen[str]
+    record: Path
+    database: Path
+    log: Path
+
+    def records(self) -> list[dict[str, Any]]:
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def wait_for(self, hook: str, count: int, *, since: int = 0) -> list[dict[str, Any]]:
+        """The records since index ``since``, once ``count`` calls of ``hook`` are among them."""
+        deadline = time.monotonic() + 10
+        while True:
+            records = self.records()[since:]
+            if sum(1 for r in records if r["hook"] == hook) >= count or time.monotonic() > deadline:
+                return records
+            time.sleep(0.02)
+
+    def settle(self) -> int:
+        """Wait until every request started so far has finished; the record count then.
+
+        request_finished fires after the client got the body, so it can trail
+        the response a client already read.
+        """
+        deadline = time.monotonic() + 10
+        while True:
+            records = self.records()
+            started = sum(1 for r in records if r["hook"] == "request_started")
+            finished = sum(1 for r in records if r["hook"] == "request_finished")
+            if started == finished or time.monotonic() > deadline:
+                return len(records)
+            time.sleep(0.02)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.database) as connection:
+            return connection.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("serve")
+    record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env.update(
+        HOSTHOOKS_TEST_RECORD=str(record),
+        HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD="1",
+        HOSTHOOKS_MAX_BODY_SIZE=str(BODY_LIMIT),
+    )
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                str(HOSTHOOKS),
+                "--plugins-dir",
+                str(WEB_PLUGINS),
+                "serve",
+                "--port",
+                "0",
+                "--db",
+                str(database),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=root,
+        )
+    deadline = time.monotonic() + 30
+    port = None
+    while port is None and time.monotonic() < deadline and process.poll() is None:
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())
+        port = int(found.group(1)) if found else None
+        time.sleep(0.05)
+    assert port is not None, log.read_text()
+    running = Server(port, process, record, database, log)
+    yield running
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0, log.read_text()
+    assert log.read_text().rstrip().endswith("hosthooks: stopped")
+
+
+class Client:
+    """A browser-like client: keeps cookies, reads the CSRF token from the last page."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        connection.close()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        if found:
+            self.csrf = found.group(1)
+        return response.status, dict(response.headers), text
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        return self.request("GET", path)
+
+    def post(
+        self, path: str, fields: dict[str, str], *, csrf: bool = True
+    ) -> tuple[int, dict[str, str], str]:
+        data = dict(fields)
+        if csrf:
+            data["csrf_token"] = self.csrf
+        body = urllib.parse.urlencode(data).encode()
+        return self.request(
+            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+    def signup(self, username: str, password: str = "correct horse") -> int:
+        self.get("/signup")
+        status, _, _ = self.post("/signup", {"username": username, "password": password})
+        self.get("/")
+        return status
+
+
+def hooks_of(records: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
+    return [record for record in records if record["hook"] in names]
+
+
+def test_request_started_and_finished_fire_once_per_request_404_and_500_included(server):
+    client = Client(server)
+    client.signup("counter")
+    mark = server.settle()
+    statuses = [
+        client.get("/")[0],
+        client.get("/no/such/page")[0],
+        client.post("/notes", {"title": "x"}, csrf=False)[0],
+        client.post("/notes", {"title": "REFUSE ME"})[0],
+    ]
+    assert statuses == [200, 404, 403, 500]
+    records = server.wait_for("request_finished", 4, since=mark)
+    started = hooks_of(records, "request_started")
+    assert [(r["method"], r["path"]) for r in started] == [
+        ("GET", "/"),
+        ("GET", "/no/such/page"),
+        ("POST", "/notes"),
+        ("POST", "/notes"),
+    ]
+    assert all(r["sender"] == "App" for r in started)
+    assert len(hooks_of(records, "request_finished")) == 4
+    # The broken request_finished plugin raised every time; it was logged, and
+    # nothing else changed: every response above was delivered as it was.
+    assert "plugin 'broken_finisher' raised in hook 'request_finished'" in server.log.read_text()
+
+
+def test_an_unhandled_error_fires_got_request_exception_and_writes_nothing(server):
+    client = Client(server)
+    client.signup("refused")
+    notes_before = server.query("SELECT COUNT(*) FROM demo_note")
+    tags_before = server.query("SELECT COUNT(*) FROM demo_tag")
+    mark = server.settle()
+    status, _, body = client.post("/notes", {"title": "REFUSE ME", "tags": "brand-new-tag"})
+    assert status == 500
+    assert "Internal Server Error" in body
+    assert "this plugin refuses" not in body  # no details leak to the client
+    records = server.wait_for("request_finished", 1, since=mark)
+    [exception] = hooks_of(records, "got_request_exception")
+    assert exception["sender"] is None
+    assert exception["path"] == "/notes"
+    assert exception["error"] == "RuntimeError: this plugin refuses the note"
+    assert server.query("SELECT COUNT(*) FROM demo_note") == notes_before
+    assert server.query("SELECT COUNT(*) FROM demo_tag") == tags_before
+    assert client.get("/")[0] == 200  # the server keeps serving
+
+
+def test_signup_login_logout_fire_the_auth_hooks(server):
+    client = Client(server)
+    mark = server.settle()
+    assert client.signup("ann", "s3cret pass") == 303
+    status, headers, _ = client.post("/logout", {})
+    assert (status, headers["Location"]) == (303, "/")
+    client.get("/login")
+    status, headers, body = client.post("/login", {"username": "ann", "password": "wrong"})
+    assert status == 200  # the form again, never a redirect
+    assert "Unknown username or wrong password." in body
+    assert client.post("/login", {"username": "ann", "password": "s3cret pass"})[0] == 303
+    records = server.wait_for("user_logged_in", 2, since=mark)
+    auth = hooks_of(records, "user_logged_in", "user_logged_out", "user_login_failed")
+    assert auth == [
+        {"hook": "user_logged_in", "sender": "auth.User", "user": "ann", "session_user": True},
+        {"hook": "user_logged_out", "sender": "auth.User", "user": "ann"},
+        {
+            "hook": "user_login_failed",
+            "sender": "hosthooks.runtime.auth",
+            "credentials": {"username": "ann", "password": "********************"},
+            "has_request": True,
+        },
+        {"hook": "user_logged_in", "sender": "auth.User", "user": "ann", "session_user": True},
+    ]
+    [(last_login, stored)] = server.query(
+        "SELECT last_login, password FROM auth_user WHERE username = ?", ("ann",)
+    )
+    assert last_login is not None  # the built-in last-login plugin ran
+    assert stored.startswith("scrypt$")
+    assert "s3cret" not in stored
+    assert "s3cret" not in server.log.read_text()
+    assert "s3cret" not in server.record.read_text()
+
+
+def test_an_anonymous_logout_sends_nonetype_and_no_user(server):
+    client = Client(server)
+    client.get("/login")  # a page with a form, hence the CSRF token
+    mark = server.settle()
+    assert client.post("/logout", {})[0] == 303
+    records = server.wait_for("request_finished", 1, since=mark)
+    assert hooks_of(records, "user_logged_out") == [
+        {"hook": "user_logged_out", "sender": "NoneType", "user": None}
+    ]
+
+
+def test_notes_fire_the_model_and_template_hooks_and_hostile_text_is_escaped(server):
+    client = Client(server)
+    client.signup("writer")
+    mark = server.settle()
+    hostile = "<script>alert('x')</script> & \"quotes\" ' DROP TABLE demo_note;--"
+    status, headers, _ = client.post(
+        "/notes", {"title": hostile, "body": "body\x7f☃", "tags": "b, a, b,, <i>"}
+    )
+    assert (status, headers["Location"]) == (303, "/")
+    _, _, page = client.get("/")
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;quotes&#34;" in page
+    assert "&lt;i&gt;" in page
+    [(note_id, title, body)] = server.query(
+        "SELECT n.id, n.title, n.body FROM demo_note n JOIN auth_user u ON u.id = n.owner_id "
+        "WHERE u.username = 'writer'"
+    )
+    assert (title, body) == (hostile, "body\x7f☃")
+    records = server.wait_for("request_finished", 2, since=mark)
+    models = hooks_of(records, "pre_save", "post_save", "m2m_changed")
+    assert models[:2] == [
+        {"hook": "pre_save", "sender": "demo.Note", "fields": None},
+        {"hook": "post_save", "sender": "demo.Note", "created": True},
+    ]
+    assert [r["action"] for r in hooks_of(models, "m2m_changed")] == ["pre_add", "post_add"]
+    assert hooks_of(models, "m2m_changed")[0]["sender"] == "demo.Note_tags"
+    assert len(hooks_of(models, "m2m_changed")[0]["pk_set"]) == 3
+    rendered = hooks_of(records, "template_rendered")
+    assert [r["template"] for r in rendered] == ["index.html"]
+    assert rendered[0]["same"] is True
+    assert rendered[0]["keys"] == ["csrf_token", "error", "notes", "user"]
+
+    mark = server.settle()
+    assert client.post(f"/notes/{note_id}/delete", {})[0] == 303
+    records = server.wait_for("request_finished", 1, since=mark)
+    assert hooks_of(records, "pre_delete", "post_delete") == [
+        {"hook": "pre_delete", "sender": "demo.Note", "origin": "demo.Note"},
+        {"hook": "post_delete", "sender": "demo.Note", "pk": note_id},
+    ]
+    assert server.query("SELECT COUNT(*) FROM demo_note WHERE id = ?", (note_id,)) == [(0,)]
+
+
+def test_connections_are_announced_and_the_database_was_migrated_at_start(server):
+    records = server.records()
+    assert {"hook": "post_migrate", "sender": "hosthooks.runtime.auth", "operations": 4} in records
+    assert hooks_of(records, "connection_created")[0]["sender"] == "Database"
+
+
+def test_another_users_note_cannot_be_deleted(server):
+    owner, other = Client(server), Client(server)
+    owner.signup("owner")
+    owner.post("/notes", {"title": "mine"})
+    [(note_id,)] = server.query("SELECT id FROM demo_note WHERE title = 'mine'")
+    other.signup("intruder")
+    assert other.post(f"/notes/{note_id}/delete", {})[0] == 404
+    assert server.query("SELECT COUNT(*) FROM demo_note WHERE id = ?", (note_id,)) == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"username": "", "password": "pw"}, "the username may not be empty"),
+        ({"username": "emptypw", "password": ""}, "the password may not be empty"),
+        ({"username": "x" * 151, "password": "pw"}, "at most 150 characters"),
+        ({"username": "taken", "password": "pw"}, "the username &#39;taken&#39; is taken"),
+        ({}, "the username may not be empty"),
+    ],
+)
+def test_bad_signups_answer_the_form_with_an_error(server, fields, message):
+    Client(server).signup("taken")
+    client = Client(server)
+    client.get("/signup")
+    status, _, body = client.post("/signup", fields)
+    assert status == 400
+    assert message in body
+    assert server.query("SELECT COUNT(*) FROM auth_user WHERE username = 'taken'") == [(1,)]
+
+
+def test_unknown_users_and_empty_passwords_fail_to_log_in(server):
+    client = Client(server)
+    client.get("/login")
+    for fields in ({"username": "nobody", "password": "pw"}, {"username": "taken", "password": ""}):
+        status, _, body = client.post("/login", fields)
+        assert status == 200
+        assert "Unknown username or wrong password." in body
+
+
+def test_csrf_is_required_on_every_unsafe_method(server):
+    first, second = Client(server), Client(server)
+    first.signup("csrf-a")
+    second.signup("csrf-b")
+    assert first.post("/notes", {"title": "no token"}, csrf=False)[0] == 403
+    first.csrf = second.csrf  # a token from another session
+    assert first.post("/notes", {"title": "wrong token"})[0] == 403
+    assert first.request("DELETE", "/notes")[0] in (403, 405)
+    assert server.query("SELECT COUNT(*) FROM demo_note WHERE title LIKE '%token'") == [(0,)]
+
+
+def test_tampered_and_expired_sessions_are_anonymous(server):
+    client = Client(server)
+    client.signup("sessions")
+    assert "sessions" in client.get("/")[2]
+    cookie = client.cookies["hosthooks_session"]
+    client.cookies["hosthooks_session"] = cookie[:-2] + (
+        "AA" if not cookie.endswith("AA") else "BB"
+    )
+    status, _, body = client.get("/")
+    assert status == 200
+    assert "Log in" in body
+    client.cookies["hosthooks_session"] = "not-even-a-signed-value"
+    assert client.get("/")[0] == 200
+    secret = Path(f"{server.database}.secret").read_text().strip()
+
+    class OldSigner(itsdangerous.TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 15 * 24 * 3600  # older than the 14-day limit
+
+    [(uid,)] = server.query("SELECT id FROM auth_user WHERE username = 'sessions'")
+    expired = itsdangerous.URLSafeTimedSerializer(
+        secret, salt="hosthooks.session", signer=OldSigner
+    ).dumps({"k": "x", "d": {"uid": uid}})
+    client.cookies["hosthooks_session"] = expired
+    status, _, body = client.get("/")
+    assert status == 200
+    assert "Log in" in body
+    fresh = itsdangerous.URLSafeTimedSerializer(secret, salt="hosthooks.session").dumps(
+        {"k": "x", "d": {"uid": uid}}
+    )
+    client.cookies["hosthooks_session"] = fresh
+    assert "sessions" in client.get("/")[2]
+
+
+def test_oversized_and_malformed_bodies(server):
+    client = Client(server)
+    client.signup("big")
+    status, _, _ = client.post("/notes", {"title": "big", "body": "x" * (BODY_LIMIT * 2)})
+    assert status == 413
+    status, _, _ = client.request(
+        "POST", "/notes", b"--nope\r\nbroken", {"Content-Type": "multipart/form-data"}
+    )
+    assert status in (400, 403)
+    status, _, _ = client.request(
+        "POST", "/notes", b"\xff\xfe%%%=&&=", {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status in (400, 403)
+    assert client.get("/")[0] == 200
+    assert server.query("SELECT COUNT(*) FROM demo_note WHERE title = 'big'") == [(0,)]
+
+
+def test_plugins_json_is_what_the_cli_prints(server):
+    _, headers, body = Client(server).get("/-/plugins.json")
+    assert headers["Content-Type"] == "application/json"
+    served = json.loads(body)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    printed = subprocess.run(
+        [str(HOSTHOOKS), "--plugins-dir", str(WEB_PLUGINS), "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    assert served == json.loads(printed.stdout)
+    assert {plugin["name"] for plugin in served} == {"broken_finisher", "recorder"}
+
+
+def test_serve_reports_a_port_in_use_in_one_line(server):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    result = subprocess.run(
+        [str(HOSTHOOKS), "serve", "--port", str(server.port), "--db", str(server.database)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"hosthooks: error: cannot listen on 127.0.0.1:{server.port}: Address already in use"
+    )
