@@ -1,0 +1,170 @@
+"""The request layer in process: when each request hook fires, and errors in hooks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response
+
+from hosthooks import hookimpl
+from hosthooks.runtime.web import App
+from hosthooks.runtime.web import Request
+from hosthooks.runtime.web import load_secret_key
+
+SECRET = "s" * 40
+
+
+def streamed(request: Request) -> Response:
+    def chunks() -> Iterator[bytes]:
+        events.append("first chunk")
+        yield b"one,"
+        events.append("second chunk")
+        yield b"two"
+
+    return Response(chunks(), content_type="text/plain")
+
+
+def broken(request: Request) -> Response:
+    raise LookupError("the view broke")
+
+
+def hello(request: Request) -> Response:
+    return Response("hello")
+
+
+events: list[str] = []
+
+
+@pytest.fixture
+def app() -> App:
+    events.clear()
+    return App(
+        [
+            ("/stream", "stream", ["GET"]),
+            ("/broken", "broken", ["GET"]),
+            ("/", "hello", ["GET", "POST"]),
+        ],
+        {"stream": streamed, "broken": broken, "hello": hello},
+        secret_key=SECRET,
+    )
+
+
+class Timeline:
+    @hookimpl
+    def request_started(self, environ):
+        events.append(f"started {environ['PATH_INFO']}")
+
+    @hookimpl
+    def request_finished(self):
+        events.append("finished")
+
+    @hookimpl
+    def got_request_exception(self, sender, request):
+        import sys
+
+        events.append(f"exception {type(sys.exc_info()[1]).__name__} sender={sender}")
+
+
+def call(app: App, path: str, method: str = "GET", **kwargs: Any) -> tuple[str, bytes]:
+    environ = EnvironBuilder(path=path, method=method, **kwargs).get_environ()
+    status: list[str] = []
+    body = app(environ, lambda s, headers, exc_info=None: status.append(s))
+    chunks = []
+    for chunk in body:
+        events.append("sent chunk")
+        chunks.append(chunk)
+    events.append("server closes")
+    body.close()  # type: ignore[attr-defined]
+    return status[0], b"".join(chunks)
+
+
+def test_request_finished_fires_after_a_streamed_body_was_sent(app, default_host):
+    default_host.register(Timeline())
+    status, body = call(app, "/stream")
+    assert (status, body) == ("200 OK", b"one,two")
+    assert events == [
+        "started /stream",
+        "first chunk",
+        "sent chunk",
+        "second chunk",
+        "sent chunk",
+        "server closes",
+        "finished",
+    ]
+
+
+def test_got_request_exception_fires_inside_the_exception_context(app, default_host):
+    default_host.register(Timeline())
+    status, body = call(app, "/broken")
+    assert status == "500 INTERNAL SERVER ERROR"
+    assert b"the view broke" not in body
+    assert events[:2] == ["started /broken", "exception LookupError sender=None"]
+    assert events[-1] == "finished"
+
+
+def test_4xx_answers_fire_no_exception_hook(app, default_host):
+    default_host.register(Timeline())
+    assert call(app, "/missing")[0] == "404 NOT FOUND"
+    assert call(app, "/stream", method="POST")[0] == "405 METHOD NOT ALLOWED"
+    assert call(app, "/", method="POST")[0] == "403 FORBIDDEN"  # no CSRF token
+    assert not [event for event in events if event.startswith("exception")]
+    assert events.count("finished") == 3
+
+
+def test_raising_exception_and_finished_hooks_are_logged_and_the_response_stands(
+    app, default_host, caplog
+):
+    class Broken:
+        @hookimpl
+        def got_request_exception(self):
+            raise RuntimeError("exception hook broke")
+
+        @hookimpl
+        def request_finished(self):
+            raise RuntimeError("finished hook broke")
+
+    default_host.register(Broken(), "broken-plugin")
+    default_host.register(Timeline(), "timeline")
+    with caplog.at_level(logging.ERROR):
+        assert call(app, "/broken")[0] == "500 INTERNAL SERVER ERROR"
+        assert call(app, "/") == ("200 OK", b"hello")
+    assert events.count("finished") == 2  # the other plugin still ran
+    messages = [record.getMessage() for record in caplog.records if record.name == "hosthooks"]
+    assert (
+        "plugin 'broken-plugin' raised in hook 'got_request_exception': RuntimeError: exception hook broke"
+        in messages
+    )
+    assert (
+        messages.count(
+            "plugin 'broken-plugin' raised in hook 'request_finished': RuntimeError: finished hook broke"
+        )
+        == 2
+    )
+
+
+def test_a_raising_request_started_is_a_500_and_still_finishes(app, default_host):
+    class Refuses:
+        @hookimpl
+        def request_started(self):
+            raise RuntimeError("not today")
+
+    default_host.register(Timeline())
+    default_host.register(Refuses())
+    assert call(app, "/")[0] == "500 INTERNAL SERVER ERROR"
+    assert events[-1] == "finished"
+
+
+def test_the_secret_key_is_generated_once_beside_the_database(tmp_path):
+    database = tmp_path / "app.sqlite3"
+    first = load_secret_key(str(database), None)
+    assert load_secret_key(str(database), None) == first
+    secret_file = tmp_path / "app.sqlite3.secret"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 32
+    assert load_secret_key(str(database), "c" * 32) == "c" * 32
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        load_secret_key(str(database), "short")
