@@ -37,3 +37,19 @@ def test_save_benchmark_reports_every_contender_and_ratio():
     assert set(report["median_us"]) == {"raw", "hosthooks", "hosthooks+5", "django"}
     assert all(value > 0 for value in report["median_us"].values())
     assert report["hosthooks_vs_raw"] > 0
+
+
+def test_web_benchmark_reports_every_contender_and_ratio():
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.web", "--rounds", "1", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["median_us"]) == {"hosthooks", "django", "django-bare"}
+    assert report["hosthooks_vs_django"] > 0

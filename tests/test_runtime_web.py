@@ -168,3 +168,14 @@ def test_the_secret_key_is_generated_once_beside_the_database(tmp_path):
     assert load_secret_key(str(database), "c" * 32) == "c" * 32
     with pytest.raises(ValueError, match="at least 32 characters"):
         load_secret_key(str(database), "short")
+
+
+def test_a_trailing_slash_finds_the_route_and_anonymous_visits_set_no_cookie(app):
+    environ = EnvironBuilder(path="/stream/", method="GET").get_environ()
+    headers: list[Any] = []
+    body = app(
+        environ, lambda status, response_headers, exc_info=None: headers.extend(response_headers)
+    )
+    assert b"".join(body) == b"one,two"
+    body.close()
+    assert not [name for name, _ in headers if name == "Set-Cookie"]

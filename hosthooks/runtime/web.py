@@ -57,7 +57,9 @@ class Session(dict[str, Any]):
     def __init__(self, data: dict[str, Any] | None = None, key: str | None = None) -> None:
         super().__init__(data or {})
         self.key = key or secrets.token_urlsafe(16)
-        self.modified = key is None
+        # Only a session that changed is sent back: a visitor who never stores
+        # anything gets no cookie, and a request costs no signing.
+        self.modified = False
 
     def __setitem__(self, name: str, value: Any) -> None:
         super().__setitem__(name, value)
@@ -146,12 +148,12 @@ class App:
         cookie_name: str = "hosthooks_session",
         using: str = DEFAULT_ALIAS,
     ) -> None:
-        self.url_map = Map(
-            [
-                Rule(path, endpoint=endpoint, methods=list(methods))
-                for path, endpoint, methods in routes
-            ]
-        )
+        rules = [
+            Rule(path, endpoint=endpoint, methods=list(methods))
+            for path, endpoint, methods in routes
+        ]
+        # "/notes/" finds "/notes": no redirect, which would need the real host name.
+        self.url_map = Map(rules, strict_slashes=False)
         self.views = views
         self.load_user = load_user
         self.max_body_size = max_body_size
@@ -159,6 +161,9 @@ class App:
         self.cookie_name = cookie_name
         self.using = using
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="hosthooks.session")
+        # Matching needs only the path and the method, so one adapter serves
+        # every request (binding per request costs more than the match).
+        self._routes = self.url_map.bind("localhost")
 
     # -- WSGI ---------------------------------------------------------------
 
@@ -198,7 +203,7 @@ class App:
         request.session = self.load_session(request)
         try:
             request.user = self.load_user(request.session)
-            endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
+            endpoint, arguments = self._routes.match(request.path, method=request.method)
             if request.method not in SAFE_METHODS:
                 self.check_csrf(request)
             response = self.views[endpoint](request, **arguments)
