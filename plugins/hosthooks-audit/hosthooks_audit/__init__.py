@@ -9,6 +9,8 @@ import threading
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks.runtime.db import DatabaseError
+from hosthooks.runtime.db import get_database
 
 logger = logging.getLogger("hosthooks.audit")
 _write_lock = threading.Lock()
@@ -34,31 +36,47 @@ def write_entry(entry: dict[str, Any]) -> None:
         log.write(line + "\n")
 
 
+def after_commit(using: str, entry: dict[str, Any]) -> None:
+    """Write ``entry`` once the transaction on ``using`` commits; never if it rolls back.
+
+    A host firing the hooks without the runtime's databases (tests, other
+    hosts) has no transaction to wait for: the entry is written at once.
+    """
+    try:
+        database = get_database(using)
+    except DatabaseError:
+        write_entry(entry)
+        return
+    database.on_commit(lambda: write_entry(entry))
+
+
 @hookimpl
 def post_save(
     sender: Any, instance: Any, created: bool, using: str, update_fields: frozenset[str] | None
 ) -> None:
-    write_entry(
+    after_commit(
+        using,
         {
             "event": "created" if created else "updated",
             "model": _model_name(sender),
             "pk": getattr(instance, "pk", None),
             "using": using,
             "fields": sorted(update_fields) if update_fields is not None else None,
-        }
+        },
     )
 
 
 @hookimpl
 def post_delete(sender: Any, instance: Any, using: str) -> None:
-    write_entry(
+    after_commit(
+        using,
         {
             "event": "deleted",
             "model": _model_name(sender),
             "pk": getattr(instance, "pk", None),
             "using": using,
             "fields": None,
-        }
+        },
     )
 
 
@@ -68,7 +86,8 @@ def m2m_changed(
 ) -> None:
     if not action.startswith("post_"):
         return
-    write_entry(
+    after_commit(
+        using,
         {
             "event": f"m2m:{action}",
             "model": _model_name(type(instance)),
@@ -77,5 +96,5 @@ def m2m_changed(
             "related": _model_name(model),
             "pks": sorted(pk_set) if pk_set is not None else None,
             "fields": None,
-        }
+        },
     )

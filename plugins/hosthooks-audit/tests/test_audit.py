@@ -106,3 +106,34 @@ def test_an_unwritable_log_raises_and_names_the_plugin(
     assert "raised by plugin 'audit' in hook 'post_delete'" in getattr(
         caught.value, "__notes__", []
     )
+
+
+def test_with_the_runtime_entries_wait_for_the_commit(tmp_path: Path, audit_log: Path) -> None:
+    from hosthooks import set_default_host
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import Model
+    from hosthooks.runtime import atomic
+    from hosthooks.runtime import fields
+    from hosthooks.runtime import migrate
+
+    host = Host()
+    host.register(hosthooks_audit, "audit")
+    set_default_host(host)
+    try:
+
+        class Memo(Model):
+            text = fields.Text()
+
+        database = Database(tmp_path / "audit.sqlite3")
+        migrate(database, models=[Memo], verbosity=0)
+        with pytest.raises(RuntimeError, match="rolled back"), atomic():
+            Memo.objects.create(text="never committed")
+            raise RuntimeError("rolled back")
+        assert not audit_log.exists()
+        with atomic():
+            memo = Memo.objects.create(text="kept")
+            assert not audit_log.exists()  # not yet: the transaction is open
+        assert [(e["event"], e["pk"]) for e in read(audit_log)] == [("created", memo.pk)]
+        database.close()
+    finally:
+        set_default_host(None)
