@@ -12,7 +12,6 @@ Run: ``python -m bench.save [--rounds 9] [--json]`` (needs ``pip install -e '.[b
 
 from __future__ import annotations
 
-import argparse
 import json
 import sqlite3
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 from bench.timing import format_table
 from bench.timing import interleaved_medians
+from bench.timing import parse_arguments
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import set_default_host
@@ -114,14 +114,7 @@ def contenders(directory: Path) -> dict[str, Callable[[int], None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description="Model.save() of a new row, beside raw sqlite3 and Django"
-    )
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
-    parser.add_argument("--json", action="store_true", help="print JSON only")
-    args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    args = parse_arguments("Model.save() of a new row, beside raw sqlite3", argv, default_rounds=9)
     with tempfile.TemporaryDirectory() as directory:
         medians = interleaved_medians(contenders(Path(directory)), args.rounds)
     set_default_host(None)

@@ -6,6 +6,7 @@ are interleaved, and only medians and ratios of medians are reported.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -49,3 +50,21 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     for row in [header, *rows]:
         lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
     return "\n".join(lines)
+
+
+def parse_arguments(
+    description: str, argv: list[str] | None, default_rounds: int
+) -> argparse.Namespace:
+    """``--rounds N`` and ``--json``, the options every benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=default_rounds,
+        help=f"interleaved rounds (default {default_rounds})",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    arguments = parser.parse_args(argv)
+    if arguments.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return arguments

@@ -13,7 +13,6 @@ Run: ``python -m bench.web [--rounds 9] [--json]`` (needs ``pip install -e '.[be
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from bench.timing import format_table
 from bench.timing import interleaved_medians
+from bench.timing import parse_arguments
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import set_default_host
@@ -156,12 +156,7 @@ def contenders() -> dict[str, Callable[[int], None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Per-request overhead of the request layer")
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
-    parser.add_argument("--json", action="store_true", help="print JSON only")
-    args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    args = parse_arguments("Per-request overhead of the request layer", argv, default_rounds=9)
     medians = interleaved_medians(contenders(), args.rounds)
     set_default_host(None)
     result = {
