@@ -52,6 +52,10 @@ class Context:
             self._host = create_default_host(self.config)
         return self._host
 
+    def close(self) -> None:
+        if self._host is not None:
+            self._host.close()
+
 
 def _version() -> str:
     try:
@@ -127,6 +131,7 @@ def cli(
     if trace_file is not None:
         changes["trace_file"] = trace_file
     ctx.obj = Context(config.with_changes(**changes), show_traceback)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- hooks --------------------------------------------------------------------

@@ -290,7 +290,9 @@ class Host:
         for name, caller in vars(manager.hook).items():
             if isinstance(caller, pluggy.HookCaller):
                 impls = caller.get_hookimpls()
-                listening[name] = bool(impls)
+                # While tracing, every firing site calls its hook, so that the
+                # trace shows hooks nobody implements too.
+                listening[name] = bool(impls) or self._tracer is not None
                 filters = filters or any(dispatch.sender_filter(impl) is not None for impl in impls)
         manager.has_sender_filters = filters
         self._listening = listening
@@ -407,6 +409,10 @@ class Host:
             else:
                 self._tracer = Tracer(sys.stderr, as_json=False)
             self._invalidate()
+
+    def close(self) -> None:
+        """Release what the host holds open: the trace file, if tracing to one."""
+        self.set_tracing(False)
 
     # -- registration -----------------------------------------------------
 

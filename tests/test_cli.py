@@ -224,3 +224,42 @@ def test_migrate_command_creates_tables_and_reports(plugins_dir, tmp_path, capsy
     code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "no_such.models")
     assert code == 2
     assert err == "hosthooks: error: --app no_such.models: No module named 'no_such'\n"
+
+
+def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
+    code, out, _ = run(capsys, "plugins", "--all", "--json")
+    assert code == 0
+    builtin = [plugin for plugin in json.loads(out) if plugin["source"] == "built-in"]
+    assert builtin == [
+        {
+            "name": "hosthooks.last-login",
+            "dist": None,
+            "version": None,
+            "source": "built-in",
+            "status": "active",
+            "error": None,
+            "hooks": ["user_logged_in"],
+        }
+    ]
+    code, out, _ = run(capsys, "plugins", "--json")
+    assert "built-in" not in {plugin["source"] for plugin in json.loads(out)}
+
+
+def test_trace_file_option_records_every_hook_call_as_json(plugins_dir, tmp_path, capsys):
+    trace = tmp_path / "trace.jsonl"
+    database = tmp_path / "traced.sqlite3"
+    code, _, err = run(
+        capsys, "--trace-file", str(trace), "migrate", "--db", str(database), "--verbosity", "0"
+    )
+    assert (code, err) == (0, "")
+    hooks = [json.loads(line)["hook"] for line in trace.read_text().splitlines()]
+    assert "connection_created" in hooks
+    assert hooks.count("pre_migrate") == hooks.count("post_migrate") >= 1
+
+
+def test_trace_option_writes_readable_lines_to_stderr(plugins_dir, tmp_path, capsys):
+    code, _, err = run(
+        capsys, "--trace", "migrate", "--db", str(tmp_path / "t.sqlite3"), "--verbosity", "0"
+    )
+    assert code == 0
+    assert "hosthooks trace: connection_created sender=Database" in err

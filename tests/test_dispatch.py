@@ -651,3 +651,20 @@ def test_tracing_off_leaves_no_tracing_code_in_plans(host):
     assert host.hook.post_save.__code__.co_filename != "<hosthooks plan post_save>"
     host.set_tracing(False)
     assert host.hook.post_save.__code__.co_filename == "<hosthooks plan post_save>"
+
+
+def test_pluggys_own_tracing_sees_calls_while_enabled(host):
+    class Plugin:
+        @hookimpl
+        def post_save(self):
+            return "traced"
+
+    host.register(Plugin(), "p")
+    messages: list[str] = []
+    host.plugin_manager.trace.root.setwriter(messages.append)
+    undo = host.plugin_manager.enable_tracing()
+    fire_post_save(host, Article)
+    undo()
+    fire_post_save(host, Article)
+    assert [m for m in messages if "post_save" in m and "finish" not in m] != []
+    assert sum("post_save" in m and "finish" not in m for m in messages) == 1

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -507,3 +512,26 @@ def test_a_relation_holds_each_pair_once(db):
     table = THROUGH._meta.table
     with pytest.raises(IntegrityError, match="UNIQUE"):
         db.execute(f'INSERT INTO "{table}" ("book_id", "tag_id") VALUES (?, ?)', [book.pk, tag.pk])
+
+
+def test_the_readme_example_runs_as_written(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = next(
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+        if "from hosthooks.runtime import Database" in block
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    result = subprocess.run(
+        [sys.executable, "-c", example + "\nprint(Author.objects.count(), Book.objects.count())"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "0 0\n"
+    assert (tmp_path / "app.sqlite3").exists()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import hosthooks_login_guard
 import pytest
 
@@ -60,3 +62,32 @@ def test_a_bad_limit_is_a_clear_error_naming_the_plugin(
     assert "raised by plugin 'login-guard' in hook 'user_login_failed'" in getattr(
         caught.value, "__notes__", []
     )
+
+
+def test_with_the_runtime_failed_logins_are_counted_and_a_login_resets(tmp_path: Path) -> None:
+    from hosthooks import set_default_host
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import auth
+    from hosthooks.runtime import migrate
+    from hosthooks.runtime.web import Session
+
+    class Request:
+        def __init__(self) -> None:
+            self.session = Session()
+
+    hosthooks_login_guard.reset()
+    host = Host()
+    host.register(hosthooks_login_guard, "login-guard")
+    set_default_host(host)
+    try:
+        database = Database(tmp_path / "guard.sqlite3")
+        migrate(database, models=[auth.User], verbosity=0)
+        user = auth.create_user("ann", "right")
+        for _ in range(2):
+            assert auth.authenticate(Request(), username="ann", password="wrong") is None
+        assert hosthooks_login_guard.failures("ann") == 2
+        auth.login(Request(), user)
+        assert hosthooks_login_guard.failures("ann") == 0
+        database.close()
+    finally:
+        set_default_host(None)

@@ -76,3 +76,30 @@ def test_a_finish_without_a_start_is_ignored(host: Host) -> None:
     thread.start()
     thread.join(timeout=10)
     assert len(hosthooks_request_timer.recent()) == before
+
+
+def test_with_the_runtime_each_served_request_is_timed() -> None:
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Response
+
+    from hosthooks import set_default_host
+    from hosthooks.runtime.web import App
+
+    host = Host()
+    host.register(hosthooks_request_timer, "request-timer")
+    set_default_host(host)
+    try:
+        app = App(
+            [("/hi", "hi", ["GET"])], {"hi": lambda request: Response("hi")}, secret_key="k" * 40
+        )
+        for path in ("/hi", "/missing"):
+            environ = EnvironBuilder(path=path).get_environ()
+            body = app(environ, lambda status, headers, exc_info=None: None)
+            b"".join(body)
+            body.close()  # type: ignore[attr-defined]
+        assert [(t.method, t.path) for t in hosthooks_request_timer.recent()[-2:]] == [
+            ("GET", "/hi"),
+            ("GET", "/missing"),
+        ]
+    finally:
+        set_default_host(None)
