@@ -5,14 +5,14 @@ Importing hosthooks loads no plugin: :func:`get_host` discovers them on first us
 
 from __future__ import annotations
 
+from hosthooks.discovery import HostConfig
+from hosthooks.discovery import PluginLoadError
+from hosthooks.discovery import PluginRecord
+from hosthooks.discovery import Problem
+from hosthooks.discovery import Source
+from hosthooks.discovery import Status
 from hosthooks.dispatch import ANY_SENDER
 from hosthooks.host import Host
-from hosthooks.host import HostConfig
-from hosthooks.host import PluginLoadError
-from hosthooks.host import PluginRecord
-from hosthooks.host import Problem
-from hosthooks.host import Source
-from hosthooks.host import Status
 from hosthooks.host import create_default_host
 from hosthooks.host import create_host
 from hosthooks.host import get_host

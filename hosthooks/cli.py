@@ -23,13 +23,13 @@ import pluggy
 
 from hosthooks import dispatch
 from hosthooks import specs
+from hosthooks.discovery import HostConfig
+from hosthooks.discovery import PluginLoadError
+from hosthooks.discovery import PluginRecord
+from hosthooks.discovery import Source
+from hosthooks.discovery import parse_names
 from hosthooks.host import Host
-from hosthooks.host import HostConfig
-from hosthooks.host import PluginLoadError
-from hosthooks.host import PluginRecord
-from hosthooks.host import Source
 from hosthooks.host import create_default_host
-from hosthooks.host import parse_names
 from hosthooks.tracing import function_name
 
 EXIT_OK = 0

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import functools
-import importlib
-import importlib.util
 import logging
-import os
 import sys
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,138 +21,25 @@ import pluggy
 
 from hosthooks import dispatch
 from hosthooks import specs
-from hosthooks.markers import ENTRY_POINT_GROUP
+from hosthooks.discovery import BUILTIN_PLUGINS
+from hosthooks.discovery import HostConfig
+from hosthooks.discovery import PluginLoadError
+from hosthooks.discovery import PluginRecord
+from hosthooks.discovery import Problem
+from hosthooks.discovery import Source
+from hosthooks.discovery import Status
+from hosthooks.discovery import import_file
+from hosthooks.discovery import import_object
+from hosthooks.discovery import installed_entry_points
+from hosthooks.discovery import one_line
 from hosthooks.markers import PROJECT
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import build_traced_call
 
 logger: Final = logging.getLogger(PROJECT)
 
-#: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
-#: load_plugins before any entry point, listed by ``hosthooks plugins --all``,
-#: blockable by name like any plugin.
-BUILTIN_PLUGINS: Final = {
-    # Django's update_last_login, connected to user_logged_in.
-    "hosthooks.last-login": "hosthooks.runtime.auth:last_login",
-}
-
 #: The value a robust call reports for an implementation: its result or the exception it raised.
 RobustOutcome = object
-
-
-class Source(str, enum.Enum):
-    """Where a plugin came from."""
-
-    ENTRY_POINT = "entry-point"
-    DIRECTORY = "directory"
-    BUILTIN = "built-in"
-    REGISTERED = "registered"
-
-
-class Status(str, enum.Enum):
-    """What became of a plugin."""
-
-    ACTIVE = "active"
-    BLOCKED = "blocked"
-    FAILED = "failed"
-
-
-@dataclass
-class PluginRecord:
-    """What the host knows of one plugin, active or not."""
-
-    name: str
-    source: Source
-    status: Status
-    dist: str | None = None
-    version: str | None = None
-    #: Where it was loaded from: the entry point's value or the file's path.
-    origin: str | None = None
-    #: One line saying why the plugin failed, or None.
-    error: str | None = None
-
-
-class PluginLoadError(Exception):
-    """A plugin failed to load while strict mode was on.
-
-    :param record: the failed plugin's record; its ``error`` says why.
-    """
-
-    def __init__(self, record: PluginRecord) -> None:
-        where = f" (distribution {record.dist})" if record.dist else ""
-        super().__init__(f"plugin {record.name!r}{where} failed to load: {record.error}")
-        self.record = record
-
-
-@dataclass(frozen=True)
-class HostConfig:
-    """How a host discovers plugins and traces hooks.
-
-    Every field has an environment variable (see :meth:`from_environ`) and a CLI option.
-    """
-
-    autoload: bool = True
-    disabled: frozenset[str] = frozenset()
-    plugins_dir: Path | None = None
-    strict: bool = False
-    trace: bool = False
-    trace_file: Path | None = None
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> HostConfig:
-        """Read ``HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD``, ``HOSTHOOKS_DISABLE_PLUGINS``,
-        ``HOSTHOOKS_PLUGINS_DIR``, ``HOSTHOOKS_STRICT_PLUGINS``, ``HOSTHOOKS_TRACE``
-        and ``HOSTHOOKS_TRACE_FILE``.
-
-        :param environ: the environment; ``os.environ`` when None.
-        """
-        env = os.environ if environ is None else environ
-        plugins_dir = env.get("HOSTHOOKS_PLUGINS_DIR") or None
-        trace_file = env.get("HOSTHOOKS_TRACE_FILE") or None
-        return cls(
-            autoload=not _flag(env.get("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD")),
-            disabled=parse_names(env.get("HOSTHOOKS_DISABLE_PLUGINS", "")),
-            plugins_dir=Path(plugins_dir) if plugins_dir else None,
-            strict=_flag(env.get("HOSTHOOKS_STRICT_PLUGINS")),
-            trace=_flag(env.get("HOSTHOOKS_TRACE")) or trace_file is not None,
-            trace_file=Path(trace_file) if trace_file else None,
-        )
-
-    def with_changes(self, **changes: Any) -> HostConfig:
-        return replace(self, **changes)
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def parse_names(text: str) -> frozenset[str]:
-    """``"a, b,,c"`` -> ``{"a", "b", "c"}``."""
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
-
-
-@functools.cache
-def installed_entry_points() -> tuple[importlib_metadata.EntryPoint, ...]:
-    """Every ``hosthooks`` entry point installed, sorted by distribution then name.
-
-    Read once per process: scanning the installed distributions costs tens of
-    microseconds each, and the set does not change under a running process
-    that matters to us (``pip install`` into it needs a restart anyway).
-    """
-    points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
-    return tuple(sorted(points, key=lambda point: (_dist_name(point) or "", point.name)))
-
-
-def _dist_name(point: importlib_metadata.EntryPoint) -> str | None:
-    dist = point.dist
-    return None if dist is None else dist.metadata["Name"]
-
-
-def one_line(error: BaseException) -> str:
-    """``ExceptionType: first line of the message``, with pluggy's multi-line
-    validation messages folded into one line."""
-    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 class _PluginManager(pluggy.PluginManager):
@@ -466,7 +347,7 @@ class Host:
         records = []
         for name, target in BUILTIN_PLUGINS.items():
             record = PluginRecord(name, Source.BUILTIN, Status.ACTIVE, origin=target)
-            records.append(self._load(record, functools.partial(_import_object, target)))
+            records.append(self._load(record, functools.partial(import_object, target)))
         return records
 
     def load_plugins(self) -> list[PluginRecord]:
@@ -521,7 +402,7 @@ class Host:
             if path.name.startswith("_"):
                 continue
             record = PluginRecord(path.stem, Source.DIRECTORY, Status.ACTIVE, origin=str(path))
-            records.append(self._load(record, functools.partial(_import_file, path)))
+            records.append(self._load(record, functools.partial(import_file, path)))
         return records
 
     def _load(self, record: PluginRecord, load: Callable[[], object]) -> PluginRecord:
@@ -606,39 +487,6 @@ class Host:
                     )
                 )
         return problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem ``hosthooks check`` reports."""
-
-    plugin: str
-    dist: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f" [{self.dist}]" if self.dist else ""
-        return f"{self.plugin}{where}: {self.message}"
-
-
-def _import_object(target: str) -> object:
-    module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
-
-
-def _import_file(path: Path) -> ModuleType:
-    module_name = f"hosthooks_plugins_dir.{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]
-        raise
-    return module
 
 
 _default_host: Host | None = None

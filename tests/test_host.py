@@ -18,8 +18,8 @@ from hosthooks import PluginLoadError
 from hosthooks import PluginRecord
 from hosthooks import Source
 from hosthooks import Status
+from hosthooks import discovery
 from hosthooks import hookimpl
-from hosthooks import host as host_module
 
 GOOD_PLUGIN = """
 from hosthooks import hookimpl
@@ -238,18 +238,18 @@ def test_entry_points_are_read_once_per_process(monkeypatch):
         calls.append(kwargs)
         return real(**kwargs)
 
-    host_module.installed_entry_points.cache_clear()
+    discovery.installed_entry_points.cache_clear()
     monkeypatch.setattr(importlib_metadata, "entry_points", counting)
     try:
         Host(HostConfig()).load_plugins()
         Host(HostConfig()).load_plugins()
     finally:
-        host_module.installed_entry_points.cache_clear()
+        discovery.installed_entry_points.cache_clear()
     assert calls == [{"group": "hosthooks"}]
 
 
 def test_entry_point_plugins_from_the_example_distributions_load_sorted():
-    points = host_module.installed_entry_points()
+    points = discovery.installed_entry_points()
     keys = [((point.dist.metadata["Name"] if point.dist else ""), point.name) for point in points]
     assert keys == sorted(keys)
     host = Host(HostConfig())
@@ -265,8 +265,8 @@ def test_entry_point_plugins_from_the_example_distributions_load_sorted():
 def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
     probe = (
         "import sys, hosthooks, importlib_metadata\n"
-        "from hosthooks import host\n"
-        "assert host.installed_entry_points.cache_info().currsize == 0\n"
+        "from hosthooks import discovery, host\n"
+        "assert discovery.installed_entry_points.cache_info().currsize == 0\n"
         "assert host._default_host is None\n"
         "loaded = [m for m in sys.modules if m.startswith(('hosthooks_audit', 'hosthooks_request', 'hosthooks_login'))]\n"
         "assert loaded == [], loaded\n"
