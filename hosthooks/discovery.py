@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
-import importlib_metadata
-
 from hosthooks.markers import ENTRY_POINT_GROUP
+
+if TYPE_CHECKING:
+    # Imported when entry points are read: it costs ~10 ms, which a host that
+    # never autoloads (tests, embedded use) should not pay.
+    import importlib_metadata
 
 #: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
 #: load_plugins before any entry point, listed by ``hosthooks plugins --all``,
@@ -129,6 +133,8 @@ def installed_entry_points() -> tuple[importlib_metadata.EntryPoint, ...]:
     microseconds each, and the set does not change under a running process
     that matters to us (``pip install`` into it needs a restart anyway).
     """
+    import importlib_metadata
+
     points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
     return tuple(sorted(points, key=lambda point: (_dist_name(point) or "", point.name)))
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 from typing import TextIO
 
-import importlib_metadata
 import pluggy
 
 from hosthooks import dispatch
@@ -35,6 +35,9 @@ from hosthooks.discovery import one_line
 from hosthooks.markers import PROJECT
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import build_traced_call
+
+if TYPE_CHECKING:
+    import importlib_metadata
 
 logger: Final = logging.getLogger(PROJECT)
 

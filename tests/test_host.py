@@ -264,8 +264,10 @@ def test_entry_point_plugins_from_the_example_distributions_load_sorted():
 
 def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
     probe = (
-        "import sys, hosthooks, importlib_metadata\n"
+        "import sys, hosthooks\n"
         "from hosthooks import discovery, host\n"
+        "assert 'importlib_metadata' not in sys.modules\n"
+        "assert 'hosthooks.runtime' not in sys.modules\n"
         "assert discovery.installed_entry_points.cache_info().currsize == 0\n"
         "assert host._default_host is None\n"
         "loaded = [m for m in sys.modules if m.startswith(('hosthooks_audit', 'hosthooks_request', 'hosthooks_login'))]\n"
