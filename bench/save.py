@@ -7,11 +7,12 @@ Contenders, in one process with interleaved rounds:
 - ``hosthooks+5``: the same with 5 implementations each of pre_save and post_save;
 - ``django``: Django's ORM ``save()`` of the same model on its own SQLite file.
 
-Run: ``python -m bench.save [--rounds 9] [--json]`` (needs ``pip install -e '.[bench]'``).
+Run: ``python -m bench.save [--rounds 9] [--synchronous full|normal] [--json]``
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 import sys
@@ -47,7 +48,7 @@ class _Listener:
         pass
 
 
-def _django_saver(directory: Path) -> Callable[[int], None]:
+def _django_saver(directory: Path, synchronous: str) -> Callable[[int], None]:
     import django
     from django.conf import settings
 
@@ -74,6 +75,7 @@ def _django_saver(directory: Path) -> Callable[[int], None]:
     with connection.schema_editor() as editor:
         editor.create_model(DjangoNote)
     connection.cursor().execute("PRAGMA journal_mode = WAL")
+    connection.cursor().execute(f"PRAGMA synchronous = {synchronous}")
 
     def run(loops: int) -> None:
         for _ in range(loops):
@@ -82,7 +84,7 @@ def _django_saver(directory: Path) -> Callable[[int], None]:
     return run
 
 
-def contenders(directory: Path) -> dict[str, Callable[[int], None]]:
+def contenders(directory: Path, synchronous: str) -> dict[str, Callable[[int], None]]:
     bare, busy = Host(), Host()
     for _ in range(5):
         busy.register(_Listener())
@@ -91,6 +93,9 @@ def contenders(directory: Path) -> dict[str, Callable[[int], None]]:
     migrate(database, models=[Note], verbosity=0)
     raw = sqlite3.connect(directory / "raw.sqlite3", isolation_level=None)
     raw.execute("PRAGMA journal_mode = WAL")
+    raw.execute(f"PRAGMA synchronous = {synchronous}")
+    # The benchmark runs in one thread: this thread's connection is the one saves use.
+    database.execute(f"PRAGMA synchronous = {synchronous}")
     raw.execute("CREATE TABLE note (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT, body TEXT)")
 
     def run_raw(loops: int) -> None:
@@ -109,14 +114,28 @@ def contenders(directory: Path) -> dict[str, Callable[[int], None]]:
         "raw": run_raw,
         "hosthooks": saver(bare),
         "hosthooks+5": saver(busy),
-        "django": _django_saver(directory),
+        "django": _django_saver(directory, synchronous),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_arguments("Model.save() of a new row, beside raw sqlite3", argv, default_rounds=9)
+    def synchronous_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--synchronous",
+            choices=["full", "normal"],
+            default="full",
+            help="SQLite's synchronous setting for every contender (default: full, "
+            "SQLite's default, an fsync per commit; normal: WAL's usual setting)",
+        )
+
+    args = parse_arguments(
+        "Model.save() of a new row, beside raw sqlite3",
+        argv,
+        default_rounds=9,
+        extend=synchronous_option,
+    )
     with tempfile.TemporaryDirectory() as directory:
-        medians = interleaved_medians(contenders(Path(directory)), args.rounds)
+        medians = interleaved_medians(contenders(Path(directory), args.synchronous), args.rounds)
     set_default_host(None)
     median_us = {name: value / 1000 for name, value in medians.items()}
     result = {
@@ -129,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     version = sys.version.split()[0]
-    print(f"save() of a new row; medians of {args.rounds} interleaved rounds, Python {version}")
+    print(
+        f"save() of a new row, synchronous={args.synchronous}; medians of {args.rounds} "
+        f"interleaved rounds, Python {version}"
+    )
     rows = [[name, f"{value:.1f}"] for name, value in median_us.items()]
     print(format_table(["contender", "us per save"], rows))
     print(

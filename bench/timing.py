@@ -53,10 +53,15 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def parse_arguments(
-    description: str, argv: list[str] | None, default_rounds: int
+    description: str,
+    argv: list[str] | None,
+    default_rounds: int,
+    extend: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
-    """``--rounds N`` and ``--json``, the options every benchmark takes."""
+    """``--rounds N`` and ``--json``, the options every benchmark takes (and ``extend``'s)."""
     parser = argparse.ArgumentParser(description=description)
+    if extend is not None:
+        extend(parser)
     parser.add_argument(
         "--rounds",
         type=int,
