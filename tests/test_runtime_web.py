@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -179,3 +180,31 @@ def test_a_trailing_slash_finds_the_route_and_anonymous_visits_set_no_cookie(app
     assert b"".join(body) == b"one,two"
     body.close()
     assert not [name for name, _ in headers if name == "Set-Cookie"]
+
+
+def test_every_response_carries_the_security_headers(app):
+    for path in ("/", "/missing", "/broken"):
+        environ = EnvironBuilder(path=path).get_environ()
+        headers: dict[str, str] = {}
+        body = app(environ, functools.partial(collect_headers, headers))
+        b"".join(body)
+        body.close()
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def collect_headers(
+    into: dict[str, str], status: str, headers: list[tuple[str, str]], exc_info: Any = None
+) -> None:
+    into.update(headers)
+
+
+def test_debug_mode_answers_an_error_with_its_traceback():
+    debug_app = App(
+        [("/broken", "broken", ["GET"])], {"broken": broken}, secret_key=SECRET, debug=True
+    )
+    status, body = call(debug_app, "/broken")
+    assert status == "500 INTERNAL SERVER ERROR"
+    assert b"Traceback (most recent call last)" in body
+    assert b"LookupError: the view broke" in body

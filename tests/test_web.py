@@ -364,3 +364,27 @@ def test_serve_reports_a_port_in_use_in_one_line(server):
     assert result.stderr.strip().splitlines()[-1] == (
         f"hosthooks: error: cannot listen on 127.0.0.1:{server.port}: Address already in use"
     )
+
+
+def test_concurrent_clients_all_succeed_and_every_request_finishes(server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def session(number: int) -> list[int]:
+        client = Client(server)
+        statuses = [client.signup(f"parallel-{number}")]
+        for note in range(3):
+            statuses.append(
+                client.post("/notes", {"title": f"p{number}-{note}", "tags": "shared"})[0]
+            )
+        return statuses
+
+    mark = server.settle()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(session, range(8)))
+    assert results == [[303, 303, 303, 303]] * 8
+    assert server.query("SELECT COUNT(*) FROM demo_note WHERE title LIKE 'p%-%'") == [(24,)]
+    assert server.query("SELECT COUNT(*) FROM demo_tag WHERE label = 'shared'") == [(1,)]
+    server.settle()
+    records = server.records()[mark:]
+    assert len(hooks_of(records, "request_started")) == len(hooks_of(records, "request_finished"))
+    assert not hooks_of(records, "got_request_exception")

@@ -196,5 +196,5 @@ def make_app(database_path: str | None = None, settings: Settings | None = None)
         max_body_size=settings.MAX_BODY_SIZE,
         session_max_age=settings.SESSION_MAX_AGE,
         cookie_name=settings.SESSION_COOKIE_NAME,
-        using=database.alias,
+        debug=settings.DEBUG,
     )

@@ -20,6 +20,7 @@ import logging
 import os
 import secrets
 import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterable
 from pathlib import Path
@@ -38,11 +39,16 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
 
 from hosthooks.host import get_host
-from hosthooks.runtime.db import DEFAULT_ALIAS
 
 logger: Final = logging.getLogger("hosthooks.web")
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: Sent with every response: no MIME sniffing, no framing, no full referrers.
+SECURITY_HEADERS: Final = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _MIN_SECRET_LENGTH: Final = 32
@@ -133,7 +139,8 @@ class App:
     :param max_body_size: larger request bodies answer 413.
     :param session_max_age: seconds a session cookie stays valid.
     :param cookie_name: the session cookie's name.
-    :param using: the database alias views use.
+    :param debug: answer an unhandled error with its traceback (as plain text)
+        instead of the plain 500 page; for development only.
     """
 
     def __init__(
@@ -146,7 +153,7 @@ class App:
         max_body_size: int = 1024 * 1024,
         session_max_age: int = 14 * 24 * 3600,
         cookie_name: str = "hosthooks_session",
-        using: str = DEFAULT_ALIAS,
+        debug: bool = False,
     ) -> None:
         rules = [
             Rule(path, endpoint=endpoint, methods=list(methods))
@@ -159,7 +166,7 @@ class App:
         self.max_body_size = max_body_size
         self.session_max_age = session_max_age
         self.cookie_name = cookie_name
-        self.using = using
+        self.debug = debug
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="hosthooks.session")
         # Matching needs only the path and the method, so one adapter serves
         # every request (binding per request costs more than the match).
@@ -171,16 +178,15 @@ class App:
         started = time.perf_counter()
         host = get_host()
         sender = type(self)
-        request: Request | None = None
         try:
             if host.has_listeners("request_started"):
                 host.hook.request_started(sender=sender, environ=environ)
-            request = Request(environ)
-            response = self.respond(request)
+            response = self.respond(Request(environ))
         except Exception:
             # Raised outside a view (request_started, a broken environ): still a 500.
             logger.exception("error before the request reached a view")
             response = self.error_response(InternalServerError())
+        response.headers.update(SECURITY_HEADERS)
         status = response.status_code
 
         def finished() -> None:
@@ -214,7 +220,10 @@ class App:
             host = get_host()
             if host.has_listeners("got_request_exception"):
                 host.fire_robust("got_request_exception", sender=None, request=request)
-            response = self.error_response(InternalServerError())
+            if self.debug:
+                response = Response(traceback.format_exc(), status=500, content_type="text/plain")
+            else:
+                response = self.error_response(InternalServerError())
         if request.session.modified:
             self.save_session(request, response)
         return response
