@@ -449,13 +449,29 @@ class Model(metaclass=ModelBase):
 
 
 class Collector:
-    """Gathers what a deletion removes, following ``on_delete``, then deletes it."""
+    """Gathers what a deletion removes, following ``on_delete``, then deletes it.
+
+    As Django's collector does, rows that nobody hears deleted and that nothing
+    references are deleted by one statement without being loaded; every other
+    row is loaded (so ``pre_init``/``post_init`` fire for it) and deleted with
+    its hooks. Intermediate (many-to-many) rows never fire the delete hooks.
+    """
 
     def __init__(self, using: str, origin: Any) -> None:
         self.using = using
         self.origin = origin
         self.data: dict[type[Model], dict[Any, Model]] = {}
+        #: (model, column, values): rows deleted by one statement, unloaded.
+        self.fast_deletes: list[tuple[type[Model], str, list[Any]]] = []
         self.nullify: list[tuple[ForeignKey, list[Any]]] = []
+
+    def can_fast_delete(self, model: type[Model]) -> bool:
+        """Whether ``model``'s rows can go without loading: no delete hook listens
+        for it and no foreign key points at it."""
+        host = get_host()
+        if host.has_listeners("pre_delete", model) or host.has_listeners("post_delete", model):
+            return False
+        return not model._meta.referencing_fields()
 
     def collect(self, instances: Sequence[Model]) -> None:
         if not instances:
@@ -469,17 +485,20 @@ class Collector:
             return
         pks = [instance.pk for instance in new]
         for field in model._meta.referencing_fields():
-            if field.model is None or field.model._meta.auto_created:
-                continue  # intermediate rows go with their relation, without hooks
+            related_model = field.model
+            assert related_model is not None
+            if field.on_delete is CASCADE and self.can_fast_delete(related_model):
+                self.fast_deletes.append((related_model, field.column, pks))
+                continue
             related = list(
-                field.model.objects.using(self.using).filter(**{f"{field.attname}__in": pks})
+                related_model.objects.using(self.using).filter(**{f"{field.attname}__in": pks})
             )
             if not related:
                 continue
             if field.on_delete is PROTECT:
                 raise ProtectedError(
                     f"cannot delete {model._meta.label} {pks}: {len(related)} "
-                    f"{field.model._meta.label} row(s) reference it through the protected "
+                    f"{related_model._meta.label} row(s) reference it through the protected "
                     f"foreign key {field.name!r}"
                 )
             if field.on_delete is SET_NULL:
@@ -493,13 +512,24 @@ class Collector:
         # Dependents were collected after what they depend on: delete them first.
         order = list(reversed(self.data))
         counts: dict[str, int] = {}
+
+        def count(model: type[Model], deleted: int) -> None:
+            if deleted:
+                counts[model._meta.label] = counts.get(model._meta.label, 0) + deleted
+
         with database.atomic():
             if host.has_listeners("pre_delete"):
                 for model in order:
+                    if model._meta.auto_created:
+                        continue
                     for instance in self.data[model].values():
                         host.hook.pre_delete(
                             sender=model, instance=instance, using=self.using, origin=self.origin
                         )
+            for model, column, values in self.fast_deletes:
+                marks = ", ".join("?" for _ in values)
+                statement = f'DELETE FROM "{model._meta.table}" WHERE "{column}" IN ({marks})'
+                count(model, database.execute(statement, values).rowcount)
             for field, pks in self.nullify:
                 assert field.model is not None
                 database.execute(
@@ -508,27 +538,10 @@ class Collector:
                     pks,
                 )
             for model in order:
-                pks = list(self.data[model])
-                for relation in model._meta.relations():
-                    assert relation.through is not None
-                    column = (
-                        relation.source_column
-                        if relation.model is model
-                        else relation.target_column
-                    )
-                    deleted = database.execute(
-                        f'DELETE FROM "{relation.through._meta.table}" WHERE "{column}" IN '
-                        f"({', '.join('?' for _ in pks)})",
-                        pks,
-                    ).rowcount
-                    if deleted:
-                        label = relation.through._meta.label
-                        counts[label] = counts.get(label, 0) + deleted
-            for model in order:
-                listening = host.has_listeners("post_delete")
+                listening = not model._meta.auto_created and host.has_listeners("post_delete")
                 for pk, instance in self.data[model].items():
                     database.execute(f'DELETE FROM "{model._meta.table}" WHERE "id" = ?', [pk])
-                    counts[model._meta.label] = counts.get(model._meta.label, 0) + 1
+                    count(model, 1)
                     if listening:
                         host.hook.post_delete(
                             sender=model, instance=instance, using=self.using, origin=self.origin
@@ -649,7 +662,9 @@ class QuerySet:
     def __iter__(self) -> Iterator[Any]:
         columns = ", ".join(f'"{field.column}"' for field in self.model._meta.fields)
         sql, params = self._sql(columns)
-        sql += " ORDER BY " + ", ".join(self._order) if self._order else ' ORDER BY "id"'
+        # Unordered unless asked, as in Django: rows come in the order SQLite finds them.
+        if self._order:
+            sql += " ORDER BY " + ", ".join(self._order)
         if self._limit is not None:
             sql += f" LIMIT {int(self._limit)}"
         rows = get_database(self._using).execute(sql, params).fetchall()
@@ -666,7 +681,9 @@ class QuerySet:
         return get_database(self._using).execute(sql + " LIMIT 1", params).fetchone() is not None
 
     def first(self) -> Any:
-        clone = self._clone()
+        """The first row (by primary key unless ordered), or None."""
+        clone = self if self._order else self.order_by("pk")
+        clone = clone._clone()
         clone._limit = 1
         return next(iter(clone), None)
 
@@ -743,8 +760,19 @@ class QuerySet:
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        """Delete every matching row, as ``Model.delete()`` does, with ``origin`` this QuerySet."""
+        """Delete every matching row, as ``Model.delete()`` does, with ``origin`` this QuerySet.
+
+        Rows nobody hears deleted and nothing references go in one statement.
+        """
         collector = Collector(self._using, origin=self)
+        if collector.can_fast_delete(self.model):
+            where, params = self._where_clause()
+            database = get_database(self._using)
+            with database.atomic():
+                deleted: int = database.execute(
+                    f'DELETE FROM "{self.model._meta.table}"{where}', params
+                ).rowcount
+            return deleted, ({self.model._meta.label: deleted} if deleted else {})
         collector.collect(list(self))
         return collector.delete()
 
@@ -824,6 +852,9 @@ class ManyRelatedManager:
                 using=self.using,
             )
 
+    def _rows(self) -> QuerySet:
+        return QuerySet(self.through, self.using).filter(**{self.own_column: self.instance.pk})
+
     def add(self, *objects: Any) -> None:
         """Relate ``objects``; ``pk_set`` holds the ids not already related (maybe none)."""
         if not objects:
@@ -832,13 +863,13 @@ class ManyRelatedManager:
         with get_database(self.using).atomic():
             missing = set(ids) - self._current()
             self._changed("pre_add", missing)
-            if missing:
-                get_database(self.using).executemany(
-                    f'INSERT INTO "{self.through._meta.table}" '
-                    f'("{self.own_column}", "{self.other_column}") '
-                    "VALUES (?, ?)",
-                    [(self.instance.pk, other) for other in sorted(missing)],
-                )
+            # Intermediate instances, as Django makes them (pre_init/post_init
+            # fire for each), written in one go without save hooks.
+            rows = [
+                self.through(**{self.own_column: self.instance.pk, self.other_column: other})
+                for other in sorted(missing)
+            ]
+            QuerySet(self.through, self.using).bulk_create(rows)
             self._changed("post_add", missing)
 
     def remove(self, *objects: Any) -> None:
@@ -848,21 +879,14 @@ class ManyRelatedManager:
         ids = set(self._ids(objects))
         with get_database(self.using).atomic():
             self._changed("pre_remove", ids)
-            get_database(self.using).execute(
-                f'DELETE FROM "{self.through._meta.table}" WHERE "{self.own_column}" = ? '
-                f'AND "{self.other_column}" IN ({", ".join("?" for _ in ids)})',
-                [self.instance.pk, *ids],
-            )
+            self._rows().filter(**{f"{self.other_column}__in": sorted(ids)}).delete()
             self._changed("post_remove", ids)
 
     def clear(self) -> None:
         """Unrelate everything; ``pk_set`` is None."""
         with get_database(self.using).atomic():
             self._changed("pre_clear", None)
-            get_database(self.using).execute(
-                f'DELETE FROM "{self.through._meta.table}" WHERE "{self.own_column}" = ?',
-                [self.instance.pk],
-            )
+            self._rows().delete()
             self._changed("post_clear", None)
 
     def set(self, objects: Iterable[Any]) -> None:
