@@ -87,4 +87,18 @@ def run(Author: Any, Tag: Any, Book: Any, mark: Callable[[str], None]) -> None:
     mark("cascade")
     b.tags.add(t)
     a.delete()
+    mark("reverse add, clear with rows, delete the related side")
+    c = Author.objects.create(name="Cy")
+    b3 = Book.objects.create(title="T3", author=c)
+    t.books.add(b3)
+    b3.tags.add(t2)
+    b3.tags.clear()
+    t.books.add(b3)
+    t.delete()
+    mark("get_or_create, refresh, count, exists")
+    assert Tag.objects.get_or_create(label="y")[1] is False
+    assert Tag.objects.get_or_create(label="z")[1] is True
+    c.refresh_from_db()
+    assert Author.objects.count() == 2
+    assert Author.objects.filter(name="Cy").exists()
     mark("end")
