@@ -48,7 +48,8 @@ class Database:
     Each thread gets its own connection, opened on first use in WAL mode with
     foreign keys on; ``connection_created`` fires for each.
 
-    :param path: the database file (created if missing), or ``":memory:"``.
+    :param path: the database file (created if missing), or ``":memory:"`` (then
+        each thread's connection is a database of its own: use a file to share).
     :param alias: the name models use in ``using=``; registering an alias again
         replaces the earlier database.
     :param busy_timeout: seconds a write waits for another connection's lock.
