@@ -63,7 +63,9 @@ class Server:
 
 
 @contextmanager
-def serving(root: Path, *, body_limit: int = 20_000) -> Iterator[Server]:
+def serving(
+    root: Path, *, body_limit: int = 20_000, executable: Path = HOSTHOOKS
+) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
     stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly."""
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
@@ -76,7 +78,7 @@ def serving(root: Path, *, body_limit: int = 20_000) -> Iterator[Server]:
     with log.open("w") as log_file:
         process = subprocess.Popen(
             [
-                str(HOSTHOOKS),
+                str(executable),
                 "--plugins-dir",
                 str(WEB_PLUGINS),
                 "serve",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -11,6 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests.serving import serving
 
 REPO = Path(__file__).resolve().parent.parent
 SETUP_EXAMPLES = {
@@ -160,3 +163,15 @@ def test_the_example_plugin_declared_every_common_way_is_found(venv, tmp_path):
         assert plugin["dist"] == dist, folder
         assert plugin["version"] == "1.0.0", folder
         assert plugin["hooks"] == ["post_save"], folder
+
+
+def test_a_non_editable_install_serves_the_demo_app(venv, tmp_path):
+    # Templates are package data: a wheel without them would fail here, not in a checkout.
+    with serving(tmp_path, executable=venv.bin / "hosthooks") as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/signup")
+        response = connection.getresponse()
+        body = response.read().decode()
+        connection.close()
+    assert response.status == 200
+    assert 'name="csrf_token"' in body
