@@ -42,6 +42,9 @@ class _AnySender:
 
 ANY_SENDER: Final = _AnySender()
 
+#: Per-sender plans a filtered hook keeps before starting afresh.
+MAX_CACHED_SENDERS: Final = 1024
+
 
 def call_order(hook_caller: pluggy.HookCaller) -> list[pluggy.HookImpl]:
     """A hook's implementations in the order a call runs them (pluggy stores them reversed)."""
@@ -275,6 +278,10 @@ def build_sender_dispatch(
     def plan_for(sender: object, cache: bool) -> HookCall:
         plan = build_plan(hook_caller, [impl for impl in impl_list if accepts(impl, sender)])
         if cache:
+            # Senders are usually a few classes; a hook sent by ever-new objects
+            # (templates reloaded, say) must not keep them all alive.
+            if len(plans) >= MAX_CACHED_SENDERS:
+                plans.clear()
             plans[sender] = plan
         return plan
 

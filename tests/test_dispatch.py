@@ -19,6 +19,7 @@ from hosthooks import Host
 from hosthooks import HostConfig
 from hosthooks import hookimpl
 from hosthooks import hookspec
+from hosthooks.dispatch import MAX_CACHED_SENDERS
 
 POST_SAVE = {
     "instance": 1,
@@ -441,6 +442,22 @@ def test_per_sender_plans_are_cached_and_unhashable_senders_work(host):
     assert calls == ["filtered", "everyone", "filtered", "everyone", "everyone"]
     cells = dict(zip(dispatcher.__code__.co_freevars, dispatcher.__closure__ or (), strict=True))
     assert set(cells["_plans"].cell_contents) == {Article}
+
+
+def test_the_per_sender_cache_is_bounded(host):
+    class Plugin:
+        @hookimpl(sender=Article)
+        def post_save(self):
+            return "article"
+
+    host.register(Plugin())
+    senders = [type(f"Model{n}", (), {}) for n in range(MAX_CACHED_SENDERS + 10)]
+    for sender in senders:
+        assert fire_post_save(host, sender) == []
+    dispatcher = host.hook.post_save
+    cells = dict(zip(dispatcher.__code__.co_freevars, dispatcher.__closure__ or (), strict=True))
+    assert len(cells["_plans"].cell_contents) <= MAX_CACHED_SENDERS
+    assert fire_post_save(host, Article) == ["article"]
 
 
 def test_has_listeners_respects_sender_filters(host):
