@@ -3,6 +3,7 @@
 Contenders, timed in one process with interleaved rounds:
 
 - ``hosthooks``: ``host.hook.post_save(**kwargs)``;
+- ``hosthooks-filtered``: the same with every implementation marked ``sender=Article``;
 - ``pluggy``: a plain ``pluggy.PluginManager`` with the same spec and implementations;
 - ``django``: ``Signal(use_caching=True).send(sender, **kwargs)`` with N receivers;
 - ``direct``: a loop of N direct positional calls, the floor.
@@ -27,6 +28,7 @@ from hosthooks import hookimpl
 from hosthooks.specs import models
 
 COUNTS = (0, 1, 5, 20)
+CONTENDERS = ("hosthooks", "hosthooks-filtered", "pluggy", "django", "direct")
 
 
 class Article:
@@ -36,9 +38,9 @@ class Article:
 INSTANCE = Article()
 
 
-def _impl_plugin() -> object:
+def _impl_plugin(sender: object = None) -> object:
     class Plugin:
-        @hookimpl
+        @hookimpl(sender=sender)
         def post_save(
             self,
             sender: Any,
@@ -71,10 +73,13 @@ def _direct(
 def contenders(count: int) -> dict[str, Callable[[int], None]]:
     """The four ways to make ``count`` receivers hear one post_save, as loop runners."""
     host = Host()
+    # The same implementations, each filtered on the sender the loop fires with.
+    filtered = Host()
     reference = pluggy.PluginManager("hosthooks")
     reference.add_hookspecs(models)
     for _ in range(count):
         host.register(_impl_plugin())
+        filtered.register(_impl_plugin(sender=Article))
         reference.register(_impl_plugin())
     from django.dispatch import Signal
 
@@ -108,6 +113,7 @@ def contenders(count: int) -> dict[str, Callable[[int], None]]:
 
     return {
         "hosthooks": keyword_loop(host.hook.post_save),
+        "hosthooks-filtered": keyword_loop(filtered.hook.post_save),
         "pluggy": keyword_loop(reference.hook.post_save),
         "django": keyword_loop(signal.send),
         "direct": run_direct,
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             [
                 str(result["implementations"]),
-                *(f"{medians[name]:.0f}" for name in ("hosthooks", "pluggy", "django", "direct")),
+                *(f"{medians[name]:.0f}" for name in CONTENDERS),
                 f"{result['hosthooks_vs_django']:.2f}",
                 f"{result['hosthooks_vs_pluggy']:.2f}",
                 "-" if direct_ratio is None else f"{direct_ratio:.2f}",
@@ -176,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     header = [
         "impls",
         "hosthooks ns",
+        "filtered ns",
         "pluggy ns",
         "django ns",
         "direct ns",

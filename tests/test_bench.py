@@ -17,7 +17,13 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
     results = json.loads(capsys.readouterr().out)
     assert [result["implementations"] for result in results] == [0, 1, 5, 20]
     for result in results:
-        assert set(result["median_ns"]) == {"hosthooks", "pluggy", "django", "direct"}
+        assert set(result["median_ns"]) == {
+            "hosthooks",
+            "hosthooks-filtered",
+            "pluggy",
+            "django",
+            "direct",
+        }
         assert all(value > 0 for value in result["median_ns"].values())
         assert result["hosthooks_vs_django"] > 0
     assert results[0]["hosthooks_vs_direct"] is None
