@@ -469,6 +469,11 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except Exception as error:
         if show_traceback:
             traceback.print_exc()
-        click.echo(f"hosthooks: error: {type(error).__name__}: {error}", err=True)
+        # The notes name the plugin and hook an error came from: the one line
+        # an operator needs to find the culprit.
+        notes = "; ".join(getattr(error, "__notes__", ()))
+        message = str(error).splitlines()[0] if str(error) else ""
+        suffix = f" ({notes})" if notes else ""
+        click.echo(f"hosthooks: error: {type(error).__name__}: {message}{suffix}", err=True)
         raise SystemExit(EXIT_FAILED) from None
     raise SystemExit(EXIT_OK)

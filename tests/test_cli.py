@@ -263,3 +263,29 @@ def test_trace_option_writes_readable_lines_to_stderr(plugins_dir, tmp_path, cap
     )
     assert code == 0
     assert "hosthooks trace: connection_created sender=Database" in err
+
+
+def test_a_plugin_raising_during_a_command_is_one_line_naming_it(plugins_dir, tmp_path, capsys):
+    (plugins_dir / "veto.py").write_text(
+        textwrap.dedent("""
+        from hosthooks import hookimpl
+
+        @hookimpl
+        def pre_migrate(sender):
+            raise RuntimeError("migrations are frozen today")
+    """)
+    )
+    database = tmp_path / "vetoed.sqlite3"
+    code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "tests.bookshop.models")
+    assert code == 1
+    assert err == (
+        "hosthooks: error: RuntimeError: migrations are frozen today "
+        "(raised by plugin 'veto' in hook 'pre_migrate')\n"
+    )
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        tables = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        ).fetchall()
+    assert tables == []  # nothing was created
