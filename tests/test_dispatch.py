@@ -267,13 +267,29 @@ IMPL = st.fixed_dictionaries(
         "order": st.sampled_from([None, None, "tryfirst", "trylast"]),
         "behaviour": st.sampled_from(["none", "value", "value", "raise"]),
         "args": st.sampled_from([(), ("value",), ("sender", "value"), ("value", "extra")]),
+        "sender": st.sampled_from(["any", "any", "fired", "other", "either"]),
     }
 )
 
 
-def make_plugin(index: int, spec: dict[str, Any], log: list[Any]) -> object:
+class Fired:
+    """The sender the property test fires with."""
+
+
+class Other:
+    """A sender the property test never fires with."""
+
+
+SENDER_FILTERS: dict[str, Any] = {"fired": Fired, "other": Other, "either": (Other, Fired)}
+
+
+def make_plugin(index: int, spec: dict[str, Any], log: list[Any], *, reference: bool) -> object:
+    """A plugin per spec. The ``reference`` one (for plain pluggy) has no sender
+    filter: where hosthooks would skip it, it does nothing, as if not called."""
     args = spec["args"]
     behaviour = spec["behaviour"]
+    wanted = SENDER_FILTERS.get(spec["sender"])
+    skipped = reference and spec["sender"] == "other"
 
     def body(*values: Any) -> Any:
         log.append((index, values))
@@ -298,7 +314,25 @@ def make_plugin(index: int, spec: dict[str, Any], log: list[Any]) -> object:
         outcome = yield
         log.append(("leave-old", index, outcome.exception is None))
 
-    chosen = {"plain": body, "wrapper": wrapper_body, "hookwrapper": old_wrapper_body}[spec["kind"]]
+    def passthrough(*values: Any) -> Any:
+        return None
+
+    def passthrough_wrapper(*values: Any) -> Generator[None, Any, Any]:
+        return (yield)
+
+    def passthrough_old_wrapper(*values: Any) -> Generator[None, Any, None]:
+        yield
+
+    bodies = (
+        {
+            "plain": passthrough,
+            "wrapper": passthrough_wrapper,
+            "hookwrapper": passthrough_old_wrapper,
+        }
+        if skipped
+        else {"plain": body, "wrapper": wrapper_body, "hookwrapper": old_wrapper_body}
+    )
+    chosen = bodies[spec["kind"]]
     params = ", ".join(args)
     # A wrapper must be a generator function itself for pluggy to accept it.
     call = f"(yield from chosen({params}))" if spec["kind"] != "plain" else f"chosen({params})"
@@ -313,6 +347,7 @@ def make_plugin(index: int, spec: dict[str, Any], log: list[Any]) -> object:
             trylast=spec["order"] == "trylast",
             wrapper=spec["kind"] == "wrapper",
             hookwrapper=spec["kind"] == "hookwrapper",
+            sender=None if reference else wanted,
         )
         setattr(plugin, hook_name, marked)
     return plugin
@@ -339,10 +374,10 @@ def test_hosthooks_and_plain_pluggy_agree(impls, firstresult, extra):
     host_log: list[Any] = []
     reference_log: list[Any] = []
     for index, spec in enumerate(impls):
-        host.register(make_plugin(index, spec, host_log), f"p{index}")
-        reference.register(make_plugin(index, spec, reference_log), f"p{index}")
+        host.register(make_plugin(index, spec, host_log, reference=False), f"p{index}")
+        reference.register(make_plugin(index, spec, reference_log, reference=True), f"p{index}")
     name = "choose" if firstresult else "collect"
-    kwargs: dict[str, Any] = {"sender": "s", "value": "v"}
+    kwargs: dict[str, Any] = {"sender": Fired, "value": "v"}
     if extra is not None:
         kwargs["extra"] = extra
     ours = outcome_of(lambda: getattr(host.hook, name)(**kwargs))
