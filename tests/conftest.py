@@ -19,6 +19,10 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
+    def record(self, hook: str, arguments: dict[str, Any]) -> None:
+        """Called by every implementation; subclasses may keep something else."""
+        self.calls.append((hook, arguments))
+
     def named(self, hook: str) -> list[dict[str, Any]]:
         return [arguments for name, arguments in self.calls if name == hook]
 
@@ -33,7 +37,7 @@ def _make_recording_impl(hook_name: str, argnames: tuple[str, ...]) -> Any:
     namespace: dict[str, Any] = {}
     exec(
         f"def {hook_name}(self, {params}):\n"
-        f"    self.calls.append(({hook_name!r}, {{{', '.join(f'{n!r}: {n}' for n in argnames)}}}))\n",
+        f"    self.record({hook_name!r}, {{{', '.join(f'{n!r}: {n}' for n in argnames)}}})\n",
         namespace,
     )
     return hookimpl(namespace[hook_name])
