@@ -70,6 +70,19 @@ class Options:
         self.many_to_many: list[ManyToMany] = []
         #: Column groups that must be unique together (an intermediate model's pair).
         self.unique_together: list[tuple[str, ...]] = []
+        self._inserts: dict[bool, tuple[str, list[Field]]] = {}
+
+    def insert(self, with_pk: bool) -> tuple[str, list[Field]]:
+        """The INSERT statement for one row and the fields whose values it takes,
+        built once per model (``save()`` runs it on every new row)."""
+        statement = self._inserts.get(with_pk)
+        if statement is None:
+            fields = self.fields if with_pk else self.fields[1:]
+            columns = ", ".join(f'"{field.column}"' for field in fields)
+            marks = ", ".join("?" for _ in fields)
+            statement = (f'INSERT INTO "{self.table}" ({columns}) VALUES ({marks})', fields)
+            self._inserts[with_pk] = statement
+        return statement
 
     @property
     def pk(self) -> Field:
@@ -384,15 +397,16 @@ class Model(metaclass=ModelBase):
 
     def _write(self, database: Any, names: frozenset[str] | None) -> bool:
         meta = type(self)._meta
-        fields = meta.fields[1:]
-        if names is not None:
-            fields = [field for field in fields if field.name in names]
-        values = [field.to_db(self.__dict__[field.attname]) for field in fields]
+        values = self.__dict__
         if self.pk is not None:
+            fields = meta.fields[1:]
+            if names is not None:
+                fields = [field for field in fields if field.name in names]
             assignments = ", ".join(f'"{field.column}" = ?' for field in fields)
             if assignments:
+                row = [field.to_db(values[field.attname]) for field in fields]
                 cursor = database.execute(
-                    f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?', [*values, self.pk]
+                    f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?', [*row, self.pk]
                 )
                 updated = cursor.rowcount > 0
             else:
@@ -408,12 +422,9 @@ class Model(metaclass=ModelBase):
                 raise DatabaseError(
                     f"save(update_fields=...) found no {meta.label} row with pk={self.pk!r}"
                 )
-            fields = meta.fields
-            values = [field.to_db(self.__dict__[field.attname]) for field in fields]
-        columns = ", ".join(f'"{field.column}"' for field in fields)
-        marks = ", ".join("?" for _ in fields)
+        statement, fields = meta.insert(with_pk=self.pk is not None)
         cursor = database.execute(
-            f'INSERT INTO "{meta.table}" ({columns}) VALUES ({marks})', values
+            statement, [field.to_db(values[field.attname]) for field in fields]
         )
         if self.pk is None:
             self.pk = cursor.lastrowid
@@ -726,16 +737,12 @@ class QuerySet:
 
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
         """Insert many rows in one transaction. Fires nothing, as in Django."""
-        meta = self.model._meta
         database = get_database(self._using)
-        fields = meta.fields[1:]
-        columns = ", ".join(f'"{field.column}"' for field in fields)
-        marks = ", ".join("?" for _ in fields)
+        statement, fields = self.model._meta.insert(with_pk=False)
         with database.atomic():
             for instance in instances:
                 cursor = database.execute(
-                    f'INSERT INTO "{meta.table}" ({columns}) VALUES ({marks})',
-                    [field.to_db(instance.__dict__[field.attname]) for field in fields],
+                    statement, [field.to_db(instance.__dict__[field.attname]) for field in fields]
                 )
                 instance.pk = cursor.lastrowid
                 instance._state.db, instance._state.adding = self._using, False
