@@ -27,6 +27,7 @@ from hosthooks.discovery import HostConfig
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Source
+from hosthooks.discovery import Status
 from hosthooks.discovery import parse_names
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
@@ -263,7 +264,7 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
         "source": record.source.value,
         "status": record.status.value,
         "error": record.error,
-        "hooks": host.hooks_of(record.name) if record.status.value == "active" else [],
+        "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
     }
 
 
@@ -331,7 +332,7 @@ def check(obj: Context) -> None:
         click.echo(str(problem))
     if problems:
         raise SystemExit(EXIT_FAILED)
-    active = [record for record in host.plugins() if record.status.value == "active"]
+    active = [record for record in host.plugins() if record.status is Status.ACTIVE]
     click.echo(f"{len(active)} plugin(s) checked, no problems.")
 
 
