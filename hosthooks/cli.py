@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import NoReturn
 
@@ -28,10 +29,12 @@ from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
-from hosthooks.discovery import parse_names
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
 from hosthooks.tracing import function_name
+
+if TYPE_CHECKING:
+    from hosthooks.config import Configuration
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -40,8 +43,9 @@ EXIT_USAGE = 2
 
 @dataclass
 class Context:
-    """What every command gets: the options given before the command name."""
+    """What every command gets: the configuration the options before the command complete."""
 
+    configuration: Configuration
     config: HostConfig
     show_traceback: bool
     _host: Host | None = None
@@ -71,6 +75,14 @@ def _version() -> str:
 )
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the traceback of an error.")
 @click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The configuration file [HOSTHOOKS_CONFIG; default: ./hosthooks.toml, "
+    "else [tool.hosthooks] in ./pyproject.toml].",
+)
+@click.option(
     "--disable-plugin-autoload",
     is_flag=True,
     default=None,
@@ -80,6 +92,11 @@ def _version() -> str:
     "--disable-plugins",
     metavar="A,B",
     help="Block these plugins by name, before import [HOSTHOOKS_DISABLE_PLUGINS].",
+)
+@click.option(
+    "--load-plugins",
+    metavar="A,B",
+    help="Load only these entry-point plugins; empty loads none [HOSTHOOKS_LOAD_PLUGINS].",
 )
 @click.option(
     "--plugins-dir",
@@ -109,29 +126,36 @@ def _version() -> str:
 def cli(
     ctx: click.Context,
     show_traceback: bool,
+    config_file: Path | None,
     disable_plugin_autoload: bool | None,
     disable_plugins: str | None,
+    load_plugins: str | None,
     plugins_dir: Path | None,
     strict_plugins: bool | None,
     trace: bool | None,
     trace_file: Path | None,
 ) -> None:
     """List, check and trace hosthooks plugins, and run the host runtime."""
-    config = HostConfig.from_environ()
-    changes: dict[str, Any] = {}
-    if disable_plugin_autoload:
-        changes["autoload"] = False
-    if disable_plugins is not None:
-        changes["disabled"] = config.disabled | parse_names(disable_plugins)
-    if plugins_dir is not None:
-        changes["plugins_dir"] = plugins_dir
-    if strict_plugins:
-        changes["strict"] = True
-    if trace or trace_file is not None:
-        changes["trace"] = True
-    if trace_file is not None:
-        changes["trace_file"] = trace_file
-    ctx.obj = Context(config.with_changes(**changes), show_traceback)
+    from hosthooks.config import ConfigError
+    from hosthooks.config import load_configuration
+    from hosthooks.config import names_from_text
+
+    # A flag given is an option's value; a flag not given leaves the key to
+    # the environment, the file and the default.
+    options: dict[str, Any] = {
+        "autoload": False if disable_plugin_autoload else None,
+        "disable_plugins": None if disable_plugins is None else names_from_text(disable_plugins),
+        "load_plugins": None if load_plugins is None else names_from_text(load_plugins),
+        "plugins_dir": plugins_dir,
+        "strict_plugins": True if strict_plugins else None,
+        "trace": True if trace or trace_file is not None else None,
+        "trace_file": trace_file,
+    }
+    try:
+        configuration = load_configuration(options, config_file=config_file)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    ctx.obj = Context(configuration, HostConfig.from_configuration(configuration), show_traceback)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -414,10 +438,15 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
 
     from hosthooks.runtime.db import DatabaseError
     from hosthooks.runtime.demo import make_app
+    from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
+    from hosthooks.runtime.settings import reset_settings
 
+    # The runtime's settings are the configuration's, --config included.
+    settings = Settings(configuration=obj.configuration)
+    reset_settings(settings)
     try:
-        app = make_app(str(db_path) if db_path is not None else None)
+        app = make_app(str(db_path) if db_path is not None else None, settings)
     except (DatabaseError, SettingsError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -435,6 +464,29 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
     finally:
         server.close()
     click.echo("hosthooks: stopped", err=True)
+
+
+# -- config -------------------------------------------------------------------
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show_config(obj: Context, as_json: bool) -> None:
+    """The effective configuration: every key, its value and where it came from.
+
+    Secrets are shown redacted. Example: hosthooks --config prod.toml config --json
+    """
+    report = obj.configuration.report()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    if obj.configuration.file is not None:
+        click.echo(f"configuration file: {obj.configuration.file}")
+    else:
+        click.echo("configuration file: none (defaults and environment only)")
+    rows = [[key, json.dumps(entry["value"]), entry["source"]] for key, entry in report.items()]
+    _table(["key", "value", "source"], rows)
 
 
 # -- entry point --------------------------------------------------------------

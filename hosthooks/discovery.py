@@ -7,7 +7,6 @@ import enum
 import functools
 import importlib
 import importlib.util
-import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
     # Imported when entry points are read: it costs ~10 ms, which a host that
     # never autoloads (tests, embedded use) should not pay.
     import importlib_metadata
+
+    from hosthooks.config import Configuration
 
 #: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
 #: load_plugins before any entry point, listed by ``hosthooks plugins --all``,
@@ -82,47 +83,49 @@ class PluginLoadError(Exception):
 class HostConfig:
     """How a host discovers plugins and traces hooks.
 
-    Every field has an environment variable (see :meth:`from_environ`) and a CLI option.
+    Every field is a key of the configuration (:mod:`hosthooks.config`): an
+    option, an environment variable and a key of the configuration file.
+
+    :param allowed: when not None, the only entry-point plugins loaded (by
+        entry-point name); the others are blocked before import.
     """
 
     autoload: bool = True
     disabled: frozenset[str] = frozenset()
+    allowed: frozenset[str] | None = None
     plugins_dir: Path | None = None
     strict: bool = False
     trace: bool = False
     trace_file: Path | None = None
 
     @classmethod
+    def from_configuration(cls, configuration: Configuration) -> HostConfig:
+        """The host's part of the configuration."""
+        allowed = configuration["load_plugins"]
+        return cls(
+            autoload=configuration["autoload"],
+            disabled=frozenset(configuration["disable_plugins"]),
+            allowed=None if allowed is None else frozenset(allowed),
+            plugins_dir=configuration["plugins_dir"],
+            strict=configuration["strict_plugins"],
+            trace=configuration["trace"],
+            trace_file=configuration["trace_file"],
+        )
+
+    @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> HostConfig:
-        """Read ``HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD``, ``HOSTHOOKS_DISABLE_PLUGINS``,
-        ``HOSTHOOKS_PLUGINS_DIR``, ``HOSTHOOKS_STRICT_PLUGINS``, ``HOSTHOOKS_TRACE``
-        and ``HOSTHOOKS_TRACE_FILE``.
+        """The configuration read from the environment and the configuration file
+        (see :func:`hosthooks.config.load_configuration`), with no options.
 
         :param environ: the environment; ``os.environ`` when None.
+        :raises hosthooks.config.ConfigError: when the configuration is unusable.
         """
-        env = os.environ if environ is None else environ
-        plugins_dir = env.get("HOSTHOOKS_PLUGINS_DIR") or None
-        trace_file = env.get("HOSTHOOKS_TRACE_FILE") or None
-        return cls(
-            autoload=not _flag(env.get("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD")),
-            disabled=parse_names(env.get("HOSTHOOKS_DISABLE_PLUGINS", "")),
-            plugins_dir=Path(plugins_dir) if plugins_dir else None,
-            strict=_flag(env.get("HOSTHOOKS_STRICT_PLUGINS")),
-            trace=_flag(env.get("HOSTHOOKS_TRACE")) or trace_file is not None,
-            trace_file=Path(trace_file) if trace_file else None,
-        )
+        from hosthooks.config import load_configuration
+
+        return cls.from_configuration(load_configuration(environ=environ))
 
     def with_changes(self, **changes: Any) -> HostConfig:
         return replace(self, **changes)
-
-
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def parse_names(text: str) -> frozenset[str]:
-    """``"a, b,,c"`` -> ``{"a", "b", "c"}``."""
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
 @functools.cache

@@ -370,15 +370,19 @@ class Host:
                 self.block(name)
         seen.extend(self.load_builtin_plugins())
         if self.config.autoload:
+            allowed = self.config.allowed
             for point in installed_entry_points():
+                if allowed is not None and point.name not in allowed:
+                    seen.append(self._not_allowed(point))
+                    continue
                 seen.append(self._load_entry_point(point))
         if self.config.plugins_dir is not None:
             seen.extend(self.load_directory(self.config.plugins_dir))
         return seen
 
-    def _load_entry_point(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
+    def _entry_point_record(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
         dist = point.dist
-        record = PluginRecord(
+        return PluginRecord(
             name=point.name,
             source=Source.ENTRY_POINT,
             status=Status.ACTIVE,
@@ -386,7 +390,17 @@ class Host:
             version=None if dist is None else dist.version,
             origin=point.value,
         )
-        return self._load(record, point.load)
+
+    def _load_entry_point(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
+        return self._load(self._entry_point_record(point), point.load)
+
+    def _not_allowed(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
+        """An entry point the allow-list leaves out: never imported, listed as blocked."""
+        record = self._entry_point_record(point)
+        record.status = Status.BLOCKED
+        with self._lock:
+            self._records.setdefault(record.name, record)
+        return record
 
     def load_directory(self, directory: Path) -> list[PluginRecord]:
         """Load every ``*.py`` file of ``directory`` (not starting with ``_``) as a plugin

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +65,17 @@ class Server:
 
 @contextmanager
 def serving(
-    root: Path, *, body_limit: int = 20_000, executable: Path = HOSTHOOKS
+    root: Path,
+    *,
+    body_limit: int = 20_000,
+    executable: Path = HOSTHOOKS,
+    options: Sequence[str] = (),
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
-    stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly."""
+    stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly.
+
+    :param options: more options before the command name (``--config PATH``, say).
+    """
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
     env.update(
@@ -79,6 +87,7 @@ def serving(
         process = subprocess.Popen(
             [
                 str(executable),
+                *options,
                 "--plugins-dir",
                 str(WEB_PLUGINS),
                 "serve",

@@ -1,4 +1,4 @@
-"""Settings: defaults, a TOML settings file, the environment, and ``override()``.
+"""Settings: the runtime's part of the configuration, and ``override()``.
 
 This module is the only place ``setting_changed`` is fired.
 """
@@ -6,100 +6,63 @@ This module is the only place ``setting_changed`` is fired.
 from __future__ import annotations
 
 import functools
-import os
-import sys
 import threading
 from collections.abc import Callable
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from typing import Final
 from typing import TypeVar
 
+from hosthooks.config import RUNTIME_SETTINGS
+from hosthooks.config import ConfigError
+from hosthooks.config import Configuration
+from hosthooks.config import load_configuration
 from hosthooks.host import get_host
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-#: Every setting with its default. The environment overrides one with
-#: ``HOSTHOOKS_<NAME>``; a TOML file named by ``HOSTHOOKS_SETTINGS_FILE`` with
-#: top-level keys of the same (lower- or upper-case) names sits in between.
+#: Every setting with its default (declared with the configuration, which reads
+#: them from the ``[runtime]`` table of the configuration file and from
+#: ``HOSTHOOKS_<NAME>`` variables without importing the runtime).
 DEFAULTS: Final[dict[str, Any]] = {
-    "DATABASE": "hosthooks.sqlite3",
-    #: None: generated on first run and stored beside the database.
-    "SECRET_KEY": None,
-    "MAX_BODY_SIZE": 1024 * 1024,
-    "SESSION_COOKIE_NAME": "hosthooks_session",
-    "SESSION_MAX_AGE": 14 * 24 * 3600,
-    "DEBUG": False,
+    name: setting.default for name, setting in RUNTIME_SETTINGS.items()
 }
 
 _UNSET: Final = object()
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigError):
     """A settings file or environment value is unusable; the message says which and why."""
-
-
-def _convert(name: str, raw: str, like: Any) -> Any:
-    if isinstance(like, bool):
-        lowered = raw.strip().lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off", ""}:
-            return False
-        raise SettingsError(f"HOSTHOOKS_{name}: {raw!r} is not a boolean")
-    if isinstance(like, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise SettingsError(f"HOSTHOOKS_{name}: {raw!r} is not a whole number") from None
-    return raw
 
 
 class Settings:
     """The settings in force: attribute access (``settings.DEBUG``), overridable in tests.
 
+    Values come from the configuration (:mod:`hosthooks.config`): a
+    ``HOSTHOOKS_<NAME>`` variable, else the ``[runtime]`` table of the
+    configuration file, else the default.
+
     :param environ: where ``HOSTHOOKS_*`` variables are read; ``os.environ`` when None.
-    :raises SettingsError: for an unreadable settings file, an unknown setting in
-        it, or an environment value of the wrong type.
+    :param configuration: the configuration to take values from; read from
+        ``environ`` and the working directory when None.
+    :raises SettingsError: for an unreadable configuration file, an unknown
+        setting in it, or a value of the wrong type.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        configuration: Configuration | None = None,
+    ) -> None:
+        if configuration is None:
+            try:
+                configuration = load_configuration(environ=environ)
+            except ConfigError as error:
+                raise SettingsError(str(error)) from None
         values = dict(DEFAULTS)
-        settings_file = env.get("HOSTHOOKS_SETTINGS_FILE")
-        if settings_file:
-            values.update(self._read_file(Path(settings_file)))
-        for name, default in DEFAULTS.items():
-            raw = env.get(f"HOSTHOOKS_{name}")
-            if raw is not None:
-                values[name] = _convert(name, raw, default)
+        values.update({name: sourced.value for name, sourced in configuration.runtime.items()})
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_lock", threading.RLock())
-
-    @staticmethod
-    def _read_file(path: Path) -> dict[str, Any]:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise SettingsError(f"settings file {str(path)!r}: {error.strerror}") from None
-        except tomllib.TOMLDecodeError as error:
-            raise SettingsError(f"settings file {str(path)!r} is not valid TOML: {error}") from None
-        values = {}
-        for key, value in data.items():
-            name = key.upper()
-            if name not in DEFAULTS:
-                known = ", ".join(sorted(DEFAULTS))
-                raise SettingsError(
-                    f"settings file {str(path)!r}: unknown setting {key!r} ({known})"
-                )
-            values[name] = value
-        return values
 
     def __getattr__(self, name: str) -> Any:
         values: dict[str, Any] = object.__getattribute__(self, "_values")

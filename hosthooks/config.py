@@ -1,0 +1,533 @@
+"""The configuration: one object knows every value and where it came from.
+
+A value comes from, highest first: a command-line option, an environment
+variable, the configuration file, the default. A list from a higher source
+replaces a lower one whole (``--disable-plugins a`` is the list ``[a]``, not
+the file's list plus ``a``).
+
+The configuration file is the first of:
+
+1. the file named by ``--config`` or ``HOSTHOOKS_CONFIG`` (``HOSTHOOKS_SETTINGS_FILE``
+   is an older name for it);
+2. ``hosthooks.toml`` in the working directory;
+3. the ``[tool.hosthooks]`` table of ``pyproject.toml`` in the working directory.
+
+No parent folder is searched: what configures an app is what sits beside it.
+The runtime's settings live in the file's ``[runtime]`` table under their
+upper-case names, and each plugin's settings in a ``[plugins.<name>]`` table.
+
+Reading the configuration imports neither the runtime nor any plugin.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Final
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_FILE_NAME: Final = "hosthooks.toml"
+PYPROJECT_TABLE: Final = ("tool", "hosthooks")
+CONFIG_ENV: Final = "HOSTHOOKS_CONFIG"
+#: The variable the runtime read its settings file from before there was one configuration file.
+LEGACY_CONFIG_ENV: Final = "HOSTHOOKS_SETTINGS_FILE"
+RUNTIME_TABLE: Final = "runtime"
+PLUGINS_TABLE: Final = "plugins"
+
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used: the message names the file or variable,
+    the key and what is wrong, in one line."""
+
+
+class Origin(str, enum.Enum):
+    """Where a value came from, highest precedence first."""
+
+    OPTION = "option"
+    ENVIRONMENT = "environment"
+    FILE = "file"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value and where it came from.
+
+    :param file: the configuration file, when the value came from one.
+    """
+
+    value: Any
+    source: Origin
+    file: Path | None = None
+
+
+# -- what each key holds ------------------------------------------------------
+
+#: Turns what a TOML file holds into the key's value; raises ValueError saying what was expected.
+_FromFile = Callable[[object, Path], Any]
+#: Turns an environment variable's text into the key's value; raises ValueError likewise.
+_FromText = Callable[[str], Any]
+
+
+def _bool_from_file(value: object, _: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _bool_from_text(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def _names_from_file(value: object, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of plugin names")
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+
+
+def names_from_text(text: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` -> ``("a", "b", "c")``: a comma-separated list of names."""
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def _path_from_file(value: object, file: Path) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a path")
+    # Relative to the file, not to wherever the command happens to run.
+    return file.parent / Path(value).expanduser()
+
+
+def _path_from_text(text: str) -> Path | None:
+    return Path(text).expanduser() if text else None
+
+
+def _text_from_file(value: object, _: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+def _choice(*choices: str) -> tuple[_FromFile, _FromText]:
+    def from_text(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    def from_file(value: object, _: Path) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return from_text(value)
+
+    return from_file, from_text
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the configuration: its default, its variable, how to read it.
+
+    :param env: the environment variable that sets it.
+    :param inverted: the variable says the opposite of the key
+        (``HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD=1`` sets ``autoload`` to false).
+    """
+
+    name: str
+    default: Any
+    env: str
+    from_file: _FromFile
+    from_text: _FromText
+    help: str
+    inverted: bool = False
+
+
+_queue_from_file, _queue_from_text = _choice("celery", "eager")
+
+#: Every top-level key of the configuration file, in the order ``hosthooks config`` shows them.
+KEYS: Final[dict[str, Key]] = {
+    key.name: key
+    for key in (
+        Key(
+            "autoload",
+            True,
+            "HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD",
+            _bool_from_file,
+            _bool_from_text,
+            "load the plugins installed through entry points",
+            inverted=True,
+        ),
+        Key(
+            "disable_plugins",
+            (),
+            "HOSTHOOKS_DISABLE_PLUGINS",
+            _names_from_file,
+            names_from_text,
+            "plugin names blocked before import",
+        ),
+        Key(
+            "load_plugins",
+            None,
+            "HOSTHOOKS_LOAD_PLUGINS",
+            _names_from_file,
+            names_from_text,
+            "if set, the only entry-point plugins loaded (empty: none)",
+        ),
+        Key(
+            "plugins_dir",
+            None,
+            "HOSTHOOKS_PLUGINS_DIR",
+            _path_from_file,
+            _path_from_text,
+            "a directory whose .py files are plugins too",
+        ),
+        Key(
+            "strict_plugins",
+            False,
+            "HOSTHOOKS_STRICT_PLUGINS",
+            _bool_from_file,
+            _bool_from_text,
+            "a plugin that fails to load is fatal",
+        ),
+        Key(
+            "trace",
+            False,
+            "HOSTHOOKS_TRACE",
+            _bool_from_file,
+            _bool_from_text,
+            "trace every hook call",
+        ),
+        Key(
+            "trace_file",
+            None,
+            "HOSTHOOKS_TRACE_FILE",
+            _path_from_file,
+            _path_from_text,
+            "append traces as JSON lines to this file",
+        ),
+        Key(
+            "broker_url",
+            "redis://127.0.0.1:6379/0",
+            "HOSTHOOKS_BROKER_URL",
+            _text_from_file,
+            str,
+            "the task queue's broker, for deferred implementations",
+        ),
+        Key(
+            "queue_backend",
+            "celery",
+            "HOSTHOOKS_QUEUE_BACKEND",
+            _queue_from_file,
+            _queue_from_text,
+            "where deferred implementations run: celery workers, or eager (in process)",
+        ),
+    )
+}
+
+
+# -- the runtime's settings ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuntimeSetting:
+    """One of the runtime's settings: upper-case name, default, whether it is a secret."""
+
+    name: str
+    default: Any
+    help: str
+    secret: bool = False
+
+
+#: The runtime's settings, declared here so that the configuration can be read,
+#: checked and shown without importing the runtime. ``HOSTHOOKS_<NAME>`` sets one.
+RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
+    setting.name: setting
+    for setting in (
+        RuntimeSetting("DATABASE", "hosthooks.sqlite3", "a SQLite path or a database URL"),
+        RuntimeSetting(
+            "SECRET_KEY",
+            None,
+            "signs sessions; None: generated beside a SQLite database on first run",
+            secret=True,
+        ),
+        RuntimeSetting("MAX_BODY_SIZE", 1024 * 1024, "the largest request body, in bytes"),
+        RuntimeSetting("SESSION_COOKIE_NAME", "hosthooks_session", "the session cookie's name"),
+        RuntimeSetting("SESSION_MAX_AGE", 14 * 24 * 3600, "how long a session lasts, in seconds"),
+        RuntimeSetting("DEBUG", False, "show tracebacks in error pages"),
+        RuntimeSetting(
+            "TRUSTED_PROXY",
+            False,
+            "trust X-Forwarded-Proto from a TLS-terminating proxy in front",
+        ),
+        RuntimeSetting("INSPECTOR_PUBLIC", False, "open the /-/ pages to everyone, not only staff"),
+    )
+}
+
+
+def runtime_value(name: str, value: object, where: str) -> Any:
+    """A runtime setting's value checked against the type of its default.
+
+    Settings whose default is None take a string. Raises :class:`ConfigError`
+    naming ``where`` (a file or variable) and the setting.
+    """
+    setting = RUNTIME_SETTINGS[name]
+    like = setting.default
+    expected: type = str if like is None else type(like)
+    if isinstance(value, str) and expected is not str:
+        try:
+            return _bool_from_text(value) if expected is bool else int(value)
+        except ValueError:
+            kind = "a boolean" if expected is bool else "a whole number"
+            raise ConfigError(f"{where}: {value!r} is not {kind}") from None
+    # Exact types: bool is an int in Python, and a boolean where a number belongs is a mistake.
+    if type(value) is not expected:
+        kind = {bool: "true or false", int: "a whole number", str: "a string"}[expected]
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+    return value
+
+
+# -- the configuration --------------------------------------------------------
+
+
+class Configuration:
+    """The effective configuration: every key's value and where it came from.
+
+    Build one with :func:`load_configuration`. ``config["trace"]`` is a value;
+    :meth:`sourced` says where it came from.
+
+    :param values: every key of :data:`KEYS`, sourced.
+    :param runtime: the runtime settings the environment or the file sets, by upper-case name.
+    :param plugins: each ``[plugins.<name>]`` table of the file, as written.
+    :param file: the configuration file read, if any.
+    """
+
+    def __init__(
+        self,
+        values: Mapping[str, Sourced],
+        runtime: Mapping[str, Sourced],
+        plugins: Mapping[str, Mapping[str, Any]],
+        file: Path | None,
+    ) -> None:
+        self._values: Final = dict(values)
+        self.runtime: Final = dict(runtime)
+        self.plugins: Final = {name: dict(table) for name, table in plugins.items()}
+        self.file: Final = file
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key].value
+
+    def sourced(self, key: str) -> Sourced:
+        return self._values[key]
+
+    def items(self) -> list[tuple[str, Sourced]]:
+        return list(self._values.items())
+
+    def report(self) -> dict[str, dict[str, Any]]:
+        """``{key: {"value", "source", "file"}}`` for every key and runtime setting,
+        secrets redacted: what ``hosthooks config --json`` prints."""
+        shown: dict[str, dict[str, Any]] = {}
+        for key, sourced in self._values.items():
+            shown[key] = _report_entry(sourced.value, sourced)
+        for name, setting in RUNTIME_SETTINGS.items():
+            sourced = self.runtime.get(name, Sourced(setting.default, Origin.DEFAULT))
+            value = sourced.value
+            if setting.secret and value is not None:
+                value = REDACTED
+            shown[f"{RUNTIME_TABLE}.{name}"] = _report_entry(value, sourced)
+        return shown
+
+
+#: What a secret is shown as.
+REDACTED: Final = "********"
+
+
+def _report_entry(value: Any, sourced: Sourced) -> dict[str, Any]:
+    if isinstance(value, Path):
+        value = str(value)
+    elif isinstance(value, tuple):
+        value = list(value)
+    return {
+        "value": value,
+        "source": sourced.source.value,
+        "file": None if sourced.file is None else str(sourced.file),
+    }
+
+
+def find_config_file(
+    environ: Mapping[str, str], cwd: Path, explicit: Path | None = None
+) -> tuple[Path, tuple[str, ...]] | None:
+    """The configuration file to read and the table in it that holds the keys
+    (``()`` for the whole file), or None when there is none.
+
+    :raises ConfigError: when a named file does not exist.
+    """
+    named = explicit
+    if named is None:
+        text = environ.get(CONFIG_ENV) or environ.get(LEGACY_CONFIG_ENV)
+        named = Path(text).expanduser() if text else None
+    if named is not None:
+        if not named.is_file():
+            raise ConfigError(f"configuration file {str(named)!r} does not exist")
+        return named, ()
+    own = cwd / CONFIG_FILE_NAME
+    if own.is_file():
+        return own, ()
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        table: object = data
+        for part in PYPROJECT_TABLE:
+            table = table.get(part) if isinstance(table, dict) else None
+        if isinstance(table, dict):
+            return pyproject, PYPROJECT_TABLE
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return data
+    except OSError as error:
+        raise ConfigError(f"configuration file {str(path)!r}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {str(path)!r} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"configuration file {str(path)!r} is not valid TOML: {error}") from None
+
+
+def _file_table(path: Path, table_path: tuple[str, ...]) -> dict[str, Any]:
+    data: dict[str, Any] = _read_toml(path)
+    for part in table_path:
+        data = data[part]
+    return data
+
+
+def _where(path: Path, table_path: tuple[str, ...], key: str) -> str:
+    prefix = ".".join((*table_path, key))
+    return f"{path}: {prefix}"
+
+
+def load_configuration(
+    options: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    config_file: Path | None = None,
+) -> Configuration:
+    """Read the configuration: options over the environment over the file over defaults.
+
+    :param options: values given on the command line, by key; a None value is not given.
+    :param environ: the environment; ``os.environ`` when None.
+    :param cwd: where ``hosthooks.toml`` and ``pyproject.toml`` are looked for;
+        the working directory when None.
+    :param config_file: the file ``--config`` names, if given.
+    :raises ConfigError: for an unreadable file, an unknown key, or a value of
+        the wrong type, in the file or the environment.
+    """
+    env = os.environ if environ is None else environ
+    given = {key: value for key, value in (options or {}).items() if value is not None}
+    unknown_options = set(given) - set(KEYS)
+    if unknown_options:
+        raise ConfigError(f"unknown configuration keys: {', '.join(sorted(unknown_options))}")
+    found = find_config_file(env, Path.cwd() if cwd is None else cwd, config_file)
+    from_file: dict[str, Any] = {}
+    runtime: dict[str, Sourced] = {}
+    plugins: dict[str, dict[str, Any]] = {}
+    path: Path | None = None
+    if found is not None:
+        path, table_path = found
+        from_file, runtime, plugins = _read_file(path, table_path)
+    values: dict[str, Sourced] = {}
+    for name, key in KEYS.items():
+        if name in given:
+            values[name] = Sourced(given[name], Origin.OPTION)
+            continue
+        text = env.get(key.env)
+        if text is not None:
+            try:
+                value = key.from_text(text)
+            except ValueError as error:
+                raise ConfigError(f"{key.env}: {error}") from None
+            if key.inverted:
+                value = not value
+            values[name] = Sourced(value, Origin.ENVIRONMENT)
+        elif name in from_file:
+            values[name] = Sourced(from_file[name], Origin.FILE, path)
+        else:
+            values[name] = Sourced(key.default, Origin.DEFAULT)
+    for name in RUNTIME_SETTINGS:
+        variable = f"HOSTHOOKS_{name}"
+        text = env.get(variable)
+        if text is not None:
+            runtime[name] = Sourced(runtime_value(name, text, variable), Origin.ENVIRONMENT)
+    # A trace file means tracing, wherever each came from.
+    if values["trace_file"].value is not None and not values["trace"].value:
+        values["trace"] = Sourced(True, values["trace_file"].source, values["trace_file"].file)
+    return Configuration(values, runtime, plugins, path)
+
+
+def _read_file(
+    path: Path, table_path: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, Sourced], dict[str, dict[str, Any]]]:
+    table = _file_table(path, table_path)
+    values: dict[str, Any] = {}
+    runtime: dict[str, Sourced] = {}
+    plugins: dict[str, dict[str, Any]] = {}
+    for key, raw in table.items():
+        where = _where(path, table_path, key)
+        if key in KEYS:
+            try:
+                values[key] = KEYS[key].from_file(raw, path)
+            except ValueError as error:
+                raise ConfigError(f"{where}: {error}") from None
+        elif key == RUNTIME_TABLE:
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{where}: expected a table of runtime settings")
+            for name, value in raw.items():
+                upper = _runtime_name(name, f"{where}.{name}")
+                checked = runtime_value(upper, value, f"{where}.{name}")
+                runtime[upper] = Sourced(checked, Origin.FILE, path)
+        elif key == PLUGINS_TABLE:
+            if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+                raise ConfigError(f"{where}: expected a [plugins.<name>] table per plugin")
+            plugins = {name: dict(settings) for name, settings in raw.items()}
+        elif key.upper() in RUNTIME_SETTINGS:
+            # The runtime's settings file held its settings at the top level;
+            # such a file keeps working as a configuration file.
+            name = key.upper()
+            runtime[name] = Sourced(runtime_value(name, raw, where), Origin.FILE, path)
+        else:
+            raise ConfigError(f"{where}: unknown key{_did_you_mean(key)}")
+    return values, runtime, plugins
+
+
+def _runtime_name(name: str, where: str) -> str:
+    upper = name.upper()
+    if upper not in RUNTIME_SETTINGS:
+        known = ", ".join(RUNTIME_SETTINGS)
+        raise ConfigError(f"{where}: unknown runtime setting (known: {known})")
+    return upper
+
+
+def _did_you_mean(key: str) -> str:
+    import difflib
+
+    known = [*KEYS, RUNTIME_TABLE, PLUGINS_TABLE]
+    close = difflib.get_close_matches(key, known, n=1)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(known)})"
