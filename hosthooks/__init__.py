@@ -16,11 +16,14 @@ from hosthooks.host import Host
 from hosthooks.host import create_default_host
 from hosthooks.host import create_host
 from hosthooks.host import get_host
+from hosthooks.host import plugin_settings
 from hosthooks.host import set_default_host
 from hosthooks.markers import ENTRY_POINT_GROUP
 from hosthooks.markers import PROJECT
 from hosthooks.markers import hookimpl
 from hosthooks.markers import hookspec
+from hosthooks.plugin_settings import PluginSettingsError
+from hosthooks.plugin_settings import setting
 
 __all__ = [
     "ANY_SENDER",
@@ -30,6 +33,7 @@ __all__ = [
     "HostConfig",
     "PluginLoadError",
     "PluginRecord",
+    "PluginSettingsError",
     "Problem",
     "Source",
     "Status",
@@ -38,5 +42,7 @@ __all__ = [
     "get_host",
     "hookimpl",
     "hookspec",
+    "plugin_settings",
     "set_default_host",
+    "setting",
 ]

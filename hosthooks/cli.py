@@ -289,6 +289,7 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
         "status": record.status.value,
         "error": record.error,
         "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
+        "settings": host.shown_plugin_settings(record.name),
     }
 
 

@@ -10,6 +10,7 @@ import importlib.util
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -97,6 +98,9 @@ class HostConfig:
     strict: bool = False
     trace: bool = False
     trace_file: Path | None = None
+    #: Each plugin's ``[plugins.<name>]`` table, and the folder its file paths are relative to.
+    plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
+    config_dir: Path | None = None
 
     @classmethod
     def from_configuration(cls, configuration: Configuration) -> HostConfig:
@@ -110,6 +114,8 @@ class HostConfig:
             strict=configuration["strict_plugins"],
             trace=configuration["trace"],
             trace_file=configuration["trace_file"],
+            plugin_tables=configuration.plugins,
+            config_dir=None if configuration.file is None else configuration.file.parent,
         )
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 from typing import TextIO
+from typing import TypeVar
 
 import pluggy
 
@@ -33,6 +35,10 @@ from hosthooks.discovery import import_object
 from hosthooks.discovery import installed_entry_points
 from hosthooks.discovery import one_line
 from hosthooks.markers import PROJECT
+from hosthooks.plugin_settings import PluginSettingsError
+from hosthooks.plugin_settings import declared_settings
+from hosthooks.plugin_settings import load_plugin_settings
+from hosthooks.plugin_settings import shown_settings
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import build_traced_call
 
@@ -40,6 +46,8 @@ if TYPE_CHECKING:
     import importlib_metadata
 
 logger: Final = logging.getLogger(PROJECT)
+
+_Settings = TypeVar("_Settings")
 
 #: The value a robust call reports for an implementation: its result or the exception it raised.
 RobustOutcome = object
@@ -481,6 +489,64 @@ class Host:
             raise KeyError(name)
         return dispatch.call_order(caller)
 
+    def plugin_settings(
+        self,
+        name: str,
+        settings_class: type[_Settings],
+        environ: Mapping[str, str] | None = None,
+    ) -> _Settings:
+        """A plugin's settings (see :mod:`hosthooks.plugin_settings`): defaults, then its
+        ``[plugins.<name>]`` table, then ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
+
+        Read anew on each call, so that a value changed in the environment is seen.
+
+        :param name: the plugin's name, as ``hosthooks plugins`` lists it.
+        :param settings_class: the plugin's settings dataclass.
+        :param environ: the environment; ``os.environ`` when None.
+        :raises PluginSettingsError: with one line per problem.
+        """
+        return load_plugin_settings(
+            name,
+            settings_class,
+            self.config.plugin_tables.get(name, {}),
+            os.environ if environ is None else environ,
+            self.config.config_dir,
+        )
+
+    def shown_plugin_settings(self, name: str) -> dict[str, Any] | None:
+        """A plugin's settings as shown to people, secrets redacted; None when the
+        plugin declares none or they are unusable (:meth:`check` says why)."""
+        settings_class = declared_settings(self.plugin_manager.get_plugin(name))
+        if settings_class is None:
+            return None
+        try:
+            return shown_settings(self.plugin_settings(name, settings_class))
+        except PluginSettingsError:
+            return None
+
+    def _settings_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for record in self.plugins():
+            if record.status is not Status.ACTIVE:
+                continue
+            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
+            if settings_class is None:
+                continue
+            try:
+                self.plugin_settings(record.name, settings_class)
+            except PluginSettingsError as error:
+                prefix = f"{record.name}: "
+                problems.extend(
+                    Problem(record.name, record.dist, problem.removeprefix(prefix))
+                    for problem in error.problems
+                )
+        known = {record.name for record in self.plugins()}
+        for name in sorted(set(self.config.plugin_tables) - known):
+            problems.append(
+                Problem(name, None, f"[plugins.{name}] configures a plugin that is not installed")
+            )
+        return problems
+
     def check(self) -> list[Problem]:
         """Every problem with the plugins: failures to load, implementations of
         hooks no spec declares (unless ``optionalhook``)."""
@@ -503,6 +569,7 @@ class Host:
                         "mark it optionalhook=True if that is intended)",
                     )
                 )
+        problems.extend(self._settings_problems())
         return problems
 
 
@@ -511,6 +578,14 @@ _default_host: Host | None = None
 #: get_host() while it loads gets that host instead of starting another.
 _loading_host: Host | None = None
 _default_lock: Final = threading.RLock()
+
+
+def plugin_settings(name: str, settings_class: type[_Settings]) -> _Settings:
+    """The settings of plugin ``name`` on the process-wide host (:meth:`Host.plugin_settings`).
+
+    :raises PluginSettingsError: with one line per problem.
+    """
+    return get_host().plugin_settings(name, settings_class)
 
 
 def get_host() -> Host:

@@ -108,7 +108,16 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
     plugins = json.loads(out)
     assert [plugin["name"] for plugin in plugins] == ["alpha", "beta", "gamma"]
     for plugin in plugins:
-        assert set(plugin) == {"name", "dist", "version", "source", "status", "error", "hooks"}
+        assert set(plugin) == {
+            "name",
+            "dist",
+            "version",
+            "source",
+            "status",
+            "error",
+            "hooks",
+            "settings",
+        }
     alpha, beta, gamma = plugins
     assert alpha == {
         "name": "alpha",
@@ -118,6 +127,7 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
         "status": "active",
         "error": None,
         "hooks": ["post_save", "user_login_failed"],
+        "settings": None,
     }
     assert gamma["status"] == "failed"
     assert gamma["error"] == "ModuleNotFoundError: No module named 'not_installed_anywhere'"
@@ -239,6 +249,7 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "status": "active",
             "error": None,
             "hooks": ["user_logged_in"],
+            "settings": None,
         }
     ]
     code, out, _ = run(capsys, "plugins", "--json")

@@ -126,6 +126,7 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
         "status": "active",
         "error": None,
         "hooks": ["post_save"],
+        "settings": None,
     }
     assert plugins["broken"]["status"] == "failed"
     assert plugins["broken"]["dist"] == "hosthooks-broken"

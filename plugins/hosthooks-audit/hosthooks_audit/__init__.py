@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import plugin_settings
+from hosthooks import setting
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import get_database
 
 logger = logging.getLogger("hosthooks.audit")
+PLUGIN_NAME = "audit"
+
+
+@dataclass
+class AuditSettings:
+    """``[plugins.audit]``: ``path``, the file the log is appended to (also
+    ``HOSTHOOKS_PLUGIN_AUDIT__PATH``, or the older ``HOSTHOOKS_AUDIT_LOG``); empty:
+    entries go to the ``hosthooks.audit`` logger."""
+
+    path: str = setting("", aliases=("HOSTHOOKS_AUDIT_LOG",))
+
+
+hosthooks_settings = AuditSettings
 _write_lock = threading.Lock()
 
 
@@ -22,13 +37,13 @@ def _model_name(sender: Any) -> str:
 
 
 def write_entry(entry: dict[str, Any]) -> None:
-    """Append one entry to ``HOSTHOOKS_AUDIT_LOG``, or log it when the variable is unset.
+    """Append one entry to the file the ``path`` setting names, or log it when it is empty.
 
-    The variable is read on each write so that a host started before it was set
+    The setting is read on each write so that a host started before it was set
     (or a test that sets it) writes where it says.
     """
     line = json.dumps(entry, sort_keys=True, default=str)
-    path = os.environ.get("HOSTHOOKS_AUDIT_LOG")
+    path = plugin_settings(PLUGIN_NAME, AuditSettings).path
     if not path:
         logger.info("%s", line)
         return

@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import plugin_settings
+from hosthooks import setting
 
 logger = logging.getLogger("hosthooks.login_guard")
+PLUGIN_NAME = "login-guard"
 DEFAULT_LIMIT = 5
+
+
+@dataclass
+class LoginGuardSettings:
+    """``[plugins.login-guard]``: ``limit``, the failures after which a username is
+    reported (also ``HOSTHOOKS_PLUGIN_LOGIN_GUARD__LIMIT``, or the older
+    ``HOSTHOOKS_LOGIN_GUARD_LIMIT``)."""
+
+    limit: int = setting(DEFAULT_LIMIT, aliases=("HOSTHOOKS_LOGIN_GUARD_LIMIT",))
+
+
+hosthooks_settings = LoginGuardSettings
 
 _failures: Counter[str] = Counter()
 _lock = threading.Lock()
 
 
 def limit() -> int:
-    """The failures after which a username is reported (``HOSTHOOKS_LOGIN_GUARD_LIMIT``).
+    """The failures after which a username is reported (the ``limit`` setting).
 
-    :raises ValueError: when the variable is not a positive whole number.
+    :raises hosthooks.PluginSettingsError: when it is not a whole number.
+    :raises ValueError: when it is less than 1.
     """
-    raw = os.environ.get("HOSTHOOKS_LOGIN_GUARD_LIMIT", str(DEFAULT_LIMIT))
-    value = int(raw)
+    value = plugin_settings(PLUGIN_NAME, LoginGuardSettings).limit
     if value < 1:
-        raise ValueError(f"HOSTHOOKS_LOGIN_GUARD_LIMIT must be at least 1, not {raw!r}")
+        raise ValueError(f"{PLUGIN_NAME}: limit must be at least 1, not {value}")
     return value
 
 

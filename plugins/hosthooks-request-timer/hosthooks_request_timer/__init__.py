@@ -12,8 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import plugin_settings
 
 logger = logging.getLogger("hosthooks.request_timer")
+PLUGIN_NAME = "request-timer"
+
+
+@dataclass
+class RequestTimerSettings:
+    """``[plugins.request-timer]``: ``slow_ms``, the duration from which a request
+    is logged as a warning (also ``HOSTHOOKS_PLUGIN_REQUEST_TIMER__SLOW_MS``)."""
+
+    slow_ms: float = 500.0
+
+
+hosthooks_settings = RequestTimerSettings
 
 
 @dataclass
@@ -72,10 +85,13 @@ def request_finished() -> Generator[None, object, object]:
             with _recent_lock:
                 _recent.append(timing)
             outcome = "failed" if timing.failed else "ok"
-            logger.info(
-                "request-timer: %s %s %s %.2f ms",
+            slow = timing.duration_ms >= plugin_settings(PLUGIN_NAME, RequestTimerSettings).slow_ms
+            logger.log(
+                logging.WARNING if slow else logging.INFO,
+                "request-timer: %s %s %s %.2f ms%s",
                 timing.method,
                 timing.path,
                 outcome,
                 timing.duration_ms,
+                " (slow)" if slow else "",
             )

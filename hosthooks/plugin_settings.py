@@ -1,0 +1,230 @@
+"""A plugin's own settings: declared once as a dataclass, typed, with defaults and secrets.
+
+A plugin declares its settings as a dataclass and names it in the module (or
+object) it registers, as ``hosthooks_settings``::
+
+    @dataclass
+    class AuditSettings:
+        path: str = ""
+        token: str = setting("", secret=True)
+
+    hosthooks_settings = AuditSettings
+
+and reads them with ``hosthooks.plugin_settings("audit")``. Users set them in
+the configuration file's ``[plugins.<name>]`` table or with
+``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` (the name upper-cased, every character that is
+not a letter or digit as ``_``, two underscores before the key), which wins over
+the file. A value may be ``{ env = "VAR" }`` or ``{ file = "path" }``, so that
+secrets stay out of the file. Settings marked secret are redacted wherever
+settings are shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from typing import Final
+from typing import TypeVar
+
+from hosthooks.config import REDACTED
+from hosthooks.config import ConfigError
+
+#: The attribute of a plugin that names its settings dataclass.
+SETTINGS_ATTRIBUTE: Final = "hosthooks_settings"
+
+_SECRET: Final = "hosthooks_secret"
+_ALIASES: Final = "hosthooks_aliases"
+
+_T = TypeVar("_T")
+
+
+def setting(
+    default: Any = dataclasses.MISSING, *, secret: bool = False, aliases: tuple[str, ...] = ()
+) -> Any:
+    """A field of a settings dataclass with more to say than its default.
+
+    :param default: the default; leave it out for a setting the user must give.
+    :param secret: redact the value wherever settings are shown.
+    :param aliases: older environment variables that also set it (below the
+        ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variable, above the file).
+    """
+    metadata = {_SECRET: secret, _ALIASES: aliases}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+class PluginSettingsError(ConfigError):
+    """A plugin's settings are unusable; :attr:`problems` has one line per problem,
+    each naming the plugin and the key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def env_prefix(plugin_name: str) -> str:
+    """``"login-guard"`` -> ``"HOSTHOOKS_PLUGIN_LOGIN_GUARD__"``."""
+    return f"HOSTHOOKS_PLUGIN_{re.sub(r'[^A-Za-z0-9]', '_', plugin_name).upper()}__"
+
+
+def is_secret(field: dataclasses.Field[Any]) -> bool:
+    return bool(field.metadata.get(_SECRET, False))
+
+
+def load_plugin_settings(
+    plugin_name: str,
+    settings_class: type[_T],
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base: Path | None = None,
+) -> _T:
+    """The plugin's settings: defaults, then the file's table, then the environment.
+
+    :param table: the plugin's ``[plugins.<name>]`` table.
+    :param base: the folder ``{ file = "..." }`` paths are relative to (the
+        configuration file's); the working directory when None.
+    :raises PluginSettingsError: listing every problem: an unknown key, a
+        missing required value, a value of the wrong type, an unreadable secret.
+    """
+    if not dataclasses.is_dataclass(settings_class):
+        raise TypeError(f"{plugin_name}: {settings_class!r} is not a dataclass")
+    fields = {field.name: field for field in dataclasses.fields(settings_class)}
+    hints = typing.get_type_hints(settings_class)
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for key in table:
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{plugin_name}: {key}: unknown setting{hint}")
+    prefix = env_prefix(plugin_name)
+    for name, field in fields.items():
+        found, raw, is_text = _raw_value(name, field, table, environ, prefix)
+        required = field.default is field.default_factory is dataclasses.MISSING
+        if not found:
+            if required:
+                problems.append(
+                    f"{plugin_name}: {name}: required (set it in [plugins.{plugin_name}] "
+                    f"or {prefix}{name.upper()})"
+                )
+            continue
+        try:
+            if isinstance(raw, dict):
+                raw, is_text = _dereference(raw, environ, base), True
+            values[name] = _convert(raw, hints[name], is_text)
+        except ValueError as error:
+            problems.append(f"{plugin_name}: {name}: {error}")
+    if problems:
+        raise PluginSettingsError(problems)
+    return settings_class(**values)
+
+
+def _raw_value(
+    name: str,
+    field: dataclasses.Field[Any],
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+    prefix: str,
+) -> tuple[bool, Any, bool]:
+    """(whether the setting is set, its raw value, whether that is text to parse):
+    the environment first, then the file, whose values are typed already."""
+    for variable in (f"{prefix}{name.upper()}", *field.metadata.get(_ALIASES, ())):
+        if variable in environ:
+            return True, environ[variable], True
+    if name in table:
+        return True, table[name], False
+    return False, None, False
+
+
+def _dereference(raw: dict[str, Any], environ: Mapping[str, str], base: Path | None) -> str:
+    """The text ``{ env = "VAR" }`` or ``{ file = "path" }`` points at."""
+    if set(raw) == {"env"} and isinstance(raw["env"], str):
+        if raw["env"] not in environ:
+            raise ValueError(f"the environment variable {raw['env']} is not set")
+        return environ[raw["env"]]
+    if set(raw) == {"file"} and isinstance(raw["file"], str):
+        path = Path(raw["file"]).expanduser()
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            # A trailing newline is an editor's, not part of the secret.
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            raise ValueError(f"cannot read {str(path)!r}: {error.strerror}") from None
+    raise ValueError('expected a value, { env = "VAR" } or { file = "path" }')
+
+
+def _convert(value: Any, hint: Any, is_text: bool) -> Any:
+    """``value`` as the type ``hint`` says. Text from the environment or a secret's
+    file is parsed; a value from the configuration file must have the type already."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        members = [member for member in typing.get_args(hint) if member is not type(None)]
+        if value is None or (is_text and value == ""):
+            return None
+        hint = members[0]
+        origin = typing.get_origin(hint)
+    if origin in (list, tuple):
+        if is_text:
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"expected a list of strings, got {value!r}")
+        return list(value) if origin is list else tuple(value)
+    if hint is bool:
+        if is_text:
+            lowered = value.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+        if type(value) is bool:
+            return value
+        raise ValueError(f"expected true or false, got {value!r}")
+    if hint in (int, float):
+        if is_text:
+            try:
+                return hint(value)
+            except ValueError:
+                pass
+        elif type(value) is hint or (hint is float and type(value) is int):
+            return hint(value)
+        kind = "a whole number" if hint is int else "a number"
+        raise ValueError(f"expected {kind}, got {value!r}")
+    if hint is Path:
+        if isinstance(value, str):
+            return Path(value).expanduser()
+        raise ValueError(f"expected a path, got {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def shown_settings(settings: object) -> dict[str, Any]:
+    """A settings instance as JSON-ready data, secrets redacted."""
+    assert dataclasses.is_dataclass(settings)
+    shown: dict[str, Any] = {}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if is_secret(field) and value not in (None, ""):
+            value = REDACTED
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        shown[field.name] = value
+    return shown
+
+
+def declared_settings(plugin: object) -> type[Any] | None:
+    """The settings dataclass a plugin declares, or None."""
+    declared = getattr(plugin, SETTINGS_ATTRIBUTE, None)
+    if isinstance(declared, type) and dataclasses.is_dataclass(declared):
+        return declared
+    return None
