@@ -290,6 +290,8 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
         "error": record.error,
         "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
         "settings": host.shown_plugin_settings(record.name),
+        "requires": record.requires,
+        "compatible": record.compatible,
     }
 
 

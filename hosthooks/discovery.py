@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
+from typing import Protocol
 
 from hosthooks.markers import ENTRY_POINT_GROUP
 
@@ -66,6 +67,10 @@ class PluginRecord:
     origin: str | None = None
     #: One line saying why the plugin failed, or None.
     error: str | None = None
+    #: The plugin's requirement on hosthooks (``"hosthooks>=0.1,<1"``), or None.
+    requires: str | None = None
+    #: Whether the installed hosthooks satisfies :attr:`requires`.
+    compatible: bool = True
 
 
 class PluginLoadError(Exception):
@@ -146,6 +151,56 @@ def installed_entry_points() -> tuple[importlib_metadata.EntryPoint, ...]:
 
     points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
     return tuple(sorted(points, key=lambda point: (_dist_name(point) or "", point.name)))
+
+
+class _Distribution(Protocol):
+    """What :func:`hosthooks_requirement` reads of a distribution."""
+
+    @property
+    def requires(self) -> list[str] | None: ...
+
+
+@functools.cache
+def hosthooks_version() -> str | None:
+    """The installed hosthooks' version, or None when running from a source tree."""
+    import importlib_metadata
+
+    try:
+        return importlib_metadata.version(ENTRY_POINT_GROUP)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def hosthooks_requirement(dist: _Distribution) -> tuple[str, bool] | None:
+    """A distribution's requirement on hosthooks and whether the installed
+    hosthooks satisfies it, or None when it declares none.
+
+    Requirements that apply only to an extra, or whose environment marker is
+    false here, are not the plugin's requirement on this host.
+    """
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    for text in dist.requires or ():
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != ENTRY_POINT_GROUP:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        installed = hosthooks_version()
+        compatible = installed is None or requirement.specifier.contains(
+            installed, prereleases=True
+        )
+        return f"{requirement.name}{requirement.specifier}", compatible
+    return None
+
+
+class IncompatiblePlugin(Exception):
+    """A plugin requires a hosthooks other than the one installed."""
 
 
 def _dist_name(point: importlib_metadata.EntryPoint) -> str | None:

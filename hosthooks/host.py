@@ -25,11 +25,14 @@ from hosthooks import dispatch
 from hosthooks import specs
 from hosthooks.discovery import BUILTIN_PLUGINS
 from hosthooks.discovery import HostConfig
+from hosthooks.discovery import IncompatiblePlugin
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Problem
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
+from hosthooks.discovery import hosthooks_requirement
+from hosthooks.discovery import hosthooks_version
 from hosthooks.discovery import import_file
 from hosthooks.discovery import import_object
 from hosthooks.discovery import installed_entry_points
@@ -390,7 +393,7 @@ class Host:
 
     def _entry_point_record(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
         dist = point.dist
-        return PluginRecord(
+        record = PluginRecord(
             name=point.name,
             source=Source.ENTRY_POINT,
             status=Status.ACTIVE,
@@ -398,6 +401,10 @@ class Host:
             version=None if dist is None else dist.version,
             origin=point.value,
         )
+        requirement = None if dist is None else hosthooks_requirement(dist)
+        if requirement is not None:
+            record.requires, record.compatible = requirement
+        return record
 
     def _load_entry_point(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
         return self._load(self._entry_point_record(point), point.load)
@@ -441,6 +448,13 @@ class Host:
                 where = existing.dist or existing.origin or existing.source.value
                 error = ValueError(f"plugin name {record.name!r} is already taken by {where}")
                 return self._fail(record, error)
+            if not record.compatible:
+                # Refused before import: code written for another hosthooks may
+                # fail in ways that name nothing useful, or not fail at all.
+                incompatible = IncompatiblePlugin(
+                    f"requires {record.requires}, but hosthooks {hosthooks_version()} is installed"
+                )
+                return self._fail(record, incompatible)
             try:
                 plugin = load()
                 self.plugin_manager.register(plugin, record.name)

@@ -117,6 +117,8 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
             "error",
             "hooks",
             "settings",
+            "requires",
+            "compatible",
         }
     alpha, beta, gamma = plugins
     assert alpha == {
@@ -128,6 +130,8 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
         "error": None,
         "hooks": ["post_save", "user_login_failed"],
         "settings": None,
+        "requires": None,
+        "compatible": True,
     }
     assert gamma["status"] == "failed"
     assert gamma["error"] == "ModuleNotFoundError: No module named 'not_installed_anywhere'"
@@ -250,6 +254,8 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "error": None,
             "hooks": ["user_logged_in"],
             "settings": None,
+            "requires": None,
+            "compatible": True,
         }
     ]
     code, out, _ = run(capsys, "plugins", "--json")

@@ -31,13 +31,32 @@ class Venv:
         self.root = root
         self.bin = root / "bin"
 
-    def pip_install(self, *targets: str | Path) -> None:
+    def pip_install(self, *targets: str | Path, no_deps: bool = False) -> None:
+        options = ["--no-deps"] if no_deps else []
         result = subprocess.run(
-            [str(self.bin / "python"), "-m", "pip", "install", "--quiet", *map(str, targets)],
+            [
+                str(self.bin / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                *options,
+                *map(str, targets),
+            ],
             capture_output=True,
             text=True,
             check=False,
             timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-4000:]
+
+    def pip_uninstall(self, *names: str) -> None:
+        result = subprocess.run(
+            [str(self.bin / "python"), "-m", "pip", "uninstall", "--yes", "--quiet", *names],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         assert result.returncode == 0, result.stderr[-4000:]
 
@@ -67,7 +86,14 @@ def venv(tmp_path_factory) -> Venv:
     return env
 
 
-def make_distribution(root: Path, dist: str, module: str, entry_point: str, source: str) -> Path:
+def make_distribution(
+    root: Path,
+    dist: str,
+    module: str,
+    entry_point: str,
+    source: str,
+    dependencies: tuple[str, ...] = ("hosthooks",),
+) -> Path:
     project = root / dist
     project.mkdir()
     (project / "pyproject.toml").write_text(
@@ -79,7 +105,7 @@ def make_distribution(root: Path, dist: str, module: str, entry_point: str, sour
         [project]
         name = "{dist}"
         version = "2.3.4"
-        dependencies = ["hosthooks"]
+        dependencies = {json.dumps(list(dependencies))}
 
         [project.entry-points.hosthooks]
         {entry_point} = "{module}"
@@ -127,6 +153,8 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
         "error": None,
         "hooks": ["post_save"],
         "settings": None,
+        "requires": "hosthooks",
+        "compatible": True,
     }
     assert plugins["broken"]["status"] == "failed"
     assert plugins["broken"]["dist"] == "hosthooks-broken"
@@ -147,6 +175,63 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
 
     blocked = venv.hosthooks("--disable-plugins", "broken", "check")
     assert blocked.returncode == 0, blocked.stdout
+
+
+def test_a_plugin_made_for_another_hosthooks_is_refused_before_import(venv, tmp_path):
+    imported = tmp_path / "imported"
+    source = f"""
+        from pathlib import Path
+        Path({str(imported)!r}).write_text("imported")
+        from hosthooks import hookimpl
+
+        @hookimpl
+        def post_save(sender):
+            pass
+    """
+    future = make_distribution(
+        tmp_path,
+        "hosthooks-future",
+        "future_plugin",
+        "future",
+        source,
+        dependencies=("hosthooks>=99", "hosthooks-other; extra == 'x'"),
+    )
+    current = make_distribution(
+        tmp_path,
+        "hosthooks-current",
+        "current_plugin",
+        "current",
+        "from hosthooks import hookimpl\n",
+        # The requirement for an extra is not the plugin's requirement on this host.
+        dependencies=("hosthooks>=0.1,<1", "hosthooks>=99; extra == 'future'"),
+    )
+    # Without --no-deps pip would look for a hosthooks 99 and refuse the install.
+    venv.pip_install(future, current, no_deps=True)
+    try:
+        listed = venv.hosthooks("plugins", "--json")
+        assert listed.returncode == 0, listed.stderr
+        plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)}
+        version = subprocess.run(
+            [str(venv.bin / "hosthooks"), "--version"], capture_output=True, text=True, check=True
+        ).stdout.split()[-1]
+        assert plugins["future"]["status"] == "failed"
+        assert plugins["future"]["requires"] == "hosthooks>=99"
+        assert plugins["future"]["compatible"] is False
+        assert plugins["future"]["error"] == (
+            f"IncompatiblePlugin: requires hosthooks>=99, but hosthooks {version} is installed"
+        )
+        assert not imported.exists()
+        assert plugins["current"]["status"] == "active"
+        assert plugins["current"]["requires"] == "hosthooks<1,>=0.1"
+        assert plugins["current"]["compatible"] is True
+        checked = venv.hosthooks("check")
+        assert checked.returncode == 1
+        assert (
+            "future [hosthooks-future]: IncompatiblePlugin: requires hosthooks>=99, "
+            f"but hosthooks {version} is installed"
+        ) in checked.stdout.splitlines()
+    finally:
+        venv.pip_uninstall("hosthooks-future", "hosthooks-current")
 
 
 def test_the_example_plugin_declared_every_common_way_is_found(venv, tmp_path):
