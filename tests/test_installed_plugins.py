@@ -234,6 +234,34 @@ def test_a_plugin_made_for_another_hosthooks_is_refused_before_import(venv, tmp_
         venv.pip_uninstall("hosthooks-future", "hosthooks-current")
 
 
+def test_install_and_uninstall_run_pip_then_show_what_changed(venv, tmp_path):
+    plugin = make_distribution(
+        tmp_path,
+        "hosthooks-installed",
+        "installed_plugin",
+        "installed",
+        "from hosthooks import hookimpl\n\n@hookimpl\ndef post_save(sender):\n    pass\n",
+    )
+    installed = venv.hosthooks("install", str(plugin))
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stdout.splitlines() == ["added: installed (hosthooks-installed 2.3.4) active"]
+    again = venv.hosthooks("install", str(plugin))
+    assert again.stdout.splitlines() == [
+        "hosthooks: install: no plugin appeared, disappeared or changed"
+    ]
+    removed = venv.hosthooks("uninstall", "hosthooks-installed")
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.splitlines() == ["removed: installed (hosthooks-installed 2.3.4)"]
+
+    missing = tmp_path / "no-such-project"
+    failed = venv.hosthooks("install", str(missing))
+    assert failed.returncode == 1
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("hosthooks: error: pip failed: ERROR: ")
+    assert str(missing) in last
+    assert failed.stdout == ""
+
+
 def test_the_example_plugin_declared_every_common_way_is_found(venv, tmp_path):
     # Copied first: setuptools builds in the source tree and would leave build/ behind.
     examples = tmp_path / "setup_examples"
