@@ -498,7 +498,8 @@ def install(packages: tuple[str, ...], upgrade: bool, editable: bool) -> None:
     """Install plugins with pip into hosthooks' own environment, then list what changed.
 
     pip's output is shown on stderr as it runs; each plugin that appeared,
-    disappeared or changed status is listed on stdout after it. Exit 1 with pip's last error line when pip fails.
+    disappeared or changed status is listed on stdout after it. Exit 1 with
+    pip's last error line when pip fails.
 
     Example: hosthooks install hosthooks-audit ./my-plugin
     """
