@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -165,6 +166,13 @@ class Host:
         self.plugin_manager: Final = _PluginManager(self._invalidate)
         for module in specs.FAMILIES.values():
             self.plugin_manager.add_hookspecs(module)
+        with _prepared_lock:
+            _live_hosts.add(self)
+            prepared = list(_prepared_classes)
+        # Model classes defined before this host existed: replayed, so that this
+        # host and every plugin it ever registers sees each one.
+        for cls in prepared:
+            self.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": cls})
         if self.config.trace:
             self.set_tracing(True, self.config.trace_file)
 
@@ -585,6 +593,30 @@ class Host:
                 )
         problems.extend(self._settings_problems())
         return problems
+
+
+#: Every model class defined in this process, in definition order.
+_prepared_classes: list[type] = []
+#: Every host alive, so that a class defined now reaches the hosts that exist already.
+_live_hosts: weakref.WeakSet[Host] = weakref.WeakSet()
+#: Guards both, so that a host created while a class is announced sees it exactly once.
+_prepared_lock: Final = threading.Lock()
+
+
+def announce_class_prepared(cls: type) -> None:
+    """Fire the historic ``class_prepared`` for ``cls`` on every host, and on every
+    host created later.
+
+    Creates no host and loads no plugin: a model class defined while modules are
+    imported (even while the default host is loading the built-in plugins that
+    define them) must not start discovery. An implementation that raises
+    propagates, as from any hook.
+    """
+    with _prepared_lock:
+        _prepared_classes.append(cls)
+        hosts = list(_live_hosts)
+    for host in hosts:
+        host.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": cls})
 
 
 _default_host: Host | None = None

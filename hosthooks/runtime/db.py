@@ -83,6 +83,12 @@ class Database:
         if state is None:
             state = _ThreadState(self._connect())
             self._local.state = state
+            # Announced once stored, as Django does: an implementation using the
+            # database gets this connection instead of opening another (and
+            # announcing that one, without end).
+            host = get_host()
+            if host.has_listeners("connection_created"):
+                host.hook.connection_created(sender=type(self), connection=state.connection)
         return state
 
     def _connect(self) -> sqlite3.Connection:
@@ -100,9 +106,6 @@ class Database:
             raise self._translate(error) from error
         with self._lock:
             self._all_connections.append(connection)
-        host = get_host()
-        if host.has_listeners("connection_created"):
-            host.hook.connection_created(sender=type(self), connection=connection)
         return connection
 
     @property

@@ -65,6 +65,11 @@ class Field:
     def column(self) -> str:
         return self.attname
 
+    @property
+    def names(self) -> tuple[str, str]:
+        """What the field is called: its name and its attribute (``author``, ``author_id``)."""
+        return (self.name, self.attname)
+
     def has_default(self) -> bool:
         return self.default is not _NO_DEFAULT
 

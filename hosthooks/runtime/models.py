@@ -20,6 +20,7 @@ from typing import Any
 from typing import ClassVar
 from typing import Final
 
+from hosthooks.host import announce_class_prepared
 from hosthooks.host import get_host
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import DatabaseError
@@ -219,9 +220,10 @@ class ModelBase(type):
         for attribute, value in declared.items():
             if isinstance(value, ManyToMany):
                 _contribute_relation(cls, attribute, value)
-        host = get_host()
-        # Always fired, listeners or not: a plugin registered later replays it.
-        host.hook.class_prepared.call_historic(kwargs={"sender": cls})
+        # Always announced, listeners or not: a plugin registered later, on any
+        # host, replays it. Announcing creates no host, so defining a model
+        # (while a module imports) discovers no plugin.
+        announce_class_prepared(cls)
         return cls  # type: ignore[no-any-return]
 
 
@@ -285,7 +287,9 @@ class Model(metaclass=ModelBase):
         values = self.__dict__
         for field, value in zip(fields, args, strict=False):
             values[field.attname] = value
-        remaining = dict(kwargs)
+        # Consumed in place, as Django does: a pre_init implementation that keeps
+        # ``kwargs`` sees what was left unused (nothing, once __init__ succeeds).
+        remaining = kwargs
         for field in fields[len(args) :]:
             if field.name in remaining:
                 value = remaining.pop(field.name)
@@ -363,14 +367,15 @@ class Model(metaclass=ModelBase):
         meta = cls._meta
         names: frozenset[str] | None = None
         if update_fields is not None:
+            # Sent to the hooks as given ("author_id" stays "author_id"), as Django does.
             names = frozenset(update_fields)
             if not names:
                 return
             try:
-                names = frozenset(meta.field(name).name for name in names)
+                chosen = [meta.field(name) for name in names]
             except LookupError as error:
                 raise ValueError(f"update_fields: {error}") from None
-            if "id" in names:
+            if meta.pk in chosen:
                 raise ValueError("update_fields cannot include the primary key")
             if self.pk is None:
                 raise ValueError("update_fields needs an instance with a primary key")
@@ -401,7 +406,7 @@ class Model(metaclass=ModelBase):
         if self.pk is not None:
             fields = meta.fields[1:]
             if names is not None:
-                fields = [field for field in fields if field.name in names]
+                fields = [field for field in fields if not names.isdisjoint(field.names)]
             assignments = ", ".join(f'"{field.column}" = ?' for field in fields)
             if assignments:
                 row = [field.to_db(values[field.attname]) for field in fields]
@@ -563,6 +568,8 @@ class Collector:
         return sum(counts.values()), counts
 
 
+#: The condition of ``name__in=[]``: false for every row, known before any query.
+_NOTHING: Final[tuple[str, list[Any]]] = ("0", [])
 _LOOKUPS: Final = {"exact": "=", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
 
 
@@ -575,12 +582,15 @@ class QuerySet:
         self._where: list[tuple[str, list[Any]]] = []
         self._order: list[str] = []
         self._limit: int | None = None
+        #: A filter matches nothing (``pk__in=[]``): like Django, run no SQL at all.
+        self._matches_nothing = False
 
     def _clone(self) -> QuerySet:
         clone = QuerySet(self.model, self._using)
         clone._where = list(self._where)
         clone._order = list(self._order)
         clone._limit = self._limit
+        clone._matches_nothing = self._matches_nothing
         return clone
 
     def __repr__(self) -> str:
@@ -604,7 +614,10 @@ class QuerySet:
         """
         clone = self._clone()
         for key, value in lookups.items():
-            clone._where.append(self._condition(key, value))
+            condition = self._condition(key, value)
+            clone._where.append(condition)
+            if condition is _NOTHING:
+                clone._matches_nothing = True
         return clone
 
     def exclude(self, **lookups: Any) -> QuerySet:
@@ -646,7 +659,7 @@ class QuerySet:
         if lookup == "in":
             items = [convert(item) for item in value]
             if not items:
-                return ("0", [])
+                return _NOTHING
             return (f"{column} IN ({', '.join('?' for _ in items)})", items)
         if lookup == "contains":
             escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -678,16 +691,22 @@ class QuerySet:
             sql += " ORDER BY " + ", ".join(self._order)
         if self._limit is not None:
             sql += f" LIMIT {int(self._limit)}"
+        if self._matches_nothing:
+            return
         rows = get_database(self._using).execute(sql, params).fetchall()
         for row in rows:
             yield self.model._from_db(self._using, row)
 
     def count(self) -> int:
+        if self._matches_nothing:
+            return 0
         sql, params = self._sql("COUNT(*)")
         result: int = get_database(self._using).execute(sql, params).fetchone()[0]
         return result
 
     def exists(self) -> bool:
+        if self._matches_nothing:
+            return False
         sql, params = self._sql("1")
         return get_database(self._using).execute(sql + " LIMIT 1", params).fetchone() is not None
 
@@ -759,6 +778,8 @@ class QuerySet:
             field = meta.field(name)
             assignments.append(f'"{field.column}" = ?')
             params.append(value.pk if isinstance(value, Model) else field.to_db(value))
+        if self._matches_nothing:
+            return 0
         where, where_params = self._where_clause()
         sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}{where}'
         database = get_database(self._using)
@@ -769,8 +790,11 @@ class QuerySet:
     def delete(self) -> tuple[int, dict[str, int]]:
         """Delete every matching row, as ``Model.delete()`` does, with ``origin`` this QuerySet.
 
-        Rows nobody hears deleted and nothing references go in one statement.
+        Rows nobody hears deleted and nothing references go in one statement;
+        a filter that matches nothing (``pk__in=[]``) runs no SQL, not even a transaction.
         """
+        if self._matches_nothing:
+            return 0, {}
         collector = Collector(self._using, origin=self)
         if collector.can_fast_delete(self.model):
             where, params = self._where_clause()
