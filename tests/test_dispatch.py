@@ -194,7 +194,8 @@ def test_historic_hook_replays_for_late_plugins(host):
             seen.append(sender)
 
     host.register(Late())
-    assert seen == [Article, Comment]
+    # Every model class defined in the process is replayed too: keep the ones fired here.
+    assert [sender for sender in seen if sender in (Article, Comment)] == [Article, Comment]
 
 
 def test_wrappers_fall_back_to_pluggy_and_keep_its_semantics(host):

@@ -212,3 +212,11 @@ def test_deleting_an_empty_queryset_runs_no_sql(db, default_host):
         assert Author.objects.filter(pk__in=[]).count() == 0
     assert sent == []
     assert Author.objects.exclude(pk__in=[]).count() == 1
+
+
+def test_an_instance_without_a_primary_key_equals_itself_only(db):
+    unsaved, other = Author(name="Ann"), Author(name="Ann")
+    assert unsaved == unsaved
+    assert unsaved != other
+    saved = Author.objects.create(name="Ann")
+    assert saved == Author.objects.get(pk=saved.pk)

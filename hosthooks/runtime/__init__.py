@@ -1,7 +1,8 @@
 """The host runtime: models on SQLite that fire hosthooks' model hooks with Django's semantics.
 
 Each module is the only place its hooks are fired: ``db`` (connection_created),
-``models`` (the model hooks), ``migrations`` (pre_migrate, post_migrate).
+``models``, ``deletion`` and ``relations`` (the model hooks), ``migrations``
+(pre_migrate, post_migrate).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from hosthooks.runtime.db import IntegrityError
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.db import on_commit
+from hosthooks.runtime.deletion import ProtectedError
 from hosthooks.runtime.migrations import Operation
 from hosthooks.runtime.migrations import migrate
 from hosthooks.runtime.models import Model
 from hosthooks.runtime.models import MultipleObjectsReturned
 from hosthooks.runtime.models import ObjectDoesNotExist
-from hosthooks.runtime.models import ProtectedError
 from hosthooks.runtime.models import QuerySet
 
 __all__ = [

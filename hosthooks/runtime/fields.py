@@ -173,6 +173,7 @@ class ForeignKey(Field):
 
     :param to: the referenced model class.
     :param on_delete: CASCADE, PROTECT or SET_NULL (which needs ``null=True``).
+    :raises TypeError: for any other ``on_delete``.
     :param related_name: the name of the reverse accessor on ``to``; ``<model>_set`` when None.
     """
 
@@ -186,6 +187,10 @@ class ForeignKey(Field):
         null: bool = False,
         related_name: str | None = None,
     ) -> None:
+        if not isinstance(on_delete, OnDelete):
+            raise TypeError(
+                f"on_delete must be one of CASCADE, PROTECT, SET_NULL, not {on_delete!r}"
+            )
         if on_delete is SET_NULL and not null:
             raise ValueError("on_delete=SET_NULL needs null=True")
         super().__init__(null=null)

@@ -1,14 +1,14 @@
-"""Models on SQLite, and every model hook.
+"""Models on SQLite, and the model hooks.
 
-This module is the only place ``class_prepared``, ``pre_init``, ``post_init``,
-``pre_save``, ``post_save``, ``pre_delete``, ``post_delete`` and
-``m2m_changed`` are fired, with Django's semantics: ``QuerySet.update()`` and
-``bulk_create()`` fire nothing, ``save(update_fields=[])`` fires nothing,
-deletions fire for every collected row (cascades included) with the same
-``origin``, and relation changes fire ``pre_``/``post_`` add, remove and clear.
-Every write runs in a transaction, so a hook that raises leaves the database
-exactly as it was.
-"""
+The model layer is this module with :mod:`~hosthooks.runtime.deletion` and
+:mod:`~hosthooks.runtime.relations`, the only places the model hooks fire:
+``class_prepared``, ``pre_init``, ``post_init``, ``pre_save`` and ``post_save``
+here, ``pre_delete`` and ``post_delete`` in deletion, ``m2m_changed`` in
+relations. Django's semantics: ``QuerySet.update()`` and ``bulk_create()`` fire
+nothing, ``save(update_fields=[])`` fires nothing, deletions fire for every
+collected row (cascades included) with the same ``origin``, and relation changes
+fire ``pre_``/``post_`` add, remove and clear. Every write runs in a transaction,
+so a hook that raises leaves the database exactly as it was."""
 
 from __future__ import annotations
 
@@ -25,13 +25,10 @@ from hosthooks.host import get_host
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import get_database
-from hosthooks.runtime.fields import CASCADE
-from hosthooks.runtime.fields import PROTECT
-from hosthooks.runtime.fields import SET_NULL
+from hosthooks.runtime.deletion import Collector
 from hosthooks.runtime.fields import AutoField
 from hosthooks.runtime.fields import Field
 from hosthooks.runtime.fields import ForeignKey
-from hosthooks.runtime.fields import Integer
 from hosthooks.runtime.fields import ManyToMany
 
 #: Every model class by label (``"app.Model"``), intermediate models included.
@@ -44,10 +41,6 @@ class ObjectDoesNotExist(LookupError):
 
 class MultipleObjectsReturned(LookupError):
     """``get()`` found more than one row."""
-
-
-class ProtectedError(DatabaseError):
-    """A deletion would remove rows a PROTECT foreign key references; nothing was deleted."""
 
 
 def _app_label(module_name: str) -> str:
@@ -81,7 +74,8 @@ class Options:
             fields = self.fields if with_pk else self.fields[1:]
             columns = ", ".join(f'"{field.column}"' for field in fields)
             marks = ", ".join("?" for _ in fields)
-            statement = (f'INSERT INTO "{self.table}" ({columns}) VALUES ({marks})', fields)
+            values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
+            statement = (f'INSERT INTO "{self.table}" {values}', fields)
             self._inserts[with_pk] = statement
         return statement
 
@@ -161,24 +155,6 @@ class ForwardDescriptor:
             instance._state.related[self.field.name] = value
 
 
-class ManyToManyDescriptor:
-    """``book.tags`` (forward) or ``tag.books`` (reverse): a related manager."""
-
-    def __init__(self, relation: ManyToMany, reverse: bool) -> None:
-        self.relation = relation
-        self.reverse = reverse
-
-    def __get__(self, instance: Model | None, owner: type[Model]) -> Any:
-        if instance is None:
-            return self
-        return ManyRelatedManager(instance, self.relation, self.reverse)
-
-    def __set__(self, instance: Model, value: Any) -> None:
-        raise TypeError(
-            f"direct assignment to {self.relation!r} is not allowed; use .set() instead"
-        )
-
-
 class ModelBase(type):
     """Builds a model class: its fields, primary key, descriptors and intermediate models.
 
@@ -217,40 +193,19 @@ class ModelBase(type):
             if isinstance(value, ForeignKey):
                 setattr(cls, attribute, ForwardDescriptor(value))
         registry[meta.label] = cls
-        for attribute, value in declared.items():
-            if isinstance(value, ManyToMany):
-                _contribute_relation(cls, attribute, value)
+        relations = {key: value for key, value in declared.items() if isinstance(value, ManyToMany)}
+        if relations:
+            # Relations build on this module (their intermediate rows are models),
+            # so they are imported once a model first declares one.
+            from hosthooks.runtime.relations import contribute_relation
+
+            for attribute, relation in relations.items():
+                contribute_relation(cls, attribute, relation)
         # Always announced, listeners or not: a plugin registered later, on any
         # host, replays it. Announcing creates no host, so defining a model
         # (while a module imports) discovers no plugin.
         announce_class_prepared(cls)
         return cls  # type: ignore[no-any-return]
-
-
-def _contribute_relation(model: Any, name: str, relation: ManyToMany) -> None:
-    relation.model = model
-    relation.name = name
-    source = model.__name__.lower()
-    target = relation.to.__name__.lower()
-    if source == target:
-        target = f"to_{target}"
-    through_namespace: dict[str, Any] = {
-        "__module__": model.__module__,
-        "__qualname__": f"{model.__name__}_{name}",
-        "_auto_created": True,
-        source: ForeignKey(model, on_delete=CASCADE),
-        target: ForeignKey(relation.to, on_delete=CASCADE),
-    }
-    through: Any = ModelBase(f"{model.__name__}_{name}", (Model,), through_namespace)
-    relation.through = through
-    relation.source_column = f"{source}_id"
-    relation.target_column = f"{target}_id"
-    # One row per related pair, as Django's intermediate tables have.
-    through._meta.unique_together.append((relation.source_column, relation.target_column))
-    model._meta.many_to_many.append(relation)
-    setattr(model, name, ManyToManyDescriptor(relation, reverse=False))
-    reverse_name = relation.related_name or f"{model.__name__.lower()}_set"
-    setattr(relation.to, reverse_name, ManyToManyDescriptor(relation, reverse=True))
 
 
 class ManagerDescriptor:
@@ -336,7 +291,10 @@ class Model(metaclass=ModelBase):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Model) or type(other) is not type(self):
             return NotImplemented
-        return self.pk is not None and self.pk == other.pk
+        # Without a primary key, an instance is equal to itself only, as in Django.
+        if self.pk is None:
+            return self is other
+        return bool(self.pk == other.pk)
 
     def __hash__(self) -> int:
         if self.pk is None:
@@ -462,110 +420,6 @@ class Model(metaclass=ModelBase):
             self.__dict__[field.attname] = fresh.__dict__[field.attname]
         self._state.related.clear()
         self._state.db = alias
-
-
-class Collector:
-    """Gathers what a deletion removes, following ``on_delete``, then deletes it.
-
-    As Django's collector does, rows that nobody hears deleted and that nothing
-    references are deleted by one statement without being loaded; every other
-    row is loaded (so ``pre_init``/``post_init`` fire for it) and deleted with
-    its hooks. Intermediate (many-to-many) rows never fire the delete hooks.
-    """
-
-    def __init__(self, using: str, origin: Any) -> None:
-        self.using = using
-        self.origin = origin
-        self.data: dict[type[Model], dict[Any, Model]] = {}
-        #: (model, column, values): rows deleted by one statement, unloaded.
-        self.fast_deletes: list[tuple[type[Model], str, list[Any]]] = []
-        self.nullify: list[tuple[ForeignKey, list[Any]]] = []
-
-    def can_fast_delete(self, model: type[Model]) -> bool:
-        """Whether ``model``'s rows can go without loading: no delete hook listens
-        for it and no foreign key points at it."""
-        host = get_host()
-        if host.has_listeners("pre_delete", model) or host.has_listeners("post_delete", model):
-            return False
-        return not model._meta.referencing_fields()
-
-    def collect(self, instances: Sequence[Model]) -> None:
-        if not instances:
-            return
-        model = type(instances[0])
-        seen = self.data.setdefault(model, {})
-        new = [instance for instance in instances if instance.pk not in seen]
-        for instance in new:
-            seen[instance.pk] = instance
-        if not new:
-            return
-        pks = [instance.pk for instance in new]
-        for field in model._meta.referencing_fields():
-            related_model = field.model
-            assert related_model is not None
-            if field.on_delete is CASCADE and self.can_fast_delete(related_model):
-                self.fast_deletes.append((related_model, field.column, pks))
-                continue
-            related = list(
-                related_model.objects.using(self.using).filter(**{f"{field.attname}__in": pks})
-            )
-            if not related:
-                continue
-            if field.on_delete is PROTECT:
-                raise ProtectedError(
-                    f"cannot delete {model._meta.label} {pks}: {len(related)} "
-                    f"{related_model._meta.label} row(s) reference it through the protected "
-                    f"foreign key {field.name!r}"
-                )
-            if field.on_delete is SET_NULL:
-                self.nullify.append((field, [row.pk for row in related]))
-            else:
-                self.collect(related)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        database = get_database(self.using)
-        host = get_host()
-        # Dependents were collected after what they depend on: delete them first.
-        order = list(reversed(self.data))
-        counts: dict[str, int] = {}
-
-        def count(model: type[Model], deleted: int) -> None:
-            if deleted:
-                counts[model._meta.label] = counts.get(model._meta.label, 0) + deleted
-
-        with database.atomic():
-            if host.has_listeners("pre_delete"):
-                for model in order:
-                    if model._meta.auto_created:
-                        continue
-                    for instance in self.data[model].values():
-                        host.hook.pre_delete(
-                            sender=model, instance=instance, using=self.using, origin=self.origin
-                        )
-            for model, column, values in self.fast_deletes:
-                marks = ", ".join("?" for _ in values)
-                statement = f'DELETE FROM "{model._meta.table}" WHERE "{column}" IN ({marks})'
-                count(model, database.execute(statement, values).rowcount)
-            for field, pks in self.nullify:
-                assert field.model is not None
-                database.execute(
-                    f'UPDATE "{field.model._meta.table}" SET "{field.column}" = NULL '
-                    f'WHERE "id" IN ({", ".join("?" for _ in pks)})',
-                    pks,
-                )
-            for model in order:
-                listening = not model._meta.auto_created and host.has_listeners("post_delete")
-                for pk, instance in self.data[model].items():
-                    database.execute(f'DELETE FROM "{model._meta.table}" WHERE "id" = ?', [pk])
-                    count(model, 1)
-                    if listening:
-                        host.hook.post_delete(
-                            sender=model, instance=instance, using=self.using, origin=self.origin
-                        )
-        for model in order:
-            for instance in self.data[model].values():
-                instance.pk = None
-        return sum(counts.values()), counts
 
 
 #: The condition of ``name__in=[]``: false for every row, known before any query.
@@ -806,131 +660,6 @@ class QuerySet:
             return deleted, ({self.model._meta.label: deleted} if deleted else {})
         collector.collect(list(self))
         return collector.delete()
-
-
-class ManyRelatedManager:
-    """One side of a many-to-many relation, for one instance: add, remove, clear, set, query."""
-
-    def __init__(self, instance: Model, relation: ManyToMany, reverse: bool) -> None:
-        if instance.pk is None:
-            raise ValueError(
-                f"{type(instance).__name__} needs a primary key before its relation "
-                f"{relation.name!r} can be used; save it first"
-            )
-        assert relation.through is not None
-        assert relation.model is not None
-        self.instance = instance
-        self.relation = relation
-        self.reverse = reverse
-        self.through = relation.through
-        self.model: type[Model] = relation.model if reverse else relation.to
-        source, target = relation.source_column, relation.target_column
-        self.own_column, self.other_column = (target, source) if reverse else (source, target)
-        self.using = instance._state.db or DEFAULT_ALIAS
-
-    def _queryset(self) -> QuerySet:
-        return QuerySet(self.model, self.using)._where_in_subquery(
-            f'"id" IN (SELECT "{self.other_column}" FROM "{self.through._meta.table}" '
-            f'WHERE "{self.own_column}" = ?)',
-            [self.instance.pk],
-        )
-
-    def all(self) -> QuerySet:
-        return self._queryset()
-
-    def filter(self, **lookups: Any) -> QuerySet:
-        return self._queryset().filter(**lookups)
-
-    def count(self) -> int:
-        return self._queryset().count()
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._queryset())
-
-    def _ids(self, objects: Iterable[Any]) -> list[Any]:
-        ids = []
-        for item in objects:
-            if isinstance(item, Model):
-                if not isinstance(item, self.model):
-                    raise TypeError(
-                        f"{self.relation!r} takes {self.model.__name__} instances, not {item!r}"
-                    )
-                if item.pk is None:
-                    raise ValueError(f"{item!r} must be saved before it is related")
-                ids.append(item.pk)
-            else:
-                ids.append(Integer().to_db(item))
-        return ids
-
-    def _current(self) -> set[Any]:
-        rows = get_database(self.using).execute(
-            f'SELECT "{self.other_column}" FROM "{self.through._meta.table}" '
-            f'WHERE "{self.own_column}" = ?',
-            [self.instance.pk],
-        )
-        return {row[0] for row in rows}
-
-    def _changed(self, action: str, pk_set: set[Any] | None) -> None:
-        host = get_host()
-        if host.has_listeners("m2m_changed"):
-            host.hook.m2m_changed(
-                sender=self.through,
-                instance=self.instance,
-                action=action,
-                reverse=self.reverse,
-                model=self.model,
-                pk_set=pk_set,
-                using=self.using,
-            )
-
-    def _rows(self) -> QuerySet:
-        return QuerySet(self.through, self.using).filter(**{self.own_column: self.instance.pk})
-
-    def add(self, *objects: Any) -> None:
-        """Relate ``objects``; ``pk_set`` holds the ids not already related (maybe none)."""
-        if not objects:
-            return
-        ids = self._ids(objects)
-        with get_database(self.using).atomic():
-            missing = set(ids) - self._current()
-            self._changed("pre_add", missing)
-            # Intermediate instances, as Django makes them (pre_init/post_init
-            # fire for each), written in one go without save hooks.
-            rows = [
-                self.through(**{self.own_column: self.instance.pk, self.other_column: other})
-                for other in sorted(missing)
-            ]
-            QuerySet(self.through, self.using).bulk_create(rows)
-            self._changed("post_add", missing)
-
-    def remove(self, *objects: Any) -> None:
-        """Unrelate ``objects``; ``pk_set`` holds every id submitted."""
-        if not objects:
-            return
-        ids = set(self._ids(objects))
-        with get_database(self.using).atomic():
-            self._changed("pre_remove", ids)
-            self._rows().filter(**{f"{self.other_column}__in": sorted(ids)}).delete()
-            self._changed("post_remove", ids)
-
-    def clear(self) -> None:
-        """Unrelate everything; ``pk_set`` is None."""
-        with get_database(self.using).atomic():
-            self._changed("pre_clear", None)
-            self._rows().delete()
-            self._changed("post_clear", None)
-
-    def set(self, objects: Iterable[Any]) -> None:
-        """Make the relation exactly ``objects``: removes the others, then adds the new ones."""
-        wanted = self._ids(objects)
-        with get_database(self.using).atomic():
-            current = self._current()
-            stale = current - set(wanted)
-            if stale:
-                self.remove(*sorted(stale))
-            new = [pk for pk in dict.fromkeys(wanted) if pk not in current]
-            if new:
-                self.add(*new)
 
 
 def app_of(model: type[Model]) -> Any:
