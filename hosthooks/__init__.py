@@ -24,6 +24,7 @@ from hosthooks.markers import hookimpl
 from hosthooks.markers import hookspec
 from hosthooks.plugin_settings import PluginSettingsError
 from hosthooks.plugin_settings import setting
+from hosthooks.transactions import on_commit
 
 __all__ = [
     "ANY_SENDER",
@@ -42,6 +43,7 @@ __all__ = [
     "get_host",
     "hookimpl",
     "hookspec",
+    "on_commit",
     "plugin_settings",
     "set_default_host",
     "setting",

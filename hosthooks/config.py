@@ -125,6 +125,22 @@ def _text_from_file(value: object, _: Path) -> str:
     return value
 
 
+def _seconds_from_file(value: object, _: Path) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError("expected a whole number of seconds, at least 1")
+    return value
+
+
+def _seconds_from_text(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise ValueError(f"{text!r} is less than 1 second")
+    return value
+
+
 def _choice(*choices: str) -> tuple[_FromFile, _FromText]:
     def from_text(text: str) -> str:
         if text not in choices:
@@ -235,6 +251,14 @@ KEYS: Final[dict[str, Key]] = {
             _queue_from_file,
             _queue_from_text,
             "where deferred implementations run: celery workers, or eager (in process)",
+        ),
+        Key(
+            "queue_visibility_timeout",
+            3600,
+            "HOSTHOOKS_QUEUE_VISIBILITY_TIMEOUT",
+            _seconds_from_file,
+            _seconds_from_text,
+            "seconds before Redis gives a lost worker's task to another worker",
         ),
     )
 }

@@ -103,6 +103,10 @@ class HostConfig:
     strict: bool = False
     trace: bool = False
     trace_file: Path | None = None
+    #: Where deferred implementations go (:mod:`hosthooks.deferred`).
+    queue_backend: str = "celery"
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queue_visibility_timeout: int = 3600
     #: Each plugin's ``[plugins.<name>]`` table, and the folder its file paths are relative to.
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
     config_dir: Path | None = None
@@ -119,6 +123,9 @@ class HostConfig:
             strict=configuration["strict_plugins"],
             trace=configuration["trace"],
             trace_file=configuration["trace_file"],
+            queue_backend=configuration["queue_backend"],
+            broker_url=configuration["broker_url"],
+            queue_visibility_timeout=configuration["queue_visibility_timeout"],
             plugin_tables=configuration.plugins,
             config_dir=None if configuration.file is None else configuration.file.parent,
         )

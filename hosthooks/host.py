@@ -38,6 +38,7 @@ from hosthooks.discovery import import_file
 from hosthooks.discovery import import_object
 from hosthooks.discovery import installed_entry_points
 from hosthooks.discovery import one_line
+from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
 from hosthooks.plugin_settings import PluginSettingsError
 from hosthooks.plugin_settings import declared_settings
@@ -336,10 +337,39 @@ class Host:
         with self._lock:
             if name is not None and self.plugin_manager.is_blocked(name):
                 raise ValueError(f"plugin name {name!r} is blocked")
-            registered = self.plugin_manager.register(plugin, name)
-            assert registered is not None
+            registered = self._register(plugin, name)
             self._records[registered] = PluginRecord(registered, source, Status.ACTIVE)
             return registered
+
+    def _register(self, plugin: object, name: str | None) -> str:
+        """Register with pluggy, then turn ``defer=True`` implementations into
+        stand-ins that enqueue; a plugin that cannot defer what it asks is refused whole.
+        """
+        registered = self.plugin_manager.register(plugin, name)
+        assert registered is not None
+        deferred = [
+            (impl, caller)
+            for caller in self.plugin_manager.get_hookcallers(plugin) or []
+            for impl in caller.get_hookimpls()
+            if impl.plugin is plugin and impl.opts.get(DEFER_OPTION)
+        ]
+        if deferred:
+            # Imported by name: the deferred queue imports the runtime's models,
+            # and the host never imports the runtime.
+            prepare = import_object("hosthooks.deferred.runner:prepare")
+            try:
+                for impl, caller in deferred:
+                    prepare(self, impl, caller)  # type: ignore[operator]
+            except Exception:
+                self.plugin_manager.unregister(plugin)
+                raise
+            self._invalidate()
+        return registered
+
+    @property
+    def tracer(self) -> Tracer | None:
+        """Where hook traces go while tracing is on; None when it is off."""
+        return self._tracer
 
     def unregister(self, name: str) -> None:
         """Unregister a plugin and every implementation it registered.
@@ -465,7 +495,7 @@ class Host:
                 return self._fail(record, incompatible)
             try:
                 plugin = load()
-                self.plugin_manager.register(plugin, record.name)
+                self._register(plugin, record.name)
             except Exception as error:
                 return self._fail(record, error)
             self._records[record.name] = record

@@ -17,6 +17,11 @@ ENTRY_POINT_GROUP: Final = "hosthooks"
 #: pluggy's option dict, where it travels to ``HookImpl.opts``.
 SENDER_OPTION: Final = "sender"
 
+#: The option keys of ``@hookimpl(defer=True, queue=..., retries=...)``.
+DEFER_OPTION: Final = "defer"
+QUEUE_OPTION: Final = "queue"
+RETRIES_OPTION: Final = "retries"
+
 #: What ``sender=`` accepts: a class (or any object, matched by identity), a
 #: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
 SenderFilter = object
@@ -27,7 +32,7 @@ hookspec: Final = pluggy.HookspecMarker(PROJECT)
 
 
 class HookimplMarker:
-    """pluggy's implementation marker with one more option, ``sender``.
+    """pluggy's implementation marker with more options: ``sender`` and ``defer``.
 
     ``@hookimpl(sender=Article)`` calls the implementation only when the hook
     is fired with that sender, matched by identity as Django's ``connect(sender=...)``
@@ -35,6 +40,11 @@ class HookimplMarker:
     (``"app.Model"``, or a module name for string senders) resolved lazily.
     Every pluggy option (``tryfirst``, ``trylast``, ``wrapper``, ``hookwrapper``,
     ``optionalhook``, ``specname``) works as in pluggy.
+
+    ``@hookimpl(defer=True)`` runs the implementation on a worker after the
+    transaction commits (see :mod:`hosthooks.deferred`); ``queue=`` names the
+    task queue (default ``"hosthooks"``), ``retries=`` how often a run that
+    raises is tried again (default 3).
     """
 
     __slots__ = ("_pluggy_marker", "project_name")
@@ -57,6 +67,9 @@ class HookimplMarker:
         wrapper: bool = ...,
         *,
         sender: SenderFilter | None = ...,
+        defer: bool = ...,
+        queue: str | None = ...,
+        retries: int | None = ...,
     ) -> _F: ...
 
     @overload
@@ -71,6 +84,9 @@ class HookimplMarker:
         wrapper: bool = ...,
         *,
         sender: SenderFilter | None = ...,
+        defer: bool = ...,
+        queue: str | None = ...,
+        retries: int | None = ...,
     ) -> Callable[[_F], _F]: ...
 
     def __call__(
@@ -84,6 +100,9 @@ class HookimplMarker:
         wrapper: bool = False,
         *,
         sender: SenderFilter | None = None,
+        defer: bool = False,
+        queue: str | None = None,
+        retries: int | None = None,
     ) -> _F | Callable[[_F], _F]:
         def mark(func: _F) -> _F:
             marked = self._pluggy_marker(
@@ -95,9 +114,15 @@ class HookimplMarker:
                 specname=specname,
                 wrapper=wrapper,
             )
+            opts: dict[str, Any] = getattr(marked, f"{self.project_name}_impl")
             if sender is not None:
-                opts: dict[str, Any] = getattr(marked, f"{self.project_name}_impl")
                 opts[SENDER_OPTION] = sender
+            if defer:
+                opts[DEFER_OPTION] = True
+                opts[QUEUE_OPTION] = queue
+                opts[RETRIES_OPTION] = retries
+            elif queue is not None or retries is not None:
+                raise TypeError("queue= and retries= apply only with defer=True")
             return marked
 
         if function is None:

@@ -19,6 +19,7 @@ from typing import Any
 from typing import Final
 
 from hosthooks.host import get_host
+from hosthooks.transactions import set_commit_handler
 
 DEFAULT_ALIAS: Final = "default"
 #: How long a write waits for another connection's lock before failing.
@@ -250,3 +251,16 @@ def atomic(using: str = DEFAULT_ALIAS) -> Iterator[None]:
 def on_commit(callback: Callable[[], None], using: str = DEFAULT_ALIAS) -> None:
     """Run ``callback`` once the current transaction on ``using`` commits."""
     get_database(using).on_commit(callback)
+
+
+def _commit_handler(callback: Callable[[], None], using: str | None) -> None:
+    database = _databases.get(using or DEFAULT_ALIAS)
+    if database is None:
+        # No runtime database by that name: no transaction to wait for.
+        callback()
+        return
+    database.on_commit(callback)
+
+
+# hosthooks.on_commit waits for the runtime's transactions once the runtime is in use.
+set_commit_handler(_commit_handler)

@@ -25,6 +25,13 @@ FAMILIES: Final[dict[str, ModuleType]] = {
     "other": other,
 }
 
+#: The hooks an implementation may mark ``defer=True``: their arguments can all
+#: travel to a worker, and their point is not to run before something
+#: (``m2m_changed`` is deferred for its ``post_`` actions only).
+DEFERRABLE_HOOKS: Final = frozenset(
+    {"post_save", "post_delete", "m2m_changed", "post_migrate", "setting_changed"}
+)
+
 
 def hook_names(module: ModuleType) -> list[str]:
     """The names of the hookspecs a family module declares, in source order.
