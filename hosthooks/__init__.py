@@ -9,6 +9,7 @@ from hosthooks.discovery import HostConfig
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Problem
+from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.dispatch import ANY_SENDER
@@ -36,6 +37,7 @@ __all__ = [
     "PluginRecord",
     "PluginSettingsError",
     "Problem",
+    "ProblemKind",
     "Source",
     "Status",
     "create_default_host",

@@ -27,10 +27,11 @@ from hosthooks import specs
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import Source
-from hosthooks.discovery import Status
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
+from hosthooks.host import plugins_logger
+from hosthooks.report import listed_records
+from hosthooks.report import plugin_info
 from hosthooks.tracing import function_name
 
 if TYPE_CHECKING:
@@ -50,6 +51,12 @@ class Context:
     show_traceback: bool
     _host: Host | None = None
 
+    def __post_init__(self) -> None:
+        # Every command shows plugin failures and problems itself, once: the
+        # warnings the host logs for embedding applications would repeat them.
+        self._logger_was_disabled = plugins_logger.disabled
+        plugins_logger.disabled = True
+
     @property
     def host(self) -> Host:
         if self._host is None:
@@ -57,7 +64,34 @@ class Context:
             self._host = create_default_host(self.config)
         return self._host
 
+    def report(
+        self, records: Sequence[PluginRecord] | None, *, err: bool = True, lines: bool = True
+    ) -> int:
+        """Print what is wrong with these plugins (None: every plugin, and settings
+        for plugins not installed), one line per problem; with ``--traceback``, a
+        failed plugin's own traceback follows its error, on stderr.
+
+        :param lines: False to print only the tracebacks (beside JSON output).
+        :returns: the number of problems.
+        """
+        names = None if records is None else [record.name for record in records]
+        failed = {record.name: record for record in self.host.failed_plugins()}
+        problems = self.host.check(names)
+        for problem in problems:
+            if lines:
+                click.echo(str(problem), err=err)
+            record = failed.get(problem.plugin)
+            if (
+                self.show_traceback
+                and record
+                and record.traceback
+                and problem.detail == record.error
+            ):
+                click.echo(record.traceback.rstrip("\n"), err=True)
+        return len(problems)
+
     def close(self) -> None:
+        plugins_logger.disabled = self._logger_was_disabled
         if self._host is not None:
             self._host.close()
 
@@ -220,6 +254,7 @@ def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
 def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> None:
     """Every hook with its implementations, in the order they will be called."""
     host = obj.host
+    obj.report(listed_records(host))
     callers = _spec_callers(host)
     if name is not None:
         known = [caller.name for _, caller in callers]
@@ -279,37 +314,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 # -- plugins ------------------------------------------------------------------
 
 
-def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
-    """A plugin as ``hosthooks plugins --json`` shows it."""
-    return {
-        "name": record.name,
-        "dist": record.dist,
-        "version": record.version,
-        "source": record.source.value,
-        "status": record.status.value,
-        "error": record.error,
-        "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
-        "settings": host.shown_plugin_settings(record.name),
-        "requires": record.requires,
-        "compatible": record.compatible,
-    }
-
-
-def plugins_json(
-    host: Host, include_builtin: bool = False, hook: str | None = None
-) -> list[dict[str, Any]]:
-    """The list ``hosthooks plugins --json`` prints (also served by the runtime)."""
-    infos = []
-    for record in host.plugins():
-        if record.source is Source.BUILTIN and not include_builtin:
-            continue
-        info = plugin_info(host, record)
-        if hook is not None and hook not in info["hooks"]:
-            continue
-        infos.append(info)
-    return infos
-
-
 @cli.command()
 @click.option("--all", "include_builtin", is_flag=True, help="Include built-in plugins.")
 @click.option("--hook", metavar="NAME", help="Only plugins implementing this hook.")
@@ -322,9 +326,11 @@ def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool
         known = [caller.name for caller in host.hook_callers()]
         if hook not in known:
             _unknown_hook(hook, known)
-    infos = plugins_json(host, include_builtin, hook)
+    records = listed_records(host, include_builtin, hook)
+    infos = [plugin_info(host, record) for record in records]
     if as_json:
         click.echo(json.dumps(infos, indent=2))
+        obj.report(records, lines=False)
         return
     if not infos:
         click.echo("No plugins.")
@@ -337,30 +343,70 @@ def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool
             info["source"],
             info["status"],
             ", ".join(info["hooks"]) or "-",
+            str(len(info["problems"])) if info["problems"] else "-",
         )
         for info in infos
     ]
-    _table(("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS"), rows)
-    for info in infos:
-        if info["error"]:
-            click.echo(f"{info['name']}: {info['error']}", err=True)
+    _table(("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS"), rows)
+    obj.report(records)
 
 
 # -- check --------------------------------------------------------------------
 
 
+def _import_apps(apps: Sequence[str]) -> list[str]:
+    """Import each models module named by ``--app``; the labels of every model then known.
+
+    :raises click.UsageError: naming the module that cannot be imported.
+    """
+    import importlib
+
+    # Like ``python -m``: apps in the current directory are importable.
+    if apps and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    for module in apps:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise click.UsageError(f"--app {module}: {error}") from None
+    from hosthooks.runtime.models import registry
+
+    return sorted(registry)
+
+
 @cli.command()
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="MODULE",
+    help="Import this models module first; sender= labels are checked against its models.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the checked plugins as JSON.")
 @click.pass_obj
-def check(obj: Context) -> None:
-    """Validate every installed plugin: import, hook names, argument names."""
+def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
+    """Validate plugins (every one, or those named): import, hook names, argument
+    names and, with --app, sender= labels. Exit status 1 when anything is wrong."""
     host = obj.host
-    problems = host.check()
-    for problem in problems:
-        click.echo(str(problem))
-    if problems:
+    if apps:
+        host.set_known_models(_import_apps(apps))
+    records = listed_records(host, include_builtin=bool(names))
+    if names:
+        known = [record.name for record in records]
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise click.UsageError(f"no plugin named {name!r}{hint}")
+        records = [record for record in records if record.name in names]
+    if as_json:
+        click.echo(json.dumps([plugin_info(host, record) for record in records], indent=2))
+    failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
+    if not as_json and not failed:
+        click.echo(f"{len(records)} plugin(s) checked, no problems.")
+    if failed:
         raise SystemExit(EXIT_FAILED)
-    active = [record for record in host.plugins() if record.status is Status.ACTIVE]
-    click.echo(f"{len(active)} plugin(s) checked, no problems.")
 
 
 # -- runtime ------------------------------------------------------------------
@@ -381,21 +427,13 @@ def check(obj: Context) -> None:
 @click.pass_obj
 def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) -> None:
     """Create the tables and columns the models need; fires pre_migrate and post_migrate."""
-    import importlib
-
-    obj.host  # noqa: B018 - plugins load (and become the default host) before models exist
+    # Plugins load (and become the default host) before models exist.
+    obj.report(listed_records(obj.host))
     from hosthooks.runtime import Database
     from hosthooks.runtime import DatabaseError
     from hosthooks.runtime import migrate as run_migrate
 
-    # Like ``python -m``: apps in the current directory are importable.
-    if apps and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    for module in apps:
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise click.UsageError(f"--app {module}: {error}") from None
+    _import_apps(apps)
     try:
         database = Database(db_path)
         operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
@@ -432,7 +470,7 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
     """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C."""
     import logging
 
-    obj.host  # noqa: B018 - plugins load (and become the default host) before the app exists
+    host = obj.host  # plugins load (and become the default host) before the app exists
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
@@ -452,6 +490,11 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
         app = make_app(str(db_path) if db_path is not None else None, settings)
     except (DatabaseError, SettingsError, ValueError) as error:
         raise click.ClickException(str(error)) from None
+    from hosthooks.runtime.models import registry
+
+    # The demo's models exist now: sender= labels can be checked against them.
+    host.set_known_models(registry)
+    obj.report(listed_records(host))
     try:
         server = waitress.create_server(app, host=bind_host, port=port, threads=threads)
     except OSError as error:

@@ -54,6 +54,49 @@ class Status(str, enum.Enum):
     FAILED = "failed"
 
 
+class ProblemKind(str, enum.Enum):
+    """What is wrong with an implementation."""
+
+    #: It implements a hook no spec declares (and is not ``optionalhook``); never called.
+    UNKNOWN_HOOK = "unknown-hook"
+    #: It asks for an argument its hook does not have: pluggy refuses the whole plugin.
+    UNKNOWN_ARGUMENT = "unknown-argument"
+    #: Its ``sender=`` label names no model the host knows; never called.
+    UNKNOWN_SENDER = "unknown-sender"
+    #: The plugin failed to load (import error, refused by pluggy for another reason).
+    LOAD_ERROR = "load-error"
+    #: Its settings are unusable, or settings configure a plugin that is not installed.
+    SETTINGS = "settings"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a plugin, as ``hosthooks check`` reports it.
+
+    ``str(problem)`` is one line: ``<plugin>: <hook>: <message> (did you mean '<x>'?)``,
+    without the parts that do not apply.
+    """
+
+    plugin: str
+    dist: str | None
+    message: str
+    #: The hook the implementation is for, or None for the plugin as a whole.
+    hook: str | None = None
+    #: The closest known name, when the problem is a misspelling.
+    suggestion: str | None = None
+    kind: ProblemKind = ProblemKind.LOAD_ERROR
+
+    @property
+    def detail(self) -> str:
+        """The line without the plugin's name: ``<hook>: <message> (did you mean '<x>'?)``."""
+        hint = f" (did you mean {self.suggestion!r}?)" if self.suggestion else ""
+        where = f"{self.hook}: " if self.hook else ""
+        return f"{where}{self.message}{hint}"
+
+    def __str__(self) -> str:
+        return f"{self.plugin}: {self.detail}"
+
+
 @dataclass
 class PluginRecord:
     """What the host knows of one plugin, active or not."""
@@ -71,18 +114,35 @@ class PluginRecord:
     requires: str | None = None
     #: Whether the installed hosthooks satisfies :attr:`requires`.
     compatible: bool = True
+    #: What is wrong with its implementations, whether it loaded or not.
+    problems: list[Problem] = field(default_factory=list)
+    #: The traceback of the error that made it fail, as text, or None.
+    traceback: str | None = None
+
+    def all_problems(self) -> list[Problem]:
+        """Everything wrong with this plugin, each error once: its problems, and
+        the error that made it fail unless one of them is that error."""
+        if self.error is None or self.error in {problem.detail for problem in self.problems}:
+            return list(self.problems)
+        return [*self.problems, Problem(self.name, self.dist, self.error)]
 
 
 class PluginLoadError(Exception):
-    """A plugin failed to load while strict mode was on.
+    """A plugin failed to load, or has a problem, while strict mode was on.
 
-    :param record: the failed plugin's record; its ``error`` says why.
+    :param record: the plugin's record; its ``error`` or ``problems`` say why.
+    :param problem: the problem that was fatal, when the plugin itself loaded.
     """
 
-    def __init__(self, record: PluginRecord) -> None:
+    def __init__(self, record: PluginRecord, problem: Problem | None = None) -> None:
         where = f" (distribution {record.dist})" if record.dist else ""
-        super().__init__(f"plugin {record.name!r}{where} failed to load: {record.error}")
+        if problem is None:
+            message = f"plugin {record.name!r}{where} failed to load: {record.error}"
+        else:
+            message = f"plugin {record.name!r}{where}: {problem.detail}"
+        super().__init__(message)
         self.record = record
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -220,19 +280,6 @@ def one_line(error: BaseException) -> str:
     validation messages folded into one line."""
     message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem ``hosthooks check`` reports."""
-
-    plugin: str
-    dist: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f" [{self.dist}]" if self.dist else ""
-        return f"{self.plugin}{where}: {self.message}"
 
 
 def import_object(target: str) -> object:

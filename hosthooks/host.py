@@ -9,6 +9,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from hosthooks.discovery import IncompatiblePlugin
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Problem
+from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.discovery import hosthooks_requirement
@@ -44,6 +46,9 @@ from hosthooks.plugin_settings import PluginSettingsError
 from hosthooks.plugin_settings import declared_settings
 from hosthooks.plugin_settings import load_plugin_settings
 from hosthooks.plugin_settings import shown_settings
+from hosthooks.problems import diagnose
+from hosthooks.problems import note_on
+from hosthooks.problems import plugin_traceback
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import build_traced_call
 
@@ -51,6 +56,9 @@ if TYPE_CHECKING:
     import importlib_metadata
 
 logger: Final = logging.getLogger(PROJECT)
+#: Where plugin failures and problems are logged as they are found; a front end
+#: that shows them itself (the CLI) silences this one logger.
+plugins_logger: Final = logging.getLogger(f"{PROJECT}.plugins")
 
 _Settings = TypeVar("_Settings")
 
@@ -159,6 +167,8 @@ class Host:
         #: plugin may share its name with the active one it collided with.
         self._records: dict[str, PluginRecord] = {}
         self._failures: list[PluginRecord] = []
+        #: The labels of the models sender= strings are checked against; None: not checked.
+        self._known_labels: frozenset[str] | None = None
         self._lock = threading.RLock()
         self._listening: dict[str, bool] = {}
         self._tracer: Tracer | None = None
@@ -330,15 +340,27 @@ class Host:
         :param source: where it came from, as :meth:`plugins` reports it.
         :returns: the name it was registered under.
         :raises pluggy.PluginValidationError: when an implementation does not
-            fit its spec; nothing of the plugin is registered.
+            fit its spec; nothing of the plugin is registered. An unknown
+            argument is named, with the closest known one, in a note.
+        :raises PluginLoadError: when ``config.strict`` is on and the plugin has a
+            problem (see :meth:`check`); nothing of the plugin stays registered.
         :raises ValueError: when the name or the plugin is registered already,
             or the name is blocked.
         """
         with self._lock:
             if name is not None and self.plugin_manager.is_blocked(name):
                 raise ValueError(f"plugin name {name!r} is blocked")
-            registered = self._register(plugin, name)
-            self._records[registered] = PluginRecord(registered, source, Status.ACTIVE)
+            try:
+                registered = self._register(plugin, name)
+            except pluggy.PluginValidationError as error:
+                named = name or self.plugin_manager.get_canonical_name(plugin)
+                for problem in self._diagnose(plugin, named, None):
+                    if problem.kind is ProblemKind.UNKNOWN_ARGUMENT:
+                        note_on(error, str(problem))
+                raise
+            record = PluginRecord(registered, source, Status.ACTIVE)
+            self._records[registered] = record
+            self._examine(record, plugin)
             return registered
 
     def _register(self, plugin: object, name: str | None) -> str:
@@ -495,19 +517,66 @@ class Host:
                 return self._fail(record, incompatible)
             try:
                 plugin = load()
+            except Exception as error:
+                return self._fail(record, error)
+            try:
                 self._register(plugin, record.name)
+            except pluggy.PluginValidationError as error:
+                # pluggy names the first bad argument in several lines; the
+                # problems name every one, each with the closest known name.
+                record.problems = self._diagnose(plugin, record.name, record.dist)
+                refusals = [p for p in record.problems if p.kind is ProblemKind.UNKNOWN_ARGUMENT]
+                return self._fail(record, error, refusals[0].detail if refusals else None)
             except Exception as error:
                 return self._fail(record, error)
             self._records[record.name] = record
+            self._examine(record, plugin)
             return record
 
-    def _fail(self, record: PluginRecord, error: Exception) -> PluginRecord:
-        record.status, record.error = Status.FAILED, one_line(error)
+    def _fail(
+        self, record: PluginRecord, error: Exception, message: str | None = None
+    ) -> PluginRecord:
+        record.status, record.error = Status.FAILED, message or one_line(error)
+        record.traceback = plugin_traceback(error)
         self._failures.append(record)
-        logger.warning("plugin %r failed to load: %s", record.name, record.error)
+        for problem in record.all_problems():
+            plugins_logger.warning("%s", problem)
         if self.config.strict:
             raise PluginLoadError(record) from error
         return record
+
+    def _diagnose(self, plugin: object, name: str, dist: str | None) -> list[Problem]:
+        return diagnose(self.plugin_manager, plugin, name, dist, self._known_labels)
+
+    def _examine(self, record: PluginRecord, plugin: object) -> None:
+        """Find what is wrong with an active plugin, logging what is new; in strict
+        mode the first problem unregisters the plugin and is raised."""
+        reported = {str(problem) for problem in record.problems}
+        record.problems = self._diagnose(plugin, record.name, record.dist)
+        if record.problems and self.config.strict:
+            self.plugin_manager.unregister(name=record.name)
+            del self._records[record.name]
+            raise PluginLoadError(record, record.problems[0])
+        for problem in record.problems:
+            if str(problem) not in reported:
+                plugins_logger.warning("%s", problem)
+
+    def set_known_models(self, labels: Collection[str] | None) -> None:
+        """Check the ``sender=`` labels of every plugin against these model labels
+        (``"app.Model"``) from now on; None stops checking them.
+
+        A label is only checked when the host is told which models exist: an
+        application defines its models after its plugins load.
+
+        :raises PluginLoadError: when ``config.strict`` is on and a label names
+            no known model.
+        """
+        with self._lock:
+            self._known_labels = None if labels is None else frozenset(labels)
+            for record in list(self._records.values()):
+                plugin = self.plugin_manager.get_plugin(record.name)
+                if record.status is Status.ACTIVE and plugin is not None:
+                    self._examine(record, plugin)
 
     # -- introspection ----------------------------------------------------
 
@@ -589,39 +658,45 @@ class Host:
             except PluginSettingsError as error:
                 prefix = f"{record.name}: "
                 problems.extend(
-                    Problem(record.name, record.dist, problem.removeprefix(prefix))
+                    Problem(
+                        record.name,
+                        record.dist,
+                        problem.removeprefix(prefix),
+                        kind=ProblemKind.SETTINGS,
+                    )
                     for problem in error.problems
                 )
         known = {record.name for record in self.plugins()}
         for name in sorted(set(self.config.plugin_tables) - known):
             problems.append(
-                Problem(name, None, f"[plugins.{name}] configures a plugin that is not installed")
+                Problem(
+                    name,
+                    None,
+                    f"[plugins.{name}] configures a plugin that is not installed",
+                    kind=ProblemKind.SETTINGS,
+                )
             )
         return problems
 
-    def check(self) -> list[Problem]:
-        """Every problem with the plugins: failures to load, implementations of
-        hooks no spec declares (unless ``optionalhook``)."""
-        problems = [
-            Problem(record.name, record.dist, record.error or "failed")
-            for record in self.failed_plugins()
-        ]
-        for caller in self.hook_callers():
-            if caller.spec is not None:
-                continue
-            for impl in caller.get_hookimpls():
-                if impl.optionalhook:
-                    continue
-                record = self._records.get(impl.plugin_name)
-                problems.append(
-                    Problem(
-                        impl.plugin_name,
-                        record.dist if record else None,
-                        f"unknown hook {caller.name!r} (no hookspec declares it; "
-                        "mark it optionalhook=True if that is intended)",
-                    )
-                )
-        problems.extend(self._settings_problems())
+    def check(self, names: Collection[str] | None = None) -> list[Problem]:
+        """Every problem with the plugins, in the order :meth:`plugins` lists them:
+        failures to load, implementations of hooks no spec declares (unless
+        ``optionalhook``), arguments a hook does not have, once
+        :meth:`set_known_models` was called ``sender=`` labels naming no known
+        model; then unusable settings.
+
+        :param names: only these plugins; every plugin (and every configured
+            plugin that is not installed) when None.
+        """
+        problems: list[Problem] = []
+        for record in self.plugins():
+            if names is None or record.name in names:
+                problems.extend(record.all_problems())
+        problems.extend(
+            problem
+            for problem in self._settings_problems()
+            if names is None or problem.plugin in names
+        )
         return problems
 
 

@@ -119,6 +119,7 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
             "settings",
             "requires",
             "compatible",
+            "problems",
         }
     alpha, beta, gamma = plugins
     assert alpha == {
@@ -132,6 +133,7 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
         "settings": None,
         "requires": None,
         "compatible": True,
+        "problems": [],
     }
     assert gamma["status"] == "failed"
     assert gamma["error"] == "ModuleNotFoundError: No module named 'not_installed_anywhere'"
@@ -142,7 +144,15 @@ def test_plugins_hook_filter_and_table(plugins_dir, capsys):
     code, out, _ = run(capsys, "plugins", "--hook", "user_login_failed", "--json")
     assert [plugin["name"] for plugin in json.loads(out)] == ["alpha"]
     code, out, _ = run(capsys, "plugins")
-    assert out.splitlines()[0].split() == ["NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS"]
+    assert out.splitlines()[0].split() == [
+        "NAME",
+        "DIST",
+        "VERSION",
+        "SOURCE",
+        "STATUS",
+        "HOOKS",
+        "PROBLEMS",
+    ]
     code, out, err = run(capsys, "plugins", "--hook", "post_sav")
     assert code == 2
     assert err == "hosthooks: error: no hook named 'post_sav'; did you mean 'post_save'?\n"
@@ -158,8 +168,8 @@ def test_disable_plugins_option_blocks_before_import(plugins_dir, capsys):
 
 def test_check_passes_then_fails_one_line_per_problem(plugins_dir, capsys):
     code, out, _ = run(capsys, "check")
-    # The two directory plugins and the built-in last-login plugin.
-    assert (code, out) == (0, "3 plugin(s) checked, no problems.\n")
+    # The two directory plugins: what `plugins` lists (the built-in one is not).
+    assert (code, out) == (0, "2 plugin(s) checked, no problems.\n")
     (plugins_dir / "broken.py").write_text("raise ImportError('cannot import the thing')\n")
     (plugins_dir / "typo.py").write_text(
         textwrap.dedent("""
@@ -172,9 +182,10 @@ def test_check_passes_then_fails_one_line_per_problem(plugins_dir, capsys):
     )
     code, out, _ = run(capsys, "check")
     assert code == 1
+    # In the order `plugins` lists them: active plugins, then failed ones.
     assert out.splitlines() == [
+        "typo: post_sav: unknown hook (did you mean 'post_save'?)",
         "broken: ImportError: cannot import the thing",
-        "typo: unknown hook 'post_sav' (no hookspec declares it; mark it optionalhook=True if that is intended)",
     ]
 
 
@@ -256,6 +267,7 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "settings": None,
             "requires": None,
             "compatible": True,
+            "problems": [],
         }
     ]
     code, out, _ = run(capsys, "plugins", "--json")

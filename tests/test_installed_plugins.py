@@ -155,6 +155,7 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
         "settings": None,
         "requires": "hosthooks",
         "compatible": True,
+        "problems": [],
     }
     assert plugins["broken"]["status"] == "failed"
     assert plugins["broken"]["dist"] == "hosthooks-broken"
@@ -170,7 +171,7 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
     checked = venv.hosthooks("check")
     assert checked.returncode == 1
     assert checked.stdout.splitlines() == [
-        "broken [hosthooks-broken]: ModuleNotFoundError: No module named 'this_module_does_not_exist'"
+        "broken: ModuleNotFoundError: No module named 'this_module_does_not_exist'"
     ]
 
     blocked = venv.hosthooks("--disable-plugins", "broken", "check")
@@ -227,7 +228,7 @@ def test_a_plugin_made_for_another_hosthooks_is_refused_before_import(venv, tmp_
         checked = venv.hosthooks("check")
         assert checked.returncode == 1
         assert (
-            "future [hosthooks-future]: IncompatiblePlugin: requires hosthooks>=99, "
+            "future: IncompatiblePlugin: requires hosthooks>=99, "
             f"but hosthooks {version} is installed"
         ) in checked.stdout.splitlines()
     finally:

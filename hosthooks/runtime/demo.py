@@ -152,8 +152,8 @@ class DemoViews:
 
     @staticmethod
     def plugins_json(request: Request) -> Response:
-        from hosthooks.cli import plugins_json
         from hosthooks.host import get_host
+        from hosthooks.report import plugins_json
 
         body = json.dumps(plugins_json(get_host()), indent=2)
         return Response(body, content_type="application/json")

@@ -43,8 +43,12 @@ class MultipleObjectsReturned(LookupError):
     """``get()`` found more than one row."""
 
 
-def _app_label(module_name: str) -> str:
-    parts = module_name.split(".")
+def _app_label(model: type[Model]) -> str:
+    # Django's ``class Meta: app_label = "..."`` names the app wherever the class lives.
+    declared = getattr(model.__dict__.get("Meta"), "app_label", None)
+    if isinstance(declared, str) and declared:
+        return declared
+    parts = model.__module__.split(".")
     if len(parts) > 1 and parts[-1] == "models":
         parts = parts[:-1]
     return parts[-1]
@@ -55,7 +59,7 @@ class Options:
 
     def __init__(self, model: type[Model], auto_created: bool) -> None:
         self.model = model
-        self.app_label = _app_label(model.__module__)
+        self.app_label = _app_label(model)
         self.model_name = model.__name__.lower()
         self.label = f"{self.app_label}.{model.__name__}"
         self.table = f"{self.app_label}_{self.model_name}"

@@ -54,6 +54,8 @@ def contribute_relation(model: Any, name: str, relation: ManyToMany) -> None:
         "__module__": model.__module__,
         "__qualname__": f"{model.__name__}_{name}",
         "_auto_created": True,
+        # The intermediate model belongs to the app of the model declaring the relation.
+        "Meta": type("Meta", (), {"app_label": model._meta.app_label}),
         source: ForeignKey(model, on_delete=CASCADE),
         target: ForeignKey(relation.to, on_delete=CASCADE),
     }

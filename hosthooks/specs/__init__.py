@@ -32,6 +32,24 @@ DEFERRABLE_HOOKS: Final = frozenset(
     {"post_save", "post_delete", "m2m_changed", "post_migrate", "setting_changed"}
 )
 
+#: The hooks whose sender is a model class, so that a ``sender=`` label on their
+#: implementations names a model (``"app.Model"``). The other hooks send an
+#: application, a backend, a template or a module name.
+MODEL_SENDER_HOOKS: Final = frozenset(
+    {
+        "class_prepared",
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "pre_delete",
+        "post_delete",
+        "m2m_changed",
+        "user_logged_in",
+        "user_logged_out",
+    }
+)
+
 
 def hook_names(module: ModuleType) -> list[str]:
     """The names of the hookspecs a family module declares, in source order.
