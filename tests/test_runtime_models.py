@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -409,13 +410,17 @@ def test_a_locked_database_is_a_clear_error(tmp_path, default_host):
     other = sqlite3.connect(tmp_path / "locked.sqlite3", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
+        started = time.monotonic()
         with pytest.raises(
             DatabaseError, match=r"is locked by another connection \(waited 0.1 s\)"
         ):
             Author.objects.create(name="Ann")
+        waited = time.monotonic() - started
     finally:
         other.execute("ROLLBACK")
         other.close()
+    # The timeout given, not the default 5 s (a generous bound: busy CI machines).
+    assert 0.1 <= waited < 2
     Author.objects.create(name="Ann")
     assert Author.objects.count() == 1
     database.close()

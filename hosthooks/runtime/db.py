@@ -6,6 +6,7 @@ connection is opened.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -41,6 +42,8 @@ class _ThreadState:
     blocks: list[list[Callable[[], None]]] = field(default_factory=list)
     #: Numbers savepoints so nested blocks never share a name.
     savepoint_counter: int = 0
+    #: Inside atomic_from_first_write(): whether its transaction is still to begin.
+    deferred: bool = False
 
 
 class Database:
@@ -94,9 +97,10 @@ class Database:
 
     def _connect(self) -> sqlite3.Connection:
         try:
+            self._create_private_file()
             connection = sqlite3.connect(
                 self.path,
-                timeout=BUSY_TIMEOUT_SECONDS,
+                timeout=self.busy_timeout,
                 isolation_level=None,
                 check_same_thread=False,
             )
@@ -108,6 +112,17 @@ class Database:
         with self._lock:
             self._all_connections.append(connection)
         return connection
+
+    def _create_private_file(self) -> None:
+        # The file holds password hashes: owner-only from its first byte. SQLite
+        # gives the -wal and -shm files it creates beside it the same mode.
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            return
+        try:
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        os.close(descriptor)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -170,11 +185,15 @@ class Database:
         callbacks it registered discarded) and the exception propagates.
         """
         state = self._state()
+        if state.deferred and not state.blocks:
+            self._begin()
+            # The transaction atomic_from_first_write() was waiting for: this
+            # block is now a savepoint inside it.
+            state.deferred = False
+            state.blocks.append([])
         outermost = not state.blocks
         if outermost:
-            # IMMEDIATE takes the write lock at once: a deferred transaction
-            # that upgrades later can fail with "locked" half-way through.
-            self.execute("BEGIN IMMEDIATE")
+            self._begin()
             name = ""
         else:
             state.savepoint_counter += 1
@@ -197,6 +216,14 @@ class Database:
             self.execute(f'RELEASE SAVEPOINT "{name}"')
             state.blocks[-1].extend(callbacks)
             return
+        self._commit(callbacks)
+
+    def _begin(self) -> None:
+        # IMMEDIATE takes the write lock at once: a deferred transaction
+        # that upgrades later can fail with "locked" half-way through.
+        self.execute("BEGIN IMMEDIATE")
+
+    def _commit(self, callbacks: list[Callable[[], None]]) -> None:
         try:
             self.execute("COMMIT")
         except BaseException:
@@ -205,6 +232,40 @@ class Database:
             raise
         for callback in callbacks:
             callback()
+
+    @contextmanager
+    def atomic_from_first_write(self) -> Iterator[None]:
+        """One transaction for every write in the block, begun by its first write.
+
+        Every write of the model layer runs in an :meth:`atomic` block; the
+        first such block in here begins the transaction (later ones, and it,
+        become savepoints), and the transaction commits when this block ends.
+        Until then nothing is locked: reads, and slow work such as password
+        hashing, keep other writers waiting for nothing. A block with no
+        write begins no transaction.
+
+        When the block raises, every write in it is rolled back (and the
+        on_commit callbacks registered in it discarded) and the exception
+        propagates. Inside an atomic block already, it is that block's part.
+        """
+        state = self._state()
+        if state.blocks or state.deferred:
+            yield
+            return
+        state.deferred = True
+        try:
+            yield
+        except BaseException:
+            if not state.deferred:
+                state.blocks.pop()
+                if self.connection.in_transaction:
+                    self.connection.rollback()
+            raise
+        finally:
+            began = not state.deferred
+            state.deferred = False
+        if began:
+            self._commit(state.blocks.pop())
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the outermost transaction commits; at once outside one.
