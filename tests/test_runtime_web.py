@@ -208,3 +208,169 @@ def test_debug_mode_answers_an_error_with_its_traceback():
     assert status == "500 INTERNAL SERVER ERROR"
     assert b"Traceback (most recent call last)" in body
     assert b"LookupError: the view broke" in body
+
+
+def session_app(**options: Any) -> App:
+    """An app whose views change the session through each dict method."""
+
+    def store(request: Request) -> Response:
+        for key, value in (("a", 1), ("b", 2), ("c", 3), ("d", 4)):
+            request.session[key] = value
+        return Response("stored")
+
+    def change(request: Request) -> Response:
+        operation = request.args["op"]
+        if operation == "pop":
+            request.session.pop("a")
+        elif operation == "popitem":
+            request.session.popitem()
+        elif operation == "setdefault":
+            request.session.setdefault("e", 5)
+        elif operation == "update":
+            request.session.update({"b": 20})
+        elif operation == "ior":
+            request.session |= {"c": 30}
+        elif operation == "clear":
+            request.session.clear()
+        return Response(",".join(f"{k}={v}" for k, v in sorted(request.session.items())))
+
+    def show(request: Request) -> Response:
+        return Response(",".join(f"{k}={v}" for k, v in sorted(request.session.items())))
+
+    return App(
+        [("/store", "store", ["GET"]), ("/change", "change", ["GET"]), ("/show", "show", ["GET"])],
+        {"store": store, "change": change, "show": show},
+        secret_key=SECRET,
+        **options,
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "kept"),
+    [
+        ("pop", "b=2,c=3,d=4"),
+        ("popitem", "a=1,b=2,c=3"),
+        ("setdefault", "a=1,b=2,c=3,d=4,e=5"),
+        ("update", "a=1,b=20,c=3,d=4"),
+        ("ior", "a=1,b=2,c=30,d=4"),
+        ("clear", ""),
+    ],
+)
+def test_every_way_of_changing_the_session_is_kept(operation, kept):
+    from werkzeug.test import Client as WsgiClient
+
+    client = WsgiClient(session_app())
+    assert client.get("/store").text == "stored"
+    assert client.get(f"/change?op={operation}").text == kept
+    assert client.get("/show").text == kept
+
+
+def test_csrf_is_checked_on_put_patch_and_delete():
+    from werkzeug.test import Client as WsgiClient
+
+    def token(request: Request) -> Response:
+        return Response(request.csrf_token)
+
+    app = App(
+        [("/token", "token", ["GET"]), ("/thing", "hello", ["PUT", "PATCH", "DELETE"])],
+        {"token": token, "hello": hello},
+        secret_key=SECRET,
+    )
+    client = WsgiClient(app)
+    csrf = client.get("/token").text
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert client.open("/thing", method=method).status_code == 403
+        assert (
+            client.open("/thing", method=method, headers={"X-CSRF-Token": "x"}).status_code == 403
+        )
+        answered = client.open("/thing", method=method, headers={"X-CSRF-Token": csrf})
+        assert (answered.status_code, answered.text) == (200, "hello")
+
+
+def test_a_500_sends_no_session_change():
+    from werkzeug.test import Client as WsgiClient
+
+    def stores_then_breaks(request: Request) -> Response:
+        request.session["changed"] = True
+        raise LookupError("after the session changed")
+
+    app = App([("/", "breaks", ["GET"])], {"breaks": stores_then_breaks}, secret_key=SECRET)
+    response = WsgiClient(app).get("/")
+    assert response.status_code == 500
+    assert response.headers.getlist("Set-Cookie") == []
+
+
+@pytest.mark.parametrize(
+    ("proxy", "peer", "secure"),
+    [
+        (None, "127.0.0.1", False),
+        ("10.0.0.7", "10.0.0.8", False),
+        ("10.0.0.7", "10.0.0.7", True),
+    ],
+)
+def test_x_forwarded_proto_is_believed_from_the_trusted_proxy_only(proxy, peer, secure):
+    def store(request: Request) -> Response:
+        request.session["x"] = 1
+        return Response("stored")
+
+    app = App([("/", "store", ["GET"])], {"store": store}, secret_key=SECRET, trusted_proxy=proxy)
+    environ = EnvironBuilder(
+        path="/", headers=[("X-Forwarded-Proto", "https")], environ_base={"REMOTE_ADDR": peer}
+    ).get_environ()
+    headers: dict[str, str] = {}
+    body = app(environ, functools.partial(collect_headers, headers))
+    b"".join(body)
+    body.close()  # type: ignore[attr-defined]
+    assert ("; Secure" in headers["Set-Cookie"]) is secure
+
+
+def test_an_unsafe_request_writes_in_one_transaction_begun_by_its_first_write(
+    tmp_path, default_host
+):
+    from werkzeug.test import Client as WsgiClient
+
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import atomic
+    from hosthooks.runtime import migrate
+    from tests.bookshop.models import MODELS
+    from tests.bookshop.models import Author
+
+    database = Database(tmp_path / "requests.sqlite3")
+    migrate(database, models=MODELS, verbosity=0)
+    seen: list[str] = []
+
+    def write(request: Request) -> Response:
+        seen.append(f"before any write: {database.connection.in_transaction}")
+        Author.objects.filter(name="nobody").count()  # a read begins nothing
+        seen.append(f"after a read: {database.connection.in_transaction}")
+        Author.objects.create(name=request.args["name"])
+        seen.append(f"after a write: {database.connection.in_transaction}")
+        with atomic():
+            Author.objects.create(name=request.args["name"] + " again")
+        if "fail" in request.args:
+            raise LookupError("the view fails after writing")
+        return Response("written")
+
+    app = App(
+        [("/write", "write", ["GET", "POST"])],
+        {"write": write},
+        secret_key=SECRET,
+        request_transaction=database.atomic_from_first_write,
+    )
+    # Unsafe requests need a CSRF token: carry one in a session the app signs.
+    signer = app._signer
+    cookie = signer.dumps({"k": "key", "d": {"csrf_token": "t"}})
+    client = WsgiClient(app)
+    client.set_cookie("hosthooks_session", cookie)
+    headers = {"X-CSRF-Token": "t"}
+
+    assert client.post("/write?name=Ann", headers=headers).status_code == 200
+    assert seen == ["before any write: False", "after a read: False", "after a write: True"]
+    assert client.post("/write?name=Bob&fail=1", headers=headers).status_code == 500
+    assert sorted(a.name for a in Author.objects.all()) == ["Ann", "Ann again"]
+    seen.clear()
+    # A GET runs in no request transaction: each write commits on its own.
+    assert client.get("/write?name=Cy").status_code == 200
+    assert seen[2] == "after a write: False"
+    assert not database.connection.in_transaction
+    database.close()

@@ -11,18 +11,28 @@ This module is the only place ``request_started``, ``request_finished`` and
 
 A raising implementation of the last two is logged with its plugin's name and
 never turns a served response into an error.
+
+A plugin that calls ``sys.exit()`` (or raises any ``BaseException`` but
+``KeyboardInterrupt``) in a hook is treated as one raising an error: the client
+gets a 500 (or, from ``request_finished``, the response already sent), the log
+names the plugin and hook, and the server keeps serving.
 """
 
 from __future__ import annotations
 
 import hmac
+import inspect
+import json
 import logging
 import os
 import secrets
 import time
 import traceback
+import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from typing import Final
@@ -32,23 +42,29 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import ClosingIterator
 
+from hosthooks.host import Host
 from hosthooks.host import get_host
 
 logger: Final = logging.getLogger("hosthooks.web")
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-#: Sent with every response: no MIME sniffing, no framing, no full referrers.
+#: Sent with every response: no MIME sniffing, no framing, no full referrers,
+#: and nothing loaded or run that this site did not serve (no inline script).
 SECURITY_HEADERS: Final = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'",
 }
+#: Pages under this prefix show the host's plugins and hooks: staff only.
+INSPECTOR_PREFIX: Final = "/-/"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _MIN_SECRET_LENGTH: Final = 32
@@ -75,6 +91,37 @@ class Session(dict[str, Any]):
         super().__delitem__(name)
         self.modified = True
 
+    # Every other dict method that changes the contents marks the session too;
+    # a change the session does not know of would never reach the cookie.
+
+    def pop(self, name: str, *default: Any) -> Any:
+        if name in self:
+            self.modified = True
+        return super().pop(name, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        item = super().popitem()
+        self.modified = True
+        return item
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            self.modified = True
+        return super().setdefault(name, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self.modified = True
+
+    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        if self:
+            self.modified = True
+        super().clear()
+
     def cycle_key(self) -> None:
         """A new key (and CSRF token), the same data: done at login."""
         self.key = secrets.token_urlsafe(16)
@@ -88,10 +135,26 @@ class Session(dict[str, Any]):
 
 
 class Request(WerkzeugRequest):
-    """A Werkzeug request with the session and the user the app loaded for it."""
+    """A Werkzeug request with the session and the user the app loaded for it.
+
+    A form body that cannot be read (bytes that are not UTF-8, a broken
+    multipart body) raises ``BadRequest`` (400) where Werkzeug would quietly
+    give an empty form, which a CSRF check would then refuse for the wrong reason.
+    """
 
     session: Session
     user: Any = None
+
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except ValueError as error:  # UnicodeDecodeError included
+            raise BadRequest("The request body is not a well-formed form.") from error
 
     @property
     def csrf_token(self) -> str:
@@ -141,6 +204,16 @@ class App:
     :param cookie_name: the session cookie's name.
     :param debug: answer an unhandled error with its traceback (as plain text)
         instead of the plain 500 page; for development only.
+    :param request_transaction: the context every unsafe request's view runs
+        in (a POST's writes in one transaction, as Django's ATOMIC_REQUESTS);
+        when the view raises, it must undo the request's writes.
+    :param inspector_public: open the ``/-/`` pages to everyone; otherwise only
+        users whose ``is_staff`` is true see them: others get 403 for a
+        ``.json`` page and a redirect to ``login_url`` for any other.
+    :param login_url: where the inspector sends a visitor who is not staff.
+    :param trusted_proxy: the address of a TLS-terminating proxy whose
+        ``X-Forwarded-Proto`` header is believed (making the session cookie
+        Secure); None believes no one.
     """
 
     def __init__(
@@ -154,6 +227,10 @@ class App:
         session_max_age: int = 14 * 24 * 3600,
         cookie_name: str = "hosthooks_session",
         debug: bool = False,
+        request_transaction: Callable[[], AbstractContextManager[None]] | None = None,
+        inspector_public: bool = False,
+        login_url: str = "/login",
+        trusted_proxy: str | None = None,
     ) -> None:
         rules = [
             Rule(path, endpoint=endpoint, methods=list(methods))
@@ -167,6 +244,10 @@ class App:
         self.session_max_age = session_max_age
         self.cookie_name = cookie_name
         self.debug = debug
+        self.request_transaction = request_transaction
+        self.inspector_public = inspector_public
+        self.login_url = login_url
+        self.trusted_proxy = trusted_proxy
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="hosthooks.session")
         # Matching needs only the path and the method, so one adapter serves
         # every request (binding per request costs more than the match).
@@ -178,55 +259,131 @@ class App:
         started = time.perf_counter()
         host = get_host()
         sender = type(self)
+        if self.trusted_proxy is not None:
+            self._believe_proxy(environ)
         try:
             if host.has_listeners("request_started"):
                 host.hook.request_started(sender=sender, environ=environ)
             response = self.respond(Request(environ))
-        except Exception:
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
             # Raised outside a view (request_started, a broken environ): still a 500.
-            logger.exception("error before the request reached a view")
+            logger.error(
+                "error before the request reached a view%s", blame(host, error), exc_info=error
+            )
             response = self.error_response(InternalServerError())
         response.headers.update(SECURITY_HEADERS)
         status = response.status_code
 
         def finished() -> None:
-            if host.has_listeners("request_finished"):
-                host.fire_robust("request_finished", sender=sender)
-            logger.info(
-                "%s %s %d %.1fms",
-                environ.get("REQUEST_METHOD", "?"),
-                environ.get("PATH_INFO", ""),
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            try:
+                if host.has_listeners("request_finished"):
+                    host.fire_robust("request_finished", sender=sender)
+            except BaseException as error:
+                # fire_robust isolates exceptions; sys.exit() reaches here. The
+                # response was sent already: log it, and let the server go on.
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                logger.error(
+                    "request_finished failed%s",
+                    blame(host, error, "request_finished"),
+                    exc_info=error,
+                )
+            finally:
+                logger.info(
+                    "%s %s %d %.1fms",
+                    environ.get("REQUEST_METHOD", "?"),
+                    environ.get("PATH_INFO", ""),
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
 
         return ClosingIterator(response(environ, start_response), [finished])
 
+    def _believe_proxy(self, environ: dict[str, Any]) -> None:
+        if environ.get("REMOTE_ADDR") != self.trusted_proxy:
+            return
+        # A chain of proxies lists the first hop first: that is the client's scheme.
+        forwarded = str(environ.get("HTTP_X_FORWARDED_PROTO", "")).split(",")[0]
+        scheme = forwarded.strip().lower()
+        if scheme in {"http", "https"}:
+            environ["wsgi.url_scheme"] = scheme
+
     def respond(self, request: Request) -> Response:
-        """The response for ``request``: a view's, an HTTP error's, or a 500 page."""
+        """The response for ``request``: a view's, an HTTP error's, or a 500 page.
+
+        An unsafe request's view runs in ``request_transaction``; a 5xx answer
+        sends no session change, so a failed request leaves no trace in the
+        client either.
+        """
         request.max_content_length = self.max_body_size
         request.max_form_memory_size = self.max_body_size
         request.session = self.load_session(request)
         try:
             request.user = self.load_user(request.session)
-            endpoint, arguments = self._routes.match(request.path, method=request.method)
-            if request.method not in SAFE_METHODS:
-                self.check_csrf(request)
-            response = self.views[endpoint](request, **arguments)
+            refused = self.check_inspector_access(request)
+            response = refused if refused is not None else self.dispatch(request)
         except HTTPException as error:
             response = self.error_response(error)
-        except Exception:
-            logger.exception("unhandled error in %s %s", request.method, request.path)
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
             host = get_host()
-            if host.has_listeners("got_request_exception"):
-                host.fire_robust("got_request_exception", sender=None, request=request)
+            logger.error(
+                "unhandled error in %s %s%s",
+                request.method,
+                request.path,
+                blame(host, error),
+                exc_info=error,
+            )
+            try:
+                if host.has_listeners("got_request_exception"):
+                    host.fire_robust("got_request_exception", sender=None, request=request)
+            except BaseException as hook_error:
+                if isinstance(hook_error, KeyboardInterrupt):
+                    raise
+                logger.error(
+                    "got_request_exception failed%s",
+                    blame(host, hook_error, "got_request_exception"),
+                    exc_info=hook_error,
+                )
             if self.debug:
                 response = Response(traceback.format_exc(), status=500, content_type="text/plain")
             else:
                 response = self.error_response(InternalServerError())
-        if request.session.modified:
+        if request.user is not None:
+            # A page for one user must never be kept by a cache, shared or not.
+            response.headers["Cache-Control"] = "no-store"
+        if request.session.modified and response.status_code < 500:
             self.save_session(request, response)
         return response
+
+    def dispatch(self, request: Request) -> Response:
+        """The view's response; an unsafe request's view runs in ``request_transaction``.
+
+        :raises HTTPException: for no route (404), a wrong method (405), a
+            missing CSRF token (403), or what the view raises.
+        """
+        endpoint, arguments = self._routes.match(request.path, method=request.method)
+        unsafe = request.method not in SAFE_METHODS
+        if unsafe:
+            self.check_csrf(request)
+        transaction = self.request_transaction
+        with transaction() if unsafe and transaction is not None else nullcontext():
+            return self.views[endpoint](request, **arguments)
+
+    def check_inspector_access(self, request: Request) -> Response | None:
+        """None when ``request`` may see the page; else the refusal to send instead."""
+        if not request.path.startswith(INSPECTOR_PREFIX) or self.inspector_public:
+            return None
+        if getattr(request.user, "is_staff", False) is True:
+            return None
+        if request.path.endswith(".json"):
+            body = json.dumps({"error": "The inspector is for staff users only."})
+            return Response(body, status=403, content_type="application/json")
+        query = urllib.parse.urlencode({"next": request.path})
+        return Response("", status=303, headers={"Location": f"{self.login_url}?{query}"})
 
     # -- sessions and CSRF --------------------------------------------------
 
@@ -256,6 +413,7 @@ class App:
             secure=request.is_secure,
             path="/",
         )
+        response.headers["Cache-Control"] = "no-store"
 
     def check_csrf(self, request: Request) -> None:
         """Refuse an unsafe request whose form field or header does not carry the session's token.
@@ -277,6 +435,41 @@ class App:
         response = error.get_response()
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def blame(host: Host, error: BaseException, hook: str | None = None) -> str:
+    """`` (raised by plugin 'p' in hook 'h')`` for an error a plugin raised; else "".
+
+    Errors carry a note naming the plugin when a hook call saw them; others
+    (``sys.exit()``, which hook calls let through untouched) are traced to the
+    innermost implementation in their traceback, among ``hook``'s when given.
+    """
+    for note in getattr(error, "__notes__", ()):
+        if isinstance(note, str) and note.startswith("raised by plugin "):
+            return f" ({note})"
+    owners: dict[Any, list[tuple[str, str]]] = {}
+    for caller in host.hook_callers():
+        if hook is not None and caller.name != hook:
+            continue
+        for impl in caller.get_hookimpls():
+            code = getattr(inspect.unwrap(impl.function), "__code__", None)
+            if code is not None:
+                owners.setdefault(code, []).append((impl.plugin_name, caller.name))
+    found = None
+    caller_name = ""
+    entry = error.__traceback__
+    while entry is not None:
+        candidates = owners.get(entry.tb_frame.f_code)
+        if candidates:
+            # Implementations may share code (made by one factory): the call
+            # plan that called this one is a function named after its hook.
+            named = [owner for owner in candidates if owner[1] == caller_name]
+            found = (named or candidates)[0]
+        caller_name = entry.tb_frame.f_code.co_name
+        entry = entry.tb_next
+    if found is None:
+        return ""
+    return f" (raised by plugin {found[0]!r} in hook {found[1]!r})"
 
 
 def form_text(request: Request, name: str, *, max_length: int = 10_000) -> str:
