@@ -191,7 +191,7 @@ class FakeRequest:
 @pytest.fixture
 def users(tmp_path, default_host):
     database = Database(tmp_path / "auth.sqlite3")
-    migrate(database, models=[auth.User], verbosity=0)
+    migrate(database, models=list(auth.MODELS), verbosity=0)
     default_host.load_builtin_plugins()
     yield database
     database.close()
@@ -266,7 +266,10 @@ def test_authenticate_login_logout(users, default_host):
     assert (logged_in["sender"], logged_in["user"]) == (auth.User, found)
     user.refresh_from_db()
     assert user.last_login is not None
+    assert auth.get_user(request.session) == user
+    copied = Session(dict(request.session), key=request.session.key)
     auth.logout(request)
+    assert auth.get_user(copied) is None  # the server forgot the session
     [logged_out] = recorder.named("user_logged_out")
     assert (logged_out["sender"], logged_out["user"]) == (auth.User, found)
     assert dict(request.session) == {}
@@ -280,6 +283,22 @@ def test_a_second_user_logging_in_on_a_session_starts_afresh(users):
     request.session["cart"] = "ann's"
     auth.login(request, bob)
     assert dict(request.session) == {"uid": bob.pk}
+
+
+def test_a_password_change_forgets_every_other_session(users):
+    ann = auth.create_user("ann", "old")
+    here, elsewhere = FakeRequest(), FakeRequest()
+    auth.login(here, ann)
+    auth.login(elsewhere, ann)
+    key_before = here.session.key
+    auth.change_password(here, ann, "new")
+    assert here.session.key != key_before
+    assert auth.get_user(here.session) == ann
+    assert auth.get_user(elsewhere.session) is None
+    assert auth.User.objects.get(pk=ann.pk).check_password("new")
+    with pytest.raises(auth.AuthError, match="may not be empty"):
+        auth.change_password(here, ann, "")
+    assert auth.get_user(here.session) == ann
 
 
 def test_create_user_refuses_bad_input(users):

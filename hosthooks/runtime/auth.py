@@ -2,7 +2,13 @@
 
 Passwords are hashed with scrypt (memory-hard, in the standard library) and a
 random salt per password, compared in constant time, and never stored or
-logged in the clear.
+logged in the clear. Hashing (~75 ms of CPU) always happens before a write
+transaction begins, so no writer waits on it.
+
+A signed-in session is known to the server: login records its key (hashed),
+logout forgets it, a password change forgets every session of the user but
+the one changing it. A session cookie the server no longer knows is anonymous,
+however valid its signature.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from hosthooks.host import get_host
 from hosthooks.markers import hookimpl
 from hosthooks.runtime import fields
 from hosthooks.runtime.db import DEFAULT_ALIAS
+from hosthooks.runtime.db import atomic
 from hosthooks.runtime.models import Model
 
 #: The sender of ``user_login_failed``: this module's name, as Django sends its own.
@@ -38,6 +45,8 @@ _MAX_USERNAME: Final = 150
 
 class Session(Protocol):
     """What login and logout need of a request's session."""
+
+    key: str
 
     def get(self, key: str, default: Any = None) -> Any: ...
     def __setitem__(self, key: str, value: Any) -> None: ...
@@ -102,6 +111,8 @@ class User(Model):
     password = fields.Text()
     last_login = fields.DateTime(null=True)
     date_joined = fields.DateTime(default=lambda: datetime.datetime.now(datetime.timezone.utc))
+    #: May see the inspector (the ``/-/`` pages).
+    is_staff = fields.Boolean(default=False)
 
     def set_password(self, raw_password: str) -> None:
         self.password = hash_password(raw_password)
@@ -113,8 +124,29 @@ class User(Model):
         return f"<User {self.username!r}>"
 
 
-def create_user(username: str, password: str, *, using: str = DEFAULT_ALIAS) -> User:
+class UserSession(Model):
+    """A signed-in session the server knows: the SHA-256 of its key, and its user."""
+
+    key_digest = fields.Text(unique=True)
+    user = fields.ForeignKey(User, on_delete=fields.CASCADE)
+    created = fields.DateTime(default=lambda: datetime.datetime.now(datetime.timezone.utc))
+
+
+#: What a database needs for users to sign in: migrate these.
+MODELS: Final = [User, UserSession]
+
+
+def _digest(session_key: str) -> str:
+    # Only a digest is stored: a copy of the database signs nobody in.
+    return hashlib.sha256(session_key.encode()).hexdigest()
+
+
+def create_user(
+    username: str, password: str, *, is_staff: bool = False, using: str = DEFAULT_ALIAS
+) -> User:
     """A new saved user.
+
+    The password is hashed before the write transaction begins.
 
     :raises AuthError: for an empty or over-long username, an empty password,
         or a username already taken.
@@ -124,12 +156,30 @@ def create_user(username: str, password: str, *, using: str = DEFAULT_ALIAS) -> 
         raise AuthError("the username may not be empty")
     if len(username) > _MAX_USERNAME:
         raise AuthError(f"the username may have at most {_MAX_USERNAME} characters")
-    if User.objects.using(using).filter(username=username).exists():
-        raise AuthError(f"the username {username!r} is taken")
-    user = User(username=username)
-    user.set_password(password)
-    user.save(using=using)
+    user = User(username=username, password=hash_password(password), is_staff=is_staff)
+    with atomic(using):
+        if User.objects.using(using).filter(username=username).exists():
+            raise AuthError(f"the username {username!r} is taken")
+        user.save(using=using)
     return user
+
+
+def get_user(session: Session, *, using: str = DEFAULT_ALIAS) -> User | None:
+    """The user ``session`` is signed in as, or None when the server does not
+    know the session (never signed in, logged out, or revoked)."""
+    uid = session.get("uid")
+    if not isinstance(uid, int):
+        return None
+    known = UserSession.objects.using(using).filter(key_digest=_digest(session.key)).first()
+    if known is None or known.user_id != uid:
+        return None
+    user: User | None = User.objects.using(using).filter(pk=uid).first()
+    return user
+
+
+def _remember(session: Session, user: User) -> None:
+    using = user._state.db or DEFAULT_ALIAS
+    UserSession.objects.using(using).create(key_digest=_digest(session.key), user=user)
 
 
 def cleanse_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,9 +215,12 @@ def authenticate(
 
 
 def login(request: Any, user: User) -> None:
-    """Log ``user`` in: rotate the session key, remember the user, fire ``user_logged_in``.
+    """Log ``user`` in: rotate the session key, remember the user, record the
+    session server-side, fire ``user_logged_in``.
 
-    ``request.session`` must offer ``cycle_key()``, item assignment and ``get()``.
+    ``request.session`` must offer ``key``, ``cycle_key()``, item assignment
+    and ``get()``. Run it inside the request's transaction: a plugin raising
+    in ``user_logged_in`` then undoes the login's writes.
     """
     session: Session = request.session
     if session.get("uid") not in (None, user.pk):
@@ -175,6 +228,7 @@ def login(request: Any, user: User) -> None:
     # A new key on every login: a session id fixed before login is worthless after it.
     session.cycle_key()
     session["uid"] = user.pk
+    _remember(session, user)
     request.user = user
     host = get_host()
     if host.has_listeners("user_logged_in"):
@@ -183,13 +237,36 @@ def login(request: Any, user: User) -> None:
 
 def logout(request: Any) -> None:
     """Fire ``user_logged_out`` (with ``user=None`` and sender ``NoneType`` if anonymous),
-    then flush the session."""
+    then forget the session server-side and flush it: a copy of its cookie signs
+    nobody in any more."""
     user = getattr(request, "user", None)
     host = get_host()
     if host.has_listeners("user_logged_out"):
         host.hook.user_logged_out(sender=type(user), request=request, user=user)
+    if isinstance(user, User):
+        using = user._state.db or DEFAULT_ALIAS
+        UserSession.objects.using(using).filter(key_digest=_digest(request.session.key)).delete()
     request.session.flush()
     request.user = None
+
+
+def change_password(request: Any, user: User, new_password: str) -> None:
+    """Give ``user`` a new password and sign out every other session of theirs.
+
+    The session of ``request`` stays signed in, under a new key. The password
+    is hashed before the write transaction begins.
+
+    :raises AuthError: for an empty password.
+    """
+    encoded = hash_password(new_password)
+    using = user._state.db or DEFAULT_ALIAS
+    session: Session = request.session
+    with atomic(using):
+        user.password = encoded
+        user.save(update_fields=["password"], using=using)
+        UserSession.objects.using(using).filter(user=user).delete()
+        session.cycle_key()
+        _remember(session, user)
 
 
 class LastLogin:

@@ -81,7 +81,7 @@ def test_with_the_runtime_failed_logins_are_counted_and_a_login_resets(tmp_path:
     set_default_host(host)
     try:
         database = Database(tmp_path / "guard.sqlite3")
-        migrate(database, models=[auth.User], verbosity=0)
+        migrate(database, models=list(auth.MODELS), verbosity=0)
         user = auth.create_user("ann", "right")
         for _ in range(2):
             assert auth.authenticate(Request(), username="ann", password="wrong") is None
