@@ -465,8 +465,21 @@ def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) 
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads."
 )
+@click.option(
+    "--trusted-proxy",
+    metavar="ADDRESS",
+    default=None,
+    help="Believe X-Forwarded-Proto from this proxy address [the TRUSTED_PROXY setting].",
+)
 @click.pass_obj
-def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads: int) -> None:
+def serve(
+    obj: Context,
+    bind_host: str,
+    port: int,
+    db_path: Path | None,
+    threads: int,
+    trusted_proxy: str | None,
+) -> None:
     """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C."""
     import logging
 
@@ -487,7 +500,9 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
     settings = Settings(configuration=obj.configuration)
     reset_settings(settings)
     try:
-        app = make_app(str(db_path) if db_path is not None else None, settings)
+        app = make_app(
+            str(db_path) if db_path is not None else None, settings, trusted_proxy=trusted_proxy
+        )
     except (DatabaseError, SettingsError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     from hosthooks.runtime.models import registry
@@ -496,7 +511,18 @@ def serve(obj: Context, bind_host: str, port: int, db_path: Path | None, threads
     host.set_known_models(registry)
     obj.report(listed_records(host))
     try:
-        server = waitress.create_server(app, host=bind_host, port=port, threads=threads)
+        # Waitress drops proxy headers from peers it does not trust, so the
+        # trusted proxy is named to it as well as to the app.
+        proxy: dict[str, Any] = {}
+        if app.trusted_proxy is not None:
+            proxy = {
+                "trusted_proxy": app.trusted_proxy,
+                "trusted_proxy_headers": {"x-forwarded-proto"},
+            }
+        # ident="": no Server header naming the server software to every client.
+        server = waitress.create_server(
+            app, host=bind_host, port=port, threads=threads, ident="", **proxy
+        )
     except OSError as error:
         raise click.ClickException(
             f"cannot listen on {bind_host}:{port}: {error.strerror}"
@@ -583,6 +609,54 @@ def show_config(obj: Context, as_json: bool) -> None:
         click.echo("configuration file: none (defaults and environment only)")
     rows = [[key, json.dumps(entry["value"]), entry["source"]] for key, entry in report.items()]
     _table(["key", "value", "source"], rows)
+
+
+# -- users --------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The SQLite database file [default: the DATABASE setting].",
+)
+@click.option("--staff", is_flag=True, help="The user may see the /-/ pages.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@click.pass_obj
+def createuser(
+    obj: Context, name: str, db_path: Path | None, staff: bool, password_stdin: bool
+) -> None:
+    """Create a user of the demo app (migrating the database first); asks for the password."""
+    # Plugins load (and become the default host) before models exist.
+    obj.report(listed_records(obj.host))
+    from hosthooks.runtime.auth import AuthError
+    from hosthooks.runtime.auth import create_user
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.demo import MODELS
+    from hosthooks.runtime.migrations import migrate as run_migrate
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        settings = Settings(configuration=obj.configuration)
+        database = Database(db_path if db_path is not None else settings.DATABASE)
+        run_migrate(database, models=list(MODELS), verbosity=0)
+        create_user(name, password, is_staff=staff)
+    except (AuthError, DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+    database.close()
+    kind = "staff user" if staff else "user"
+    click.echo(f"hosthooks: created {kind} {name.strip()!r}")
 
 
 # -- entry point --------------------------------------------------------------

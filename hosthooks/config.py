@@ -295,8 +295,8 @@ RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
         RuntimeSetting("DEBUG", False, "show tracebacks in error pages"),
         RuntimeSetting(
             "TRUSTED_PROXY",
-            False,
-            "trust X-Forwarded-Proto from a TLS-terminating proxy in front",
+            None,
+            "the address of a TLS-terminating proxy whose X-Forwarded-Proto is believed",
         ),
         RuntimeSetting("INSPECTOR_PUBLIC", False, "open the /-/ pages to everyone, not only staff"),
     )

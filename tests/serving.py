@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -10,15 +11,27 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
 WEB_PLUGINS = Path(__file__).with_name("web_plugins")
 HOSTHOOKS = Path(sys.executable).with_name("hosthooks")
+#: The password every test user gets unless a test says otherwise.
+PASSWORD = "correct horse"
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without HOSTHOOKS_ variables, and no autoloaded plugins."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return env
 
 
 @dataclass
@@ -28,6 +41,14 @@ class Server:
     record: Path
     database: Path
     log: Path
+    #: Set by kill(): the process ended by SIGKILL, so no clean stop is expected.
+    killed: bool = False
+
+    def kill(self) -> None:
+        """End the server at once (SIGKILL): no cleanup, as a power cut would."""
+        self.killed = True
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def records(self) -> list[dict[str, Any]]:
         if not self.record.exists():
@@ -59,8 +80,103 @@ class Server:
             time.sleep(0.02)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database) as connection:
+        connection = sqlite3.connect(self.database)
+        try:
             return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+
+    def create_user(self, name: str, *options: str) -> subprocess.CompletedProcess[str]:
+        """``hosthooks createuser NAME --db <this server's database> OPTIONS``, password PASSWORD."""
+        return subprocess.run(
+            [
+                str(HOSTHOOKS),
+                "createuser",
+                name,
+                "--db",
+                str(self.database),
+                "--password-stdin",
+                *options,
+            ],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            check=False,
+            env=clean_environ(),
+            timeout=60,
+        )
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: equal dumps mean an unchanged database."""
+        tables = [row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {table: sorted(self.query(f'SELECT * FROM "{table}"'), key=repr) for table in tables}
+
+
+class Client:
+    """A browser-like client: keeps cookies, reads the CSRF token from the last page."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+        #: The name this client last signed up with.
+        self.username = ""
+        #: The Set-Cookie headers of the last response, as sent.
+        self.set_cookies: list[str] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        # A bounded wait: a server that never answers fails the test, never hangs it.
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        all_headers = dict(headers or {})
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=all_headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        self.set_cookies = response.headers.get_all("Set-Cookie") or []
+        for header in self.set_cookies:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        connection.close()
+        found = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        if found:
+            self.csrf = found.group(1)
+        return response.status, dict(response.headers), text
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        return self.request("GET", path)
+
+    def post(
+        self,
+        path: str,
+        fields: dict[str, str],
+        *,
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        data = dict(fields)
+        if csrf:
+            data["csrf_token"] = self.csrf
+        body = urllib.parse.urlencode(data).encode()
+        return self.request(
+            "POST",
+            path,
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})},
+        )
+
+    def signup(self, username: str, password: str = PASSWORD) -> int:
+        self.username = username
+        self.get("/signup")
+        status, _, _ = self.post("/signup", {"username": username, "password": password})
+        self.get("/")
+        return status
 
 
 @contextmanager
@@ -70,20 +186,24 @@ def serving(
     body_limit: int = 20_000,
     executable: Path = HOSTHOOKS,
     options: Sequence[str] = (),
+    serve_options: Sequence[str] = (),
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
-    stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly.
+    stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly (unless the
+    test killed it).
 
     :param options: more options before the command name (``--config PATH``, say).
+    :param serve_options: more options for ``serve`` (``--threads 64``, say).
+    :param settings: runtime settings by name, passed as ``HOSTHOOKS_<NAME>``.
     """
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
-    env.update(
-        HOSTHOOKS_TEST_RECORD=str(record),
-        HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD="1",
-        HOSTHOOKS_MAX_BODY_SIZE=str(body_limit),
-    )
-    with log.open("w") as log_file:
+    env = clean_environ()
+    env.update(HOSTHOOKS_TEST_RECORD=str(record), HOSTHOOKS_MAX_BODY_SIZE=str(body_limit))
+    env.update({f"HOSTHOOKS_{name}": value for name, value in (settings or {}).items()})
+    # Appending: a restarted server (same root) keeps the earlier run's log.
+    log_start = log.stat().st_size if log.exists() else 0
+    with log.open("a") as log_file:
         process = subprocess.Popen(
             [
                 str(executable),
@@ -95,6 +215,7 @@ def serving(
                 "0",
                 "--db",
                 str(database),
+                *serve_options,
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -105,20 +226,23 @@ def serving(
     deadline = time.monotonic() + 30
     port = None
     while port is None and time.monotonic() < deadline and process.poll() is None:
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text())
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text()[log_start:])
         port = int(found.group(1)) if found else None
         time.sleep(0.05)
     if port is None:
         process.kill()
         raise RuntimeError(f"the server did not start:\n{log.read_text()}")
+    server = Server(port, process, record, database, log)
     try:
-        yield Server(port, process, record, database, log)
+        yield server
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    assert code == 0, log.read_text()
-    assert log.read_text().rstrip().endswith("hosthooks: stopped")
+        if not server.killed:
+            process.send_signal(signal.SIGINT)
+            try:
+                code = process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    if not server.killed:
+        assert code == 0, log.read_text()
+        assert log.read_text().rstrip().endswith("hosthooks: stopped")

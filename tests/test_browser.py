@@ -66,6 +66,8 @@ def test_sign_up_write_a_note_delete_it_and_log_out(server, page, tmp_path):
     base = f"http://127.0.0.1:{server.port}"
     page.goto(base + "/")
     assert page.locator("nav").inner_text().strip() == "Log in · Sign up"
+    # The stylesheet applies under the CSP (default-src 'self'): 42rem.
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") == "672px"
     page.click("text=Sign up")
     page.fill("#username", "browser-user")
     page.fill("#password", "a long passphrase")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from importlib import resources
 from typing import Any
 from typing import Final
 
@@ -25,7 +26,6 @@ from hosthooks.runtime.settings import get_settings
 from hosthooks.runtime.templates import Templates
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
-from hosthooks.runtime.web import Session
 from hosthooks.runtime.web import form_text
 from hosthooks.runtime.web import load_secret_key
 
@@ -45,7 +45,18 @@ class Note(Model):
     tags = fields.ManyToMany(Tag, related_name="notes")
 
 
-MODELS: Final = [auth.User, Tag, Note, Note.tags.relation.through]
+MODELS: Final = [*auth.MODELS, Tag, Note, Note.tags.relation.through]
+#: SQLite's largest row id: a larger id in a URL names no row (404), rather
+#: than overflowing the integer SQLite takes (500).
+MAX_ID: Final = 2**63 - 1
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else "/": the login form's
+    ``next`` must never send a visitor to another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 def parse_tags(text: str) -> list[str]:
@@ -90,8 +101,7 @@ class DemoViews:
         username = form_text(request, "username", max_length=1000)
         password = request.form.get("password", "")
         try:
-            with atomic():
-                user = auth.create_user(username, password)
+            user = auth.create_user(username, password)
         except auth.AuthError as error:
             return self.page(
                 request, "signup.html", status=400, error=str(error), username=username
@@ -100,8 +110,9 @@ class DemoViews:
         return self.redirect("/")
 
     def login(self, request: Request) -> Response:
+        target = request.args.get("next")
         if request.method == "GET":
-            return self.page(request, "login.html", error=None, username="")
+            return self.page(request, "login.html", error=None, username="", next=target)
         username = form_text(request, "username", max_length=1000)
         user = auth.authenticate(
             request, username=username, password=request.form.get("password", "")
@@ -112,12 +123,27 @@ class DemoViews:
                 "login.html",
                 error="Unknown username or wrong password.",
                 username=username,
+                next=target,
             )
         auth.login(request, user)
-        return self.redirect("/")
+        return self.redirect(safe_next(target))
 
     def logout(self, request: Request) -> Response:
         auth.logout(request)
+        return self.redirect("/")
+
+    def password(self, request: Request) -> Response:
+        if request.user is None:
+            return self.redirect("/login?next=%2Fpassword")
+        if request.method == "GET":
+            return self.page(request, "password.html", error=None)
+        if not request.user.check_password(request.form.get("old_password", "")):
+            error = "The current password is wrong."
+            return self.page(request, "password.html", status=400, error=error)
+        try:
+            auth.change_password(request, request.user, request.form.get("new_password", ""))
+        except auth.AuthError as problem:
+            return self.page(request, "password.html", status=400, error=str(problem))
         return self.redirect("/")
 
     def add_note(self, request: Request) -> Response:
@@ -151,6 +177,11 @@ class DemoViews:
         return self.redirect("/")
 
     @staticmethod
+    def stylesheet(request: Request) -> Response:
+        css = resources.files("hosthooks.runtime").joinpath("static/style.css").read_bytes()
+        return Response(css, content_type="text/css; charset=utf-8")
+
+    @staticmethod
     def plugins_json(request: Request) -> Response:
         from hosthooks.host import get_host
         from hosthooks.report import plugins_json
@@ -164,21 +195,25 @@ ROUTES: Final = [
     ("/signup", "signup", ["GET", "POST"]),
     ("/login", "login", ["GET", "POST"]),
     ("/logout", "logout", ["POST"]),
+    ("/password", "password", ["GET", "POST"]),
     ("/notes", "add_note", ["POST"]),
-    ("/notes/<int:note_id>/delete", "delete_note", ["POST"]),
+    (f"/notes/<int(max={MAX_ID}):note_id>/delete", "delete_note", ["POST"]),
+    ("/static/style.css", "stylesheet", ["GET"]),
+    # The App lets only staff (or everyone, with INSPECTOR_PUBLIC) reach /-/.
     ("/-/plugins.json", "plugins_json", ["GET"]),
 ]
 
 
-def _load_user(session: Session) -> Any:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
-        return None
-    return auth.User.objects.filter(pk=uid).first()
-
-
-def make_app(database_path: str | None = None, settings: Settings | None = None) -> App:
+def make_app(
+    database_path: str | None = None,
+    settings: Settings | None = None,
+    *,
+    trusted_proxy: str | None = None,
+) -> App:
     """The demo app on ``database_path`` (default: the DATABASE setting), migrated.
+
+    :param trusted_proxy: the proxy whose X-Forwarded-Proto is believed
+        (default: the TRUSTED_PROXY setting; empty or None believes no one).
 
     :raises DatabaseError: when the database cannot be opened or migrated.
     :raises ValueError: when the configured secret key is too short.
@@ -192,9 +227,12 @@ def make_app(database_path: str | None = None, settings: Settings | None = None)
         ROUTES,
         {endpoint: getattr(views, endpoint) for _, endpoint, _ in ROUTES},
         secret_key=load_secret_key(str(path), settings.SECRET_KEY),
-        load_user=_load_user,
+        load_user=auth.get_user,
         max_body_size=settings.MAX_BODY_SIZE,
         session_max_age=settings.SESSION_MAX_AGE,
         cookie_name=settings.SESSION_COOKIE_NAME,
         debug=settings.DEBUG,
+        request_transaction=database.atomic_from_first_write,
+        inspector_public=bool(settings.INSPECTOR_PUBLIC),
+        trusted_proxy=trusted_proxy or settings.TRUSTED_PROXY or None,
     )
