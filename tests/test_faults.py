@@ -1,0 +1,238 @@
+"""The fault suite: a real ``hosthooks serve`` under failing plugins, load and ``kill -9``.
+
+The faults plugin (tests/web_plugins/faults.py) raises, or calls ``sys.exit()``,
+in the hook a request names in its ``X-Fault`` header. For every hook a request
+can reach, the client must get its answer, the database must be as it was, the
+log must name the plugin and hook, and the server must keep serving.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+
+from tests.serving import PASSWORD
+from tests.serving import Client
+from tests.serving import Server
+from tests.serving import serving
+from tests.web_plugins.faults import REACHABLE
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("faults")) as running:
+        yield running
+
+
+_names = iter(range(1_000_000))
+
+
+def signed_in(server: Server) -> Client:
+    client = Client(server)
+    assert client.signup(f"fault-{next(_names)}", PASSWORD) == 303
+    return client
+
+
+def with_note(server: Server) -> tuple[Client, int]:
+    client = signed_in(server)
+    assert client.post("/notes", {"title": "to delete", "tags": "kept"})[0] == 303
+    [(note_id,)] = server.query("SELECT MAX(id) FROM demo_note")
+    return client, note_id
+
+
+@dataclass
+class Scenario:
+    """A request that reaches ``hook``: ``prepare`` sets up a client, ``send``
+    sends the request with the fault headers and returns its status."""
+
+    prepare: Callable[[Server], Client]
+    send: Callable[[Client, dict[str, str]], int]
+    #: The answer despite the fault; None: the 500 page.
+    status: int | None = None
+
+
+def _anonymous(server: Server) -> Client:
+    client = Client(server)
+    client.get("/login")
+    return client
+
+
+def _logged_out(server: Server) -> Client:
+    client = signed_in(server)
+    client.post("/logout", {})
+    client.get("/login")
+    return client
+
+
+def _prepare_note(server: Server) -> Client:
+    client, note_id = with_note(server)
+    client.note_id = note_id  # type: ignore[attr-defined]
+    return client
+
+
+def _get(client: Client, headers: dict[str, str]) -> int:
+    return client.request("GET", "/", headers=headers)[0]
+
+
+def _add_note(client: Client, headers: dict[str, str]) -> int:
+    fields = {"title": "faulty", "tags": "fresh-tag, kept"}
+    return client.post("/notes", fields, headers=headers)[0]
+
+
+def _delete_note(client: Client, headers: dict[str, str]) -> int:
+    path = f"/notes/{client.note_id}/delete"  # type: ignore[attr-defined]
+    return client.post(path, {}, headers=headers)[0]
+
+
+def _login(client: Client, headers: dict[str, str]) -> int:
+    fields = {"username": client.username, "password": PASSWORD}
+    return client.post("/login", fields, headers=headers)[0]
+
+
+def _wrong_login(client: Client, headers: dict[str, str]) -> int:
+    return client.post("/login", {"username": "nobody", "password": "x"}, headers=headers)[0]
+
+
+def _logout(client: Client, headers: dict[str, str]) -> int:
+    return client.post("/logout", {}, headers=headers)[0]
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "request_started": Scenario(signed_in, _get),
+    "pre_init": Scenario(signed_in, _get),  # loading the signed-in user
+    "post_init": Scenario(signed_in, _get),
+    "template_rendered": Scenario(signed_in, _get),
+    "pre_save": Scenario(signed_in, _add_note),
+    "post_save": Scenario(signed_in, _add_note),
+    "m2m_changed": Scenario(signed_in, _add_note),
+    "got_request_exception": Scenario(signed_in, _add_note),
+    "pre_delete": Scenario(_prepare_note, _delete_note),
+    "post_delete": Scenario(_prepare_note, _delete_note),
+    "user_logged_in": Scenario(_logged_out, _login),
+    "user_logged_out": Scenario(signed_in, _logout),
+    "user_login_failed": Scenario(_anonymous, _wrong_login),
+    # The response was sent before request_finished fires: it stands.
+    "request_finished": Scenario(signed_in, _get, status=200),
+}
+
+
+def test_every_reachable_hook_has_a_scenario():
+    assert set(SCENARIOS) | {"connection_created"} == set(REACHABLE)
+
+
+def assert_named_in_log(server: Server, since: int, hook: str) -> None:
+    logged = server.log.read_text()[since:]
+    pattern = rf"plugin 'faults'.* in hook '{hook}'"
+    assert re.search(pattern, logged), f"no line matching {pattern!r} in:\n{logged}"
+
+
+@pytest.mark.parametrize("mode", ["raise", "exit"])
+@pytest.mark.parametrize("hook", sorted(SCENARIOS))
+def test_a_failing_hook_answers_changes_nothing_and_the_server_keeps_serving(server, hook, mode):
+    scenario = SCENARIOS[hook]
+    client = scenario.prepare(server)
+    signed_in_before = "Log out" in client.get("/")[2]
+    server.settle()
+    before = server.dump()
+    log_size = len(server.log.read_text())
+    fault = hook if mode == "raise" else f"{hook}:exit"
+
+    status = scenario.send(client, {"X-Fault": fault})
+
+    assert status == (scenario.status or 500)
+    if status == 500:
+        assert client.set_cookies == []  # no session change leaves with a failure
+    server.settle()
+    assert server.dump() == before
+    assert_named_in_log(server, log_size, hook)
+    # Still serving, and the client's session is as it was.
+    status, _, page = client.get("/")
+    assert status == 200
+    assert ("Log out" in page) == signed_in_before
+    assert Client(server).get("/login")[0] == 200
+
+
+@pytest.mark.parametrize("mode", ["raise", "exit"])
+def test_a_failing_connection_created_answers_and_the_server_keeps_serving(tmp_path, mode):
+    # A connection opens on a worker thread's first request: one thread, one
+    # fresh server, so the faulty request is the one that opens it.
+    with serving(tmp_path, serve_options=["--threads", "1"]) as fresh:
+        log_size = len(fresh.log.read_text())
+        before = fresh.dump()
+        fault = "connection_created" if mode == "raise" else "connection_created:exit"
+        client = Client(fresh)
+        client.get("/login")  # an anonymous GET reads nothing: no connection yet
+        fields = {"username": "nobody", "password": "x"}
+        assert client.post("/login", fields, headers={"X-Fault": fault})[0] == 500
+        assert_named_in_log(fresh, log_size, "connection_created")
+        assert client.get("/login")[0] == 200
+        assert client.signup("after-the-fault") == 303
+        fresh.settle()
+        assert fresh.dump()["auth_user"] != before["auth_user"]
+
+
+def test_80_concurrent_signups_on_64_threads_all_succeed(tmp_path):
+    with serving(tmp_path, serve_options=["--threads", "64"]) as busy:
+        barrier = threading.Barrier(80, timeout=30)
+
+        def sign_up(number: int) -> int:
+            client = Client(busy)
+            client.get("/signup")
+            barrier.wait()  # every POST at once
+            return client.post("/signup", {"username": f"crowd-{number}", "password": PASSWORD})[0]
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=80) as pool:
+            statuses = list(pool.map(sign_up, range(80)))
+        elapsed = time.monotonic() - started
+        assert statuses == [303] * 80, busy.log.read_text()[-3000:]
+        assert busy.query("SELECT COUNT(*) FROM auth_user WHERE username LIKE 'crowd-%'") == [(80,)]
+        print(f"80 concurrent sign-ups on 64 threads: {elapsed:.2f} s")
+
+
+def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    with serving(tmp_path, serve_options=["--threads", "8"]) as doomed:
+        writers = [signed_in(doomed) for _ in range(8)]
+        writing = threading.Event()
+
+        def burst(number: int) -> None:
+            for count in range(500):
+                title = f"burst-{number}-{count}"
+                try:
+                    status = writers[number].post("/notes", {"title": title, "tags": "burst"})[0]
+                except OSError:
+                    return  # the server is gone
+                if status != 303:
+                    return
+                with lock:
+                    acknowledged.append(title)
+                writing.set()
+
+        threads = [threading.Thread(target=burst, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        assert writing.wait(timeout=20)
+        time.sleep(0.5)
+        doomed.kill()
+        for thread in threads:
+            thread.join(timeout=20)
+        assert not any(thread.is_alive() for thread in threads)
+    assert len(acknowledged) > 8
+    with serving(tmp_path) as restarted:
+        assert restarted.query("PRAGMA integrity_check") == [("ok",)]
+        stored = {title for (title,) in restarted.query("SELECT title FROM demo_note")}
+        missing = [title for title in acknowledged if title not in stored]
+        assert missing == []
+        print(f"kill -9 after {len(acknowledged)} acknowledged writes: none missing")
+        # The writers' sessions survive the restart; their notes are there.
+        writers[0].server = restarted
+        assert "burst-0-0" in writers[0].get("/")[2]
