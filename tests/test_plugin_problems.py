@@ -341,6 +341,7 @@ def test_serve_reports_label_problems_at_start_up_and_in_plugins_json(tmp_path):
     directory = write_plugins(tmp_path / "plugins", labels=TYPO_LABEL)
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
     env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env["HOSTHOOKS_INSPECTOR_PUBLIC"] = "1"  # /-/plugins.json without signing in as staff
     command = [str(HOSTHOOKS), "--plugins-dir", str(directory), "serve", "--port", "0"]
     command += ["--db", str(tmp_path / "demo.sqlite3")]
     expected = [

@@ -111,6 +111,8 @@ def test_the_built_in_plugin_records_last_login_whatever_is_imported_first(tmp_p
         from hosthooks.runtime import Database, migrate
 
         class Session(dict):
+            key = "a session key"
+
             def cycle_key(self):
                 pass
 
@@ -120,7 +122,7 @@ def test_the_built_in_plugin_records_last_login_whatever_is_imported_first(tmp_p
         class Request:
             session = Session()
 
-        migrate(Database({str(tmp_path / "auth.sqlite3")!r}), models=[auth.User], verbosity=0)
+        migrate(Database({str(tmp_path / "auth.sqlite3")!r}), models=auth.MODELS, verbosity=0)
         user = auth.create_user("ann", "a long password")
         auth.login(Request(), user)
         assert auth.User.objects.get(pk=user.pk).last_login is not None
