@@ -1,26 +1,22 @@
-"""Call plans: what ``host.hook.<name>(**kwargs)`` runs.
+"""Dispatch: which implementations a call reaches, and what a call reports.
 
-pluggy stays the source of truth for registration, validation and ordering.
-From a hook's ordered implementations this module builds a *call plan*: a small
-generated function whose signature is the hookspec's and whose body calls each
-implementation positionally with exactly the arguments it asks for. That is
-what pluggy's ``_multicall`` does at run time with a loop, a list comprehension
-per implementation and a try/finally; a plan does it with straight-line code, so
-a call costs about as much as the direct calls it makes.
-
-Plans cannot express wrappers (``wrapper=True``/``hookwrapper=True``), historic
-hooks or pluggy's hook-call monitoring; for those the hook's pluggy
-``HookCaller`` is used as it is.
+pluggy stays the source of truth for registration, validation and ordering;
+this module knows the rest of what calling a hook means here: the order calls
+run in, which implementations a sender reaches (``@hookimpl(sender=...)``),
+pluggy's rules for the arguments of a call, and the note naming the plugin an
+exception came from. :mod:`hosthooks.plans` generates the code of calls from
+these; :mod:`hosthooks.callers` installs it.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import sys
 import types
+import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import Final
@@ -29,8 +25,8 @@ import pluggy
 
 from hosthooks.markers import SENDER_OPTION
 
-#: What a plan is: called with the hook's keyword arguments, returns what pluggy would.
-HookCall = Callable[..., Any]
+#: pluggy's ``_hookexec`` signature: hook name, implementations, arguments, firstresult.
+HookExec = Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, object], bool], Any]
 
 
 class _AnySender:
@@ -41,6 +37,16 @@ class _AnySender:
 
 
 ANY_SENDER: Final = _AnySender()
+
+
+class _Missing:
+    """The default of a required argument in a plan's signature: the call left it out."""
+
+    def __repr__(self) -> str:
+        return "<missing hook argument>"
+
+
+MISSING: Final = _Missing()
 
 #: Per-sender plans a filtered hook keeps before starting afresh.
 MAX_CACHED_SENDERS: Final = 1024
@@ -92,6 +98,29 @@ def accepts(impl: pluggy.HookImpl, sender: object) -> bool:
     return wanted is None or sender_matches(wanted, sender)
 
 
+def for_sender(
+    impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, object]
+) -> Sequence[pluggy.HookImpl]:
+    """The implementations a call with these arguments reaches: all of them, unless a
+    ``sender`` is passed and some are filtered on another one."""
+    if "sender" not in kwargs:
+        return impls
+    sender = kwargs["sender"]
+    return [impl for impl in impls if accepts(impl, sender)]
+
+
+def implementations_for(
+    hook_caller: pluggy.HookCaller, sender: object, any_sender: bool
+) -> Iterable[pluggy.HookImpl]:
+    """The implementations a call with ``sender`` would run, in call order."""
+    for impl in call_order(hook_caller):
+        if any_sender or accepts(impl, sender):
+            yield impl
+
+
+# -- errors --------------------------------------------------------------------
+
+
 def attribute_error(error: BaseException, plugin_name: str, hook_name: str) -> None:
     """Name the plugin and hook an exception came from, as a note on the exception.
 
@@ -107,225 +136,89 @@ def attribute_error(error: BaseException, plugin_name: str, hook_name: str) -> N
         error.__notes__ = notes  # type: ignore[attr-defined]
 
 
+_NO_INSTANCE: Final = object()
+
+
+def _running_impl(
+    candidates: Sequence[pluggy.HookImpl], frame: types.FrameType
+) -> pluggy.HookImpl | None:
+    """Which of several implementations sharing one code object ``frame`` runs.
+
+    Instances of one plugin class share their methods' code: the frame's first
+    argument tells them apart. A function registered twice cannot be told
+    apart, and naming the wrong plugin would mislead, so that case names none.
+    """
+    if len(candidates) == 1:
+        return candidates[0]
+    code = frame.f_code
+    if code.co_argcount == 0:
+        return None
+    first_argument = frame.f_locals.get(code.co_varnames[0], _NO_INSTANCE)
+    bound = [
+        impl
+        for impl in candidates
+        if getattr(impl.function, "__self__", _NO_INSTANCE) is first_argument
+    ]
+    return bound[0] if len(bound) == 1 else None
+
+
 def innermost_impl(
     traceback: types.TracebackType | None, impls: Sequence[pluggy.HookImpl]
 ) -> pluggy.HookImpl | None:
-    """Which implementation raised, found by walking the traceback (slow path only)."""
-    by_code: dict[types.CodeType, pluggy.HookImpl] = {}
+    """Which implementation raised, found by walking the traceback (pluggy path only)."""
+    by_code: dict[types.CodeType, list[pluggy.HookImpl]] = {}
     for impl in impls:
         code = getattr(inspect.unwrap(impl.function), "__code__", None)
         if code is not None:
-            by_code[code] = impl
+            by_code.setdefault(code, []).append(impl)
     found = None
     while traceback is not None:
-        found = by_code.get(traceback.tb_frame.f_code, found)
+        candidates = by_code.get(traceback.tb_frame.f_code)
+        if candidates:
+            found = _running_impl(candidates, traceback.tb_frame) or found
         traceback = traceback.tb_next
     return found
 
 
-class _PlanSource:
-    """The generated source of a plan factory, and where each call stands in it."""
-
-    __slots__ = ("factory", "line_to_index")
-
-    def __init__(self, factory: Callable[..., HookCall], line_to_index: dict[int, int]) -> None:
-        self.factory: Final = factory
-        self.line_to_index: Final = line_to_index
+def note_pluggy_error(
+    hook_name: str, error: BaseException, impls: Sequence[pluggy.HookImpl]
+) -> None:
+    found = innermost_impl(error.__traceback__, impls)
+    if found is not None:
+        attribute_error(error, found.plugin_name, hook_name)
 
 
-#: The shape of a plan: hook name, spec arguments, which of them have defaults,
-#: whether the hook is firstresult, and per implementation (positional
-#: arguments, keyword arguments).
-_Shape = tuple[
-    str, tuple[str, ...], tuple[str, ...], bool, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
-]
+# -- arguments -----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=512)
-def _compile_plan(shape: _Shape) -> _PlanSource:
-    """Generate and compile a plan factory for one shape.
-
-    Compiling costs ~100 us; plugins of the same shape share one code object,
-    so a host with many plugins compiles each distinct shape once per process.
-    """
-    hook_name, argnames, defaulted, firstresult, calls = shape
-    params = [name if name not in defaulted else f"{name}=_default_{name}" for name in argnames]
-    factory_params = [f"_impl{index}" for index in range(len(calls))]
-    factory_params += [f"_default_{name}" for name in defaulted]
-    factory_params.append("_fail")
-    lines = [f"def _factory({', '.join(factory_params)}):"]
-    lines.append(f"    def {hook_name}({', '.join(params)}):")
-    body: list[str] = []
-    line_to_index: dict[int, int] = {}
-    if not firstresult:
-        body.append("results = []")
-    for index, (positional, keywords) in enumerate(calls):
-        arguments = list(positional) + [f"{name}={name}" for name in keywords]
-        # Each call on a line of its own: the traceback's line number tells
-        # which implementation raised, so the plan needs no bookkeeping.
-        line_to_index[len(lines) + len(body) + 2] = index
-        body.append(f"result = _impl{index}({', '.join(arguments)})")
-        if firstresult:
-            body.append("if result is not None:")
-            body.append("    return result")
-        else:
-            body.append("if result is not None:")
-            body.append("    results.append(result)")
-    if not calls:
-        body = ["return None" if firstresult else "return []"]
-        lines.extend(f"        {line}" for line in body)
-    else:
-        body.append("return None" if firstresult else "return results")
-        lines.append("        try:")
-        lines.extend(f"            {line}" for line in body)
-        lines.append("        except Exception as error:")
-        lines.append("            _fail(error)")
-        lines.append("            raise")
-    lines.append(f"    return {hook_name}")
-    source = "\n".join(lines) + "\n"
-    namespace: dict[str, Any] = {}
-    code = compile(source, f"<hosthooks plan {hook_name}>", "exec")
-    exec(code, namespace)
-    return _PlanSource(namespace["_factory"], line_to_index)
-
-
-def _shape_of(
-    hook_name: str, spec: Any, impls: Sequence[pluggy.HookImpl], firstresult: bool
-) -> _Shape:
-    spec_args = tuple(spec.argnames) + tuple(spec.kwargnames)
-    calls = tuple(
-        (tuple(impl.argnames), tuple(name for name in impl.kwargnames if name in spec_args))
-        for impl in impls
+def _warn_missing(missing: Sequence[str]) -> None:
+    # Three levels up is the line that called the hook: this helper, its
+    # caller (the plan or pluggy-path frame, called like HookCaller.__call__),
+    # then the caller's caller.
+    names = ", ".join(repr(name) for name in missing)
+    warnings.warn(
+        f"Argument(s) {names} which are declared in the hookspec cannot be found in this hook call",
+        stacklevel=4,
     )
-    return (hook_name, spec_args, tuple(spec.kwargnames), firstresult, calls)
 
 
-def build_plan(hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]) -> HookCall:
-    """A generated function calling ``impls`` (plain implementations, in call order).
-
-    Its signature is the hookspec's (defaults included), so a call with an
-    argument the spec does not declare, or without one it requires, raises
-    ``TypeError`` naming the hook. An exception from an implementation
-    propagates unchanged but for a note naming the plugin.
-    """
-    spec = hook_caller.spec
-    assert spec is not None
-    firstresult = bool(spec.opts.get("firstresult"))
-    shape = _shape_of(hook_caller.name, spec, impls, firstresult)
-    source = _compile_plan(shape)
-    hook_name = hook_caller.name
-    line_to_index = source.line_to_index
-    plugin_names = [impl.plugin_name for impl in impls]
-    impl_list = list(impls)
-
-    def fail(error: BaseException) -> None:
-        # Caught in the plan's frame, the traceback starts there: its line
-        # number is the line of the call that raised.
-        traceback = error.__traceback__
-        index = line_to_index.get(traceback.tb_lineno) if traceback is not None else None
-        if index is None:
-            found = innermost_impl(traceback, impl_list)
-            if found is None:
-                return
-            attribute_error(error, found.plugin_name, hook_name)
-            return
-        attribute_error(error, plugin_names[index], hook_name)
-
-    defaults = [spec.kwargdefaults[name] for name in spec.kwargnames]
-    return source.factory(*(impl.function for impl in impls), *defaults, fail)
+def check_arguments(argnames: Sequence[str], kwargs: Mapping[str, object]) -> None:
+    """Warn, as pluggy does, about required spec arguments a call left out."""
+    missing = [name for name in argnames if name not in kwargs]
+    if missing:
+        _warn_missing(missing)
 
 
-@functools.lru_cache(maxsize=128)
-def _compile_sender_dispatch(
-    hook_name: str, argnames: tuple[str, ...], defaulted: tuple[str, ...]
-) -> Callable[..., HookCall]:
-    params = [name if name not in defaulted else f"{name}=_default_{name}" for name in argnames]
-    factory_params = ["_plans", "_plan_for"] + [f"_default_{name}" for name in defaulted]
-    source = "\n".join(
-        [
-            f"def _factory({', '.join(factory_params)}):",
-            f"    def {hook_name}({', '.join(params)}):",
-            "        try:",
-            "            plan = _plans[sender]",
-            "        except KeyError:",
-            "            plan = _plan_for(sender, True)",
-            "        except TypeError:",
-            "            plan = _plan_for(sender, False)",
-            f"        return plan({', '.join(argnames)})",
-            f"    return {hook_name}",
-        ]
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<hosthooks dispatch {hook_name}>", "exec"), namespace)
-    factory: Callable[..., HookCall] = namespace["_factory"]
-    return factory
-
-
-def build_sender_dispatch(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
-) -> HookCall:
-    """A plan for a hook some of whose implementations filter by sender.
-
-    The plan for each sender is built on its first call and cached, so
-    filtering costs one dictionary lookup per call. Unhashable senders are
-    matched on every call.
-    """
-    spec = hook_caller.spec
-    assert spec is not None
-    plans: dict[object, HookCall] = {}
-    impl_list = list(impls)
-
-    def plan_for(sender: object, cache: bool) -> HookCall:
-        plan = build_plan(hook_caller, [impl for impl in impl_list if accepts(impl, sender)])
-        if cache:
-            # Senders are usually a few classes; a hook sent by ever-new objects
-            # (templates reloaded, say) must not keep them all alive.
-            if len(plans) >= MAX_CACHED_SENDERS:
-                plans.clear()
-            plans[sender] = plan
-        return plan
-
-    argnames = tuple(spec.argnames) + tuple(spec.kwargnames)
-    factory = _compile_sender_dispatch(hook_caller.name, argnames, tuple(spec.kwargnames))
-    defaults = [spec.kwargdefaults[name] for name in spec.kwargnames]
-    return factory(plans, plan_for, *defaults)
-
-
-def build_pluggy_call(hook_caller: pluggy.HookCaller) -> HookCall:
-    """The hook's pluggy caller, with errors attributed to the plugin that raised.
-
-    Used where a plan cannot stand in for pluggy: wrappers, monitoring.
-    """
-
-    def call(**kwargs: Any) -> Any:
-        try:
-            return hook_caller(**kwargs)
-        except Exception as error:
-            found = innermost_impl(error.__traceback__, hook_caller.get_hookimpls())
-            if found is not None:
-                attribute_error(error, found.plugin_name, hook_caller.name)
-            raise
-
-    call.__name__ = call.__qualname__ = hook_caller.name
-    return call
-
-
-def build_call(hook_caller: pluggy.HookCaller, monitored: bool) -> HookCall | pluggy.HookCaller:
-    """What ``host.hook.<name>`` should be for this hook right now."""
-    if hook_caller.spec is None or hook_caller.is_historic():
-        return hook_caller
-    impls = call_order(hook_caller)
-    if monitored or any(is_wrapper(impl) for impl in impls):
-        return build_pluggy_call(hook_caller)
-    if any(sender_filter(impl) is not None for impl in impls):
-        return build_sender_dispatch(hook_caller, impls)
-    return build_plan(hook_caller, impls)
-
-
-def implementations_for(
-    hook_caller: pluggy.HookCaller, sender: object, any_sender: bool
-) -> Iterable[pluggy.HookImpl]:
-    """The implementations a call with ``sender`` would run, in call order."""
-    for impl in call_order(hook_caller):
-        if any_sender or accepts(impl, sender):
-            yield impl
+def collect_arguments(
+    names: Sequence[str], required: Sequence[str], extra: Mapping[str, object], *values: object
+) -> dict[str, object]:
+    """The keyword arguments a plan was called with, as pluggy's path takes them:
+    the spec's (minus the missing ones, warned about) and any extra ones."""
+    kwargs = {
+        name: value for name, value in zip(names, values, strict=True) if value is not MISSING
+    }
+    kwargs.update(extra)
+    missing = [name for name in required if name not in kwargs]
+    if missing:
+        _warn_missing(missing)
+    return kwargs

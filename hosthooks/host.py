@@ -10,9 +10,9 @@ import threading
 import weakref
 from collections.abc import Callable
 from collections.abc import Collection
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
-from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -24,7 +24,8 @@ from typing import TypeVar
 import pluggy
 
 from hosthooks import dispatch
-from hosthooks import specs
+from hosthooks.callers import HookRelay
+from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import BUILTIN_PLUGINS
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import IncompatiblePlugin
@@ -49,8 +50,9 @@ from hosthooks.plugin_settings import shown_settings
 from hosthooks.problems import diagnose
 from hosthooks.problems import note_on
 from hosthooks.problems import plugin_traceback
+from hosthooks.specs import FAMILIES
 from hosthooks.tracing import Tracer
-from hosthooks.tracing import build_traced_call
+from hosthooks.tracing import traced_hookexec
 
 if TYPE_CHECKING:
     import importlib_metadata
@@ -66,102 +68,41 @@ _Settings = TypeVar("_Settings")
 RobustOutcome = object
 
 
-class _PluginManager(pluggy.PluginManager):
-    """pluggy's manager, telling its host whenever the set of implementations changes,
-    and applying ``sender=`` filters on the paths pluggy executes itself."""
-
-    def __init__(self, on_change: Callable[[], None]) -> None:
-        super().__init__(PROJECT)
-        self._on_change = on_change
-        self.monitors = 0
-        self.has_sender_filters = False
-
-    def register(self, plugin: object, name: str | None = None) -> str | None:
-        try:
-            return super().register(plugin, name)
-        finally:
-            self._on_change()
-
-    def unregister(self, plugin: object | None = None, name: str | None = None) -> Any | None:
-        try:
-            return super().unregister(plugin, name)
-        finally:
-            self._on_change()
-
-    def add_hookspecs(self, module_or_class: ModuleType | type) -> None:
-        try:
-            super().add_hookspecs(module_or_class)
-        finally:
-            self._on_change()
-
-    def add_hookcall_monitoring(
-        self,
-        before: Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
-        after: Callable[
-            [pluggy.Result[Any], str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None
-        ],
-    ) -> Callable[[], None]:
-        # Monitoring wraps pluggy's execution; call plans bypass it, so while
-        # any monitor is on, every hook runs through pluggy.
-        undo_pluggy = super().add_hookcall_monitoring(before, after)
-        self.monitors += 1
-        self._on_change()
-
-        def undo() -> None:
-            undo_pluggy()
-            self.monitors -= 1
-            self._on_change()
-
-        return undo
-
-    def _hookexec(
-        self,
-        hook_name: str,
-        methods: Sequence[pluggy.HookImpl],
-        kwargs: Mapping[str, object],
-        firstresult: bool,
-    ) -> object | list[object]:
-        # Every pluggy-run call goes through here: wrappers, historic calls and
-        # their replay for late plugins, call_extra. Filter senders once for all.
-        # No flag check: a historic replay runs inside register(), before the
-        # host has seen the new plugin's filters.
-        if "sender" in kwargs:
-            sender = kwargs["sender"]
-            methods = [impl for impl in methods if dispatch.accepts(impl, sender)]
-        return super()._hookexec(hook_name, methods, kwargs, firstresult)
-
-
-class HookRelay:
-    """``host.hook.<name>``: each attribute is that hook's current call plan.
-
-    Plans are built lazily, on a hook's first call after a change.
-    """
-
-    def __init__(self, host: Host) -> None:
-        self._host = host
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._host._install_call(name)
-
-
 class Host:
     """A plugin host: every hookspec of :mod:`hosthooks.specs`, and the plugins you give it.
 
     ``Host()`` starts with no plugins; :meth:`load_plugins` discovers them, and
     :func:`get_host` returns the process-wide host that did so.
 
-    Hooks are fired as ``host.hook.<name>(**kwargs)``. Errors propagate, like
-    Django's ``Signal.send``: the first exception an implementation raises
-    stops the call and carries a note naming the plugin and hook.
-    :meth:`fire_robust` is the forgiving alternative.
+    Hooks are fired as ``host.hook.<name>(**kwargs)``: a live caller that
+    behaves as pluggy's ``HookCaller`` and runs the hook's current call plan
+    (:mod:`hosthooks.callers`). Errors propagate, like Django's
+    ``Signal.send``: the first exception an implementation raises stops the
+    call and carries a note naming the plugin and hook. :meth:`fire_robust` is
+    the forgiving alternative.
 
     :param config: discovery and tracing settings; only the tracing ones are
         used until :meth:`load_plugins` is called.
+    :param project_name: the project name of the markers implementations are
+        made with (``hosthooks``: :data:`hosthooks.hookimpl`); a host of
+        another project's hooks passes its own.
+    :param specs: the modules or classes of hookspecs to add; None adds every
+        family of :mod:`hosthooks.specs`. More can be added later with
+        ``host.plugin_manager.add_hookspecs``.
+    :param plugin_manager: a fresh :class:`~hosthooks.callers.HostPluginManager`
+        (say of a subclass overriding ``parse_hookimpl_opts``) for the host to
+        use instead of making one; its project name is the host's.
+    :raises ValueError: when ``project_name`` and ``plugin_manager`` disagree.
     """
 
-    def __init__(self, config: HostConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: HostConfig | None = None,
+        *,
+        project_name: str | None = None,
+        specs: Iterable[ModuleType | type] | None = None,
+        plugin_manager: HostPluginManager | None = None,
+    ) -> None:
         self.config: HostConfig = config or HostConfig(autoload=False)
         #: Active and blocked plugins by name; failures apart, since a failed
         #: plugin may share its name with the active one it collided with.
@@ -170,58 +111,34 @@ class Host:
         #: The labels of the models sender= strings are checked against; None: not checked.
         self._known_labels: frozenset[str] | None = None
         self._lock = threading.RLock()
-        self._listening: dict[str, bool] = {}
         self._tracer: Tracer | None = None
         self._trace_stream: TextIO | None = None
-        self.hook: Final = HookRelay(self)
-        self.plugin_manager: Final = _PluginManager(self._invalidate)
-        for module in specs.FAMILIES.values():
+        if plugin_manager is None:
+            plugin_manager = HostPluginManager(project_name or PROJECT)
+        elif project_name is not None and project_name != plugin_manager.project_name:
+            raise ValueError(
+                f"project name {project_name!r} disagrees with the plugin manager's "
+                f"{plugin_manager.project_name!r}"
+            )
+        self.plugin_manager: Final = plugin_manager
+        self._callers: Final = plugin_manager.callers
+        #: Every hook's live caller: ``host.hook.<name>(**kwargs)`` fires it.
+        self.hook: Final[HookRelay] = plugin_manager.callers.relay
+        for module in FAMILIES.values() if specs is None else specs:
             self.plugin_manager.add_hookspecs(module)
-        with _prepared_lock:
-            _live_hosts.add(self)
-            prepared = list(_prepared_classes)
-        # Model classes defined before this host existed: replayed, so that this
-        # host and every plugin it ever registers sees each one.
-        for cls in prepared:
-            self.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": cls})
+        # A host of another project's hooks has no class_prepared to replay.
+        if hasattr(self.hook, "class_prepared"):
+            with _prepared_lock:
+                _live_hosts.add(self)
+                prepared = list(_prepared_classes)
+            # Model classes defined before this host existed: replayed, so that this
+            # host and every plugin it ever registers sees each one.
+            for cls in prepared:
+                self.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": cls})
         if self.config.trace:
             self.set_tracing(True, self.config.trace_file)
 
     # -- dispatch ---------------------------------------------------------
-
-    def _invalidate(self) -> None:
-        """Drop every built plan; the next call of each hook builds a new one.
-
-        A call already running keeps the plan it started with, as pluggy's copy
-        of the implementation list does when plugins register plugins (#438).
-        """
-        manager = self.plugin_manager
-        relay_dict = self.hook.__dict__
-        for name in [key for key in relay_dict if not key.startswith("_")]:
-            del relay_dict[name]
-        listening: dict[str, bool] = {}
-        filters = False
-        for name, caller in vars(manager.hook).items():
-            if isinstance(caller, pluggy.HookCaller):
-                impls = caller.get_hookimpls()
-                # While tracing, every firing site calls its hook, so that the
-                # trace shows hooks nobody implements too.
-                listening[name] = bool(impls) or self._tracer is not None
-                filters = filters or any(dispatch.sender_filter(impl) is not None for impl in impls)
-        manager.has_sender_filters = filters
-        self._listening = listening
-
-    def _install_call(self, name: str) -> Any:
-        caller = getattr(self.plugin_manager.hook, name, None)
-        if caller is None:
-            raise AttributeError(f"no hook named {name!r}")
-        built: Any
-        if self._tracer is not None and caller.spec is not None and not caller.is_historic():
-            built = build_traced_call(caller, self._tracer)
-        else:
-            built = dispatch.build_call(caller, monitored=self.plugin_manager.monitors > 0)
-        self.hook.__dict__[name] = built
-        return built
 
     def has_listeners(self, name: str, sender: object = dispatch.ANY_SENDER) -> bool:
         """Whether firing ``name`` (with ``sender``, if given) would call anything.
@@ -232,11 +149,11 @@ class Host:
         :param name: a hook name.
         :param sender: when given, only implementations accepting this sender count.
         """
-        if not self._listening.get(name, False):
+        if not self._callers.listening.get(name, False):
             return False
-        if sender is dispatch.ANY_SENDER or not self.plugin_manager.has_sender_filters:
+        if sender is dispatch.ANY_SENDER or not self._callers.sender_filters:
             return True
-        caller: pluggy.HookCaller = getattr(self.plugin_manager.hook, name)
+        caller = self._callers.live(name).caller
         return any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls())
 
     def fire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
@@ -253,9 +170,10 @@ class Host:
         :param kwargs: the hook's arguments.
         :raises AttributeError: when no hook has that name.
         """
-        caller = getattr(self.plugin_manager.hook, name, None)
-        if caller is None:
-            raise AttributeError(f"no hook named {name!r}")
+        try:
+            caller = self._callers.live(name).caller
+        except KeyError:
+            raise AttributeError(f"no hook named {name!r}") from None
         call_kwargs = {**(caller.spec.kwargdefaults if caller.spec else {}), **kwargs}
         sender = call_kwargs.get("sender")
         impls = list(dispatch.implementations_for(caller, sender, "sender" not in call_kwargs))
@@ -322,7 +240,9 @@ class Host:
                 self._tracer = Tracer(self._trace_stream, as_json=True)
             else:
                 self._tracer = Tracer(sys.stderr, as_json=False)
-            self._invalidate()
+            self._callers.set_traced_hookexec(
+                None if self._tracer is None else traced_hookexec(self.plugin_manager, self._tracer)
+            )
 
     def close(self) -> None:
         """Release what the host holds open: the trace file, if tracing to one."""
@@ -385,7 +305,9 @@ class Host:
             except Exception:
                 self.plugin_manager.unregister(plugin)
                 raise
-            self._invalidate()
+            # The implementations changed in place: these hooks' plans are out of date.
+            for _, caller in deferred:
+                self._callers.refresh(caller.name)
         return registered
 
     @property
@@ -411,7 +333,6 @@ class Host:
         """
         with self._lock:
             self.plugin_manager.set_blocked(name)
-            self._invalidate()
             record = self._records.get(name)
             if record is not None:
                 record.status = Status.BLOCKED
@@ -599,16 +520,14 @@ class Host:
 
     def hook_callers(self) -> Iterator[pluggy.HookCaller]:
         """Every hook caller, specified or not (plugins may implement unknown hooks)."""
-        for caller in vars(self.plugin_manager.hook).values():
-            if isinstance(caller, pluggy.HookCaller):
-                yield caller
+        yield from self._callers.callers()
 
     def implementations(self, name: str) -> list[pluggy.HookImpl]:
         """A hook's implementations in call order (wrappers first: they wrap the rest)."""
-        caller = getattr(self.plugin_manager.hook, name, None)
-        if caller is None:
-            raise KeyError(name)
-        return dispatch.call_order(caller)
+        try:
+            return dispatch.call_order(self._callers.live(name).caller)
+        except KeyError:
+            raise KeyError(name) from None
 
     def plugin_settings(
         self,

@@ -10,6 +10,8 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -18,10 +20,9 @@ from typing import TextIO
 
 import pluggy
 
-from hosthooks.dispatch import HookCall
-from hosthooks.dispatch import accepts
-from hosthooks.dispatch import attribute_error
-from hosthooks.dispatch import call_order
+from hosthooks.callers import HostPluginManager
+from hosthooks.dispatch import HookExec
+from hosthooks.dispatch import for_sender
 from hosthooks.dispatch import is_wrapper
 
 
@@ -99,57 +100,72 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
-def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCall:
-    """A call that runs the hook as its plan would, timing each implementation.
+def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookExec:
+    """A ``_hookexec`` that runs a hook as pluggy would, timing each implementation.
 
-    Hooks with wrappers run through pluggy whole; their record times the whole
-    call and lists the implementations as ``wrapped``.
+    Calls with wrappers, or while pluggy's hook-call monitoring is on, run
+    through pluggy whole: their record times the whole call and lists the
+    implementations as ``wrapped``.
     """
-    spec = hook_caller.spec
-    assert spec is not None
-    hook_name = hook_caller.name
-    impls = call_order(hook_caller)
-    firstresult = bool(spec.opts.get("firstresult"))
-    wrapped = any(is_wrapper(impl) for impl in impls)
     clock = time.perf_counter
 
-    def traced(**kwargs: Any) -> Any:
-        call_kwargs = {**spec.kwargdefaults, **kwargs}
-        sender = call_kwargs.get("sender")
-        record = HookTrace(hook_name, describe_sender(sender), 0.0)
+    def traced(
+        hook_name: str,
+        methods: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+    ) -> Any:
+        methods = for_sender(methods, kwargs)
+        record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
+        in_call_order = methods[::-1]
         started = clock()
         try:
-            if wrapped:
-                return _run_wrapped(call_kwargs, record)
-            return _run_plain(call_kwargs, sender, record)
+            if plugin_manager.monitored or any(is_wrapper(impl) for impl in methods):
+                # Called from here, pluggy runs at the depth its warnings expect.
+                return _run_wrapped(hook_name, methods, kwargs, firstresult, record)
+            return _run_plain(in_call_order, kwargs, firstresult, record)
         finally:
             record.duration_ms = (clock() - started) * 1000
             tracer.emit(record)
 
-    def _run_wrapped(call_kwargs: dict[str, Any], record: HookTrace) -> Any:
+    def _run_wrapped(
+        hook_name: str,
+        methods: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+        record: HookTrace,
+    ) -> Any:
         started = clock()
         outcome, error_text = "wrapped", None
         try:
-            return hook_caller(**call_kwargs)
+            return plugin_manager._inner_hookexec(hook_name, methods, kwargs, firstresult)
         except Exception as error:
             outcome, error_text = "raised", _error_text(error)
             raise
         finally:
             elapsed = (clock() - started) * 1000
-            for impl in impls:
+            for impl in methods[::-1]:
                 record.impls.append(
                     ImplTrace(
                         impl.plugin_name, function_name(impl.function), elapsed, outcome, error_text
                     )
                 )
 
-    def _run_plain(call_kwargs: dict[str, Any], sender: object, record: HookTrace) -> Any:
+    def _run_plain(
+        impls: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+        record: HookTrace,
+    ) -> Any:
         results: list[Any] = []
         for impl in impls:
-            if not accepts(impl, sender):
-                continue
-            args = [call_kwargs[name] for name in impl.argnames]
-            keywords = {name: call_kwargs[name] for name in impl.kwargnames if name in call_kwargs}
+            try:
+                args = [kwargs[name] for name in impl.argnames]
+            except KeyError as missing:
+                raise pluggy.HookCallError(
+                    f"hook call must provide argument {missing.args[0]!r}"
+                ) from missing
+            keywords = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
             started = clock()
             try:
                 result = impl.function(*args, **keywords)
@@ -164,7 +180,6 @@ def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCal
                         _error_text(error),
                     )
                 )
-                attribute_error(error, impl.plugin_name, hook_name)
                 raise
             elapsed = (clock() - started) * 1000
             outcome = "ok" if result is None else "result"
@@ -177,5 +192,4 @@ def build_traced_call(hook_caller: pluggy.HookCaller, tracer: Tracer) -> HookCal
                 results.append(result)
         return None if firstresult else results
 
-    traced.__name__ = traced.__qualname__ = hook_name
     return traced

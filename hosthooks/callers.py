@@ -1,0 +1,330 @@
+"""Live hook callers: what ``host.hook.<name>`` and ``host.plugin_manager.hook.<name>`` are.
+
+Every hook has one pluggy ``HookCaller`` (the object pluggy's manager creates,
+adopted here: its class becomes a subclass that reports changes) and one
+*call function*, whose code is the hook's current call plan or the pluggy path
+(:mod:`hosthooks.plans`). ``host.hook.<name>`` is the call function bound to
+the ``HookCaller``: a bound method, which Python calls as fast as a function,
+where an object with ``__call__`` would cost a dictionary of the keyword
+arguments per call. Attribute reads on a bound method fall through to its
+function, which carries every attribute of ``HookCaller``, so code written for
+pluggy's ``HookCaller`` works on it unchanged.
+
+A change to a hook's implementations swaps that function's ``__code__`` back to
+the pluggy path, which builds the new plan on the next call: a held reference
+always runs the current plan, and a change costs the changed hooks only.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import types
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import ClassVar
+from typing import Final
+
+import pluggy
+
+from hosthooks import dispatch
+from hosthooks import plans
+from hosthooks.dispatch import HookExec
+
+#: ``HookCaller`` attributes holding data (slots); the rest are methods.
+_CALLER_DATA: Final = tuple(
+    name
+    for name, value in vars(pluggy.HookCaller).items()
+    if isinstance(value, types.MemberDescriptorType)
+)
+_CALLER_METHODS: Final = tuple(
+    name
+    for name, value in vars(pluggy.HookCaller).items()
+    if not name.startswith("__") and callable(value)
+)
+
+
+class LiveHookCaller(pluggy.HookCaller):
+    """A pluggy ``HookCaller`` that reports every change of its implementations or
+    spec, and whose call runs the hook's call function.
+
+    Adopted callers get this class by ``__class__`` assignment (it adds no slots),
+    so that the very object pluggy's manager keeps using reports its changes.
+    """
+
+    __slots__ = ()
+    #: Set on the per-manager subclass.
+    _registry: ClassVar[HookCallers]
+
+    def _add_hookimpl(self, hookimpl: pluggy.HookImpl) -> None:
+        with self._registry.lock:
+            super()._add_hookimpl(hookimpl)
+            self._registry.changed(self, added=hookimpl)
+
+    def _remove_plugin(self, plugin: object) -> None:
+        with self._registry.lock:
+            try:
+                super()._remove_plugin(plugin)
+            finally:
+                self._registry.changed(self, added=None)
+
+    def set_specification(self, specmodule_or_class: Any, spec_opts: Any) -> None:
+        with self._registry.lock:
+            super().set_specification(specmodule_or_class, spec_opts)
+            self._registry.spec_changed(self)
+
+
+class _RoutedCall:
+    """``HookCaller.__call__`` of adopted callers: the hook's call function, bound.
+
+    A descriptor, not a method: the interpreter resolves it before calling, so
+    the call function runs directly under the caller's frame, as pluggy's
+    ``__call__`` does, and pluggy's warnings point at the same line.
+    """
+
+    def __get__(self, caller: LiveHookCaller | None, owner: type[LiveHookCaller]) -> Any:
+        if caller is None:
+            return self
+        return owner._registry.live(caller.name).bound
+
+
+class _Live:
+    """One hook's call function and what it is bound to."""
+
+    __slots__ = ("bound", "caller", "function", "pluggy_path")
+
+    def __init__(self, caller: LiveHookCaller, function: types.FunctionType) -> None:
+        self.caller: Final = caller
+        self.function: Final = function
+        self.bound: Final = types.MethodType(function, caller)
+        #: The pluggy path with a rebuild first, while the plan is out of date.
+        self.pluggy_path: types.CodeType | None = None
+
+
+class HookRelay:
+    """``host.hook``: every hook's live caller as an attribute.
+
+    A plugin manager may use it as its own relay (``pm.hook``): a ``HookCaller``
+    set on it is adopted, and its live caller stored instead.
+    """
+
+    __slots__ = ("__dict__", "_registry")
+    _registry: HookCallers
+
+    def __init__(self, registry: HookCallers) -> None:
+        object.__setattr__(self, "_registry", registry)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, pluggy.HookCaller):
+            value = self._registry.adopt(value).bound
+        self.__dict__[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"no hook named {name!r}")
+
+
+class CallerRelay:
+    """The plugin manager's relay (``pm.hook``): each hook's pluggy ``HookCaller``,
+    adopted as it is set."""
+
+    __slots__ = ("__dict__", "_registry")
+    _registry: HookCallers
+
+    def __init__(self, registry: HookCallers) -> None:
+        object.__setattr__(self, "_registry", registry)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, pluggy.HookCaller):
+            value = self._registry.adopt(value).caller
+        self.__dict__[name] = value
+
+
+class HookCallers:
+    """Every hook's live caller for one plugin manager, and what plans depend on.
+
+    Building a plan and changing implementations both hold :attr:`lock`, so a
+    plan built from implementations that changed meanwhile is never installed.
+    """
+
+    def __init__(self, hookexec: HookExec) -> None:
+        self.lock: Final = threading.RLock()
+        self._hookexec = hookexec
+        self._traced_hookexec: HookExec | None = None
+        self._monitors = 0
+        self._live: dict[str, _Live] = {}
+        #: Whether calling a hook would call anything (an implementation, or a tracer).
+        self.listening: dict[str, bool] = {}
+        #: How many implementations are filtered by sender, over all hooks.
+        self.sender_filters = 0
+        self.caller_class: Final[type[LiveHookCaller]] = type(
+            "HookCaller",
+            (LiveHookCaller,),
+            {"__slots__": (), "_registry": self, "__call__": _RoutedCall()},
+        )
+        self.relay: Final = HookRelay(self)
+
+    # -- adoption -------------------------------------------------------------
+
+    def adopt(self, caller: pluggy.HookCaller) -> _Live:
+        """Make ``caller`` (just created by pluggy's manager) a live caller."""
+        with self.lock:
+            if isinstance(caller, self.caller_class):
+                return self._live[caller.name]
+            if type(caller) is not pluggy.HookCaller:
+                raise TypeError(f"cannot adopt {caller!r}: not a plain pluggy HookCaller")
+            caller.__class__ = self.caller_class
+            assert isinstance(caller, self.caller_class)
+            function = types.FunctionType(
+                plans.pluggy_path(caller, self._hookexec, None), {}, "__call__"
+            )
+            function.__qualname__ = f"{caller.name}.__call__"
+            live = _Live(caller, function)
+            for name in _CALLER_METHODS:
+                setattr(function, name, getattr(caller, name))
+            self._live[caller.name] = live
+            self.relay.__dict__[caller.name] = live.bound
+            self.spec_changed(caller)
+            impls = caller.get_hookimpls()
+            self.sender_filters += sum(dispatch.sender_filter(impl) is not None for impl in impls)
+            return live
+
+    def live(self, name: str) -> _Live:
+        return self._live[name]
+
+    def callers(self) -> Iterator[LiveHookCaller]:
+        """Every hook's pluggy caller, specified or not."""
+        for live in list(self._live.values()):
+            yield live.caller
+
+    # -- changes --------------------------------------------------------------
+
+    def changed(self, caller: LiveHookCaller, added: pluggy.HookImpl | None) -> None:
+        """``caller``'s implementations changed: its next call builds a new plan."""
+        live = self._live[caller.name]
+        if added is not None:
+            if dispatch.sender_filter(added) is not None:
+                self.sender_filters += 1
+        else:
+            self.sender_filters = sum(
+                dispatch.sender_filter(impl) is not None
+                for other in self._live.values()
+                for impl in other.caller._hookimpls
+            )
+        self._mark_stale(live)
+
+    def refresh(self, name: str) -> None:
+        """Hook ``name``'s implementations were changed in place: its next call
+        builds a new plan.
+
+        :raises KeyError: when there is no hook of that name.
+        """
+        with self.lock:
+            self.changed(self._live[name].caller, added=None)
+
+    def spec_changed(self, caller: LiveHookCaller) -> None:
+        live = self._live[caller.name]
+        for name in _CALLER_DATA:
+            setattr(live.function, name, getattr(caller, name))
+        if caller.spec is not None:
+            live.function.__kwdefaults__ = plans.plan_defaults(caller.spec)
+        live.pluggy_path = None
+        self._mark_stale(live)
+
+    def set_traced_hookexec(self, traced: HookExec | None) -> None:
+        """Run every hook through ``traced`` (a tracer's ``_hookexec``), or stop (None)."""
+        with self.lock:
+            self._traced_hookexec = traced
+            self._everything_changed()
+
+    def monitoring_changed(self, monitors: int) -> None:
+        """pluggy's hook-call monitoring was added or removed: ``monitors`` are on."""
+        with self.lock:
+            self._monitors = monitors
+            self._everything_changed()
+
+    def _everything_changed(self) -> None:
+        for live in self._live.values():
+            live.pluggy_path = None
+            self._mark_stale(live)
+
+    def _mark_stale(self, live: _Live) -> None:
+        caller = live.caller
+        self.listening[caller.name] = bool(caller._hookimpls) or self._traced_hookexec is not None
+        if live.pluggy_path is None:
+            rebuild = functools.partial(self._rebuild, live)
+            live.pluggy_path = plans.pluggy_path(caller, self._current_hookexec(), rebuild)
+        live.function.__code__ = live.pluggy_path
+
+    def _current_hookexec(self) -> HookExec:
+        return self._traced_hookexec or self._hookexec
+
+    def _rebuild(self, live: _Live) -> None:
+        with self.lock:
+            if live.function.__code__ is not live.pluggy_path:
+                return
+            caller = live.caller
+            live.function.__code__ = plans.build_call(
+                caller,
+                caller.get_hookimpls(),
+                self._current_hookexec(),
+                pluggy_only=self._monitors > 0 or self._traced_hookexec is not None,
+            )
+
+
+class HostPluginManager(pluggy.PluginManager):
+    """pluggy's plugin manager, with live callers for hooks and ``sender=`` filters
+    applied wherever pluggy runs the implementations itself.
+
+    :param project_name: the project name markers are made with, as in pluggy.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.callers: Final = HookCallers(self._hookexec)
+        self._monitors = 0
+        # pluggy creates each hook's caller by setting it on its relay: this
+        # relay adopts it before pluggy goes on using it.
+        object.__setattr__(self, "hook", CallerRelay(self.callers))
+
+    @property
+    def monitored(self) -> bool:
+        """Whether pluggy's hook-call monitoring (``enable_tracing`` too) is on."""
+        return self._monitors > 0
+
+    def _hookexec(
+        self,
+        hook_name: str,
+        methods: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+    ) -> object | list[object]:
+        # Every pluggy-run call comes through here: wrappers, historic calls and
+        # their replay for late plugins, call_extra. Filter senders once for all,
+        # and call on directly, as pluggy's own _hookexec does, so the frames
+        # below are pluggy's and its warnings point where pluggy points them.
+        return self._inner_hookexec(
+            hook_name, dispatch.for_sender(methods, kwargs), kwargs, firstresult
+        )
+
+    def add_hookcall_monitoring(
+        self,
+        before: Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None],
+        after: Callable[
+            [pluggy.Result[Any], str, Sequence[pluggy.HookImpl], Mapping[str, Any]], None
+        ],
+    ) -> Callable[[], None]:
+        # Monitoring wraps pluggy's execution, which plans bypass: while any
+        # monitor is on, every hook runs through pluggy.
+        undo_pluggy = super().add_hookcall_monitoring(before, after)
+        self._monitors += 1
+        self.callers.monitoring_changed(self._monitors)
+
+        def undo() -> None:
+            undo_pluggy()
+            self._monitors -= 1
+            self.callers.monitoring_changed(self._monitors)
+
+        return undo
