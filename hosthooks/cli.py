@@ -412,6 +412,20 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 # -- runtime ------------------------------------------------------------------
 
 
+def _import_apps(apps: Sequence[str]) -> None:
+    """Import each ``--app`` module (its models register themselves); a usage error if one fails."""
+    import importlib
+
+    # Like ``python -m``: apps in the current directory are importable.
+    if apps and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    for module in apps:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise click.UsageError(f"--app {module}: {error}") from None
+
+
 @cli.command()
 @click.option(
     "--db",
@@ -536,6 +550,56 @@ def serve(
     finally:
         server.close()
     click.echo("hosthooks: stopped", err=True)
+
+
+@cli.command()
+@click.option(
+    "--queues",
+    default="hosthooks",
+    show_default=True,
+    metavar="A,B",
+    help="The task queues to consume (@hookimpl(queue=...) names them).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Deferred calls run at once (threads).",
+)
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="MODULE",
+    help="Import this models module first [default: the demo app's].",
+)
+@click.pass_obj
+def worker(obj: Context, queues: str, concurrency: int, apps: tuple[str, ...]) -> None:
+    """Run deferred implementations (@hookimpl(defer=True)) from the task queue.
+
+    Loads the same plugins and configuration as the app (the same options and
+    HOSTHOOKS_* variables); the broker is broker_url. Stops on Ctrl-C or SIGTERM
+    after the calls it is running.
+
+    Example: hosthooks worker --queues hosthooks,webhooks --concurrency 8
+    """
+    from hosthooks.config import names_from_text
+
+    names = names_from_text(queues)
+    if not names:
+        raise click.UsageError("--queues names no queue")
+    obj.report(listed_records(obj.host))  # plugins load (and become the default host) first
+    _import_apps(apps or ("hosthooks.runtime.demo",))
+    try:
+        from hosthooks.deferred.celery_app import run_worker
+    except ImportError as error:
+        raise click.ClickException(
+            f"the worker needs Celery: pip install 'hosthooks[celery]' ({error})"
+        ) from None
+    config = obj.config
+    click.echo(f"hosthooks: worker on {config.broker_url}, queues {', '.join(names)}", err=True)
+    run_worker(config.broker_url, config.queue_visibility_timeout, names, concurrency)
 
 
 # -- install / uninstall --------------------------------------------------------

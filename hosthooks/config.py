@@ -366,7 +366,10 @@ class Configuration:
         secrets redacted: what ``hosthooks config --json`` prints."""
         shown: dict[str, dict[str, Any]] = {}
         for key, sourced in self._values.items():
-            shown[key] = _report_entry(sourced.value, sourced)
+            value = sourced.value
+            if key == "broker_url":
+                value = redact_url(value)
+            shown[key] = _report_entry(value, sourced)
         for name, setting in RUNTIME_SETTINGS.items():
             sourced = self.runtime.get(name, Sourced(setting.default, Origin.DEFAULT))
             value = sourced.value
@@ -378,6 +381,20 @@ class Configuration:
 
 #: What a secret is shown as.
 REDACTED: Final = "********"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, shown as :data:`REDACTED`."""
+    from urllib.parse import urlsplit
+    from urllib.parse import urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}{port}"))
 
 
 def _report_entry(value: Any, sourced: Sourced) -> dict[str, Any]:

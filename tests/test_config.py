@@ -272,3 +272,11 @@ def test_serve_takes_the_runtime_settings_from_the_named_file(tmp_path):
         connection.close()
     assert response.status == 200
     assert (response.getheader("Set-Cookie") or "").startswith("from_config_file=")
+
+
+def test_a_broker_password_is_redacted_when_shown(workdir, capsys, monkeypatch):
+    monkeypatch.setenv("HOSTHOOKS_BROKER_URL", "amqp://guest:s3cret@127.0.0.1:5672//")
+    code, out, _ = run(capsys, "config", "--json")
+    assert code == 0
+    assert json.loads(out)["broker_url"]["value"] == "amqp://guest:********@127.0.0.1:5672//"
+    assert "s3cret" not in out

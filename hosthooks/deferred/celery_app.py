@@ -39,7 +39,14 @@ def make_celery_app(broker_url: str, visibility_timeout: int) -> Celery:
         # One task at a time per worker thread: a lost worker gives back no more
         # than it was running.
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            # Redis gives back a lost worker's tasks in periodic sweeps; by
+            # default one every 100 s, whatever the timeout. Sweep often enough
+            # that redelivery follows the timeout closely.
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
+            "unacked_restore_throttle": 1,
+        },
         broker_connection_retry_on_startup=True,
         task_default_queue=DEFAULT_QUEUE,
         worker_hijack_root_logger=False,
