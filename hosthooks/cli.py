@@ -412,20 +412,6 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 # -- runtime ------------------------------------------------------------------
 
 
-def _import_apps(apps: Sequence[str]) -> None:
-    """Import each ``--app`` module (its models register themselves); a usage error if one fails."""
-    import importlib
-
-    # Like ``python -m``: apps in the current directory are importable.
-    if apps and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    for module in apps:
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise click.UsageError(f"--app {module}: {error}") from None
-
-
 @cli.command()
 @click.option(
     "--db",

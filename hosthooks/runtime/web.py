@@ -28,6 +28,7 @@ import os
 import secrets
 import time
 import traceback
+import types
 import urllib.parse
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -462,14 +463,23 @@ def blame(host: Host, error: BaseException, hook: str | None = None) -> str:
         candidates = owners.get(entry.tb_frame.f_code)
         if candidates:
             # Implementations may share code (made by one factory): the call
-            # plan that called this one is a function named after its hook.
+            # plan that called this one names its hook in its file name.
             named = [owner for owner in candidates if owner[1] == caller_name]
             found = (named or candidates)[0]
-        caller_name = entry.tb_frame.f_code.co_name
+        caller_name = _plan_hook(entry.tb_frame.f_code)
         entry = entry.tb_next
     if found is None:
         return ""
     return f" (raised by plugin {found[0]!r} in hook {found[1]!r})"
+
+
+def _plan_hook(code: types.CodeType) -> str:
+    """The hook a call plan's code runs (``"<hosthooks plan post_save>"``), or ""."""
+    prefix = "<hosthooks plan "
+    filename = code.co_filename
+    if filename.startswith(prefix) and filename.endswith(">"):
+        return filename[len(prefix) : -1]
+    return ""
 
 
 def form_text(request: Request, name: str, *, max_length: int = 10_000) -> str:
