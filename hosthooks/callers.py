@@ -178,7 +178,7 @@ class HookCallers:
             caller.__class__ = self.caller_class
             assert isinstance(caller, self.caller_class)
             function = types.FunctionType(
-                plans.pluggy_path(caller, self._hookexec, None), {}, "__call__"
+                plans.pluggy_path(caller, self._hookexec), {}, caller.name
             )
             function.__qualname__ = f"{caller.name}.__call__"
             live = _Live(caller, function)
@@ -255,23 +255,27 @@ class HookCallers:
         self.listening[caller.name] = bool(caller._hookimpls) or self._traced_hookexec is not None
         if live.pluggy_path is None:
             rebuild = functools.partial(self._rebuild, live)
-            live.pluggy_path = plans.pluggy_path(caller, self._current_hookexec(), rebuild)
+            live.pluggy_path = plans.pluggy_path(
+                caller, self._current_hookexec(), rebuild, live.bound
+            )
         live.function.__code__ = live.pluggy_path
 
     def _current_hookexec(self) -> HookExec:
         return self._traced_hookexec or self._hookexec
 
-    def _rebuild(self, live: _Live) -> None:
+    def _rebuild(self, live: _Live) -> bool:
+        """Install the hook's code for its current implementations (unless a
+        change came first); whether that code is a plan."""
         with self.lock:
-            if live.function.__code__ is not live.pluggy_path:
-                return
-            caller = live.caller
-            live.function.__code__ = plans.build_call(
-                caller,
-                caller.get_hookimpls(),
-                self._current_hookexec(),
-                pluggy_only=self._monitors > 0 or self._traced_hookexec is not None,
-            )
+            if live.function.__code__ is live.pluggy_path:
+                caller = live.caller
+                live.function.__code__ = plans.build_call(
+                    caller,
+                    caller.get_hookimpls(),
+                    self._current_hookexec(),
+                    pluggy_only=self._monitors > 0 or self._traced_hookexec is not None,
+                )
+            return plans.is_plan(live.function.__code__)
 
 
 class HostPluginManager(pluggy.PluginManager):

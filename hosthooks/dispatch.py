@@ -48,6 +48,9 @@ class _Missing:
 
 MISSING: Final = _Missing()
 
+#: How the file name of every piece of generated code (plans, the pluggy path) begins.
+GENERATED_PREFIX: Final = "<hosthooks "
+
 #: Per-sender plans a filtered hook keeps before starting afresh.
 MAX_CACHED_SENDERS: Final = 1024
 
@@ -192,13 +195,18 @@ def note_pluggy_error(
 
 
 def _warn_missing(missing: Sequence[str]) -> None:
-    # Three levels up is the line that called the hook: this helper, its
-    # caller (the plan or pluggy-path frame, called like HookCaller.__call__),
-    # then the caller's caller.
+    # The warning points at the line that called the hook, as pluggy's does:
+    # above this helper and its caller are the frames of generated code (a
+    # plan, or the pluggy path handing the first call after a change to one).
+    frame = sys._getframe(2)
+    level = 3
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(GENERATED_PREFIX):
+        frame = frame.f_back
+        level += 1
     names = ", ".join(repr(name) for name in missing)
     warnings.warn(
         f"Argument(s) {names} which are declared in the hookspec cannot be found in this hook call",
-        stacklevel=4,
+        stacklevel=level,
     )
 
 

@@ -210,17 +210,18 @@ def _calls(
 
 
 def _entry(shape: Shape, names: _Names, rare: Mapping[str, str]) -> tuple[str, list[str]]:
-    """``def __call__(self, *, <spec arguments>, **extra):`` and the lines handing a
+    """``def <hook>(self, *, <spec arguments>, **extra):`` and the lines handing a
     call with a missing or an extra argument to pluggy's path.
 
     Keyword-only parameters and a positional ``self`` give pluggy's calling
-    conventions: a positional argument is a TypeError naming ``__call__``.
+    conventions: a positional argument is a TypeError (naming ``<hook>.__call__``,
+    the function's qualified name).
     Every parameter gets its default from the function's ``__kwdefaults__``:
     the spec's default, or :data:`MISSING` (``...`` in the source).
     """
     extra, kwargs, error = names.fresh("extra"), names.fresh("kwargs"), names.fresh("error")
     keyword_only = f"*, {', '.join(shape.spec_args)}, " if shape.spec_args else ""
-    header = f"def __call__(self, {keyword_only}**{extra}):"
+    header = f"def {shape.hook_name}(self, {keyword_only}**{extra}):"
     left_out = [extra, *(f"{name} is ..." for name in shape.required)]
     return header, [
         f"if {' or '.join(left_out)}:",
@@ -361,14 +362,20 @@ def _is_firstresult(hook_caller: pluggy.HookCaller) -> bool:
     return bool(spec.opts.get("firstresult")) if spec is not None else False
 
 
+PLUGGY_PATH_FILENAME: Final = "<hosthooks pluggy path>"
+
 #: The pluggy path, for every hook: what ``HookCaller.__call__`` does, from a frame
 #: at the same depth, plus a rebuild of the plan when it is out of date.
 _PLUGGY_PATH: Final = _compile(
     "def __call__(self, **kwargs):",
     [
-        _unpack(0, ["rebuild", "hookexec", "hook_name", "firstresult", "defaults", "check"]),
-        "if rebuild is not None:",
-        "    rebuild()",
+        _unpack(
+            0, ["rebuild", "call", "hookexec", "hook_name", "firstresult", "defaults", "check"]
+        ),
+        # The first call after a change builds the plan and runs it, so that
+        # every call of a plain hook runs a plan, the first one included.
+        "if rebuild is not None and rebuild():",
+        "    return call(**kwargs)",
         "assert not self.is_historic(), "
         "'Cannot directly call a historic hook - use call_historic instead.'",
         "if defaults:",
@@ -382,19 +389,28 @@ _PLUGGY_PATH: Final = _compile(
         "    note(error, impls)",
         "    raise",
     ],
-    "<hosthooks pluggy path>",
+    PLUGGY_PATH_FILENAME,
     {},
 )
 
 
 def pluggy_path(
-    hook_caller: pluggy.HookCaller, hookexec: HookExec, rebuild: Callable[[], None] | None
+    hook_caller: pluggy.HookCaller,
+    hookexec: HookExec,
+    rebuild: Callable[[], bool] | None = None,
+    call: Callable[..., Any] | None = None,
 ) -> types.CodeType:
-    """The code of the pluggy path for this hook, running ``rebuild`` first when given."""
+    """The code of the pluggy path for this hook.
+
+    :param rebuild: called first, when given: installs the hook's new code and
+        tells whether it is a plan; if so, the call goes to ``call`` (the hook's
+        live caller, now running the plan) instead.
+    """
     spec = hook_caller.spec
-    return _PLUGGY_PATH.fill(
+    code = _PLUGGY_PATH.fill(
         [
             rebuild,
+            call,
             hookexec,
             hook_caller.name,
             _is_firstresult(hook_caller),
@@ -403,6 +419,13 @@ def pluggy_path(
         ],
         [functools.partial(note_pluggy_error, hook_caller.name)],
     )
+    # Named after its hook, like a plan: tracebacks read as the hook's call.
+    return code.replace(co_name=hook_caller.name)
+
+
+def is_plan(code: types.CodeType) -> bool:
+    """Whether ``code`` is a plan (or sender dispatcher), not the pluggy path."""
+    return code.co_filename != PLUGGY_PATH_FILENAME
 
 
 def plan_defaults(spec: HookSpec) -> dict[str, object]:
@@ -432,10 +455,10 @@ def build_call(
         # pluggy reports that when called.
         or any(not set(impl.argnames) <= {*spec.argnames, *spec.kwargnames} for impl in impls)
     ):
-        return pluggy_path(hook_caller, hookexec, None)
+        return pluggy_path(hook_caller, hookexec)
     filtered = any(sender_filter(impl) is not None for impl in impls)
     if filtered and "sender" in spec.argnames:
         return build_sender_dispatch(hook_caller, impls, hookexec)
     if filtered:
-        return pluggy_path(hook_caller, hookexec, None)
+        return pluggy_path(hook_caller, hookexec)
     return build_plan(hook_caller, impls, hookexec)
