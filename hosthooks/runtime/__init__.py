@@ -11,6 +11,7 @@ from hosthooks.runtime import fields
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import IntegrityError
+from hosthooks.runtime.db import TransactionManagementError
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.db import on_commit
@@ -32,6 +33,7 @@ __all__ = [
     "Operation",
     "ProtectedError",
     "QuerySet",
+    "TransactionManagementError",
     "atomic",
     "fields",
     "get_database",

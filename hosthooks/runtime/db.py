@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 from typing import Final
 
@@ -35,6 +36,11 @@ class IntegrityError(DatabaseError):
     """A constraint refused the write (NOT NULL, UNIQUE, FOREIGN KEY); nothing was written."""
 
 
+class TransactionManagementError(DatabaseError):
+    """A statement ran, or a block ended normally, after a write inside the block
+    failed: the block rolls back instead of committing part of its work."""
+
+
 @dataclass
 class _ThreadState:
     connection: sqlite3.Connection
@@ -44,6 +50,8 @@ class _ThreadState:
     savepoint_counter: int = 0
     #: Inside atomic_from_first_write(): whether its transaction is still to begin.
     deferred: bool = False
+    #: A block without a savepoint failed: the enclosing one must roll back.
+    needs_rollback: bool = False
 
 
 class Database:
@@ -143,10 +151,24 @@ class Database:
         """Run one parameterised statement on this thread's connection.
 
         :raises IntegrityError: when a constraint refuses it.
+        :raises TransactionManagementError: inside a block marked for rollback.
         :raises DatabaseError: for a locked or read-only file, or any other failure.
         """
+        state = self._state()
+        if state.needs_rollback:
+            raise TransactionManagementError(
+                f"a write failed inside this atomic block on database {self.alias!r}: "
+                "no statement runs until the block ends (and rolls back)"
+            )
         try:
-            return self.connection.execute(sql, params)
+            return state.connection.execute(sql, params)
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def _control(self, sql: str) -> None:
+        """Run a transaction-control statement, even in a block marked for rollback."""
+        try:
+            self._state().connection.execute(sql)
         except sqlite3.Error as error:
             raise self._translate(error) from error
 
@@ -177,46 +199,21 @@ class Database:
     def in_atomic_block(self) -> bool:
         return bool(self._state().blocks)
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """A transaction; nested blocks are savepoints.
+    def atomic(self, *, savepoint: bool = True) -> Atomic:
+        """A transaction; nested blocks are savepoints, or, with ``savepoint=False``,
+        part of the block around them.
 
         When the block raises, its writes are rolled back (and the on_commit
-        callbacks it registered discarded) and the exception propagates.
+        callbacks it registered discarded) and the exception propagates. A
+        nested block without a savepoint cannot undo its own writes: when it
+        raises, the enclosing block is marked for rollback (Django's
+        ``mark_for_rollback_on_error``), so a failure caught inside it never
+        commits half a unit of work.
+
+        :raises TransactionManagementError: when the block ends normally although
+            a write inside it failed (and its error was caught): it was rolled back.
         """
-        state = self._state()
-        if state.deferred and not state.blocks:
-            self._begin()
-            # The transaction atomic_from_first_write() was waiting for: this
-            # block is now a savepoint inside it.
-            state.deferred = False
-            state.blocks.append([])
-        outermost = not state.blocks
-        if outermost:
-            self._begin()
-            name = ""
-        else:
-            state.savepoint_counter += 1
-            name = f"hosthooks_sp_{state.savepoint_counter}"
-            self.execute(f'SAVEPOINT "{name}"')
-        state.blocks.append([])
-        try:
-            yield
-        except BaseException:
-            state.blocks.pop()
-            if outermost:
-                if self.connection.in_transaction:
-                    self.connection.rollback()
-            else:
-                self.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
-                self.execute(f'RELEASE SAVEPOINT "{name}"')
-            raise
-        callbacks = state.blocks.pop()
-        if not outermost:
-            self.execute(f'RELEASE SAVEPOINT "{name}"')
-            state.blocks[-1].extend(callbacks)
-            return
-        self._commit(callbacks)
+        return Atomic(self, savepoint)
 
     def _begin(self) -> None:
         # IMMEDIATE takes the write lock at once: a deferred transaction
@@ -225,7 +222,7 @@ class Database:
 
     def _commit(self, callbacks: list[Callable[[], None]]) -> None:
         try:
-            self.execute("COMMIT")
+            self._control("COMMIT")
         except BaseException:
             if self.connection.in_transaction:
                 self.connection.rollback()
@@ -258,6 +255,7 @@ class Database:
         except BaseException:
             if not state.deferred:
                 state.blocks.pop()
+                state.needs_rollback = False
                 if self.connection.in_transaction:
                     self.connection.rollback()
             raise
@@ -265,7 +263,20 @@ class Database:
             began = not state.deferred
             state.deferred = False
         if began:
-            self._commit(state.blocks.pop())
+            callbacks = state.blocks.pop()
+            if state.needs_rollback:
+                state.needs_rollback = False
+                if state.connection.in_transaction:
+                    state.connection.rollback()
+                raise self._caught_failure()
+            self._commit(callbacks)
+
+    def _caught_failure(self) -> TransactionManagementError:
+        return TransactionManagementError(
+            "an atomic block ended normally after a write inside it failed "
+            f"(its error was caught) on database {self.alias!r}: the block was "
+            "rolled back; wrap the write in atomic() of its own to recover from it"
+        )
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after the outermost transaction commits; at once outside one.
@@ -278,6 +289,68 @@ class Database:
             callback()
             return
         state.blocks[-1].append(callback)
+
+
+class Atomic:
+    """One ``with database.atomic(...)`` block (see :meth:`Database.atomic`)."""
+
+    __slots__ = ("_database", "_joined", "_name", "_outermost", "_savepoint", "_state")
+
+    def __init__(self, database: Database, savepoint: bool) -> None:
+        self._database = database
+        self._savepoint = savepoint
+
+    def __enter__(self) -> None:
+        database = self._database
+        state = self._state = database._state()
+        if state.deferred and not state.blocks:
+            database._begin()
+            # The transaction atomic_from_first_write() was waiting for: this
+            # block is now nested inside it.
+            state.deferred = False
+            state.blocks.append([])
+        self._outermost = not state.blocks
+        # Without a savepoint, a nested block is part of the enclosing one: no
+        # statement, no callbacks of its own (Django's save() inside atomic()).
+        self._joined = not self._outermost and not self._savepoint
+        if self._joined:
+            return
+        if self._outermost:
+            database._begin()
+        else:
+            state.savepoint_counter += 1
+            self._name = f"hosthooks_sp_{state.savepoint_counter}"
+            database.execute(f'SAVEPOINT "{self._name}"')
+        state.blocks.append([])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        database, state = self._database, self._state
+        if self._joined:
+            if exc_type is not None:
+                state.needs_rollback = True
+            return
+        callbacks = state.blocks.pop()
+        if exc_type is not None or state.needs_rollback:
+            # This block's rollback undoes whatever failed inside it.
+            state.needs_rollback = False
+            if not self._outermost:
+                database._control(f'ROLLBACK TO SAVEPOINT "{self._name}"')
+                database._control(f'RELEASE SAVEPOINT "{self._name}"')
+            elif state.connection.in_transaction:
+                state.connection.rollback()
+            if exc_type is None:
+                raise database._caught_failure()
+            return
+        if not self._outermost:
+            database._control(f'RELEASE SAVEPOINT "{self._name}"')
+            state.blocks[-1].extend(callbacks)
+            return
+        database._commit(callbacks)
 
 
 _databases: dict[str, Database] = {}
@@ -302,11 +375,10 @@ def get_database(alias: str = DEFAULT_ALIAS) -> Database:
         ) from None
 
 
-@contextmanager
-def atomic(using: str = DEFAULT_ALIAS) -> Iterator[None]:
-    """``with atomic():`` a transaction on the database ``using`` (nestable)."""
-    with get_database(using).atomic():
-        yield
+def atomic(using: str = DEFAULT_ALIAS, *, savepoint: bool = True) -> Atomic:
+    """``with atomic():`` a transaction on the database ``using`` (nestable; see
+    :meth:`Database.atomic`)."""
+    return get_database(using).atomic(savepoint=savepoint)
 
 
 def on_commit(callback: Callable[[], None], using: str = DEFAULT_ALIAS) -> None:

@@ -147,7 +147,7 @@ class Collector:
             if deleted:
                 counts[model._meta.label] = counts.get(model._meta.label, 0) + deleted
 
-        with database.atomic():
+        with database.atomic(savepoint=False):
             if host.has_listeners("pre_delete"):
                 for model in order:
                     if model._meta.auto_created:

@@ -344,7 +344,10 @@ class Model(metaclass=ModelBase):
         alias = using or self._state.db or DEFAULT_ALIAS
         database = get_database(alias)
         host = get_host()
-        with database.atomic():
+        # Inside an enclosing atomic() block, no savepoint: a failure marks that
+        # block for rollback instead (as Django's save() does). Outside one, the
+        # save is a transaction of its own.
+        with database.atomic(savepoint=False):
             if host.has_listeners("pre_save"):
                 host.hook.pre_save(
                     sender=cls, instance=self, raw=raw, using=alias, update_fields=names
@@ -616,7 +619,7 @@ class QuerySet:
         """Insert many rows in one transaction. Fires nothing, as in Django."""
         database = get_database(self._using)
         statement, fields = self.model._meta.insert(with_pk=False)
-        with database.atomic():
+        with database.atomic(savepoint=False):
             for instance in instances:
                 cursor = database.execute(
                     statement, [field.to_db(instance.__dict__[field.attname]) for field in fields]
@@ -641,7 +644,7 @@ class QuerySet:
         where, where_params = self._where_clause()
         sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}{where}'
         database = get_database(self._using)
-        with database.atomic():
+        with database.atomic(savepoint=False):
             count: int = database.execute(sql, [*params, *where_params]).rowcount
         return count
 
@@ -657,7 +660,7 @@ class QuerySet:
         if collector.can_fast_delete(self.model):
             where, params = self._where_clause()
             database = get_database(self._using)
-            with database.atomic():
+            with database.atomic(savepoint=False):
                 deleted: int = database.execute(
                     f'DELETE FROM "{self.model._meta.table}"{where}', params
                 ).rowcount

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
 from hosthooks.host import get_host
 from hosthooks.runtime.db import DEFAULT_ALIAS
+from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import get_database
+from hosthooks.runtime.deletion import PARAMETERS_PER_STATEMENT
+from hosthooks.runtime.deletion import batches
+from hosthooks.runtime.deletion import marks
 from hosthooks.runtime.fields import CASCADE
 from hosthooks.runtime.fields import ForeignKey
 from hosthooks.runtime.fields import Integer
@@ -121,6 +126,8 @@ class ManyRelatedManager:
                 if item.pk is None:
                     raise ValueError(f"{item!r} must be saved before it is related")
                 ids.append(item.pk)
+            elif item is None:
+                raise ValueError(f"{self.relation!r} cannot relate None")
             else:
                 ids.append(Integer().to_db(item))
         return ids
@@ -150,35 +157,72 @@ class ManyRelatedManager:
         return QuerySet(self.through, self.using).filter(**{self.own_column: self.instance.pk})
 
     def add(self, *objects: Any) -> None:
-        """Relate ``objects``; ``pk_set`` holds the ids not already related (maybe none)."""
+        """Relate ``objects``; ``pk_set`` holds the ids not already related (maybe none).
+
+        Reads only the submitted ids, never every pair stored, so an add costs
+        the same however many pairs exist; with nobody listening to
+        ``m2m_changed``, it reads nothing and lets SQLite skip existing pairs.
+        """
         if not objects:
             return
-        ids = self._ids(objects)
-        with get_database(self.using).atomic():
-            missing = set(ids) - self._current()
+        ids = list(dict.fromkeys(self._ids(objects)))
+        database = get_database(self.using)
+        listening = get_host().has_listeners("m2m_changed", self.through)
+        with database.atomic(savepoint=False):
+            if not listening:
+                self._insert(database, ids, skip_existing=True)
+                return
+            existing = self._existing(database, ids)
+            missing = {pk for pk in ids if pk not in existing}
             self._changed("pre_add", missing)
-            # Intermediate instances, as Django makes them (pre_init/post_init
-            # fire for each), written in one go without save hooks.
-            rows = [
-                self.through(**{self.own_column: self.instance.pk, self.other_column: other})
-                for other in sorted(missing)
-            ]
-            QuerySet(self.through, self.using).bulk_create(rows)
+            # The set as the pre_add implementations left it, as Django inserts.
+            self._insert(database, sorted(missing), skip_existing=False)
             self._changed("post_add", missing)
+
+    def _existing(self, database: Database, ids: Sequence[Any]) -> set[Any]:
+        """Which of ``ids`` are related already (only they are read)."""
+        table = self.through._meta.table
+        found: set[Any] = set()
+        # One parameter goes to this side's id.
+        for batch in batches(ids, PARAMETERS_PER_STATEMENT - 1):
+            rows = database.execute(
+                f'SELECT "{self.other_column}" FROM "{table}" WHERE "{self.own_column}" = ? '
+                f'AND "{self.other_column}" IN ({marks(len(batch))})',
+                [self.instance.pk, *batch],
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    def _insert(self, database: Database, ids: Sequence[Any], *, skip_existing: bool) -> None:
+        own_pk = self.instance.pk
+        host = get_host()
+        if host.has_listeners("pre_init", self.through) or host.has_listeners(
+            "post_init", self.through
+        ):
+            # Django makes an intermediate instance per pair: those listening see
+            # them (they are written below, without save hooks).
+            for other in ids:
+                self.through(**{self.own_column: own_pk, self.other_column: other})
+        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
+        database.executemany(
+            f'{verb} INTO "{self.through._meta.table}" '
+            f'("{self.own_column}", "{self.other_column}") VALUES (?, ?)',
+            [(own_pk, other) for other in ids],
+        )
 
     def remove(self, *objects: Any) -> None:
         """Unrelate ``objects``; ``pk_set`` holds every id submitted."""
         if not objects:
             return
         ids = set(self._ids(objects))
-        with get_database(self.using).atomic():
+        with get_database(self.using).atomic(savepoint=False):
             self._changed("pre_remove", ids)
             self._rows().filter(**{f"{self.other_column}__in": sorted(ids)}).delete()
             self._changed("post_remove", ids)
 
     def clear(self) -> None:
         """Unrelate everything; ``pk_set`` is None."""
-        with get_database(self.using).atomic():
+        with get_database(self.using).atomic(savepoint=False):
             self._changed("pre_clear", None)
             self._rows().delete()
             self._changed("post_clear", None)
@@ -186,7 +230,7 @@ class ManyRelatedManager:
     def create(self, **values: Any) -> Any:
         """A new related instance: saved (``pre_save``/``post_save``), then added
         (``m2m_changed``), in one transaction."""
-        with get_database(self.using).atomic():
+        with get_database(self.using).atomic(savepoint=False):
             instance = QuerySet(self.model, self.using).create(**values)
             self.add(instance)
         return instance
@@ -195,7 +239,7 @@ class ManyRelatedManager:
         """Make the relation exactly ``objects``: removes the others, then adds the new
         ones; with ``clear=True``, clears everything, then adds them all."""
         wanted = self._ids(objects)
-        with get_database(self.using).atomic():
+        with get_database(self.using).atomic(savepoint=False):
             if clear:
                 self.clear()
                 if wanted:
