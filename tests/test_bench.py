@@ -52,3 +52,41 @@ def test_django_configuring_benchmarks_report_every_contender_and_ratio(module, 
     assert set(report["median_us"]) == contenders
     assert all(value > 0 for value in report["median_us"].values())
     assert report[ratio] > 0
+
+
+def test_model_layer_benchmark_reports_every_case_contender_and_goal():
+    # A subprocess: it configures Django's settings, once per process.
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "bench.model_layer", "--rounds", "1", "--rows", "200", "--pairs", "20"),
+            "--json",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["rows"], report["pairs"], report["rounds"]) == (200, 20, 1)
+    assert list(report["cases"]) == [
+        "save-in-atomic",
+        "bulk",
+        "m2m-add-single",
+        "m2m-add-many",
+        "load-0",
+        "load-3",
+    ]
+    for name, case in report["cases"].items():
+        assert set(case["median_us"]) == {"raw", "hosthooks", "django"}
+        assert all(value > 0 for value in case["median_us"].values())
+        assert case["hosthooks_vs_raw"] > 0
+        assert case["hosthooks_vs_django"] > 0
+        if name == "bulk":
+            assert (case["goal"], case["met"]) == (None, None)
+        else:
+            assert case["goal"].startswith("hosthooks_vs_")
+            assert isinstance(case["met"], bool)

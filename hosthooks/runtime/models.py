@@ -12,7 +12,9 @@ so a hook that raises leaves the database exactly as it was."""
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -87,6 +89,20 @@ class Options:
     def pk(self) -> Field:
         return self.fields[0]
 
+    @functools.cached_property
+    def attnames(self) -> tuple[str, ...]:
+        """Every field's attribute, in column order (fields are complete once asked)."""
+        return tuple(field.attname for field in self.fields)
+
+    @functools.cached_property
+    def converters(self) -> list[tuple[int, Callable[[Any], Any]]]:
+        """``(column index, from_db)`` of the fields whose stored value needs converting."""
+        return [
+            (index, field.from_db)
+            for index, field in enumerate(self.fields)
+            if type(field).from_db is not Field.from_db
+        ]
+
     def field(self, name: str) -> Field:
         """The field called ``name`` (or whose column is ``name``, as ``author_id``).
 
@@ -122,12 +138,20 @@ class Options:
 class ModelState:
     """Per-instance bookkeeping: the database it came from and cached related objects."""
 
-    __slots__ = ("adding", "db", "related")
+    __slots__ = ("_related", "adding", "db")
 
-    def __init__(self) -> None:
-        self.db: str | None = None
-        self.adding = True
-        self.related: dict[str, Model] = {}
+    def __init__(self, db: str | None = None, adding: bool = True) -> None:
+        self.db = db
+        self.adding = adding
+        self._related: dict[str, Model] | None = None
+
+    @property
+    def related(self) -> dict[str, Model]:
+        """Related instances loaded through foreign keys, by field name."""
+        # Made on first use: most loaded rows never follow a foreign key.
+        if self._related is None:
+            self._related = {}
+        return self._related
 
 
 class ForwardDescriptor:
@@ -274,12 +298,43 @@ class Model(metaclass=ModelBase):
             host.hook.post_init(sender=cls, instance=self)
 
     @classmethod
-    def _from_db(cls, using: str, row: Sequence[Any]) -> Model:
-        values = [field.from_db(value) for field, value in zip(cls._meta.fields, row, strict=True)]
-        instance = cls(*values)
-        instance._state.db = using
-        instance._state.adding = False
-        return instance
+    def _from_db(cls, using: str, rows: Iterable[Sequence[Any]]) -> list[Model]:
+        """Instances of ``rows`` (every column, in field order) loaded from ``using``.
+
+        Django builds them through ``__init__``, so ``pre_init`` (with the
+        values as ``args``) and ``post_init`` fire for each; when nobody hears
+        either and the model keeps Model's ``__init__``, that is all
+        ``__init__`` would do, and the values are set directly instead.
+        """
+        meta = cls._meta
+        converters = meta.converters
+        host = get_host()
+        lean = (
+            cls.__init__ is Model.__init__
+            and not host.has_listeners("pre_init", cls)
+            and not host.has_listeners("post_init", cls)
+        )
+        attnames = meta.attnames
+        make = object.__new__
+        instances: list[Model] = []
+        append = instances.append
+        for row in rows:
+            values: Sequence[Any] = row
+            if converters:
+                values = list(row)
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+            if lean:
+                instance = make(cls)
+                attributes = instance.__dict__
+                attributes.update(zip(attnames, values, strict=True))
+                attributes["_state"] = ModelState(using, adding=False)
+            else:
+                instance = cls(*values)
+                instance._state.db = using
+                instance._state.adding = False
+            append(instance)
+        return instances
 
     @property
     def pk(self) -> Any:
@@ -553,10 +608,9 @@ class QuerySet:
         if self._limit is not None:
             sql += f" LIMIT {int(self._limit)}"
         if self._matches_nothing:
-            return
+            return iter(())
         rows = get_database(self._using).execute(sql, params).fetchall()
-        for row in rows:
-            yield self.model._from_db(self._using, row)
+        return iter(self.model._from_db(self._using, rows))
 
     def count(self) -> int:
         if self._matches_nothing:
