@@ -23,6 +23,7 @@ Run: ``python -m bench.model_layer [--rounds 5] [--rows 10000] [--pairs 1000] [-
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sqlite3
 import statistics
@@ -416,6 +417,9 @@ def measure(contenders: dict[str, dict[str, Case]], rounds: int) -> dict[str, di
         for case in cases:
             for name, by_case in contenders.items():
                 run = by_case[case]()
+                # Each timing starts from the same heap: garbage another contender
+                # left would otherwise be collected on this one's time.
+                gc.collect()
                 started = time.perf_counter_ns()
                 operations = run()
                 elapsed = time.perf_counter_ns() - started

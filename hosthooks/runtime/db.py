@@ -91,16 +91,20 @@ class Database:
     # -- connections --------------------------------------------------------
 
     def _state(self) -> _ThreadState:
-        state: _ThreadState | None = getattr(self._local, "state", None)
-        if state is None:
-            state = _ThreadState(self._connect())
-            self._local.state = state
-            # Announced once stored, as Django does: an implementation using the
-            # database gets this connection instead of opening another (and
-            # announcing that one, without end).
-            host = get_host()
-            if host.has_listeners("connection_created"):
-                host.hook.connection_created(sender=type(self), connection=state.connection)
+        try:
+            # Every statement asks: the thread's state is missing but once.
+            existing: _ThreadState = self._local.state
+            return existing
+        except AttributeError:
+            pass
+        state = _ThreadState(self._connect())
+        self._local.state = state
+        # Announced once stored, as Django does: an implementation using the
+        # database gets this connection instead of opening another (and
+        # announcing that one, without end).
+        host = get_host()
+        if host.has_listeners("connection_created"):
+            host.hook.connection_created(sender=type(self), connection=state.connection)
         return state
 
     def _connect(self) -> sqlite3.Connection:

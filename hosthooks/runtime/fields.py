@@ -39,6 +39,9 @@ class Field:
     """
 
     sql_type = "TEXT"
+    #: Values of exactly this type are stored as they are (``to_db`` would return
+    #: them unchanged), so writes skip the call; None when every value converts.
+    stored_as: type | None = None
 
     if TYPE_CHECKING:
         # The model class replaces fields by plain instance attributes; to a
@@ -101,6 +104,7 @@ class AutoField(Field):
     """The integer primary key every model gets as ``id`` (also reachable as ``pk``)."""
 
     sql_type = "INTEGER"
+    stored_as = int
 
     def __init__(self) -> None:
         super().__init__(null=True)
@@ -111,6 +115,7 @@ class AutoField(Field):
 
 class Text(Field):
     sql_type = "TEXT"
+    stored_as = str
 
     def to_db(self, value: Any) -> Any:
         return None if value is None else str(value)
@@ -118,6 +123,7 @@ class Text(Field):
 
 class Integer(Field):
     sql_type = "INTEGER"
+    stored_as = int
 
     def to_db(self, value: Any) -> Any:
         return None if value is None else int(value)
@@ -125,6 +131,7 @@ class Integer(Field):
 
 class Float(Field):
     sql_type = "REAL"
+    stored_as = float
 
     def to_db(self, value: Any) -> Any:
         return None if value is None else float(value)
@@ -178,6 +185,7 @@ class ForeignKey(Field):
     """
 
     sql_type = "INTEGER"
+    stored_as = int
 
     def __init__(
         self,

@@ -37,6 +37,21 @@ from hosthooks.runtime.fields import ManyToMany
 registry: Final[dict[str, type[Model]]] = {}
 
 
+#: How one value is written: its attribute, its conversion, and the type stored unconverted.
+Writer = tuple[str, Callable[[Any], Any], type | None]
+#: An INSERT statement and the writers of its values.
+Insert = tuple[str, list[Writer]]
+
+
+def to_row(values: dict[str, Any], writers: list[Writer]) -> list[Any]:
+    """The parameters writing ``values`` (an instance's ``__dict__``) takes."""
+    # The conversion is a call per value; most values need none.
+    return [
+        value if type(value := values[name]) is stored_as else to_db(value)
+        for name, to_db, stored_as in writers
+    ]
+
+
 class ObjectDoesNotExist(LookupError):
     """``get()`` found no row."""
 
@@ -70,20 +85,37 @@ class Options:
         self.many_to_many: list[ManyToMany] = []
         #: Column groups that must be unique together (an intermediate model's pair).
         self.unique_together: list[tuple[str, ...]] = []
-        self._inserts: dict[bool, tuple[str, list[Field]]] = {}
+        self._inserts: dict[bool, Insert] = {}
 
-    def insert(self, with_pk: bool) -> tuple[str, list[Field]]:
-        """The INSERT statement for one row and the fields whose values it takes,
-        built once per model (``save()`` runs it on every new row)."""
-        statement = self._inserts.get(with_pk)
-        if statement is None:
-            fields = self.fields if with_pk else self.fields[1:]
-            columns = ", ".join(f'"{field.column}"' for field in fields)
-            marks = ", ".join("?" for _ in fields)
-            values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
-            statement = (f'INSERT INTO "{self.table}" {values}', fields)
-            self._inserts[with_pk] = statement
-        return statement
+    def insert(self, with_pk: bool) -> Insert:
+        """The INSERT statement for one row and, for each value it takes, the
+        attribute holding it and its conversion: built once per model (``save()``
+        runs it on every new row)."""
+        built = self._inserts.get(with_pk)
+        if built is not None:
+            return built
+        fields = self.fields if with_pk else self.fields[1:]
+        columns = ", ".join(f'"{field.column}"' for field in fields)
+        marks = ", ".join("?" for _ in fields)
+        values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
+        writers: list[Writer] = [(field.attname, field.to_db, field.stored_as) for field in fields]
+        insert = self._inserts[with_pk] = (f'INSERT INTO "{self.table}" {values}', writers)
+        return insert
+
+    @functools.cached_property
+    def init_plan(self) -> tuple[tuple[str, str, bool, Any, bool], ...]:
+        """For ``__init__``, each field's ``(name, attname, is a foreign key, default,
+        default is a callable to call)`` (fields are complete once asked)."""
+        return tuple(
+            (
+                field.name,
+                field.attname,
+                isinstance(field, ForeignKey),
+                field.default if field.has_default() else None,
+                field.has_default() and callable(field.default),
+            )
+            for field in self.fields
+        )
 
     @property
     def pk(self) -> Field:
@@ -257,33 +289,36 @@ class Model(metaclass=ModelBase):
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
     objects: ClassVar[Any] = ManagerDescriptor()
     id: Any
+    _state: ModelState
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         host = get_host()
         if host.has_listeners("pre_init"):
             host.hook.pre_init(sender=cls, args=args, kwargs=kwargs)
-        self._state = ModelState()
-        fields = cls._meta.fields
-        if len(args) > len(fields):
-            raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments")
         values = self.__dict__
-        for field, value in zip(fields, args, strict=False):
-            values[field.attname] = value
+        values["_state"] = ModelState()
+        plan = cls._meta.init_plan
+        if args:
+            if len(args) > len(plan):
+                raise TypeError(f"{cls.__name__}() takes at most {len(plan)} positional arguments")
+            for (_, attname, _, _, _), value in zip(plan, args, strict=False):
+                values[attname] = value
+            plan = plan[len(args) :]
         # Consumed in place, as Django does: a pre_init implementation that keeps
         # ``kwargs`` sees what was left unused (nothing, once __init__ succeeds).
         remaining = kwargs
-        for field in fields[len(args) :]:
-            if field.name in remaining:
-                value = remaining.pop(field.name)
-                if isinstance(field, ForeignKey):
-                    setattr(self, field.name, value)
+        for name, attname, is_foreign_key, default, call_default in plan:
+            if name in remaining:
+                value = remaining.pop(name)
+                if is_foreign_key:
+                    setattr(self, name, value)
                     continue
-                values[field.attname] = value
-            elif field.attname in remaining:
-                values[field.attname] = remaining.pop(field.attname)
+                values[attname] = value
+            elif is_foreign_key and attname in remaining:
+                values[attname] = remaining.pop(attname)
             else:
-                values[field.attname] = field.get_default()
+                values[attname] = default() if call_default else default
         if "pk" in remaining:
             values["id"] = remaining.pop("pk")
         if remaining:
@@ -423,7 +458,7 @@ class Model(metaclass=ModelBase):
     def _write(self, database: Any, names: frozenset[str] | None) -> bool:
         meta = type(self)._meta
         values = self.__dict__
-        if self.pk is not None:
+        if values.get("id") is not None:
             fields = meta.fields[1:]
             if names is not None:
                 fields = [field for field in fields if not names.isdisjoint(field.names)]
@@ -447,12 +482,11 @@ class Model(metaclass=ModelBase):
                 raise DatabaseError(
                     f"save(update_fields=...) found no {meta.label} row with pk={self.pk!r}"
                 )
-        statement, fields = meta.insert(with_pk=self.pk is not None)
-        cursor = database.execute(
-            statement, [field.to_db(values[field.attname]) for field in fields]
-        )
-        if self.pk is None:
-            self.pk = cursor.lastrowid
+        pk = values.get("id")
+        statement, writers = meta.insert(with_pk=pk is not None)
+        cursor = database.execute(statement, to_row(values, writers))
+        if pk is None:
+            values["id"] = cursor.lastrowid
         return True
 
     def delete(self, *, using: str | None = None) -> tuple[int, dict[str, int]]:
@@ -672,12 +706,11 @@ class QuerySet:
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
         """Insert many rows in one transaction. Fires nothing, as in Django."""
         database = get_database(self._using)
-        statement, fields = self.model._meta.insert(with_pk=False)
+        statement, writers = self.model._meta.insert(with_pk=False)
         with database.atomic(savepoint=False):
             for instance in instances:
-                cursor = database.execute(
-                    statement, [field.to_db(instance.__dict__[field.attname]) for field in fields]
-                )
+                values = instance.__dict__
+                cursor = database.execute(statement, to_row(values, writers))
                 instance.pk = cursor.lastrowid
                 instance._state.db, instance._state.adding = self._using, False
         return list(instances)
