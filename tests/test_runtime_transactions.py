@@ -184,3 +184,30 @@ def test_loaded_rows_are_complete_without_listeners(db):
     book.title = "U"
     book.save()
     assert Book.objects.get(pk=book.pk).title == "U"
+
+
+def test_a_request_transaction_begun_by_a_save_holds_no_savepoint(db, default_host):
+    with statements(db) as sent, db.atomic_from_first_write():
+        Author.objects.count()
+        Author.objects.create(name="Ann")
+        Author.objects.create(name="Bob")
+    assert [statement.split()[0] for statement in sent] == [
+        "SELECT",
+        "BEGIN",
+        "INSERT",
+        "INSERT",
+        "COMMIT",
+    ]
+
+
+def test_a_failure_caught_in_a_request_transaction_commits_nothing(db, default_host):
+    before = dump(db)
+    default_host.register(RefuseNamed())
+    with (
+        pytest.raises(TransactionManagementError, match="rolled back"),
+        db.atomic_from_first_write(),
+    ):
+        Author.objects.create(name="half of the unit")
+        with pytest.raises(RuntimeError, match="refused by pre_save"):
+            Author.objects.create(name="refused")
+    assert dump(db) == before
