@@ -13,12 +13,15 @@ from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.dispatch import ANY_SENDER
+from hosthooks.hook_calls import HookCall
+from hosthooks.hook_calls import HookCalls
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
 from hosthooks.host import create_host
 from hosthooks.host import get_host
 from hosthooks.host import plugin_settings
 from hosthooks.host import set_default_host
+from hosthooks.host import using_host
 from hosthooks.markers import ENTRY_POINT_GROUP
 from hosthooks.markers import PROJECT
 from hosthooks.markers import hookimpl
@@ -31,6 +34,8 @@ __all__ = [
     "ANY_SENDER",
     "ENTRY_POINT_GROUP",
     "PROJECT",
+    "HookCall",
+    "HookCalls",
     "Host",
     "HostConfig",
     "PluginLoadError",
@@ -49,4 +54,5 @@ __all__ = [
     "plugin_settings",
     "set_default_host",
     "setting",
+    "using_host",
 ]

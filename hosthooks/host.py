@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -43,6 +44,7 @@ from hosthooks.discovery import installed_entry_points
 from hosthooks.discovery import one_line
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
+from hosthooks.muting import silence
 from hosthooks.plugin_settings import PluginSettingsError
 from hosthooks.plugin_settings import declared_settings
 from hosthooks.plugin_settings import load_plugin_settings
@@ -482,6 +484,28 @@ class Host:
             if str(problem) not in reported:
                 plugins_logger.warning("%s", problem)
 
+    @contextlib.contextmanager
+    def muted(
+        self, plugins: Collection[str] | None = None, hooks: Collection[str] | None = None
+    ) -> Iterator[None]:
+        """Within the block, the implementations of ``plugins`` (every plugin when
+        None) for ``hooks`` (every hook when None) do nothing: a plain one returns
+        None, a wrapper passes the result through. Every implementation keeps its
+        place, so the others run in the same order. Undone on exit, even on error.
+
+        Implementations registered inside the block are not muted.
+        """
+        restore, changed = silence(self.hook_callers(), plugins, hooks)
+        # The implementations changed in place: these hooks' plans are out of date.
+        for name in changed:
+            self._callers.refresh(name)
+        try:
+            yield
+        finally:
+            restore()
+            for name in changed:
+                self._callers.refresh(name)
+
     def set_known_models(self, labels: Collection[str] | None) -> None:
         """Check the ``sender=`` labels of every plugin against these model labels
         (``"app.Model"``) from now on; None stops checking them.
@@ -707,3 +731,19 @@ def set_default_host(host: Host | None) -> None:
     global _default_host
     with _default_lock:
         _default_host = host
+
+
+@contextlib.contextmanager
+def using_host(host: Host) -> Iterator[Host]:
+    """Make ``host`` what :func:`get_host` returns within the block (so the runtime
+    fires through it), then put back the host that was the default before, even
+    when the block raises.
+    """
+    global _default_host
+    with _default_lock:
+        previous, _default_host = _default_host, host
+    try:
+        yield host
+    finally:
+        with _default_lock:
+            _default_host = previous

@@ -5,7 +5,13 @@ from typing import Any
 import hosthooks_audit
 import pytest
 
+from hosthooks import HookCalls
 from hosthooks import Host
+from hosthooks.pytest_plugin import MuteHooks
+from hosthooks.runtime import Database
+from hosthooks.runtime import Model
+from hosthooks.runtime import atomic
+from hosthooks.runtime import fields
 
 
 class Article:
@@ -21,11 +27,14 @@ class Instance:
         self.pk = pk
 
 
+class Memo(Model):
+    text = fields.Text()
+
+
 @pytest.fixture
-def host() -> Host:
-    host = Host()
-    host.register(hosthooks_audit, "audit")
-    return host
+def host(hosthooks_host: Host) -> Host:
+    hosthooks_host.register(hosthooks_audit, "audit")
+    return hosthooks_host
 
 
 @pytest.fixture
@@ -108,32 +117,30 @@ def test_an_unwritable_log_raises_and_names_the_plugin(
     )
 
 
-def test_with_the_runtime_entries_wait_for_the_commit(tmp_path: Path, audit_log: Path) -> None:
-    from hosthooks import set_default_host
-    from hosthooks.runtime import Database
-    from hosthooks.runtime import Model
-    from hosthooks.runtime import atomic
-    from hosthooks.runtime import fields
-    from hosthooks.runtime import migrate
+def test_with_the_runtime_entries_wait_for_the_commit(
+    host: Host, hosthooks_db: Database, hook_calls: HookCalls, audit_log: Path
+) -> None:
+    with pytest.raises(RuntimeError, match="rolled back"), atomic():
+        Memo.objects.create(text="never committed")
+        raise RuntimeError("rolled back")
+    hook_calls.assert_fired("post_save", sender=Memo, created=True)
+    assert not audit_log.exists()
+    with atomic():
+        memo = Memo.objects.create(text="kept")
+        assert not audit_log.exists()  # not yet: the transaction is open
+    assert [(e["event"], e["pk"]) for e in read(audit_log)] == [("created", memo.pk)]
+    assert read(audit_log)[0]["model"] == "test_audit.Memo"
 
-    host = Host()
-    host.register(hosthooks_audit, "audit")
-    set_default_host(host)
-    try:
 
-        class Memo(Model):
-            text = fields.Text()
-
-        database = Database(tmp_path / "audit.sqlite3")
-        migrate(database, models=[Memo], verbosity=0)
-        with pytest.raises(RuntimeError, match="rolled back"), atomic():
-            Memo.objects.create(text="never committed")
-            raise RuntimeError("rolled back")
-        assert not audit_log.exists()
-        with atomic():
-            memo = Memo.objects.create(text="kept")
-            assert not audit_log.exists()  # not yet: the transaction is open
-        assert [(e["event"], e["pk"]) for e in read(audit_log)] == [("created", memo.pk)]
-        database.close()
-    finally:
-        set_default_host(None)
+def test_a_muted_audit_writes_nothing_while_the_hooks_still_fire(
+    host: Host,
+    hosthooks_db: Database,
+    hook_calls: HookCalls,
+    mute_hooks: MuteHooks,
+    audit_log: Path,
+) -> None:
+    mute_hooks(plugins=["audit"])
+    memo = Memo.objects.create(text="unaudited")
+    memo.delete()
+    hook_calls.assert_order("pre_save", "post_save", "pre_delete", "post_delete")
+    assert not audit_log.exists()

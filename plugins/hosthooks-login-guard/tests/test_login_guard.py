@@ -1,9 +1,9 @@
-from pathlib import Path
-
 import hosthooks_login_guard
 import pytest
 
+from hosthooks import HookCalls
 from hosthooks import Host
+from hosthooks.runtime.demo_client import DemoClient
 
 
 class User:
@@ -12,11 +12,10 @@ class User:
 
 
 @pytest.fixture
-def host() -> Host:
+def host(hosthooks_host: Host) -> Host:
     hosthooks_login_guard.reset()
-    host = Host()
-    host.register(hosthooks_login_guard, "login-guard")
-    return host
+    hosthooks_host.register(hosthooks_login_guard, "login-guard")
+    return hosthooks_host
 
 
 def fail(host: Host, username: str) -> None:
@@ -64,30 +63,14 @@ def test_a_bad_limit_is_a_clear_error_naming_the_plugin(
     )
 
 
-def test_with_the_runtime_failed_logins_are_counted_and_a_login_resets(tmp_path: Path) -> None:
-    from hosthooks import set_default_host
-    from hosthooks.runtime import Database
-    from hosthooks.runtime import auth
-    from hosthooks.runtime import migrate
-    from hosthooks.runtime.web import Session
-
-    class Request:
-        def __init__(self) -> None:
-            self.session = Session()
-
-    hosthooks_login_guard.reset()
-    host = Host()
-    host.register(hosthooks_login_guard, "login-guard")
-    set_default_host(host)
-    try:
-        database = Database(tmp_path / "guard.sqlite3")
-        migrate(database, models=list(auth.MODELS), verbosity=0)
-        user = auth.create_user("ann", "right")
-        for _ in range(2):
-            assert auth.authenticate(Request(), username="ann", password="wrong") is None
-        assert hosthooks_login_guard.failures("ann") == 2
-        auth.login(Request(), user)
-        assert hosthooks_login_guard.failures("ann") == 0
-        database.close()
-    finally:
-        set_default_host(None)
+def test_in_the_demo_app_failed_logins_are_counted_and_a_login_resets(
+    host: Host, hosthooks_client: DemoClient, hook_calls: HookCalls
+) -> None:
+    assert hosthooks_client.signup("ann", "a long enough password").status_code == 303
+    hosthooks_client.logout()
+    for _ in range(2):
+        assert hosthooks_client.login("ann", "wrong").status_code == 200
+    assert hosthooks_login_guard.failures("ann") == 2
+    hook_calls.assert_fired("user_login_failed", times=2)
+    assert hosthooks_client.login("ann", "a long enough password").status_code == 303
+    assert hosthooks_login_guard.failures("ann") == 0

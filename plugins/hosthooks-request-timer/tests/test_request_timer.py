@@ -6,6 +6,7 @@ import pytest
 
 from hosthooks import Host
 from hosthooks import hookimpl
+from hosthooks.runtime.demo_client import DemoClient
 
 
 class App:
@@ -13,10 +14,9 @@ class App:
 
 
 @pytest.fixture
-def host() -> Host:
-    host = Host()
-    host.register(hosthooks_request_timer, "request-timer")
-    return host
+def host(hosthooks_host: Host) -> Host:
+    hosthooks_host.register(hosthooks_request_timer, "request-timer")
+    return hosthooks_host
 
 
 def serve_one(host: Host, path: str, *, fail: bool = False, finish_work: float = 0.0) -> None:
@@ -78,28 +78,12 @@ def test_a_finish_without_a_start_is_ignored(host: Host) -> None:
     assert len(hosthooks_request_timer.recent()) == before
 
 
-def test_with_the_runtime_each_served_request_is_timed() -> None:
-    from werkzeug.test import EnvironBuilder
-    from werkzeug.wrappers import Response
-
-    from hosthooks import set_default_host
-    from hosthooks.runtime.web import App
-
-    host = Host()
-    host.register(hosthooks_request_timer, "request-timer")
-    set_default_host(host)
-    try:
-        app = App(
-            [("/hi", "hi", ["GET"])], {"hi": lambda request: Response("hi")}, secret_key="k" * 40
-        )
-        for path in ("/hi", "/missing"):
-            environ = EnvironBuilder(path=path).get_environ()
-            body = app(environ, lambda status, headers, exc_info=None: None)
-            b"".join(body)
-            body.close()  # type: ignore[attr-defined]
-        assert [(t.method, t.path) for t in hosthooks_request_timer.recent()[-2:]] == [
-            ("GET", "/hi"),
-            ("GET", "/missing"),
-        ]
-    finally:
-        set_default_host(None)
+def test_in_the_demo_app_each_served_request_is_timed(
+    host: Host, hosthooks_client: DemoClient
+) -> None:
+    assert hosthooks_client.get("/login").status_code == 200
+    assert hosthooks_client.get("/missing").status_code == 404
+    assert [(t.method, t.path, t.failed) for t in hosthooks_request_timer.recent()[-2:]] == [
+        ("GET", "/login", False),
+        ("GET", "/missing", False),
+    ]
