@@ -7,7 +7,6 @@ line on stderr; ``--traceback`` shows the traceback too.
 from __future__ import annotations
 
 import difflib
-import inspect
 import json
 import sys
 import traceback
@@ -30,8 +29,10 @@ from hosthooks.discovery import PluginRecord
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
 from hosthooks.host import plugins_logger
+from hosthooks.report import hook_info
 from hosthooks.report import listed_records
 from hosthooks.report import plugin_info
+from hosthooks.report import spec_callers
 from hosthooks.tracing import function_name
 
 if TYPE_CHECKING:
@@ -196,31 +197,6 @@ def cli(
 # -- hooks --------------------------------------------------------------------
 
 
-def _spec_callers(host: Host) -> list[tuple[str, pluggy.HookCaller]]:
-    callers = []
-    for family, module in specs.FAMILIES.items():
-        for name in specs.hook_names(module):
-            callers.append((family, getattr(host.plugin_manager.hook, name)))
-    return callers
-
-
-def _hook_info(host: Host, family: str, caller: pluggy.HookCaller) -> dict[str, Any]:
-    spec = caller.spec
-    assert spec is not None
-    return {
-        "name": caller.name,
-        "family": family,
-        "args": [*spec.argnames, *spec.kwargnames],
-        "historic": caller.is_historic(),
-        "firstresult": bool(spec.opts.get("firstresult")),
-        "doc": inspect.cleandoc(spec.function.__doc__ or ""),
-        "impls": [
-            {"plugin": impl.plugin_name, "function": function_name(impl.function)}
-            for impl in host.implementations(caller.name)
-        ],
-    }
-
-
 def _signature(caller: pluggy.HookCaller) -> str:
     spec = caller.spec
     assert spec is not None
@@ -255,7 +231,7 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
     """Every hook with its implementations, in the order they will be called."""
     host = obj.host
     obj.report(listed_records(host))
-    callers = _spec_callers(host)
+    callers = spec_callers(host)
     if name is not None:
         known = [caller.name for _, caller in callers]
         if name not in known:
@@ -263,7 +239,7 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
         callers = [(fam, caller) for fam, caller in callers if caller.name == name]
     if family is not None:
         callers = [(fam, caller) for fam, caller in callers if fam == family]
-    infos = [_hook_info(host, fam, caller) for fam, caller in callers]
+    infos = [hook_info(host, fam, caller) for fam, caller in callers]
     if as_json:
         click.echo(json.dumps(infos, indent=2))
         return

@@ -53,6 +53,8 @@ from hosthooks.problems import diagnose
 from hosthooks.problems import note_on
 from hosthooks.problems import plugin_traceback
 from hosthooks.specs import FAMILIES
+from hosthooks.tracing import BroadcastTracer
+from hosthooks.tracing import HookTrace
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import traced_hookexec
 
@@ -114,6 +116,7 @@ class Host:
         self._known_labels: frozenset[str] | None = None
         self._lock = threading.RLock()
         self._tracer: Tracer | None = None
+        self._call_listeners: list[Callable[[HookTrace], None]] = []
         self._trace_stream: TextIO | None = None
         if plugin_manager is None:
             plugin_manager = HostPluginManager(project_name or PROJECT)
@@ -242,9 +245,34 @@ class Host:
                 self._tracer = Tracer(self._trace_stream, as_json=True)
             else:
                 self._tracer = Tracer(sys.stderr, as_json=False)
-            self._callers.set_traced_hookexec(
-                None if self._tracer is None else traced_hookexec(self.plugin_manager, self._tracer)
-            )
+            self._install_tracing()
+
+    def add_call_listener(self, listener: Callable[[HookTrace], None]) -> Callable[[], None]:
+        """Hand the trace of every hook call to ``listener`` until the returned
+        function is called (the inspector's recent calls use this).
+
+        While no listener is attached and tracing is off, hook calls are not
+        traced at all: listening costs only while someone listens.
+        """
+        with self._lock:
+            self._call_listeners.append(listener)
+            self._install_tracing()
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._call_listeners:
+                    self._call_listeners.remove(listener)
+                    self._install_tracing()
+
+        return remove
+
+    def _install_tracing(self) -> None:
+        tracer = self._tracer
+        if self._call_listeners:
+            tracer = BroadcastTracer(tracer, tuple(self._call_listeners))
+        self._callers.set_traced_hookexec(
+            None if tracer is None else traced_hookexec(self.plugin_manager, tracer)
+        )
 
     def close(self) -> None:
         """Release what the host holds open: the trace file, if tracing to one."""

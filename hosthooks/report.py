@@ -1,15 +1,23 @@
-"""What plugins look like as data: the JSON ``hosthooks plugins`` prints, which the
-runtime serves too. Shared by the CLI and the runtime, so neither imports the other."""
+"""What hooks and plugins look like as data: the JSON ``hosthooks hooks`` and
+``hosthooks plugins`` print, which the runtime's inspector serves too. Shared by
+the CLI and the runtime, so neither imports the other."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import pluggy
+
+from hosthooks import dispatch
+from hosthooks import specs
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.host import Host
+from hosthooks.markers import DEFER_OPTION
+from hosthooks.tracing import function_name
 
 
 def listed_records(
@@ -58,3 +66,50 @@ def plugins_json(
 ) -> list[dict[str, Any]]:
     """The list ``hosthooks plugins --json`` prints (also served by the runtime)."""
     return [plugin_info(host, record) for record in listed_records(host, include_builtin, hook)]
+
+
+def spec_callers(host: Host) -> list[tuple[str, pluggy.HookCaller]]:
+    """(family, hook caller) for every built-in hook, in the specs' order."""
+    return [
+        (family, getattr(host.plugin_manager.hook, name))
+        for family, module in specs.FAMILIES.items()
+        for name in specs.hook_names(module)
+    ]
+
+
+def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
+    """An implementation as ``hosthooks hooks --json`` shows it (``sender`` as its repr)."""
+    sender = dispatch.sender_filter(impl)
+    deferred = bool(impl.opts.get(DEFER_OPTION))
+    # A deferred implementation's registered function is the stand-in that enqueues.
+    original = inspect.unwrap(impl.function) if deferred else impl.function
+    return {
+        "plugin": impl.plugin_name,
+        "function": function_name(original),
+        "sender": None if sender is None else repr(sender),
+        "tryfirst": impl.tryfirst,
+        "trylast": impl.trylast,
+        "wrapper": bool(impl.wrapper or impl.hookwrapper),
+        "async": inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original),
+        "defer": deferred,
+    }
+
+
+def hook_info(host: Host, family: str, caller: pluggy.HookCaller) -> dict[str, Any]:
+    """A hook as ``hosthooks hooks --json`` shows it: implementations in call order."""
+    spec = caller.spec
+    assert spec is not None
+    return {
+        "name": caller.name,
+        "family": family,
+        "args": [*spec.argnames, *spec.kwargnames],
+        "historic": caller.is_historic(),
+        "firstresult": bool(spec.opts.get("firstresult")),
+        "doc": inspect.cleandoc(spec.function.__doc__ or ""),
+        "impls": [impl_info(impl) for impl in host.implementations(caller.name)],
+    }
+
+
+def hooks_json(host: Host) -> list[dict[str, Any]]:
+    """The list ``hosthooks hooks --json`` prints (also served by the inspector)."""
+    return [hook_info(host, family, caller) for family, caller in spec_callers(host)]

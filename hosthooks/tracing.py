@@ -95,6 +95,22 @@ class Tracer:
             self._stream.flush()
 
 
+class BroadcastTracer(Tracer):
+    """Hands each trace to the configured tracer, if any, and to every listener."""
+
+    def __init__(
+        self, tracer: Tracer | None, listeners: tuple[Callable[[HookTrace], None], ...]
+    ) -> None:
+        self._tracer = tracer
+        self._listeners = listeners
+
+    def emit(self, trace: HookTrace) -> None:
+        if self._tracer is not None:
+            self._tracer.emit(trace)
+        for listener in self._listeners:
+            listener(trace)
+
+
 def _error_text(error: BaseException) -> str:
     message = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__

@@ -67,9 +67,22 @@ def test_hooks_json_has_the_contract_keys_and_call_order(plugins_dir, capsys):
     assert post_save["args"] == ["sender", "instance", "created", "raw", "using", "update_fields"]
     assert post_save["doc"].startswith("A model instance has been written.")
     # alpha is tryfirst, so it runs before beta although beta registered later.
+    flags = {
+        "sender": None,
+        "tryfirst": False,
+        "trylast": False,
+        "wrapper": False,
+        "async": False,
+        "defer": False,
+    }
     assert post_save["impls"] == [
-        {"plugin": "alpha", "function": "hosthooks_plugins_dir.alpha.post_save"},
-        {"plugin": "beta", "function": "hosthooks_plugins_dir.beta.post_save"},
+        {
+            "plugin": "alpha",
+            "function": "hosthooks_plugins_dir.alpha.post_save",
+            **flags,
+            "tryfirst": True,
+        },
+        {"plugin": "beta", "function": "hosthooks_plugins_dir.beta.post_save", **flags},
     ]
     class_prepared = next(hook for hook in hooks if hook["name"] == "class_prepared")
     assert class_prepared["historic"] is True
