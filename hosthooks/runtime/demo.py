@@ -7,16 +7,17 @@ deletes, relation changes) and connections; settings and migrations at start.
 from __future__ import annotations
 
 import datetime
-import json
 from importlib import resources
 from typing import Any
 from typing import Final
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from hosthooks.runtime import auth
 from hosthooks.runtime import fields
+from hosthooks.runtime import inspector
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.migrations import migrate
@@ -181,13 +182,19 @@ class DemoViews:
         css = resources.files("hosthooks.runtime").joinpath("static/style.css").read_bytes()
         return Response(css, content_type="text/css; charset=utf-8")
 
-    @staticmethod
-    def plugins_json(request: Request) -> Response:
-        from hosthooks.host import get_host
-        from hosthooks.report import plugins_json
-
-        body = json.dumps(plugins_json(get_host()), indent=2)
-        return Response(body, content_type="application/json")
+    def error_page(self, error: HTTPException) -> Response:
+        """An HTTP error (404, 500...) in the app's layout; no user is shown, as
+        the error may have come before the request knew one."""
+        context = {
+            "user": None,
+            "csrf_token": "",
+            "code": error.code,
+            "name": error.name,
+            "description": error.description,
+            "error": None,
+        }
+        body = self.templates.render("error.html", context)
+        return Response(body, status=error.code, content_type="text/html; charset=utf-8")
 
 
 ROUTES: Final = [
@@ -200,7 +207,7 @@ ROUTES: Final = [
     (f"/notes/<int(max={MAX_ID}):note_id>/delete", "delete_note", ["POST"]),
     ("/static/style.css", "stylesheet", ["GET"]),
     # The App lets only staff (or everyone, with INSPECTOR_PUBLIC) reach /-/.
-    ("/-/plugins.json", "plugins_json", ["GET"]),
+    *inspector.ROUTES,
 ]
 
 
@@ -223,9 +230,13 @@ def make_app(
     database = Database(path)
     migrate(database, models=list(MODELS), verbosity=0)
     views = DemoViews(Templates())
+    inspector_views = inspector.InspectorViews(views.page, inspector.RecentCalls())
     return App(
         ROUTES,
-        {endpoint: getattr(views, endpoint) for _, endpoint, _ in ROUTES},
+        {
+            endpoint: getattr(views, endpoint, None) or getattr(inspector_views, endpoint)
+            for _, endpoint, _ in ROUTES
+        },
         secret_key=load_secret_key(str(path), settings.SECRET_KEY),
         load_user=auth.get_user,
         max_body_size=settings.MAX_BODY_SIZE,
@@ -235,4 +246,5 @@ def make_app(
         request_transaction=database.atomic_from_first_write,
         inspector_public=bool(settings.INSPECTOR_PUBLIC),
         trusted_proxy=trusted_proxy or settings.TRUSTED_PROXY or None,
+        error_page=views.error_page,
     )

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from contextlib import nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from typing import Final
@@ -66,6 +67,9 @@ SECURITY_HEADERS: Final = {
 }
 #: Pages under this prefix show the host's plugins and hooks: staff only.
 INSPECTOR_PREFIX: Final = "/-/"
+#: Whether the request this thread serves is one of the inspector's own: the
+#: recent calls it shows leave out the calls its polling makes.
+INSPECTING: Final[ContextVar[bool]] = ContextVar("hosthooks_inspecting", default=False)
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _MIN_SECRET_LENGTH: Final = 32
@@ -215,6 +219,8 @@ class App:
     :param trusted_proxy: the address of a TLS-terminating proxy whose
         ``X-Forwarded-Proto`` header is believed (making the session cookie
         Secure); None believes no one.
+    :param error_page: renders the page of an HTTP error (404, 500...); when it
+        is None or itself fails, Werkzeug's plain page is sent.
     """
 
     def __init__(
@@ -232,6 +238,7 @@ class App:
         inspector_public: bool = False,
         login_url: str = "/login",
         trusted_proxy: str | None = None,
+        error_page: Callable[[HTTPException], Response] | None = None,
     ) -> None:
         rules = [
             Rule(path, endpoint=endpoint, methods=list(methods))
@@ -249,6 +256,7 @@ class App:
         self.inspector_public = inspector_public
         self.login_url = login_url
         self.trusted_proxy = trusted_proxy
+        self.error_page = error_page
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="hosthooks.session")
         # Matching needs only the path and the method, so one adapter serves
         # every request (binding per request costs more than the match).
@@ -258,6 +266,7 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
+        INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
         host = get_host()
         sender = type(self)
         if self.trusted_proxy is not None:
@@ -430,10 +439,25 @@ class App:
 
     # -- error pages ----------------------------------------------------------
 
-    @staticmethod
-    def error_response(error: HTTPException) -> Response:
-        """A plain page for an HTTP error: its code, name and description, escaped."""
-        response = error.get_response()
+    def error_response(self, error: HTTPException) -> Response:
+        """The page for an HTTP error: the app's own, else a plain one, escaped either way."""
+        response = None
+        if self.error_page is not None:
+            try:
+                response = self.error_page(error)
+            except BaseException as page_error:
+                # An error page that fails (a template_rendered hook that raises
+                # or exits, say) must not turn the answer into a hung client.
+                if isinstance(page_error, KeyboardInterrupt):
+                    raise
+                logger.error(
+                    "the error page for %s failed%s",
+                    error.code,
+                    blame(get_host(), page_error),
+                    exc_info=page_error,
+                )
+        if response is None:
+            response = error.get_response()
         response.headers["Cache-Control"] = "no-store"
         return response
 
