@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import logging
+import keyword
+import threading
 import warnings
 from collections.abc import Generator
 from typing import Any
@@ -14,12 +14,9 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from hosthooks import ANY_SENDER
 from hosthooks import Host
-from hosthooks import HostConfig
 from hosthooks import hookimpl
 from hosthooks import hookspec
-from hosthooks.dispatch import MAX_CACHED_SENDERS
 
 POST_SAVE = {
     "instance": 1,
@@ -81,20 +78,6 @@ def test_a_plan_is_generated_code_with_the_spec_signature(host):
     )
     assert plan.__code__.co_kwonlyargcount == 6
     assert fire_post_save(host, Article) == [(1, True)]
-
-
-def sender_plans(host: Host, name: str) -> dict[int, tuple[Any, Any]]:
-    """The per-sender plans a dispatcher caches (a constant of its code)."""
-    code = getattr(host.hook, name).__code__
-    assert code.co_filename == f"<hosthooks dispatch {name}>"
-    [plans] = [
-        slot
-        for const in code.co_consts
-        if isinstance(const, tuple)
-        for slot in const
-        if isinstance(slot, dict)
-    ]
-    return plans
 
 
 def test_spec_defaults_reach_implementations(host):
@@ -273,465 +256,319 @@ def test_unknown_hooks_are_reachable_through_pluggy(host):
 
 
 # -- equivalence with pluggy (property-based) ----------------------------------
+#
+# A random hook (argument names drawn partly from the names generated code uses),
+# random plugins (plain, wrappers, old-style wrappers; ordered; filtered on one
+# of two senders that are equal but not the same object; some registering a
+# plugin from another thread while the hook runs), then a random sequence of
+# calls (sometimes missing an argument or passing an extra one), registrations
+# and unregistrations. After every step hosthooks and plain pluggy must agree on
+# the result, the calls made, and the warnings. pluggy knows nothing of sender=:
+# its reference manager holds only the plugins that accept the call's sender.
+
+#: Names the plan generator uses (or once used) for its own locals and parameters.
+GENERATED_NAMES = (
+    "result",
+    "results",
+    "error",
+    "extra",
+    "kwargs",
+    "impls",
+    "impl0",
+    "impl1",
+    "fail",
+    "collect",
+    "hookexec",
+    "note",
+    "plans",
+    "plan_for",
+    "id",
+    "cached",
+    "sender_plan",
+    "rebuild",
+    "call",
+    "hook_name",
+    "firstresult",
+    "defaults",
+    "check",
+    "plan",
+    "_fail",
+    "_impl0",
+    "_plans",
+    "_plan_for",
+    "_default_value",
+)
+#: An argument no spec declares, passed by calls that pass an extra one.
+UNSPECIFIED = "unspecified"
+
+ARGUMENT_NAME = st.one_of(
+    st.sampled_from(GENERATED_NAMES),
+    st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True).filter(
+        lambda name: not keyword.iskeyword(name) and name not in {"self", "sender", UNSPECIFIED}
+    ),
+)
+
+
+class ValueSender:
+    """Every ValueSender equals every other and hashes alike: only identity tells them apart."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ValueSender)
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __repr__(self) -> str:
+        return f"ValueSender({self.label!r})"
+
+
+SENDERS = {"first": ValueSender("first"), "second": ValueSender("second")}
+SENDER_FILTERS: dict[str, Any] = {
+    "any": None,
+    "first": SENDERS["first"],
+    "second": SENDERS["second"],
+    "both": (SENDERS["second"], SENDERS["first"]),
+}
 
 IMPL = st.fixed_dictionaries(
     {
         "kind": st.sampled_from(["plain", "plain", "plain", "wrapper", "hookwrapper"]),
         "order": st.sampled_from([None, None, "tryfirst", "trylast"]),
         "behaviour": st.sampled_from(["none", "value", "value", "raise"]),
-        "args": st.sampled_from([(), ("value",), ("sender", "value"), ("value", "extra")]),
-        "sender": st.sampled_from(["any", "any", "fired", "other", "either"]),
+        # Which spec arguments it takes, by position in the spec (wrapping around).
+        "takes": st.lists(st.integers(0, 9), max_size=3),
+        # An optional keyword argument: one of the spec's, or one it lacks.
+        "optional": st.sampled_from([None, "spec", UNSPECIFIED]),
+        "sender": st.sampled_from(list(SENDER_FILTERS)),
+        "registers": st.booleans(),
     }
+)
+CALL = st.fixed_dictionaries(
+    {
+        "sender": st.sampled_from(list(SENDERS)),
+        "omit_required": st.booleans(),
+        "omit_defaults": st.booleans(),
+        "extra": st.booleans(),
+    }
+)
+STEP = st.one_of(
+    st.tuples(st.just("call"), CALL),
+    st.tuples(st.just("register"), IMPL),
+    st.tuples(st.just("unregister"), st.integers(0, 9)),
 )
 
 
-class Fired:
-    """The sender the property test fires with."""
+class HookUnderTest:
+    """A random hook's spec, and the plugins registered on hosthooks so far."""
+
+    def __init__(self, names: list[str], defaulted: int, firstresult: bool) -> None:
+        self.args = ["sender", *names]
+        split = len(self.args) - defaulted
+        self.required, self.defaulted = self.args[:split], self.args[split:]
+        self.firstresult = firstresult
+        params = ", ".join([*self.required, *(f"{name}={name!r}" for name in self.defaulted)])
+        namespace: dict[str, Any] = {"hookspec": hookspec}
+        exec(
+            "class RandomSpecs:\n"
+            f"    @hookspec(firstresult={firstresult})\n"
+            f"    def random_hook(self, {params}):\n"
+            "        pass\n",
+            namespace,
+        )
+        self.specs = namespace["RandomSpecs"]
+        self.plugins: dict[str, dict[str, Any]] = {}
+        self.late_plugins = 0
+
+    def arguments(self, spec: dict[str, Any]) -> tuple[list[str], str | None]:
+        taken = list(dict.fromkeys(self.args[index % len(self.args)] for index in spec["takes"]))
+        optional = None
+        if spec["optional"] == UNSPECIFIED:
+            optional = UNSPECIFIED
+        elif spec["optional"] == "spec":
+            optional = next((name for name in self.args if name not in taken), None)
+        return taken, optional
 
 
-class Other:
-    """A sender the property test never fires with."""
-
-
-SENDER_FILTERS: dict[str, Any] = {"fired": Fired, "other": Other, "either": (Other, Fired)}
-
-
-def make_plugin(index: int, spec: dict[str, Any], log: list[Any], *, reference: bool) -> object:
-    """A plugin per spec. The ``reference`` one (for plain pluggy) has no sender
-    filter: where hosthooks would skip it, it does nothing, as if not called."""
-    args = spec["args"]
+def random_plugin(
+    hook: HookUnderTest, name: str, spec: dict[str, Any], log: list[Any], host: Host | None
+) -> object:
+    """A plugin per ``spec``, logging to ``log``. On hosthooks (``host`` given) it is
+    filtered by sender and may register another plugin from a thread when called;
+    pluggy's copy has no filter and only logs what the registration would be."""
+    taken, optional = hook.arguments(spec)
     behaviour = spec["behaviour"]
-    wanted = SENDER_FILTERS.get(spec["sender"])
-    skipped = reference and spec["sender"] == "other"
 
     def body(*values: Any) -> Any:
-        log.append((index, values))
+        log.append((name, described(values)))
+        if spec["registers"] and host is not None:
+            register_late(hook, host, log)
         if behaviour == "raise":
-            raise ValueError(f"impl {index}")
-        return None if behaviour == "none" else (index, values)
+            raise ValueError(f"{name} raised")
+        return None if behaviour == "none" else (name, described(values))
 
     def wrapper_body(*values: Any) -> Generator[None, Any, Any]:
-        log.append(("enter", index, values))
+        log.append(("enter", name, described(values)))
         try:
             result = yield
         except ValueError as error:
-            log.append(("saw", index, str(error)))
+            log.append(("saw", name, str(error)))
             raise
-        log.append(("leave", index))
+        log.append(("leave", name, result))
         if behaviour == "raise":
-            raise ValueError(f"wrapper {index}")
+            raise ValueError(f"wrapper {name} raised")
         return result
 
     def old_wrapper_body(*values: Any) -> Generator[None, Any, None]:
-        log.append(("enter-old", index, values))
+        log.append(("enter-old", name, described(values)))
         outcome = yield
-        log.append(("leave-old", index, outcome.exception is None))
+        log.append(("leave-old", name, outcome.exception is None))
 
-    def passthrough(*values: Any) -> Any:
-        return None
-
-    def passthrough_wrapper(*values: Any) -> Generator[None, Any, Any]:
-        return (yield)
-
-    def passthrough_old_wrapper(*values: Any) -> Generator[None, Any, None]:
-        yield
-
-    bodies = (
-        {
-            "plain": passthrough,
-            "wrapper": passthrough_wrapper,
-            "hookwrapper": passthrough_old_wrapper,
-        }
-        if skipped
-        else {"plain": body, "wrapper": wrapper_body, "hookwrapper": old_wrapper_body}
-    )
-    chosen = bodies[spec["kind"]]
-    params = ", ".join(args)
+    chosen = {"plain": body, "wrapper": wrapper_body, "hookwrapper": old_wrapper_body}
+    params = [*taken, *([f"{optional}='implementation default'"] if optional else [])]
+    values = [*taken, *([optional] if optional else [])]
+    call = f"chosen[{spec['kind']!r}]({', '.join(values)})"
     # A wrapper must be a generator function itself for pluggy to accept it.
-    call = f"(yield from chosen({params}))" if spec["kind"] != "plain" else f"chosen({params})"
-    plugin = type(f"Plugin{index}", (), {})()
-    for hook_name in ("collect", "choose"):
-        # A function object per hook: the marker stores its options on the function.
-        namespace: dict[str, Any] = {"chosen": chosen}
-        exec(f"def {hook_name}({params}):\n    return {call}\n", namespace)
-        marked = hookimpl(
-            namespace[hook_name],
-            tryfirst=spec["order"] == "tryfirst",
-            trylast=spec["order"] == "trylast",
-            wrapper=spec["kind"] == "wrapper",
-            hookwrapper=spec["kind"] == "hookwrapper",
-            sender=None if reference else wanted,
-        )
-        setattr(plugin, hook_name, marked)
-    return plugin
-
-
-def outcome_of(call: Any) -> tuple[str, Any]:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ("result", call())
-    except ValueError as error:
-        return ("raised", str(error))
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    impls=st.lists(IMPL, max_size=7), firstresult=st.booleans(), extra=st.sampled_from([None, 9])
-)
-def test_hosthooks_and_plain_pluggy_agree(impls, firstresult, extra):
-    host = Host()
-    host.plugin_manager.add_hookspecs(ExtraSpecs)
-    reference = pluggy.PluginManager("hosthooks")
-    reference.add_hookspecs(ExtraSpecs)
-    host_log: list[Any] = []
-    reference_log: list[Any] = []
-    for index, spec in enumerate(impls):
-        host.register(make_plugin(index, spec, host_log, reference=False), f"p{index}")
-        reference.register(make_plugin(index, spec, reference_log, reference=True), f"p{index}")
-    name = "choose" if firstresult else "collect"
-    kwargs: dict[str, Any] = {"sender": Fired, "value": "v"}
-    if extra is not None:
-        kwargs["extra"] = extra
-    ours = outcome_of(lambda: getattr(host.hook, name)(**kwargs))
-    theirs = outcome_of(lambda: getattr(reference.hook, name)(**kwargs))
-    assert ours == theirs
-    assert host_log == reference_log
-
-
-# -- sender filtering ----------------------------------------------------------
-
-
-def test_sender_filter_by_class_tuple_and_label(host):
-    calls = []
-
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self, sender):
-            calls.append(("class", sender))
-
-        @hookimpl(sender=(Article, Comment), specname="post_save")
-        def either(self, sender):
-            calls.append(("tuple", sender))
-
-        @hookimpl(sender="blog.Article", specname="post_save")
-        def by_label(self, sender):
-            calls.append(("label", sender))
-
-        @hookimpl(sender=f"{Comment.__module__}.Comment", specname="post_save")
-        def by_qualname(self, sender):
-            calls.append(("qualname", sender))
-
-    host.register(Plugin())
-    fire_post_save(host, Article)
-    fire_post_save(host, Comment)
-    fire_post_save(host, object)
-    assert sorted(calls, key=repr) == sorted(
-        [
-            ("class", Article),
-            ("tuple", Article),
-            ("label", Article),
-            ("tuple", Comment),
-            ("qualname", Comment),
-        ],
-        key=repr,
+    returned = f"(yield from {call})" if spec["kind"] != "plain" else call
+    namespace: dict[str, Any] = {"chosen": chosen}
+    exec(f"def random_hook({', '.join(params)}):\n    return {returned}\n", namespace)
+    marked = hookimpl(
+        namespace["random_hook"],
+        tryfirst=spec["order"] == "tryfirst",
+        trylast=spec["order"] == "trylast",
+        wrapper=spec["kind"] == "wrapper",
+        hookwrapper=spec["kind"] == "hookwrapper",
+        sender=SENDER_FILTERS[spec["sender"]] if host is not None else None,
     )
+    return type(name, (), {"random_hook": staticmethod(marked)})()
 
 
-def test_sender_filter_matches_identity_not_subclasses(host):
-    class Special(Article):
-        pass
-
-    calls = []
-
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self, sender):
-            calls.append(sender)
-
-    host.register(Plugin())
-    fire_post_save(host, Special)
-    assert calls == []
+LATE: dict[str, Any] = {
+    "kind": "plain",
+    "order": None,
+    "behaviour": "value",
+    "takes": [0],
+    "optional": None,
+    "sender": "any",
+    "registers": False,
+}
 
 
-def test_string_senders_match_by_equality(host):
-    calls = []
-
-    class Plugin:
-        @hookimpl(sender="hosthooks.runtime.auth")
-        def user_login_failed(self, credentials):
-            calls.append(credentials)
-
-    host.register(Plugin())
-    host.hook.user_login_failed(sender="hosthooks.runtime.auth", credentials={"a": 1}, request=None)
-    host.hook.user_login_failed(sender="elsewhere", credentials={"b": 2}, request=None)
-    assert calls == [{"a": 1}]
+def described(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with each sender by its label: equal senders must not look alike."""
+    return tuple(value.label if isinstance(value, ValueSender) else value for value in values)
 
 
-def test_per_sender_plans_are_cached_and_unhashable_senders_work(host):
-    calls = []
+def register_late(hook: HookUnderTest, host: Host, log: list[Any]) -> None:
+    """Register a plugin from another thread, in the middle of a hook call.
 
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self, sender):
-            calls.append("filtered")
-
-        @hookimpl(specname="post_save")
-        def everyone(self, sender):
-            calls.append("everyone")
-
-    host.register(Plugin())
-    fire_post_save(host, Article)
-    fire_post_save(host, Article)
-    unhashable: list[Any] = []
-    fire_post_save(host, unhashable)
-    fire_post_save(host, unhashable)
-    # pluggy registers a class's implementations in name order; calls run LIFO.
-    assert calls == ["filtered", "everyone"] * 2 + ["everyone"] * 2
-    # The first call ran through pluggy; the rest cached a plan per sender.
-    assert {key: sender for key, (sender, _) in sender_plans(host, "post_save").items()} == {
-        id(Article): Article,
-        id(unhashable): unhashable,
-    }
+    It runs from the next call on, as pluggy copies the implementations a call
+    runs (#438); registering must not wait for the call, or this would hang.
+    """
+    name = f"late{hook.late_plugins}"
+    hook.late_plugins += 1
+    hook.plugins[name] = LATE
+    registrar = threading.Thread(
+        target=lambda: host.register(random_plugin(hook, name, LATE, log, host), name)
+    )
+    registrar.start()
+    registrar.join(10)
+    assert not registrar.is_alive(), "registering from a thread during a call hung"
 
 
-def test_the_per_sender_cache_is_bounded(host):
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self):
-            return "article"
-
-    host.register(Plugin())
-    senders = [type(f"Model{n}", (), {}) for n in range(MAX_CACHED_SENDERS + 10)]
-    for sender in senders:
-        assert fire_post_save(host, sender) == []
-    assert 0 < len(sender_plans(host, "post_save")) <= MAX_CACHED_SENDERS
-    assert fire_post_save(host, Article) == ["article"]
+def accepts_sender(spec: dict[str, Any], sender: str) -> bool:
+    wanted = SENDER_FILTERS[spec["sender"]]
+    if wanted is None:
+        return True
+    members = wanted if isinstance(wanted, tuple) else (wanted,)
+    return any(member is SENDERS[sender] for member in members)
 
 
-def test_has_listeners_respects_sender_filters(host):
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self):
-            pass
-
-    assert not host.has_listeners("post_save")
-    host.register(Plugin())
-    assert host.has_listeners("post_save")
-    assert host.has_listeners("post_save", Article)
-    assert not host.has_listeners("post_save", Comment)
-    assert not host.has_listeners("pre_save", ANY_SENDER)
-    assert not host.has_listeners("no_such_hook")
-
-
-def test_sender_filters_apply_to_wrappers_and_historic_replay(host):
-    calls: list[Any] = []
-
-    class Plugin:
-        @hookimpl(sender=Article, wrapper=True)
-        def post_save(self) -> Generator[None, Any, Any]:
-            calls.append("wrapper")
-            return (yield)
-
-        @hookimpl(sender=Comment)
-        def class_prepared(self, sender):
-            calls.append(("prepared", sender))
-
-    host.hook.class_prepared.call_historic(kwargs={"sender": Article})
-    host.hook.class_prepared.call_historic(kwargs={"sender": Comment})
-    host.register(Plugin())
-    fire_post_save(host, Comment)
-    fire_post_save(host, Article)
-    assert calls == [("prepared", Comment), "wrapper"]
-
-
-# -- errors --------------------------------------------------------------------
-
-
-def raising_plugin(message: str) -> object:
-    class Raiser:
-        @hookimpl
-        def post_save(self):
-            raise RuntimeError(message)
-
-    return Raiser()
-
-
-def test_the_first_error_propagates_with_a_note_naming_plugin_and_hook(host):
-    calls = []
-
-    class After:
-        @hookimpl(trylast=True)
-        def post_save(self):
-            calls.append("never")
-
-    host.register(After(), "after")
-    host.register(raising_plugin("boom"), "raiser")
-    with pytest.raises(RuntimeError, match="boom") as caught:
-        fire_post_save(host, Article)
-    assert getattr(caught.value, "__notes__", None) == [
-        "raised by plugin 'raiser' in hook 'post_save'"
-    ]
-    assert calls == []
-
-
-@pytest.mark.parametrize("path", ["sender-plan", "pluggy"])
-def test_errors_are_attributed_on_every_path(host, path):
-    if path == "sender-plan":
-
-        class Filtered:
-            @hookimpl(sender=Comment)
-            def post_save(self):
-                pass
-
-        host.register(Filtered(), "filtered")
-    else:
-
-        class Wrapper:
-            @hookimpl(wrapper=True)
-            def post_save(self) -> Generator[None, Any, Any]:
-                return (yield)
-
-        host.register(Wrapper(), "wrapper")
-    host.register(raising_plugin("deep"), "raiser")
-    with pytest.raises(RuntimeError, match="deep") as caught:
-        fire_post_save(host, Article)
-    assert getattr(caught.value, "__notes__", None) == [
-        "raised by plugin 'raiser' in hook 'post_save'"
+def observed(call: Any) -> tuple[Any, list[tuple[str, str, str]]]:
+    """What a hook call did: its outcome, and the warnings it issued (where they point)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            outcome: Any = ("result", call())
+        except (ValueError, pluggy.HookCallError) as error:
+            outcome = ("raised", type(error).__name__, str(error))
+    return outcome, [
+        (type(warning.message).__name__, str(warning.message), warning.filename)
+        for warning in caught
     ]
 
 
-def test_fire_robust_runs_everyone_and_logs_failures(host, caplog):
-    seen: list[Any] = []
-
-    class Good:
-        @hookimpl
-        def post_save(self, created):
-            return created
-
-    class Wrapper:
-        @hookimpl(wrapper=True)
-        def post_save(self) -> Generator[None, Any, Any]:
-            results = yield
-            seen.append(("wrapper saw", results))
-            raise ValueError("teardown failed")
-
-    class OldWrapper:
-        @hookimpl(hookwrapper=True)
-        def post_save(self) -> Generator[None, Any, None]:
-            outcome = yield
-            seen.append(("old wrapper saw", outcome.get_result()))
-
-    class NoYield:
-        @hookimpl(wrapper=True, specname="post_save")
-        def never_yields(self) -> Generator[None, Any, Any]:
-            if False:
-                yield
-            return None
-
-    host.register(Good(), "good")
-    host.register(raising_plugin("kaput"), "bad")
-    host.register(Wrapper(), "wrapper")
-    host.register(OldWrapper(), "old")
-    host.register(NoYield(), "no-yield")
-    with caplog.at_level(logging.ERROR, logger="hosthooks"):
-        outcomes = host.fire_robust("post_save", sender=Article, **POST_SAVE)
-    assert [(name, type(value).__name__) for name, value in outcomes] == [
-        ("no-yield", "RuntimeError"),
-        ("bad", "RuntimeError"),
-        ("good", "bool"),
-        ("wrapper", "ValueError"),
-    ]
-    # Registered last, called first: "old" wraps "wrapper", whose teardown runs first.
-    assert seen == [("wrapper saw", [True]), ("old wrapper saw", [True])]
-    assert [record.getMessage() for record in caplog.records] == [
-        "plugin 'no-yield' raised in hook 'post_save': RuntimeError: the wrapper did not yield",
-        "plugin 'bad' raised in hook 'post_save': RuntimeError: kaput",
-        "plugin 'wrapper' raised in hook 'post_save': ValueError: teardown failed",
-    ]
-    with pytest.raises(AttributeError):
-        host.fire_robust("no_such_hook")
+def call_kwargs(hook: HookUnderTest, call: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {name: f"<{name}>" for name in hook.args}
+    kwargs["sender"] = SENDERS[call["sender"]]
+    if call["omit_required"] and len(hook.required) > 1:
+        del kwargs[hook.required[-1]]
+    if call["omit_defaults"]:
+        for name in hook.defaulted:
+            del kwargs[name]
+    if call["extra"]:
+        kwargs[UNSPECIFIED] = "<passed though not specified>"
+    return kwargs
 
 
-def test_fire_robust_respects_sender_filters(host):
-    class Plugin:
-        @hookimpl(sender=Article)
-        def post_save(self):
-            return "article"
-
-    host.register(Plugin(), "p")
-    assert host.fire_robust("post_save", sender=Comment, **POST_SAVE) == []
-    assert host.fire_robust("post_save", sender=Article, **POST_SAVE) == [("p", "article")]
-
-
-# -- tracing -------------------------------------------------------------------
+def reference_call(
+    hook: HookUnderTest, call: dict[str, Any], kwargs: dict[str, Any], log: list[Any]
+) -> tuple[Any, list[tuple[str, str, str]]]:
+    """The same call on plain pluggy, with the plugins that accept its sender."""
+    reference = pluggy.PluginManager("hosthooks")
+    reference.add_hookspecs(hook.specs)
+    for name, spec in list(hook.plugins.items()):
+        if accepts_sender(spec, call["sender"]):
+            reference.register(random_plugin(hook, name, spec, log, None), name)
+    return observed(lambda: reference.hook.random_hook(**kwargs))
 
 
-def test_tracing_to_stderr_one_line_per_call(host, capsys):
-    class Plugin:
-        @hookimpl
-        def post_save(self, created):
-            return "saved"
+@settings(max_examples=200, deadline=None)
+@given(
+    names=st.lists(ARGUMENT_NAME, min_size=1, max_size=4, unique=True),
+    defaulted=st.integers(0, 2),
+    firstresult=st.booleans(),
+    impls=st.lists(IMPL, max_size=6),
+    steps=st.lists(STEP, min_size=1, max_size=6),
+)
+def test_hosthooks_and_plain_pluggy_agree(names, defaulted, firstresult, impls, steps):
+    hook = HookUnderTest(names, min(defaulted, len(names)), firstresult)
+    host = Host()
+    host.plugin_manager.add_hookspecs(hook.specs)
+    host_log: list[Any] = []
+    fire = host.hook.random_hook  # held from the start: it must see every change
+    registered = 0
 
-    host.register(Plugin(), "tracer-test")
-    host.register(raising_plugin("traced failure"), "raiser")
-    host.set_tracing(True)
-    with pytest.raises(RuntimeError):
-        fire_post_save(host, Article)
-    host.unregister("raiser")
-    assert fire_post_save(host, Article) == ["saved"]
-    host.set_tracing(False)
-    fire_post_save(host, Article)
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 2
-    assert lines[0].startswith("hosthooks trace: post_save sender=Article ")
-    assert "raiser:" in lines[0]
-    assert "raised (RuntimeError: traced failure)" in lines[0]
-    assert "tracer-test:" in lines[1]
-    assert "ms result" in lines[1]
+    def register(spec: dict[str, Any]) -> None:
+        nonlocal registered
+        name = f"p{registered}"
+        registered += 1
+        hook.plugins[name] = spec
+        host.register(random_plugin(hook, name, spec, host_log, host), name)
 
-
-def test_tracing_to_a_file_as_json_lines(tmp_path):
-    trace_file = tmp_path / "trace.jsonl"
-    host = Host(HostConfig(autoload=False, trace=True, trace_file=trace_file))
-
-    class Plugin:
-        @hookimpl
-        def pre_save(self):
-            pass
-
-    host.register(Plugin(), "p")
-    host.hook.pre_save(sender=Article, instance=1, raw=False, using="default", update_fields=None)
-    host.hook.post_save(sender=Article, **POST_SAVE)
-    host.set_tracing(False)
-    records = [json.loads(line) for line in trace_file.read_text().splitlines()]
-    assert [record["hook"] for record in records] == ["pre_save", "post_save"]
-    assert records[0]["sender"] == "Article"
-    assert records[0]["impls"][0]["plugin"] == "p"
-    assert records[0]["impls"][0]["outcome"] == "ok"
-    assert records[1]["impls"] == []
-
-
-def test_tracing_off_leaves_no_tracing_code_in_plans(host):
-    host.set_tracing(True)
-    assert host.hook.post_save.__code__.co_filename != "<hosthooks plan post_save>"
-    host.set_tracing(False)
-    fire_post_save(host, Article)
-    assert host.hook.post_save.__code__.co_filename == "<hosthooks plan post_save>"
-
-
-def test_pluggys_own_tracing_sees_calls_while_enabled(host):
-    class Plugin:
-        @hookimpl
-        def post_save(self):
-            return "traced"
-
-    host.register(Plugin(), "p")
-    messages: list[str] = []
-    host.plugin_manager.trace.root.setwriter(messages.append)
-    undo = host.plugin_manager.enable_tracing()
-    fire_post_save(host, Article)
-    undo()
-    fire_post_save(host, Article)
-    assert [m for m in messages if "post_save" in m and "finish" not in m] != []
-    assert sum("post_save" in m and "finish" not in m for m in messages) == 1
+    for spec in impls:
+        register(spec)
+    final_call = {"sender": "first", "omit_required": False, "omit_defaults": False, "extra": False}
+    for action, argument in [*steps, ("call", final_call)]:
+        if action == "register":
+            register(argument)
+        elif action == "unregister":
+            if hook.plugins:
+                name = sorted(hook.plugins)[argument % len(hook.plugins)]
+                del hook.plugins[name]
+                host.unregister(name)
+        else:
+            kwargs = call_kwargs(hook, argument)
+            plugins_before = dict(hook.plugins)
+            host_log.clear()
+            ours = observed(lambda kwargs=kwargs: fire(**kwargs))
+            late = {name: spec for name, spec in hook.plugins.items() if name not in plugins_before}
+            # pluggy sees the plugins the call started with; late ones join after it.
+            hook.plugins = plugins_before
+            reference_log: list[Any] = []
+            theirs = reference_call(hook, argument, kwargs, reference_log)
+            hook.plugins = {**plugins_before, **late}
+            assert ours == theirs
+            assert host_log == reference_log
