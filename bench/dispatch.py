@@ -6,7 +6,9 @@ Contenders, timed in one process with interleaved rounds:
 - ``hosthooks-filtered``: the same with every implementation marked ``sender=Article``;
 - ``pluggy``: a plain ``pluggy.PluginManager`` with the same spec and implementations;
 - ``django``: ``Signal(use_caching=True).send(sender, **kwargs)`` with N receivers;
-- ``direct``: a loop of N direct positional calls, the floor.
+- ``direct``: a loop over the N functions, each called directly and positionally;
+- ``unrolled``: the same N direct calls in straight-line code, the honest floor
+  (call plans are straight-line code too, so they are compared with it).
 
 Run: ``python -m bench.dispatch [--rounds 15] [--json]`` (needs ``pip install -e '.[bench]'``).
 """
@@ -29,7 +31,7 @@ from hosthooks import hookimpl
 from hosthooks.specs import models
 
 COUNTS = (0, 1, 5, 20)
-CONTENDERS = ("hosthooks", "hosthooks-filtered", "pluggy", "django", "direct")
+CONTENDERS = ("hosthooks", "hosthooks-filtered", "pluggy", "django", "direct", "unrolled")
 
 
 class Article:
@@ -91,7 +93,31 @@ def contenders(count: int) -> dict[str, Callable[[int], None]]:
         "pluggy": keyword_loop(reference.hook.post_save),
         "django": keyword_loop(signal.send),
         "direct": run_direct,
+        "unrolled": _unrolled(functions, instance),
     }
+
+
+def _unrolled(functions: list[Callable[..., None]], instance: Article) -> Callable[[int], None]:
+    """A loop whose body calls each of ``functions`` on a line of its own, as a plan does.
+
+    The functions are parameters with defaults, so each call loads a local, as
+    a plan's calls do.
+    """
+    names = [f"function{index}" for index in range(len(functions))]
+    parameters = "".join(f", {name}={name}" for name in names)
+    body = "".join(
+        f"        {name}(Article, instance, True, False, 'default', None)\n" for name in names
+    )
+    body = body or "        pass\n"
+    source = (
+        f"def run(loops, Article=Article, instance=instance{parameters}):\n"
+        f"    for _ in range(loops):\n{body}"
+    )
+    namespace: dict[str, Any] = {"Article": Article, "instance": instance}
+    namespace.update(zip(names, functions, strict=True))
+    exec(source, namespace)
+    run: Callable[[int], None] = namespace["run"]
+    return run
 
 
 def _make_receiver() -> Callable[..., None]:
@@ -129,6 +155,9 @@ def measure(rounds: int) -> list[dict[str, Any]]:
                 "hosthooks_vs_direct": (
                     medians["hosthooks"] / medians["direct"] if count else None
                 ),
+                "hosthooks_vs_unrolled": (
+                    medians["hosthooks"] / medians["unrolled"] if count else None
+                ),
             }
         )
     return results
@@ -143,14 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for result in results:
         medians = result["median_ns"]
-        direct_ratio = result["hosthooks_vs_direct"]
+        unrolled_ratio = result["hosthooks_vs_unrolled"]
         rows.append(
             [
                 str(result["implementations"]),
                 *(f"{medians[name]:.0f}" for name in CONTENDERS),
+                "-" if unrolled_ratio is None else f"{unrolled_ratio:.2f}",
                 f"{result['hosthooks_vs_django']:.2f}",
                 f"{result['hosthooks_vs_pluggy']:.2f}",
-                "-" if direct_ratio is None else f"{direct_ratio:.2f}",
             ]
         )
     header = [
@@ -160,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         "pluggy ns",
         "django ns",
         "direct ns",
+        "unrolled ns",
+        "hh/unrolled",
         "hh/django",
         "hh/pluggy",
-        "hh/direct",
     ]
     print(
         f"post_save with six keyword arguments; medians of {args.rounds} interleaved rounds, "

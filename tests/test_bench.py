@@ -23,10 +23,13 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
             "pluggy",
             "django",
             "direct",
+            "unrolled",
         }
         assert all(value > 0 for value in result["median_ns"].values())
         assert result["hosthooks_vs_django"] > 0
     assert results[0]["hosthooks_vs_direct"] is None
+    assert results[0]["hosthooks_vs_unrolled"] is None
+    assert all(result["hosthooks_vs_unrolled"] > 0 for result in results[1:])
 
 
 @pytest.mark.parametrize(
