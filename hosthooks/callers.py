@@ -69,7 +69,7 @@ class LiveHookCaller(pluggy.HookCaller):
             try:
                 super()._remove_plugin(plugin)
             finally:
-                self._registry.changed(self, added=None)
+                self._registry.changed(self, added=None, removed=plugin)
 
     def set_specification(self, specmodule_or_class: Any, spec_opts: Any) -> None:
         with self._registry.lock:
@@ -159,6 +159,10 @@ class HookCallers:
         self.listening: dict[str, bool] = {}
         #: How many implementations are filtered by sender, over all hooks.
         self.sender_filters = 0
+        #: Each registered plugin's implementations (by the plugin's id; pluggy keeps
+        #: the plugin alive while registered), so that finding them costs the
+        #: plugin's own hooks, not every hook's.
+        self._by_plugin: dict[int, dict[str, list[pluggy.HookImpl]]] = {}
         self.caller_class: Final[type[LiveHookCaller]] = type(
             "HookCaller",
             (LiveHookCaller,),
@@ -187,9 +191,19 @@ class HookCallers:
             self._live[caller.name] = live
             self.relay.__dict__[caller.name] = live.bound
             self.spec_changed(caller)
-            impls = caller.get_hookimpls()
-            self.sender_filters += sum(dispatch.sender_filter(impl) is not None for impl in impls)
+            for impl in caller.get_hookimpls():
+                self.changed(caller, added=impl)
             return live
+
+    def implementations_of(self, plugin: object) -> list[tuple[LiveHookCaller, pluggy.HookImpl]]:
+        """A registered plugin's implementations, each with its hook's caller."""
+        with self.lock:
+            return [
+                (self._live[name].caller, impl)
+                for name, impls in self._by_plugin.get(id(plugin), {}).items()
+                for impl in impls
+                if impl.plugin is plugin
+            ]
 
     def live(self, name: str) -> _Live:
         return self._live[name]
@@ -201,13 +215,26 @@ class HookCallers:
 
     # -- changes --------------------------------------------------------------
 
-    def changed(self, caller: LiveHookCaller, added: pluggy.HookImpl | None) -> None:
-        """``caller``'s implementations changed: its next call builds a new plan."""
+    def changed(
+        self,
+        caller: LiveHookCaller,
+        added: pluggy.HookImpl | None,
+        removed: object | None = None,
+    ) -> None:
+        """``caller``'s implementations changed (``added``, or ``removed``'s taken
+        out, or changed in place): its next call builds a new plan."""
         live = self._live[caller.name]
         if added is not None:
+            by_hook = self._by_plugin.setdefault(id(added.plugin), {})
+            by_hook.setdefault(caller.name, []).append(added)
             if dispatch.sender_filter(added) is not None:
                 self.sender_filters += 1
         else:
+            if removed is not None:
+                by_hook = self._by_plugin.get(id(removed), {})
+                by_hook.pop(caller.name, None)
+                if not by_hook:
+                    self._by_plugin.pop(id(removed), None)
             self.sender_filters = sum(
                 dispatch.sender_filter(impl) is not None
                 for other in self._live.values()

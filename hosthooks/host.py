@@ -321,9 +321,8 @@ class Host:
         assert registered is not None
         deferred = [
             (impl, caller)
-            for caller in self.plugin_manager.get_hookcallers(plugin) or []
-            for impl in caller.get_hookimpls()
-            if impl.plugin is plugin and impl.opts.get(DEFER_OPTION)
+            for caller, impl in self._callers.implementations_of(plugin)
+            if impl.opts.get(DEFER_OPTION)
         ]
         if deferred:
             # Imported by name: the deferred queue imports the runtime's models,
@@ -567,8 +566,7 @@ class Host:
         plugin = self.plugin_manager.get_plugin(name)
         if plugin is None:
             return []
-        callers = self.plugin_manager.get_hookcallers(plugin) or []
-        return sorted(caller.name for caller in callers)
+        return sorted({caller.name for caller, _ in self._callers.implementations_of(plugin)})
 
     def hook_callers(self) -> Iterator[pluggy.HookCaller]:
         """Every hook caller, specified or not (plugins may implement unknown hooks)."""
