@@ -1,8 +1,8 @@
 """The host runtime: models on SQLite that fire hosthooks' model hooks with Django's semantics.
 
 Each module is the only place its hooks are fired: ``db`` (connection_created),
-``models``, ``deletion`` and ``relations`` (the model hooks), ``migrations``
-(pre_migrate, post_migrate).
+``models``, ``deletion`` and ``relations`` (the model hooks; ``queries`` fires
+through them), ``migrations`` (pre_migrate, post_migrate).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hosthooks.runtime.migrations import migrate
 from hosthooks.runtime.models import Model
 from hosthooks.runtime.models import MultipleObjectsReturned
 from hosthooks.runtime.models import ObjectDoesNotExist
-from hosthooks.runtime.models import QuerySet
+from hosthooks.runtime.queries import QuerySet
 
 __all__ = [
     "Database",

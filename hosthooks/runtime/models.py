@@ -1,14 +1,16 @@
 """Models on SQLite, and the model hooks.
 
-The model layer is this module with :mod:`~hosthooks.runtime.deletion` and
-:mod:`~hosthooks.runtime.relations`, the only places the model hooks fire:
+The model layer is this module with :mod:`~hosthooks.runtime.queries`,
+:mod:`~hosthooks.runtime.deletion` and :mod:`~hosthooks.runtime.relations`; the
+model hooks fire in this module and the last two only:
 ``class_prepared``, ``pre_init``, ``post_init``, ``pre_save`` and ``post_save``
 here, ``pre_delete`` and ``post_delete`` in deletion, ``m2m_changed`` in
 relations. Django's semantics: ``QuerySet.update()`` and ``bulk_create()`` fire
 nothing, ``save(update_fields=[])`` fires nothing, deletions fire for every
 collected row (cascades included) with the same ``origin``, and relation changes
 fire ``pre_``/``post_`` add, remove and clear. Every write runs in a transaction,
-so a hook that raises leaves the database exactly as it was."""
+so a hook that raises leaves the database exactly as it was.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ import functools
 import sys
 from collections.abc import Callable
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 from typing import Final
@@ -32,6 +34,9 @@ from hosthooks.runtime.fields import AutoField
 from hosthooks.runtime.fields import Field
 from hosthooks.runtime.fields import ForeignKey
 from hosthooks.runtime.fields import ManyToMany
+
+if TYPE_CHECKING:
+    from hosthooks.runtime.queries import QuerySet
 
 #: Every model class by label (``"app.Model"``), intermediate models included.
 registry: Final[dict[str, type[Model]]] = {}
@@ -274,6 +279,10 @@ class ManagerDescriptor:
     def __get__(self, instance: Model | None, owner: type[Model]) -> QuerySet:
         if instance is not None:
             raise AttributeError("objects is reachable from the model class, not an instance")
+        # Queries build on this module (they make instances of its models), so
+        # the module holding them is imported where a query starts.
+        from hosthooks.runtime.queries import QuerySet
+
         return QuerySet(owner)
 
 
@@ -516,244 +525,6 @@ class Model(metaclass=ModelBase):
             self.__dict__[field.attname] = fresh.__dict__[field.attname]
         self._state.related.clear()
         self._state.db = alias
-
-
-#: The condition of ``name__in=[]``: false for every row, known before any query.
-_NOTHING: Final[tuple[str, list[Any]]] = ("0", [])
-_LOOKUPS: Final = {"exact": "=", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
-
-
-class QuerySet:
-    """A lazy query over one model's rows. Filtering returns a new QuerySet."""
-
-    def __init__(self, model: type[Model], using: str = DEFAULT_ALIAS) -> None:
-        self.model = model
-        self._using = using
-        self._where: list[tuple[str, list[Any]]] = []
-        self._order: list[str] = []
-        self._limit: int | None = None
-        #: A filter matches nothing (``pk__in=[]``): like Django, run no SQL at all.
-        self._matches_nothing = False
-
-    def _clone(self) -> QuerySet:
-        clone = QuerySet(self.model, self._using)
-        clone._where = list(self._where)
-        clone._order = list(self._order)
-        clone._limit = self._limit
-        clone._matches_nothing = self._matches_nothing
-        return clone
-
-    def __repr__(self) -> str:
-        return f"<QuerySet {self.model._meta.label} using={self._using!r}>"
-
-    # -- building -----------------------------------------------------------
-
-    def using(self, alias: str) -> QuerySet:
-        clone = self._clone()
-        clone._using = alias
-        return clone
-
-    def all(self) -> QuerySet:
-        return self._clone()
-
-    def filter(self, **lookups: Any) -> QuerySet:
-        """Rows matching every lookup: ``name=value``, ``name__in``, ``__gt``, ``__lt``,
-        ``__gte``, ``__lte``, ``__contains``; a foreign key takes an instance or a pk.
-
-        :raises LookupError: for an unknown field; :raises ValueError: for an unknown lookup.
-        """
-        clone = self._clone()
-        for key, value in lookups.items():
-            condition = self._condition(key, value)
-            clone._where.append(condition)
-            if condition is _NOTHING:
-                clone._matches_nothing = True
-        return clone
-
-    def exclude(self, **lookups: Any) -> QuerySet:
-        """Rows matching none of the combined lookups."""
-        clone = self._clone()
-        parts = [self._condition(key, value) for key, value in lookups.items()]
-        if parts:
-            sql = " AND ".join(part for part, _ in parts)
-            params = [param for _, part_params in parts for param in part_params]
-            clone._where.append((f"NOT ({sql})", params))
-        return clone
-
-    def _where_in_subquery(self, sql: str, params: list[Any]) -> QuerySet:
-        clone = self._clone()
-        clone._where.append((sql, params))
-        return clone
-
-    def order_by(self, *names: str) -> QuerySet:
-        """Sort by fields; ``"-name"`` sorts descending."""
-        clone = self._clone()
-        clone._order = []
-        for name in names:
-            descending = name.startswith("-")
-            field = self.model._meta.field(name.lstrip("-"))
-            clone._order.append(f'"{field.column}" {"DESC" if descending else "ASC"}')
-        return clone
-
-    def _condition(self, key: str, value: Any) -> tuple[str, list[Any]]:
-        name, _, lookup = key.partition("__")
-        lookup = lookup or "exact"
-        field = self.model._meta.field(name)
-        column = f'"{field.column}"'
-
-        def convert(item: Any) -> Any:
-            if isinstance(item, Model):
-                return item.pk
-            return field.to_db(item) if not isinstance(field, ForeignKey) else item
-
-        if lookup == "in":
-            items = [convert(item) for item in value]
-            if not items:
-                return _NOTHING
-            return (f"{column} IN ({', '.join('?' for _ in items)})", items)
-        if lookup == "contains":
-            escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return (f"{column} LIKE ? ESCAPE '\\'", [f"%{escaped}%"])
-        if lookup not in _LOOKUPS:
-            raise ValueError(f"unknown lookup {lookup!r} in {key!r}")
-        if value is None and lookup == "exact":
-            return (f"{column} IS NULL", [])
-        return (f"{column} {_LOOKUPS[lookup]} ?", [convert(value)])
-
-    def _where_clause(self) -> tuple[str, list[Any]]:
-        """`` WHERE ...`` with its parameters, or ``""`` when nothing filters."""
-        if not self._where:
-            return "", []
-        clause = " WHERE " + " AND ".join(f"({part})" for part, _ in self._where)
-        return clause, [param for _, part_params in self._where for param in part_params]
-
-    def _sql(self, select: str) -> tuple[str, list[Any]]:
-        where, params = self._where_clause()
-        return f'SELECT {select} FROM "{self.model._meta.table}"{where}', params
-
-    # -- reading ------------------------------------------------------------
-
-    def __iter__(self) -> Iterator[Any]:
-        columns = ", ".join(f'"{field.column}"' for field in self.model._meta.fields)
-        sql, params = self._sql(columns)
-        # Unordered unless asked, as in Django: rows come in the order SQLite finds them.
-        if self._order:
-            sql += " ORDER BY " + ", ".join(self._order)
-        if self._limit is not None:
-            sql += f" LIMIT {int(self._limit)}"
-        if self._matches_nothing:
-            return iter(())
-        rows = get_database(self._using).execute(sql, params).fetchall()
-        return iter(self.model._from_db(self._using, rows))
-
-    def count(self) -> int:
-        if self._matches_nothing:
-            return 0
-        sql, params = self._sql("COUNT(*)")
-        result: int = get_database(self._using).execute(sql, params).fetchone()[0]
-        return result
-
-    def exists(self) -> bool:
-        if self._matches_nothing:
-            return False
-        sql, params = self._sql("1")
-        return get_database(self._using).execute(sql + " LIMIT 1", params).fetchone() is not None
-
-    def first(self) -> Any:
-        """The first row (by primary key unless ordered), or None."""
-        clone = self if self._order else self.order_by("pk")
-        clone = clone._clone()
-        clone._limit = 1
-        return next(iter(clone), None)
-
-    def get(self, **lookups: Any) -> Any:
-        """The one row matching ``lookups``.
-
-        :raises ObjectDoesNotExist: the model's ``DoesNotExist``, when none matches.
-        :raises MultipleObjectsReturned: the model's, when several match.
-        """
-        clone = self.filter(**lookups)
-        clone._limit = 2
-        found = list(clone)
-        if not found:
-            raise self.model.DoesNotExist(
-                f"{self.model._meta.label} matching {lookups!r} does not exist"
-            )
-        if len(found) > 1:
-            raise self.model.MultipleObjectsReturned(
-                f"more than one {self.model._meta.label} matches {lookups!r}"
-            )
-        return found[0]
-
-    # -- writing ------------------------------------------------------------
-
-    def create(self, **values: Any) -> Any:
-        """A new instance, saved (``pre_save``/``post_save`` fire)."""
-        instance = self.model(**values)
-        instance.save(using=self._using)
-        return instance
-
-    def get_or_create(
-        self, defaults: dict[str, Any] | None = None, **lookups: Any
-    ) -> tuple[Any, bool]:
-        """The row matching ``lookups``, or a new one made of ``lookups`` and ``defaults``."""
-        with get_database(self._using).atomic():
-            try:
-                return self.get(**lookups), False
-            except self.model.DoesNotExist:
-                return self.create(**{**lookups, **(defaults or {})}), True
-
-    def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
-        """Insert many rows in one transaction. Fires nothing, as in Django."""
-        database = get_database(self._using)
-        statement, writers = self.model._meta.insert(with_pk=False)
-        with database.atomic(savepoint=False):
-            for instance in instances:
-                values = instance.__dict__
-                cursor = database.execute(statement, to_row(values, writers))
-                instance.pk = cursor.lastrowid
-                instance._state.db, instance._state.adding = self._using, False
-        return list(instances)
-
-    def update(self, **values: Any) -> int:
-        """Set fields on every matching row in one statement. Fires nothing, as in Django.
-
-        :returns: the number of rows changed.
-        """
-        meta = self.model._meta
-        assignments, params = [], []
-        for name, value in values.items():
-            field = meta.field(name)
-            assignments.append(f'"{field.column}" = ?')
-            params.append(value.pk if isinstance(value, Model) else field.to_db(value))
-        if self._matches_nothing:
-            return 0
-        where, where_params = self._where_clause()
-        sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}{where}'
-        database = get_database(self._using)
-        with database.atomic(savepoint=False):
-            count: int = database.execute(sql, [*params, *where_params]).rowcount
-        return count
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        """Delete every matching row, as ``Model.delete()`` does, with ``origin`` this QuerySet.
-
-        Rows nobody hears deleted and nothing references go in one statement;
-        a filter that matches nothing (``pk__in=[]``) runs no SQL, not even a transaction.
-        """
-        if self._matches_nothing:
-            return 0, {}
-        collector = Collector(self._using, origin=self)
-        if collector.can_fast_delete(self.model):
-            where, params = self._where_clause()
-            database = get_database(self._using)
-            with database.atomic(savepoint=False):
-                deleted: int = database.execute(
-                    f'DELETE FROM "{self.model._meta.table}"{where}', params
-                ).rowcount
-            return deleted, ({self.model._meta.label: deleted} if deleted else {})
-        collector.collect(list(self))
-        return collector.delete()
 
 
 def app_of(model: type[Model]) -> Any:

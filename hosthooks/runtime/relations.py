@@ -26,7 +26,7 @@ from hosthooks.runtime.fields import Integer
 from hosthooks.runtime.fields import ManyToMany
 from hosthooks.runtime.models import Model
 from hosthooks.runtime.models import ModelBase
-from hosthooks.runtime.models import QuerySet
+from hosthooks.runtime.queries import QuerySet
 
 
 class ManyToManyDescriptor:
