@@ -52,6 +52,37 @@ class _ThreadState:
     deferred: bool = False
     #: A block without a savepoint failed: the enclosing one must roll back.
     needs_rollback: bool = False
+    #: What every nested ``atomic(savepoint=False)`` of this thread returns.
+    joined: JoinedBlock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.joined = JoinedBlock(self)
+
+
+class JoinedBlock:
+    """A nested block without a savepoint: part of the block around it.
+
+    It runs no statement and keeps no callbacks of its own; when it raises, the
+    enclosing block is marked for rollback. One per thread, reused: a save
+    inside ``atomic()`` (the common case) allocates nothing for it.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: _ThreadState) -> None:
+        self._state = state
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self._state.needs_rollback = True
 
 
 class Database:
@@ -203,7 +234,7 @@ class Database:
     def in_atomic_block(self) -> bool:
         return bool(self._state().blocks)
 
-    def atomic(self, *, savepoint: bool = True) -> Atomic:
+    def atomic(self, *, savepoint: bool = True) -> Atomic | JoinedBlock:
         """A transaction; nested blocks are savepoints, or, with ``savepoint=False``,
         part of the block around them.
 
@@ -217,6 +248,10 @@ class Database:
         :raises TransactionManagementError: when the block ends normally although
             a write inside it failed (and its error was caught): it was rolled back.
         """
+        if not savepoint:
+            state = self._state()
+            if state.blocks:
+                return state.joined
         return Atomic(self, savepoint)
 
     def _begin(self) -> None:
@@ -314,8 +349,8 @@ class Atomic:
             state.deferred = False
             state.blocks.append([])
         self._outermost = not state.blocks
-        # Without a savepoint, a nested block is part of the enclosing one: no
-        # statement, no callbacks of its own (Django's save() inside atomic()).
+        # Nested without a savepoint (atomic_from_first_write() just began the
+        # transaction around it): part of the enclosing block, as JoinedBlock is.
         self._joined = not self._outermost and not self._savepoint
         if self._joined:
             return
@@ -335,8 +370,7 @@ class Atomic:
     ) -> None:
         database, state = self._database, self._state
         if self._joined:
-            if exc_type is not None:
-                state.needs_rollback = True
+            state.joined.__exit__(exc_type, exc, traceback)
             return
         callbacks = state.blocks.pop()
         if exc_type is not None or state.needs_rollback:
@@ -379,7 +413,7 @@ def get_database(alias: str = DEFAULT_ALIAS) -> Database:
         ) from None
 
 
-def atomic(using: str = DEFAULT_ALIAS, *, savepoint: bool = True) -> Atomic:
+def atomic(using: str = DEFAULT_ALIAS, *, savepoint: bool = True) -> Atomic | JoinedBlock:
     """``with atomic():`` a transaction on the database ``using`` (nestable; see
     :meth:`Database.atomic`)."""
     return get_database(using).atomic(savepoint=savepoint)
