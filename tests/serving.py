@@ -115,8 +115,11 @@ class Server:
 class Client:
     """A browser-like client: keeps cookies, reads the CSRF token from the last page."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, *, timeout: float = 10) -> None:
         self.server = server
+        #: Seconds to wait for an answer: a server that never answers fails
+        #: the test, never hangs it.
+        self.timeout = timeout
         self.cookies: dict[str, str] = {}
         self.csrf = ""
         #: The name this client last signed up with.
@@ -131,8 +134,7 @@ class Client:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], str]:
-        # A bounded wait: a server that never answers fails the test, never hangs it.
-        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=self.timeout)
         all_headers = dict(headers or {})
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
