@@ -468,6 +468,7 @@ def blame(host: Host, error: BaseException, hook: str | None = None) -> str:
     Errors carry a note naming the plugin when a hook call saw them; others
     (``sys.exit()``, which hook calls let through untouched) are traced to the
     innermost implementation in their traceback, among ``hook``'s when given.
+    Code shared by several implementations names only what they have in common.
     """
     for note in getattr(error, "__notes__", ()):
         if isinstance(note, str) and note.startswith("raised by plugin "):
@@ -480,7 +481,7 @@ def blame(host: Host, error: BaseException, hook: str | None = None) -> str:
             code = getattr(inspect.unwrap(impl.function), "__code__", None)
             if code is not None:
                 owners.setdefault(code, []).append((impl.plugin_name, caller.name))
-    found = None
+    found: list[tuple[str, str]] = []
     caller_name = ""
     entry = error.__traceback__
     while entry is not None:
@@ -489,12 +490,16 @@ def blame(host: Host, error: BaseException, hook: str | None = None) -> str:
             # Implementations may share code (made by one factory): the call
             # plan that called this one names its hook in its file name.
             named = [owner for owner in candidates if owner[1] == caller_name]
-            found = (named or candidates)[0]
+            found = named or candidates
         caller_name = _plan_hook(entry.tb_frame.f_code)
         entry = entry.tb_next
-    if found is None:
+    plugins = {plugin for plugin, _ in found}
+    hooks = {name for _, name in found}
+    # Naming the wrong plugin or hook would mislead: name only what is certain.
+    if len(plugins) != 1:
         return ""
-    return f" (raised by plugin {found[0]!r} in hook {found[1]!r})"
+    where = f" in hook {hooks.pop()!r}" if len(hooks) == 1 else ""
+    return f" (raised by plugin {plugins.pop()!r}{where})"
 
 
 def _plan_hook(code: types.CodeType) -> str:

@@ -4,13 +4,17 @@ A request with the header ``X-Fault: <hook>`` makes this plugin raise
 ``RuntimeError`` in that hook; ``X-Fault: <hook>:exit`` makes it call
 ``sys.exit()`` there instead. Requests without the header are left alone, so
 one server serves the healthy requests and the faulty ones side by side.
+
+Every implementation is trylast: the other plugins (the recorder, whose
+started and finished counts must match, and the built-in last-login one) do
+their work first, and their writes must be undone with the request's. Each is
+a function of its own, as a plugin author writes them.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from hosthooks import hookimpl
@@ -47,12 +51,25 @@ def _fail_if_named(hook: str) -> None:
         sys.exit(f"the faults plugin exits in {hook}")
 
 
-# Last, as every failure here: the other plugins (the recorder, whose
-# started and finished counts must match) see the request first.
 @hookimpl(trylast=True)
 def request_started(environ: dict[str, Any]) -> None:
     _current.fault = environ.get("HTTP_X_FAULT", "")
     _fail_if_named("request_started")
+
+
+@hookimpl(trylast=True)
+def connection_created() -> None:
+    _fail_if_named("connection_created")
+
+
+@hookimpl(trylast=True)
+def pre_init() -> None:
+    _fail_if_named("pre_init")
+
+
+@hookimpl(trylast=True)
+def post_init() -> None:
+    _fail_if_named("post_init")
 
 
 @hookimpl(trylast=True)
@@ -63,16 +80,51 @@ def pre_save() -> None:
     _fail_if_named("pre_save")
 
 
-def _failing_in(hook: str) -> Callable[[], None]:
-    def fail() -> None:
-        _fail_if_named(hook)
-
-    fail.__name__ = fail.__qualname__ = f"fail_in_{hook}"
-    # Last: every other plugin (the built-in last-login one included) has
-    # already done its work, and its writes must be undone with the request's.
-    return hookimpl(specname=hook, trylast=True)(fail)
+@hookimpl(trylast=True)
+def post_save() -> None:
+    _fail_if_named("post_save")
 
 
-for _hook in REACHABLE:
-    if _hook not in {"request_started", "pre_save"}:
-        globals()[f"fail_in_{_hook}"] = _failing_in(_hook)
+@hookimpl(trylast=True)
+def pre_delete() -> None:
+    _fail_if_named("pre_delete")
+
+
+@hookimpl(trylast=True)
+def post_delete() -> None:
+    _fail_if_named("post_delete")
+
+
+@hookimpl(trylast=True)
+def m2m_changed() -> None:
+    _fail_if_named("m2m_changed")
+
+
+@hookimpl(trylast=True)
+def user_logged_in() -> None:
+    _fail_if_named("user_logged_in")
+
+
+@hookimpl(trylast=True)
+def user_logged_out() -> None:
+    _fail_if_named("user_logged_out")
+
+
+@hookimpl(trylast=True)
+def user_login_failed() -> None:
+    _fail_if_named("user_login_failed")
+
+
+@hookimpl(trylast=True)
+def template_rendered() -> None:
+    _fail_if_named("template_rendered")
+
+
+@hookimpl(trylast=True)
+def got_request_exception() -> None:
+    _fail_if_named("got_request_exception")
+
+
+@hookimpl(trylast=True)
+def request_finished() -> None:
+    _fail_if_named("request_finished")
