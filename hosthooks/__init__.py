@@ -5,6 +5,7 @@ Importing hosthooks loads no plugin: :func:`get_host` discovers them on first us
 
 from __future__ import annotations
 
+from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
@@ -38,6 +39,7 @@ __all__ = [
     "HookCalls",
     "Host",
     "HostConfig",
+    "HostPluginManager",
     "PluginLoadError",
     "PluginRecord",
     "PluginSettingsError",

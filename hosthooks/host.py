@@ -93,7 +93,7 @@ class Host:
     :param specs: the modules or classes of hookspecs to add; None adds every
         family of :mod:`hosthooks.specs`. More can be added later with
         ``host.plugin_manager.add_hookspecs``.
-    :param plugin_manager: a fresh :class:`~hosthooks.callers.HostPluginManager`
+    :param plugin_manager: a fresh :class:`HostPluginManager`
         (say of a subclass overriding ``parse_hookimpl_opts``) for the host to
         use instead of making one; its project name is the host's.
     :raises ValueError: when ``project_name`` and ``plugin_manager`` disagree.

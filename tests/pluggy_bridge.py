@@ -30,7 +30,7 @@ import pluggy
 import pytest
 
 from hosthooks import Host
-from hosthooks.callers import HostPluginManager
+from hosthooks import HostPluginManager
 
 MODE = os.environ["HOSTHOOKS_PLUGGY_MODE"]
 if MODE not in ("routed", "shared"):

@@ -425,3 +425,32 @@ def test_a_custom_project_and_specs():
     host.register(Plugin())
     assert host.hook.ping(value=2) == [4]
     assert not hasattr(host.hook, "post_save")
+
+
+def test_calls_racing_registrations_run_whole_plans_and_lose_none(host):
+    # Plugin n returns n; registered in order, they run newest first. A call
+    # racing the registrations must run exactly the first k of them for some
+    # k, never fewer than an earlier call did; after the last, all of them.
+    def numbered(number: int) -> object:
+        return type(
+            f"Numbered{number}", (), {"post_save": staticmethod(hookimpl(lambda: number))}
+        )()
+
+    fire = host.hook.post_save
+    done = threading.Event()
+
+    def register_all() -> None:
+        for number in range(40):
+            host.register(numbered(number), f"n{number}")
+        done.set()
+
+    registrar = threading.Thread(target=register_all)
+    registrar.start()
+    seen = 0
+    while not done.is_set():
+        result = fire(sender=Article, **POST_SAVE)
+        assert result == list(range(len(result)))[::-1]
+        assert len(result) >= seen
+        seen = len(result)
+    registrar.join(10)
+    assert fire(sender=Article, **POST_SAVE) == list(range(40))[::-1]
