@@ -14,6 +14,7 @@ from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.dispatch import ANY_SENDER
+from hosthooks.dispatch import sender_label
 from hosthooks.hook_calls import HookCall
 from hosthooks.hook_calls import HookCalls
 from hosthooks.host import Host
@@ -54,6 +55,7 @@ __all__ = [
     "hookspec",
     "on_commit",
     "plugin_settings",
+    "sender_label",
     "set_default_host",
     "setting",
     "using_host",

@@ -163,6 +163,8 @@ class HookCallers:
         #: the plugin alive while registered), so that finding them costs the
         #: plugin's own hooks, not every hook's.
         self._by_plugin: dict[int, dict[str, list[pluggy.HookImpl]]] = {}
+        #: Called with a hook's name and new :attr:`listening` value when it changes.
+        self.listening_watchers: list[Callable[[str, bool], None]] = []
         self.caller_class: Final[type[LiveHookCaller]] = type(
             "HookCaller",
             (LiveHookCaller,),
@@ -279,7 +281,11 @@ class HookCallers:
 
     def _mark_stale(self, live: _Live) -> None:
         caller = live.caller
-        self.listening[caller.name] = bool(caller._hookimpls) or self._traced_hookexec is not None
+        listening = bool(caller._hookimpls) or self._traced_hookexec is not None
+        if self.listening.get(caller.name) is not listening:
+            self.listening[caller.name] = listening
+            for watcher in list(self.listening_watchers):
+                watcher(caller.name, listening)
         if live.pluggy_path is None:
             rebuild = functools.partial(self._rebuild, live)
             live.pluggy_path = plans.pluggy_path(

@@ -10,6 +10,8 @@ import difflib
 import json
 import sys
 import traceback
+from collections.abc import Callable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,18 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+@dataclass(frozen=True)
+class Embedding:
+    """The host of an application the commands run inside (``manage.py hosthooks``
+    runs them on its project's host) instead of one made from the options."""
+
+    host: Host
+    configuration: Configuration
+    #: More keys of a hook's ``hooks --json`` object, by hook name (under Django:
+    #: ``receivers``, each ``module``, ``function``, ``sender``, ``dispatch_uid``, ``weak``).
+    hook_extras: Callable[[str], Mapping[str, Any]] | None = None
+
+
 @dataclass
 class Context:
     """What every command gets: the configuration the options before the command complete."""
@@ -51,6 +65,7 @@ class Context:
     config: HostConfig
     show_traceback: bool
     _host: Host | None = None
+    embedding: Embedding | None = None
 
     def __post_init__(self) -> None:
         # Every command shows plugin failures and problems itself, once: the
@@ -93,7 +108,8 @@ class Context:
 
     def close(self) -> None:
         plugins_logger.disabled = self._logger_was_disabled
-        if self._host is not None:
+        # An application's host outlives the command.
+        if self._host is not None and self.embedding is None:
             self._host.close()
 
 
@@ -186,6 +202,17 @@ def cli(
         "trace": True if trace or trace_file is not None else None,
         "trace_file": trace_file,
     }
+    embedding = ctx.obj if isinstance(ctx.obj, Embedding) else None
+    if embedding is not None:
+        ctx.obj = Context(
+            embedding.configuration,
+            embedding.host.config,
+            show_traceback,
+            _host=embedding.host,
+            embedding=embedding,
+        )
+        ctx.call_on_close(ctx.obj.close)
+        return
     try:
         configuration = load_configuration(options, config_file=config_file)
     except ConfigError as error:
@@ -240,6 +267,10 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
     if family is not None:
         callers = [(fam, caller) for fam, caller in callers if fam == family]
     infos = [hook_info(host, fam, caller) for fam, caller in callers]
+    extras = obj.embedding.hook_extras if obj.embedding is not None else None
+    if extras is not None:
+        for info in infos:
+            info.update(extras(info["name"]))
     if as_json:
         click.echo(json.dumps(infos, indent=2))
         return
@@ -272,11 +303,30 @@ def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> N
     impls = host.implementations(caller.name)
     if not impls:
         click.echo("No implementations.")
+    else:
+        click.echo("Implementations, in call order:")
+        for position, impl in enumerate(impls, start=1):
+            click.echo(
+                f"  {position}. {impl.plugin_name}: "
+                f"{function_name(impl.function)}{_impl_flags(impl)}"
+            )
+    if "receivers" in info:
+        click.echo("")
+        _show_receivers(info["receivers"])
+
+
+def _show_receivers(receivers: Sequence[Mapping[str, Any]]) -> None:
+    if not receivers:
+        click.echo("No Django receivers.")
         return
-    click.echo("Implementations, in call order:")
-    for position, impl in enumerate(impls, start=1):
+    click.echo("Django receivers, in the order Django calls them:")
+    for position, receiver in enumerate(receivers, start=1):
+        flags = [] if receiver["sender"] is None else [f"sender={receiver['sender']}"]
+        if receiver["dispatch_uid"] is not None:
+            flags.append(f"dispatch_uid={receiver['dispatch_uid']!r}")
+        flags.append("weak" if receiver["weak"] else "strong")
         click.echo(
-            f"  {position}. {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}"
+            f"  {position}. {receiver['module']}.{receiver['function']} [{', '.join(flags)}]"
         )
 
 
@@ -365,6 +415,10 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
     """Validate plugins (every one, or those named): import, hook names, argument
     names and, with --app, sender= labels. Exit status 1 when anything is wrong."""
     host = obj.host
+    if apps and obj.embedding is not None:
+        raise click.UsageError(
+            "--app: sender= labels are checked against the application's own models"
+        )
     if apps:
         host.set_known_models(_import_apps(apps))
     records = listed_records(host, include_builtin=bool(names))
@@ -688,12 +742,21 @@ def createuser(
 # -- entry point --------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Run the CLI; every error is one line on stderr (with ``--traceback``, the traceback too)."""
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    prog_name: str = "hosthooks",
+    embedding: Embedding | None = None,
+) -> NoReturn:
+    """Run the CLI; every error is one line on stderr (with ``--traceback``, the traceback too).
+
+    :param prog_name: what usage lines and errors call the command.
+    :param embedding: the application host the commands run on, if any.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in args
     try:
-        cli.main(args=args, prog_name="hosthooks", standalone_mode=False)
+        cli.main(args=args, prog_name=prog_name, standalone_mode=False, obj=embedding)
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None
     except click.exceptions.NoArgsIsHelpError as bare:

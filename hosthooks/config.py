@@ -59,6 +59,8 @@ class Origin(str, enum.Enum):
     OPTION = "option"
     ENVIRONMENT = "environment"
     FILE = "file"
+    #: A ``HOSTHOOKS`` dict in Django's settings, which stands in for the file.
+    SETTINGS = "settings"
     DEFAULT = "default"
 
 
@@ -76,7 +78,9 @@ class Sourced:
 
 # -- what each key holds ------------------------------------------------------
 
-#: Turns what a TOML file holds into the key's value; raises ValueError saying what was expected.
+#: Turns what a TOML file (or Django's ``HOSTHOOKS`` setting) holds into the key's
+#: value, relative paths taken from the given folder; raises ValueError saying what
+#: was expected.
 _FromFile = Callable[[object, Path], Any]
 #: Turns an environment variable's text into the key's value; raises ValueError likewise.
 _FromText = Callable[[str], Any]
@@ -98,7 +102,8 @@ def _bool_from_text(text: str) -> bool:
 
 
 def _names_from_file(value: object, _: Path) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    # A tuple too: Django's settings are Python, where tuples are as common as lists.
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
         raise ValueError("expected a list of plugin names")
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
 
@@ -108,11 +113,11 @@ def names_from_text(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
-def _path_from_file(value: object, file: Path) -> Path:
-    if not isinstance(value, str) or not value:
+def _path_from_file(value: object, folder: Path) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ValueError("expected a path")
     # Relative to the file, not to wherever the command happens to run.
-    return file.parent / Path(value).expanduser()
+    return folder / Path(value).expanduser()
 
 
 def _path_from_text(text: str) -> Path | None:
@@ -468,6 +473,7 @@ def load_configuration(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     config_file: Path | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> Configuration:
     """Read the configuration: options over the environment over the file over defaults.
 
@@ -476,22 +482,33 @@ def load_configuration(
     :param cwd: where ``hosthooks.toml`` and ``pyproject.toml`` are looked for;
         the working directory when None.
     :param config_file: the file ``--config`` names, if given.
+    :param settings: the ``HOSTHOOKS`` dict of Django's settings, which takes the
+        file's place: when given (even empty), no file is looked for or read.
+        It holds the file's keys; relative paths are taken from ``cwd``.
     :raises ConfigError: for an unreadable file, an unknown key, or a value of
-        the wrong type, in the file or the environment.
+        the wrong type, in the file, the settings or the environment.
     """
     env = os.environ if environ is None else environ
     given = {key: value for key, value in (options or {}).items() if value is not None}
     unknown_options = set(given) - set(KEYS)
     if unknown_options:
         raise ConfigError(f"unknown configuration keys: {', '.join(sorted(unknown_options))}")
-    found = find_config_file(env, Path.cwd() if cwd is None else cwd, config_file)
+    folder = Path.cwd() if cwd is None else cwd
     from_file: dict[str, Any] = {}
     runtime: dict[str, Sourced] = {}
     plugins: dict[str, dict[str, Any]] = {}
     path: Path | None = None
-    if found is not None:
-        path, table_path = found
-        from_file, runtime, plugins = _read_file(path, table_path)
+    below_environment = Origin.FILE
+    if settings is not None:
+        below_environment = Origin.SETTINGS
+        from_file, runtime, plugins = _read_table(
+            settings, lambda key: f"settings.HOSTHOOKS[{key!r}]", folder, below_environment, None
+        )
+    else:
+        found = find_config_file(env, folder, config_file)
+        if found is not None:
+            path, table_path = found
+            from_file, runtime, plugins = _read_file(path, table_path)
     values: dict[str, Sourced] = {}
     for name, key in KEYS.items():
         if name in given:
@@ -507,7 +524,7 @@ def load_configuration(
                 value = not value
             values[name] = Sourced(value, Origin.ENVIRONMENT)
         elif name in from_file:
-            values[name] = Sourced(from_file[name], Origin.FILE, path)
+            values[name] = Sourced(from_file[name], below_environment, path)
         else:
             values[name] = Sourced(key.default, Origin.DEFAULT)
     for name in RUNTIME_SETTINGS:
@@ -524,15 +541,38 @@ def load_configuration(
 def _read_file(
     path: Path, table_path: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, Sourced], dict[str, dict[str, Any]]]:
-    table = _file_table(path, table_path)
+    return _read_table(
+        _file_table(path, table_path),
+        lambda key: _where(path, table_path, key),
+        path.parent,
+        Origin.FILE,
+        path,
+    )
+
+
+def _read_table(
+    table: Mapping[str, Any],
+    where_is: Callable[[str], str],
+    folder: Path,
+    origin: Origin,
+    path: Path | None,
+) -> tuple[dict[str, Any], dict[str, Sourced], dict[str, dict[str, Any]]]:
+    """The keys, runtime settings and plugin tables of a configuration file's table
+    (or of Django's ``HOSTHOOKS`` setting), checked.
+
+    :param where_is: names a key's place in messages.
+    :param folder: what relative paths are relative to.
+    """
     values: dict[str, Any] = {}
     runtime: dict[str, Sourced] = {}
     plugins: dict[str, dict[str, Any]] = {}
     for key, raw in table.items():
-        where = _where(path, table_path, key)
+        where = where_is(key)
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: keys are strings")
         if key in KEYS:
             try:
-                values[key] = KEYS[key].from_file(raw, path)
+                values[key] = KEYS[key].from_file(raw, folder)
             except ValueError as error:
                 raise ConfigError(f"{where}: {error}") from None
         elif key == RUNTIME_TABLE:
@@ -541,7 +581,7 @@ def _read_file(
             for name, value in raw.items():
                 upper = _runtime_name(name, f"{where}.{name}")
                 checked = runtime_value(upper, value, f"{where}.{name}")
-                runtime[upper] = Sourced(checked, Origin.FILE, path)
+                runtime[upper] = Sourced(checked, origin, path)
         elif key == PLUGINS_TABLE:
             if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
                 raise ConfigError(f"{where}: expected a [plugins.<name>] table per plugin")
@@ -550,7 +590,7 @@ def _read_file(
             # The runtime's settings file held its settings at the top level;
             # such a file keeps working as a configuration file.
             name = key.upper()
-            runtime[name] = Sourced(runtime_value(name, raw, where), Origin.FILE, path)
+            runtime[name] = Sourced(runtime_value(name, raw, where), origin, path)
         else:
             raise ConfigError(f"{where}: unknown key{_did_you_mean(key)}")
     return values, runtime, plugins

@@ -167,6 +167,9 @@ class HostConfig:
     queue_backend: str = "celery"
     broker_url: str = "redis://127.0.0.1:6379/0"
     queue_visibility_timeout: int = 3600
+    #: Whether the runtime's built-in plugins load: a host firing Django's own
+    #: signals has Django's built-in receivers instead.
+    builtin_plugins: bool = True
     #: Each plugin's ``[plugins.<name>]`` table, and the folder its file paths are relative to.
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
     config_dir: Path | None = None

@@ -71,11 +71,16 @@ def sender_filter(impl: pluggy.HookImpl) -> object | None:
 
 def sender_label(sender: object) -> str | None:
     """The label a string filter is compared with: ``hosthooks_label`` if the sender
-    declares one (models do: ``"app.Model"``), else ``module.QualName`` for a class."""
+    declares one (the runtime's models do: ``"app.Model"``), else a Django model's
+    ``_meta.label`` (the same form), else ``module.QualName`` for a class."""
     label = getattr(sender, "hosthooks_label", None)
     if isinstance(label, str):
         return label
     if isinstance(sender, type):
+        # Duck-typed: dispatch must not import Django to recognise its models.
+        label = getattr(getattr(sender, "_meta", None), "label", None)
+        if isinstance(label, str):
+            return label
         return f"{sender.__module__}.{sender.__qualname__}"
     return None
 

@@ -161,6 +161,30 @@ class Host:
         caller = self._callers.live(name).caller
         return any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls())
 
+    def watch_listening(self, watcher: Callable[[str, bool], None]) -> Callable[[], None]:
+        """Call ``watcher(name, listening)`` for every hook at once, then whenever
+        :meth:`has_listeners` of a hook changes (any sender): an implementation of
+        a hook nobody implemented was registered, the last one was unregistered,
+        or tracing turned on or off.
+
+        The watcher runs under the host's dispatch lock, in the thread making
+        the change, so that it sees changes in the order they happen; it must
+        not register or unregister plugins.
+
+        :returns: a function that stops the watching.
+        """
+        callers = self._callers
+        with callers.lock:
+            for name, listening in list(callers.listening.items()):
+                watcher(name, listening)
+            callers.listening_watchers.append(watcher)
+
+        def stop() -> None:
+            with callers.lock:
+                callers.listening_watchers.remove(watcher)
+
+        return stop
+
     def fire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
         """Call every implementation of ``name``, whatever each one raises.
 
@@ -375,7 +399,8 @@ class Host:
         return records
 
     def load_plugins(self) -> list[PluginRecord]:
-        """Discover plugins as :attr:`config` says: the built-in ones, entry points
+        """Discover plugins as :attr:`config` says: the built-in ones (unless
+        ``config.builtin_plugins`` is off), entry points
         (unless autoload is off), then the plugins directory, skipping blocked
         names before import.
 
@@ -389,7 +414,8 @@ class Host:
         for name in sorted(self.config.disabled):
             if not self.plugin_manager.is_blocked(name):
                 self.block(name)
-        seen.extend(self.load_builtin_plugins())
+        if self.config.builtin_plugins:
+            seen.extend(self.load_builtin_plugins())
         if self.config.autoload:
             allowed = self.config.allowed
             for point in installed_entry_points():

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import on_commit
 from hosthooks import plugin_settings
+from hosthooks import sender_label
 from hosthooks import setting
-from hosthooks.runtime.db import DatabaseError
-from hosthooks.runtime.db import get_database
 
 logger = logging.getLogger("hosthooks.audit")
 PLUGIN_NAME = "audit"
@@ -32,8 +32,8 @@ _write_lock = threading.Lock()
 
 
 def _model_name(sender: Any) -> str:
-    label = getattr(sender, "hosthooks_label", None)
-    return label if isinstance(label, str) else getattr(sender, "__qualname__", repr(sender))
+    # The label a sender= filter matches: "app.Model" for a model of either host.
+    return sender_label(sender) or repr(sender)
 
 
 def write_entry(entry: dict[str, Any]) -> None:
@@ -54,15 +54,10 @@ def write_entry(entry: dict[str, Any]) -> None:
 def after_commit(using: str, entry: dict[str, Any]) -> None:
     """Write ``entry`` once the transaction on ``using`` commits; never if it rolls back.
 
-    A host firing the hooks without the runtime's databases (tests, other
-    hosts) has no transaction to wait for: the entry is written at once.
+    Whichever host runs (the runtime, or Django through ``hosthooks.django``)
+    owns the transactions; with none to wait for, the entry is written at once.
     """
-    try:
-        database = get_database(using)
-    except DatabaseError:
-        write_entry(entry)
-        return
-    database.on_commit(lambda: write_entry(entry))
+    on_commit(lambda: write_entry(entry), using=using)
 
 
 @hookimpl

@@ -93,7 +93,8 @@ def test_save_delete_and_relation_changes_are_logged_in_order(host: Host, audit_
         "fields": None,
     }
     assert entries[1]["fields"] == ["body", "title"]
-    assert entries[2]["related"] == "Tag"
+    # A class that is no model is named by its module and qualified name.
+    assert entries[2]["related"] == f"{Tag.__module__}.Tag"
     assert entries[2]["pks"] == [1, 3]
 
 

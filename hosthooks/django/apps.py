@@ -1,0 +1,70 @@
+"""The Django app: ``INSTALLED_APPS += ["hosthooks.django"]``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+
+from django.apps import AppConfig
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+
+from hosthooks.config import ConfigError
+from hosthooks.config import Configuration
+from hosthooks.config import load_configuration
+from hosthooks.discovery import HostConfig
+from hosthooks.django.bridge import bridge
+from hosthooks.host import Host
+from hosthooks.host import create_default_host
+
+
+def project_configuration() -> Configuration:
+    """The configuration under Django: the ``HOSTHOOKS`` setting in the file's place
+    (the file is read as usual when the setting is absent), under the environment.
+
+    :raises ImproperlyConfigured: when the setting or the environment is unusable.
+    """
+    from django.conf import settings
+
+    table = getattr(settings, "HOSTHOOKS", None)
+    if table is not None and not isinstance(table, Mapping):
+        raise ImproperlyConfigured("HOSTHOOKS must be a dict of hosthooks configuration keys")
+    try:
+        return load_configuration(settings=table)
+    except ConfigError as error:
+        raise ImproperlyConfigured(str(error)) from None
+
+
+def model_labels() -> list[str]:
+    """``app_label.ModelName`` of every model of the project, through models included."""
+    return sorted(model._meta.label for model in apps.get_models(include_auto_created=True))
+
+
+def create_project_host() -> Host:
+    """The process host of a Django project: its plugins discovered as usual, but
+    not the runtime's built-in ones (Django has its own), and its ``sender=``
+    labels checked against the project's models.
+
+    :raises hosthooks.PluginLoadError: when strict mode is on and a plugin fails.
+    """
+    config = HostConfig.from_configuration(project_configuration())
+    host = create_default_host(config.with_changes(builtin_plugins=False))
+    host.set_known_models(model_labels())
+    return host
+
+
+class HostHooksConfig(AppConfig):  # type: ignore[misc]
+    """Runs hosthooks plugins in the project: see :mod:`hosthooks.django.bridge`."""
+
+    name = "hosthooks.django"
+    label = "hosthooks"
+    verbose_name = "hosthooks"
+
+    def __init__(self, app_name: str, app_module: ModuleType | None) -> None:
+        super().__init__(app_name, app_module)
+        # Django creates every app config before it imports any model: from here,
+        # each class_prepared is kept until ready() hands them to the host.
+        bridge.keep_prepared_classes()
+
+    def ready(self) -> None:
+        bridge.attach(create_project_host())

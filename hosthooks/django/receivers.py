@@ -1,0 +1,69 @@
+"""The receivers connected to a Django signal, as ``manage.py hosthooks hooks --json``
+shows them under the key ``receivers``."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from hosthooks.dispatch import sender_label
+from hosthooks.django.signals import built_in_signals
+
+
+def _senders_by_key() -> dict[object, object]:
+    """The senders a receiver may be connected to that the project can name (its
+    models, through models included), by the key Django files them under."""
+    from django.apps import apps
+    from django.dispatch.dispatcher import _make_id
+
+    return {_make_id(model): model for model in apps.get_models(include_auto_created=True)}
+
+
+def _shown_sender(sender_key: object, known: dict[object, object]) -> str | None:
+    from django.dispatch.dispatcher import NONE_ID
+
+    if sender_key == NONE_ID:
+        return None
+    if sender_key not in known:
+        # Django keeps only the id of the sender a receiver is connected to.
+        return f"<object {sender_key!r}>"
+    sender = known[sender_key]
+    return sender_label(sender) or repr(sender)
+
+
+def describe_receivers(hook: str) -> list[dict[str, Any]]:
+    """Every live receiver of the Django signal ``hook`` names, in the order Django
+    calls them for a sender they all take: the synchronous ones in the order they
+    were connected, then the asynchronous ones (Django gathers those last).
+
+    The bridge's own receiver is among them, where the plugins run.
+
+    :raises KeyError: when ``hook`` is no built-in signal's name.
+    """
+    from django.dispatch.dispatcher import _make_id
+
+    signal = built_in_signals()[hook]
+    with signal.lock:
+        entries = list(signal.receivers)
+    known = _senders_by_key()
+    synchronous: list[dict[str, Any]] = []
+    asynchronous: list[dict[str, Any]] = []
+    for entry in entries:
+        (receiver_key, sender_key), reference = entry[0], entry[1]
+        weak = isinstance(reference, weakref.ReferenceType)
+        receiver = reference() if weak else reference
+        if receiver is None:
+            continue  # collected: Django skips it, and drops it on its next connect
+        function = getattr(receiver, "__func__", receiver)
+        if not hasattr(function, "__qualname__"):
+            function = type(function)  # a callable instance
+        described = {
+            "module": getattr(function, "__module__", None),
+            "function": function.__qualname__,
+            "sender": _shown_sender(sender_key, known),
+            "dispatch_uid": None if receiver_key == _make_id(receiver) else receiver_key,
+            "weak": weak,
+        }
+        is_async = len(entry) > 2 and bool(entry[2])
+        (asynchronous if is_async else synchronous).append(described)
+    return synchronous + asynchronous

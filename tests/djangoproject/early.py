@@ -1,0 +1,17 @@
+"""Keeps every model class Django prepares, from before the first app loads: the
+order the bridge's historic class_prepared must replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import class_prepared
+
+prepared: list[type] = []
+
+
+def _keep(sender: type, **kwargs: Any) -> None:
+    prepared.append(sender)
+
+
+class_prepared.connect(_keep, weak=False, dispatch_uid="tests.djangoproject.early")

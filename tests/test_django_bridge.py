@@ -1,0 +1,347 @@
+"""The bridge inside a real Django project (tests/djangoproject), one process per
+scenario: Django is set up once per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("django")
+
+REPO = Path(__file__).resolve().parent.parent
+ALL_HOOKS = sorted(
+    [
+        "class_prepared",
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "pre_delete",
+        "post_delete",
+        "m2m_changed",
+        "pre_migrate",
+        "post_migrate",
+        "request_started",
+        "request_finished",
+        "got_request_exception",
+        "setting_changed",
+        "connection_created",
+        "user_logged_in",
+        "user_logged_out",
+        "user_login_failed",
+        "template_rendered",
+    ]
+)
+
+
+def project_environ(tmp_path: Path, hosthooks: dict[str, Any]) -> dict[str, str]:
+    """The environment of a project process: its own database and HOSTHOOKS setting,
+    no HOSTHOOKS_ variable of ours."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env["PROJECT_DB"] = str(tmp_path / "project.sqlite3")
+    env["PROJECT_HOSTHOOKS"] = json.dumps(hosthooks)
+    env["PYTHONWARNINGS"] = "error"
+    return env
+
+
+def run_scenario(tmp_path: Path, name: str, hosthooks: dict[str, Any]) -> Any:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.djangoproject.scenarios", name],
+        cwd=REPO,
+        env=project_environ(tmp_path, hosthooks),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> Any:
+    """What a recording plugin and plain receivers heard across the whole scenario."""
+    return run_scenario(tmp_path_factory.mktemp("compare"), "compare", {"autoload": False})
+
+
+def test_a_plugin_hears_exactly_what_a_plain_receiver_of_every_signal_hears(compared):
+    report = compared
+    assert report["mismatches"] == []
+    assert report["hooks"] == ALL_HOOKS
+    # Both threads: the scenario's, and the server's.
+    assert report["threads"] == 2
+    assert report["statuses"] == {
+        "books": 200,
+        "fail": 500,
+        "login_form": 200,
+        "failed_login": 200,
+        "login": 200,
+        "logout": 200,
+    }
+    counts = report["counts"]
+    # add, add from the other side, add of a present tag, remove, clear, set: pre_ and post_.
+    assert counts["m2m_changed"] == 12
+    # One per app with models: auth, contenttypes, sessions, library, django_app.
+    assert counts["pre_migrate"] == counts["post_migrate"] == 5
+    # Six requests and the two redirects followed.
+    assert counts["request_started"] == counts["request_finished"] == 8
+    assert counts["got_request_exception"] == 1
+    assert counts["user_login_failed"] == counts["user_logged_in"] == 1
+    assert counts["user_logged_out"] == 1
+    assert counts["setting_changed"] == 2
+
+
+def test_models_prepared_before_ready_are_replayed_in_djangos_order(compared):
+    report = compared
+    assert report["replayed_in_djangos_order"] is True
+    # contenttypes 1, auth 6 (with the through models), sessions 1, library 4, django_app 4.
+    assert report["replayed"] == 16
+
+
+@pytest.fixture(scope="module")
+def example_plugins_run(tmp_path_factory) -> tuple[Any, list[dict[str, Any]]]:
+    """The example plugins in the project: what the scenario reports, and the audit log."""
+    tmp_path = tmp_path_factory.mktemp("example_plugins")
+    audit_log = tmp_path / "audit.jsonl"
+    report = run_scenario(
+        tmp_path,
+        "example_plugins",
+        {"plugins": {"audit": {"path": str(audit_log)}, "login-guard": {"limit": 1}}},
+    )
+    return report, [json.loads(line) for line in audit_log.read_text().splitlines()]
+
+
+def runtime_audit_entries(tmp_path: Path, host: Any, monkeypatch) -> list[dict[str, Any]]:
+    """The audit log of the same scenario on the runtime, with a transaction rolled back."""
+    import hosthooks_audit
+
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import migrate
+    from hosthooks.runtime.db import atomic
+    from tests.comparison import scenario
+    from tests.comparison.models import MODELS
+    from tests.comparison.models import Author
+    from tests.comparison.models import Book
+    from tests.comparison.models import Tag
+
+    audit_log = tmp_path / "runtime-audit.jsonl"
+    monkeypatch.setenv("HOSTHOOKS_AUDIT_LOG", str(audit_log))
+    database = Database(tmp_path / "runtime.sqlite3")
+    migrate(database, models=MODELS, verbosity=0)
+    host.register(hosthooks_audit, "audit")
+    scenario.run(Author, Tag, Book, lambda step: None)
+    with pytest.raises(ZeroDivisionError), atomic():
+        Author(name="Rolled back").save()
+        _ = 1 / 0
+    database.close()
+    return [json.loads(line) for line in audit_log.read_text().splitlines()]
+
+
+def test_the_example_plugins_load_from_their_entry_points_unchanged(example_plugins_run):
+    report, _ = example_plugins_run
+    assert report["plugins"] == [
+        ["audit", "active"],
+        ["login-guard", "active"],
+        ["request-timer", "active"],
+    ]
+
+
+def test_the_audit_plugin_logs_what_it_logs_on_the_runtime(
+    example_plugins_run, tmp_path, default_host, monkeypatch
+):
+    _, django_entries = example_plugins_run
+    # The scenario's app is "django_app" in Django and "comparison" on the runtime.
+    scenario_entries = [
+        json.loads(json.dumps(entry).replace('"django_app.', '"comparison.'))
+        for entry in django_entries
+        if entry["model"].startswith("django_app.")
+    ]
+    runtime_entries = runtime_audit_entries(tmp_path, default_host, monkeypatch)
+    assert scenario_entries == runtime_entries
+    # What commits is logged, on both hosts: never the author rolled back.
+    assert len(runtime_entries) == 26
+    assert "Rolled back" not in json.dumps(runtime_entries)
+
+
+def test_the_login_guard_and_request_timer_log_each_request_and_failed_login(
+    example_plugins_run,
+):
+    report, django_entries = example_plugins_run
+    timer = "hosthooks.request_timer INFO: request-timer:"
+    assert report["logged"] == [
+        f"{timer} GET /books/ ok <duration> ms",
+        f"{timer} GET /fail/ failed <duration> ms",
+        f"{timer} GET /login/ ok <duration> ms",
+        "hosthooks.login_guard WARNING: login-guard: 1 consecutive failed logins for 'ged'",
+        f"{timer} POST /login/ ok <duration> ms",
+        f"{timer} POST /login/ ok <duration> ms",
+        f"{timer} GET /books/ ok <duration> ms",
+        f"{timer} POST /logout/ ok <duration> ms",
+        f"{timer} GET /books/ ok <duration> ms",
+    ]
+    # The login recorded last_login through Django's own receiver, which the audit saw.
+    assert {"event": "updated", "fields": ["last_login"], "model": "auth.User", "pk": 1} in [
+        {key: entry[key] for key in ("event", "fields", "model", "pk")} for entry in django_entries
+    ]
+
+
+def test_the_bridge_imports_nothing_of_the_runtime(example_plugins_run):
+    report, _ = example_plugins_run
+    # Nor does it load the runtime's built-in plugin (the plugins listed are all there are).
+    assert report["runtime_modules"] == []
+
+
+@pytest.fixture(scope="module")
+def plugins_changed(tmp_path_factory) -> Any:
+    """Plugins registered and unregistered in a running project."""
+    tmp_path = tmp_path_factory.mktemp("plugins_change")
+    return run_scenario(tmp_path, "plugins_change", {"autoload": False})
+
+
+def test_receivers_follow_the_plugins_and_senders_are_filtered_by_label_or_class(
+    plugins_changed,
+):
+    report = plugins_changed
+    assert report["before"] == []
+    assert report["registered"] == ["pre_save", "post_save", "template_rendered"]
+    assert report["templates_send"] is True
+    assert report["heard"] == [
+        # pre_save filtered on the class Author: not the other app's Author.
+        ["class", "library.Author"],
+        # post_save filtered on the label "library.Book".
+        ["label", "library.Book"],
+        ["template", "library/book_list.html"],
+        # The author whose post_save raises below.
+        ["class", "library.Author"],
+    ]
+    assert report["unregistered"] == []
+    assert report["templates_plain_again"] is True
+
+
+def test_a_raising_plugin_is_a_raising_receiver_named_in_a_note(plugins_changed):
+    report = plugins_changed
+    note = "raised by plugin 'raising' in hook 'post_save'"
+    assert report["raised"] == ["no authors today", note]
+    assert report["robust"] == [
+        ["note_saved", "None"],
+        ["forward_post_save", "ValueError('no authors today')", note],
+    ]
+
+
+def manage(
+    tmp_path: Path, hosthooks: dict[str, Any], *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.djangoproject.manage", "hosthooks", *args],
+        cwd=REPO,
+        env=project_environ(tmp_path, hosthooks),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_manage_hooks_lists_plugin_implementations_and_django_receivers_in_call_order(tmp_path):
+    result = manage(tmp_path, {}, "hooks", "post_save", "--json")
+    assert result.returncode == 0, result.stderr
+    [hook] = json.loads(result.stdout)
+    assert hook["impls"] == [{"plugin": "audit", "function": "hosthooks_audit.post_save"}]
+    assert hook["receivers"] == [
+        {
+            "module": "tests.djangoproject.library.receivers",
+            "function": "count_book_saves",
+            "sender": "library.Book",
+            "dispatch_uid": "library.books",
+            "weak": True,
+        },
+        {
+            "module": "tests.djangoproject.library.receivers",
+            "function": "note_saved",
+            "sender": None,
+            "dispatch_uid": None,
+            "weak": True,
+        },
+        {
+            "module": "hosthooks.django.bridge",
+            "function": "forward_post_save",
+            "sender": None,
+            "dispatch_uid": "hosthooks:post_save",
+            "weak": False,
+        },
+    ]
+    # The same keys as `hosthooks hooks --json`, and receivers.
+    assert set(hook) == {
+        "name",
+        "family",
+        "args",
+        "historic",
+        "firstresult",
+        "doc",
+        "impls",
+        "receivers",
+    }
+
+
+def test_manage_hooks_shows_a_hook_and_its_receivers_as_text(tmp_path):
+    result = manage(tmp_path, {"autoload": False}, "hooks", "post_save")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(
+        "No implementations.\n"
+        "\n"
+        "Django receivers, in the order Django calls them:\n"
+        "  1. tests.djangoproject.library.receivers.count_book_saves"
+        " [sender=library.Book, dispatch_uid='library.books', weak]\n"
+        "  2. tests.djangoproject.library.receivers.note_saved [weak]\n"
+    )
+
+
+def test_manage_plugins_prints_the_clis_json(tmp_path):
+    result = manage(tmp_path, {}, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    plugins = json.loads(result.stdout)
+    assert [plugin["name"] for plugin in plugins] == ["audit", "login-guard", "request-timer"]
+    assert {plugin["source"] for plugin in plugins} == {"entry-point"}
+    assert set(plugins[0]) == {
+        "name",
+        "dist",
+        "version",
+        "source",
+        "status",
+        "error",
+        "hooks",
+        "settings",
+        "requires",
+        "compatible",
+        "problems",
+    }
+
+
+def test_manage_check_names_a_sender_label_the_project_lacks(tmp_path):
+    plugins_dir = REPO / "tests" / "djangoproject" / "label_plugins"
+    settings = {"autoload": False, "plugins_dir": str(plugins_dir)}
+    result = manage(tmp_path, settings, "check")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "misspelt: pre_save: sender 'library.Bok' names no known model"
+        " (did you mean 'library.Book'?)"
+    ]
+    passing = manage(tmp_path, {"autoload": False}, "check")
+    assert (passing.returncode, passing.stdout) == (0, "0 plugin(s) checked, no problems.\n")
+
+
+def test_manage_refuses_the_runtimes_commands_and_check_app(tmp_path):
+    serve = manage(tmp_path, {"autoload": False}, "serve")
+    assert serve.returncode == 2
+    assert "invalid choice: 'serve'" in serve.stderr
+    app = manage(tmp_path, {"autoload": False}, "check", "--app", "library")
+    assert app.returncode == 2
+    assert app.stderr == (
+        "hosthooks: error: --app: sender= labels are checked against the application's own models\n"
+    )
