@@ -93,3 +93,22 @@ def test_model_layer_benchmark_reports_every_case_contender_and_goal():
         else:
             assert case["goal"].startswith("hosthooks_vs_")
             assert isinstance(case["met"], bool)
+
+
+def test_django_bridge_benchmark_reports_every_contender_and_ratio():
+    # A subprocess: the benchmark configures Django's settings, once per process.
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.django_bridge", "--rounds", "1", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["median_ns"]) == {"bridge", "django", "bridge-none", "django-none"}
+    assert all(value > 0 for value in report["median_ns"].values())
+    assert report["bridge_vs_django"] > 0
+    assert report["none_vs_django_none"] > 0

@@ -252,7 +252,9 @@ def test_manage_hooks_lists_plugin_implementations_and_django_receivers_in_call_
     result = manage(tmp_path, {}, "hooks", "post_save", "--json")
     assert result.returncode == 0, result.stderr
     [hook] = json.loads(result.stdout)
-    assert hook["impls"] == [{"plugin": "audit", "function": "hosthooks_audit.post_save"}]
+    assert [(impl["plugin"], impl["function"]) for impl in hook["impls"]] == [
+        ("audit", "hosthooks_audit.post_save")
+    ]
     assert hook["receivers"] == [
         {
             "module": "tests.djangoproject.library.receivers",

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from typing import Final
 
+from hosthooks.dispatch import MISSING
 from hosthooks.django.signals import SIGNAL_PATHS
 from hosthooks.django.signals import built_in_signals
 from hosthooks.host import Host
@@ -130,15 +131,7 @@ class Bridge:
     def _forwarder(self, host: Host, hook: str) -> Callable[..., Any]:
         if hook == "class_prepared":
             return self._forward_class_prepared
-        call = getattr(host.hook, hook)
-
-        # Django calls receivers with signal=, sender= and its arguments, by
-        # keyword; the hook's call takes them the same way, minus signal.
-        def forward(signal: object, **arguments: Any) -> Any:
-            return call(**arguments)
-
-        forward.__name__ = forward.__qualname__ = f"forward_{hook}"
-        return forward
+        return make_forwarder(hook, getattr(host.hook, hook))
 
     def _forward_class_prepared(self, signal: object, sender: type, **arguments: Any) -> None:
         from django.apps import apps
@@ -159,6 +152,45 @@ class Bridge:
         # receiver does, but it is not kept for later plugins: keeping it would
         # keep every rendered state alive.
         host.plugin_manager._hookexec("class_prepared", caller.get_hookimpls(), kwargs, False)
+
+
+def make_forwarder(hook: str, call: Any) -> Callable[..., Any]:
+    """A receiver calling ``call`` (``host.hook.<hook>``) with what Django sends, minus ``signal``.
+
+    Its parameters are the hook's, by name: Django calls receivers by keyword,
+    and so does it call the hook, with no dictionary of the arguments built in
+    between (a receiver taking ``**kwargs`` builds one, and unpacks it again).
+    An argument Django leaves out reaches the hook as left out, where pluggy
+    warns of a required one; one the hook does not know is passed on, as Django
+    sent it.
+    """
+    spec = call.spec
+    names = [*spec.argnames, *spec.kwargnames]
+    required = [name for name in names if name not in spec.kwargdefaults]
+    defaults = {name: spec.kwargdefaults.get(name, MISSING) for name in names}
+    parameters = ", ".join(f"{name}=defaults[{name!r}]" for name in names)
+    arguments = ", ".join(f"{name}={name}" for name in names)
+    mapping = ", ".join(f"{name!r}: {name}" for name in names)
+    unusual = " or ".join(["extra", *(f"{name} is MISSING" for name in required)])
+    namespace: dict[str, Any] = {"defaults": defaults}
+    # Generated, not written out: each hook has its own arguments. The names
+    # are the spec's, which pluggy has validated as identifiers.
+    exec(
+        f"def forward_{hook}(signal, {parameters}, **extra):\n"
+        f"    if {unusual}:\n"
+        f"        return call(**passed({{{mapping}}}, extra))\n"
+        f"    return call({arguments})\n",
+        {"call": call, "MISSING": MISSING, "passed": _passed},
+        namespace,
+    )
+    forward: Callable[..., Any] = namespace[f"forward_{hook}"]
+    forward.__module__ = __name__
+    return forward
+
+
+def _passed(arguments: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The arguments Django passed: the hook's it sent, and the ones the hook lacks."""
+    return {**{name: value for name, value in arguments.items() if value is not MISSING}, **extra}
 
 
 # -- template_rendered ------------------------------------------------------------
