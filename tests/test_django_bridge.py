@@ -347,3 +347,12 @@ def test_manage_refuses_the_runtimes_commands_and_check_app(tmp_path):
     assert app.stderr == (
         "hosthooks: error: --app: sender= labels are checked against the application's own models\n"
     )
+
+
+def test_a_wrong_hosthooks_setting_stops_the_project_naming_the_key(tmp_path):
+    result = manage(tmp_path, {"strict_plugin": True}, "plugins")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: settings.HOSTHOOKS['strict_plugin']: "
+        "unknown key (did you mean 'strict_plugins'?)"
+    )
