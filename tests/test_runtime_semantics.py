@@ -21,6 +21,7 @@ from hosthooks.runtime import migrate
 from tests.bookshop.models import MODELS
 from tests.bookshop.models import Author
 from tests.bookshop.models import Book
+from tests.bookshop.models import Tag
 from tests.conftest import Recorder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -222,3 +223,23 @@ def test_an_instance_without_a_primary_key_equals_itself_only(db):
     assert unsaved != other
     saved = Author.objects.create(name="Ann")
     assert saved == Author.objects.get(pk=saved.pk)
+
+
+def test_add_inserts_the_pk_set_as_pre_add_left_it(db, default_host):
+    author = Author.objects.create(name="Ann")
+    book = Book.objects.create(title="T", author=author)
+    kept, dropped = Tag.objects.create(label="kept"), Tag.objects.create(label="dropped")
+    post_add: list[set[Any]] = []
+
+    class Narrowing:
+        @hookimpl
+        def m2m_changed(self, action: str, pk_set: Any) -> None:
+            if action == "pre_add":
+                pk_set.discard(dropped.pk)
+            elif action == "post_add":
+                post_add.append(set(pk_set))
+
+    default_host.register(Narrowing())
+    book.tags.add(kept, dropped)
+    assert [tag.label for tag in book.tags.all()] == ["kept"]
+    assert post_add == [{kept.pk}]
