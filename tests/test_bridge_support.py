@@ -204,3 +204,26 @@ def test_a_plugin_raising_through_a_forwarder_is_named_in_a_note():
     assert getattr(raised.value, "__notes__", None) == [
         "raised by plugin 'guard' in hook 'pre_save'"
     ]
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            imported.add(node.module)
+    return imported
+
+
+def test_the_bridge_imports_nothing_of_the_runtime_and_nothing_imports_the_bridge():
+    package = Path(__file__).resolve().parent.parent / "hosthooks"
+    for path in sorted(package.rglob("*.py")):
+        imported = _imported_modules(path)
+        in_bridge = path.is_relative_to(package / "django")
+        if in_bridge:
+            assert not {name for name in imported if name.startswith("hosthooks.runtime")}, path
+        else:
+            assert not {name for name in imported if name.startswith("hosthooks.django")}, path

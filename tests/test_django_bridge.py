@@ -211,11 +211,14 @@ def test_receivers_follow_the_plugins_and_senders_are_filtered_by_label_or_class
     assert report["before"] == []
     assert report["registered"] == ["pre_save", "post_save", "template_rendered"]
     assert report["templates_send"] is True
+    assert report["sending_after_test_runner"] is True
     assert report["heard"] == [
         # pre_save filtered on the class Author: not the other app's Author.
         ["class", "library.Author"],
         # post_save filtered on the label "library.Book".
         ["label", "library.Book"],
+        ["template", "library/book_list.html"],
+        # Rendered under Django's test runner, whose instrumentation sends it.
         ["template", "library/book_list.html"],
         # The author whose post_save raises below.
         ["class", "library.Author"],

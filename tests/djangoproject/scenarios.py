@@ -35,6 +35,8 @@ from django.db import connections  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.test import override_settings  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.test.utils import teardown_test_environment  # noqa: E402
 
 import hosthooks  # noqa: E402
 from hosthooks.django.signals import built_in_signals  # noqa: E402
@@ -386,6 +388,11 @@ def plugins_change() -> dict[str, Any]:
     OtherAuthor.objects.create(name="Ursula")
     Book.objects.create(title="Earthsea", author=ursula)
     render_to_string("library/book_list.html", {"books": []})
+    # Django's test runner instruments templates itself: one signal per render still.
+    setup_test_environment()
+    render_to_string("library/book_list.html", {"books": []})
+    teardown_test_environment()
+    report["sending_after_test_runner"] = Template._render is not plain_render
     report["heard"] = heard
 
     class Raising:
