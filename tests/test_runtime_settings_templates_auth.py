@@ -14,6 +14,7 @@ from hosthooks.runtime import auth
 from hosthooks.runtime import migrate
 from hosthooks.runtime.settings import Settings
 from hosthooks.runtime.settings import SettingsError
+from hosthooks.runtime.settings import get_settings
 from hosthooks.runtime.templates import Templates
 from hosthooks.runtime.web import Session
 from tests.conftest import Recorder
@@ -299,6 +300,23 @@ def test_a_password_change_forgets_every_other_session(users):
     with pytest.raises(auth.AuthError, match="may not be empty"):
         auth.change_password(here, ann, "")
     assert auth.get_user(here.session) == ann
+
+
+def test_a_login_forgets_the_users_sessions_older_than_the_session_max_age(users):
+    import datetime
+
+    ann, bob = auth.create_user("ann", "a"), auth.create_user("bob", "b")
+    long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+        seconds=get_settings().SESSION_MAX_AGE + 60
+    )
+    for user, digest in ((ann, "ann-old"), (bob, "bob-old")):
+        auth.UserSession.objects.create(key_digest=digest, user=user, created=long_ago)
+    auth.UserSession.objects.create(key_digest="ann-recent", user=ann)
+    auth.login(FakeRequest(), ann)
+    left = sorted(row.key_digest for row in auth.UserSession.objects.all())
+    assert len(left) == 3
+    assert "ann-old" not in left
+    assert {"ann-recent", "bob-old"} <= set(left)  # another user's rows wait for their login
 
 
 def test_create_user_refuses_bad_input(users):

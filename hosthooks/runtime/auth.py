@@ -30,6 +30,7 @@ from hosthooks.runtime import fields
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.models import Model
+from hosthooks.runtime.settings import get_settings
 
 #: The sender of ``user_login_failed``: this module's name, as Django sends its own.
 SENDER: Final = __name__
@@ -179,6 +180,11 @@ def get_user(session: Session, *, using: str = DEFAULT_ALIAS) -> User | None:
 
 def _remember(session: Session, user: User) -> None:
     using = user._state.db or DEFAULT_ALIAS
+    # A session never logged out outlives its cookie here: forget the user's
+    # expired ones at each login, so the table holds what can still sign in.
+    max_age = datetime.timedelta(seconds=get_settings().SESSION_MAX_AGE)
+    expired = datetime.datetime.now(datetime.timezone.utc) - max_age
+    UserSession.objects.using(using).filter(user=user, created__lt=expired).delete()
     UserSession.objects.using(using).create(key_digest=_digest(session.key), user=user)
 
 
