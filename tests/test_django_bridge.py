@@ -359,3 +359,18 @@ def test_a_wrong_hosthooks_setting_stops_the_project_naming_the_key(tmp_path):
         "django.core.exceptions.ImproperlyConfigured: settings.HOSTHOOKS['strict_plugin']: "
         "unknown key (did you mean 'strict_plugins'?)"
     )
+
+
+def test_manage_traceback_shows_a_failed_plugins_own_traceback(tmp_path):
+    plugins_dir = REPO / "tests" / "djangoproject" / "broken_plugins"
+    settings = {"autoload": False, "plugins_dir": str(plugins_dir)}
+    plain = manage(tmp_path, settings, "check")
+    assert (plain.returncode, plain.stdout) == (1, "broken: RuntimeError: broken on purpose\n")
+    assert "Traceback" not in plain.stderr
+    shown = manage(tmp_path, settings, "--traceback", "check")
+    assert shown.returncode == 1
+    assert shown.stderr.endswith(
+        f'  File "{plugins_dir / "broken.py"}", line 5, in <module>\n'
+        '    raise RuntimeError("broken on purpose")\n'
+        "RuntimeError: broken on purpose\n"
+    )

@@ -73,7 +73,9 @@ class Command(BaseCommand):  # type: ignore[misc]
         if host is None:
             raise CommandError("the hosthooks.django app is not ready: is it in INSTALLED_APPS?")
         embedding = Embedding(host, project_configuration(), _hook_extras)
-        argv = [options["command"], *options["arguments"]]
+        # Django's own --traceback is the hosthooks command's, given before its command.
+        shown = ["--traceback"] if options.get("traceback") else []
+        argv = [*shown, options["command"], *options["arguments"]]
         try:
             with redirect_stdout(_Verbatim(self.stdout)), redirect_stderr(_Verbatim(self.stderr)):
                 main(argv, prog_name="manage.py hosthooks", embedding=embedding)
