@@ -9,7 +9,8 @@ exactly what Django's ``send`` costs without it.
 
 An implementation that raises is a receiver that raises: Django's ``send``
 propagates the exception (with a note naming the plugin), ``send_robust``
-returns it as the bridge receiver's response.
+returns it as the bridge receiver's response. Either way the implementations
+after it do not run for that signal: to Django, the plugins are one receiver.
 """
 
 from __future__ import annotations
