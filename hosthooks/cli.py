@@ -25,6 +25,7 @@ import pluggy
 
 from hosthooks import dispatch
 from hosthooks import specs
+from hosthooks.commands import authoring
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
@@ -737,6 +738,9 @@ def createuser(
     database.close()
     kind = "staff user" if staff else "user"
     click.echo(f"hosthooks: created {kind} {name.strip()!r}")
+
+
+cli.add_command(authoring.docs)
 
 
 # -- entry point --------------------------------------------------------------
