@@ -741,6 +741,7 @@ def createuser(
 
 
 cli.add_command(authoring.docs)
+cli.add_command(authoring.new_plugin)
 
 
 # -- entry point --------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import hosthooks
 from hosthooks import Host
 from hosthooks.hook_calls import HookCalls
+from tests.venvs import build_wheel
 
 
 class Recorder(HookCalls):
@@ -17,6 +19,12 @@ class Recorder(HookCalls):
 
     def __init__(self) -> None:
         super().__init__(tryfirst=False)
+
+
+@pytest.fixture(scope="session")
+def hosthooks_wheel(tmp_path_factory) -> Path:
+    """hosthooks' wheel, built once per test session for the throwaway environments."""
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.serving import serving
+from tests.venvs import Venv
 
 REPO = Path(__file__).resolve().parent.parent
 SETUP_EXAMPLES = {
@@ -26,64 +25,10 @@ SETUP_EXAMPLES = {
 }
 
 
-class Venv:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.bin = root / "bin"
-
-    def pip_install(self, *targets: str | Path, no_deps: bool = False) -> None:
-        options = ["--no-deps"] if no_deps else []
-        result = subprocess.run(
-            [
-                str(self.bin / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                *options,
-                *map(str, targets),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-        assert result.returncode == 0, result.stderr[-4000:]
-
-    def pip_uninstall(self, *names: str) -> None:
-        result = subprocess.run(
-            [str(self.bin / "python"), "-m", "pip", "uninstall", "--yes", "--quiet", *names],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-4000:]
-
-    def hosthooks(self, *args: str) -> subprocess.CompletedProcess[str]:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("HOSTHOOKS_")}
-        return subprocess.run(
-            [str(self.bin / "hosthooks"), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-            env=environment,
-        )
-
-
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Venv:
-    """A fresh virtual environment with hosthooks installed from this checkout (not editable)."""
-    root = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True, timeout=300)
-    env = Venv(root)
-    source = tmp_path_factory.mktemp("source") / "hosthooks"
-    shutil.copytree(
-        REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build")
-    )
-    env.pip_install(source)
-    return env
+def venv(tmp_path_factory, hosthooks_wheel) -> Venv:
+    """A fresh virtual environment with hosthooks installed from its wheel (not editable)."""
+    return Venv.create(tmp_path_factory.mktemp("venv"), hosthooks_wheel)
 
 
 def make_distribution(

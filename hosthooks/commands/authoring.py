@@ -36,3 +36,46 @@ def docs(output_format: str, output: Path | None) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
     click.echo(f"wrote {output}", err=True)
+
+
+@click.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where to write it [default: ./NAME]; it must not exist.",
+)
+@click.option(
+    "--hook",
+    "hooks",
+    multiple=True,
+    metavar="HOOK",
+    help="A hook to implement (repeatable) [default: post_save].",
+)
+def new_plugin(name: str, directory: Path | None, hooks: tuple[str, ...]) -> None:
+    """Write a plugin distribution NAME to start from: pyproject.toml with its entry
+    point, typed implementations, tests using hosthooks' pytest fixtures, a README."""
+    from hosthooks.scaffold import ScaffoldError
+    from hosthooks.scaffold import check_hooks
+    from hosthooks.scaffold import package_name
+    from hosthooks.scaffold import write_plugin
+
+    chosen = list(hooks) or ["post_save"]
+    try:
+        package_name(name)
+        check_hooks(chosen)
+    except ScaffoldError as error:
+        raise click.UsageError(str(error)) from None
+    target = directory if directory is not None else Path(name)
+    try:
+        written = write_plugin(name, target, chosen)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(
+        f"Next: pip install -e '{target}[test]' && pytest {target} && hosthooks plugins",
+        err=True,
+    )
