@@ -373,3 +373,21 @@ def test_serve_reports_label_problems_at_start_up_and_in_plugins_json(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
+
+
+def test_the_readme_lists_the_demos_model_labels():
+    import re
+
+    from hosthooks.runtime import demo  # noqa: F401 - defines the demo's models
+    from hosthooks.runtime.models import registry
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    sentence = readme[readme.index("The demo app's models are") :]
+    sentence = sentence[: sentence.index(".\n")]
+    listed = re.findall(r"`(\w+\.[A-Z][a-z]\w*)`", sentence)  # labels, not auth.MODELS
+    demo_labels = {
+        label
+        for label, model in registry.items()
+        if model.__module__ in ("hosthooks.runtime.demo", "hosthooks.runtime.auth")
+    }
+    assert sorted(listed) == sorted(demo_labels)
