@@ -155,6 +155,14 @@ def test_a_held_reference_sees_later_plugins_and_tracing(host, capsys):
     assert fire(sender=Article, **POST_SAVE) == ["late"]
     host.set_tracing(False)
     assert capsys.readouterr().err.startswith("hosthooks trace: post_save sender=Article ")
+    monitored: list[str] = []
+    undo = host.plugin_manager.add_hookcall_monitoring(
+        lambda name, impls, kwargs: monitored.append(name), lambda *_: None
+    )
+    assert fire(sender=Article, **POST_SAVE) == ["late"]
+    undo()
+    assert fire(sender=Article, **POST_SAVE) == ["late"]
+    assert monitored == ["post_save"]
     host.unregister("late")
     assert fire(sender=Article, **POST_SAVE) == []
 
