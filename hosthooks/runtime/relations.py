@@ -22,7 +22,6 @@ from hosthooks.runtime.deletion import batches
 from hosthooks.runtime.deletion import marks
 from hosthooks.runtime.fields import CASCADE
 from hosthooks.runtime.fields import ForeignKey
-from hosthooks.runtime.fields import Integer
 from hosthooks.runtime.fields import ManyToMany
 from hosthooks.runtime.models import Model
 from hosthooks.runtime.models import ModelBase
@@ -129,7 +128,7 @@ class ManyRelatedManager:
             elif item is None:
                 raise ValueError(f"{self.relation!r} cannot relate None")
             else:
-                ids.append(Integer().to_db(item))
+                ids.append(int(item))
         return ids
 
     def _current(self) -> set[Any]:
