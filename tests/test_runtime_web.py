@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -374,3 +375,26 @@ def test_an_unsafe_request_writes_in_one_transaction_begun_by_its_first_write(
     assert seen[2] == "after a write: False"
     assert not database.connection.in_transaction
     database.close()
+
+
+def test_an_exit_in_a_hook_is_a_500_named_in_the_log_but_ctrl_c_still_stops(
+    app, default_host, caplog
+):
+    class Exits:
+        @hookimpl
+        def request_started(self, environ):
+            if environ["PATH_INFO"] == "/stream":
+                sys.exit("a plugin exits")
+            if environ["PATH_INFO"] == "/broken":
+                raise KeyboardInterrupt
+
+    default_host.register(Exits(), "exits")
+    with caplog.at_level(logging.ERROR):
+        assert call(app, "/stream")[0] == "500 INTERNAL SERVER ERROR"
+    assert any(
+        record.getMessage()
+        == "error before the request reached a view (raised by plugin 'exits' in hook 'request_started')"
+        for record in caplog.records
+    )
+    with pytest.raises(KeyboardInterrupt):
+        call(app, "/broken")

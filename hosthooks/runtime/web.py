@@ -275,9 +275,9 @@ class App:
             if host.has_listeners("request_started"):
                 host.hook.request_started(sender=sender, environ=environ)
             response = self.respond(Request(environ))
+        except KeyboardInterrupt:
+            raise
         except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
-                raise
             # Raised outside a view (request_started, a broken environ): still a 500.
             logger.error(
                 "error before the request reached a view%s", blame(host, error), exc_info=error
@@ -290,11 +290,11 @@ class App:
             try:
                 if host.has_listeners("request_finished"):
                     host.fire_robust("request_finished", sender=sender)
+            except KeyboardInterrupt:
+                raise
             except BaseException as error:
                 # fire_robust isolates exceptions; sys.exit() reaches here. The
                 # response was sent already: log it, and let the server go on.
-                if isinstance(error, KeyboardInterrupt):
-                    raise
                 logger.error(
                     "request_finished failed%s",
                     blame(host, error, "request_finished"),
@@ -336,9 +336,9 @@ class App:
             response = refused if refused is not None else self.dispatch(request)
         except HTTPException as error:
             response = self.error_response(error)
+        except KeyboardInterrupt:
+            raise
         except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
-                raise
             host = get_host()
             logger.error(
                 "unhandled error in %s %s%s",
@@ -350,9 +350,9 @@ class App:
             try:
                 if host.has_listeners("got_request_exception"):
                     host.fire_robust("got_request_exception", sender=None, request=request)
+            except KeyboardInterrupt:
+                raise
             except BaseException as hook_error:
-                if isinstance(hook_error, KeyboardInterrupt):
-                    raise
                 logger.error(
                     "got_request_exception failed%s",
                     blame(host, hook_error, "got_request_exception"),
@@ -445,11 +445,11 @@ class App:
         if self.error_page is not None:
             try:
                 response = self.error_page(error)
+            except KeyboardInterrupt:
+                raise
             except BaseException as page_error:
                 # An error page that fails (a template_rendered hook that raises
                 # or exits, say) must not turn the answer into a hung client.
-                if isinstance(page_error, KeyboardInterrupt):
-                    raise
                 logger.error(
                     "the error page for %s failed%s",
                     error.code,
