@@ -31,7 +31,7 @@ from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
-from hosthooks.host import plugins_logger
+from hosthooks.loading import plugins_logger
 from hosthooks.report import hook_info
 from hosthooks.report import listed_records
 from hosthooks.report import plugin_info
