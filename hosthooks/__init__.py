@@ -1,36 +1,73 @@
 """hosthooks: Django's built-in signals as pluggy hooks, with entry-point plugins.
 
 Importing hosthooks loads no plugin: :func:`get_host` discovers them on first use.
+Each public name is imported on first use, so that a plugin importing
+``hookimpl`` (or the command printing its version) pays only for what it uses.
 """
 
 from __future__ import annotations
 
-from hosthooks.callers import HostPluginManager
-from hosthooks.discovery import HostConfig
-from hosthooks.discovery import PluginLoadError
-from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import Problem
-from hosthooks.discovery import ProblemKind
-from hosthooks.discovery import Source
-from hosthooks.discovery import Status
-from hosthooks.dispatch import ANY_SENDER
-from hosthooks.dispatch import sender_label
-from hosthooks.hook_calls import HookCall
-from hosthooks.hook_calls import HookCalls
-from hosthooks.host import Host
-from hosthooks.host import create_default_host
-from hosthooks.host import create_host
-from hosthooks.host import get_host
-from hosthooks.host import plugin_settings
-from hosthooks.host import set_default_host
-from hosthooks.host import using_host
-from hosthooks.markers import ENTRY_POINT_GROUP
-from hosthooks.markers import PROJECT
-from hosthooks.markers import hookimpl
-from hosthooks.markers import hookspec
-from hosthooks.plugin_settings import PluginSettingsError
-from hosthooks.plugin_settings import setting
-from hosthooks.transactions import on_commit
+import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+
+if TYPE_CHECKING:
+    from hosthooks.callers import HostPluginManager as HostPluginManager
+    from hosthooks.discovery import HostConfig as HostConfig
+    from hosthooks.discovery import PluginLoadError as PluginLoadError
+    from hosthooks.discovery import PluginRecord as PluginRecord
+    from hosthooks.discovery import Problem as Problem
+    from hosthooks.discovery import ProblemKind as ProblemKind
+    from hosthooks.discovery import Source as Source
+    from hosthooks.discovery import Status as Status
+    from hosthooks.dispatch import ANY_SENDER as ANY_SENDER
+    from hosthooks.dispatch import sender_label as sender_label
+    from hosthooks.hook_calls import HookCall as HookCall
+    from hosthooks.hook_calls import HookCalls as HookCalls
+    from hosthooks.host import Host as Host
+    from hosthooks.host import create_default_host as create_default_host
+    from hosthooks.host import create_host as create_host
+    from hosthooks.host import get_host as get_host
+    from hosthooks.host import plugin_settings as plugin_settings
+    from hosthooks.host import set_default_host as set_default_host
+    from hosthooks.host import using_host as using_host
+    from hosthooks.markers import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+    from hosthooks.markers import PROJECT as PROJECT
+    from hosthooks.markers import hookimpl as hookimpl
+    from hosthooks.markers import hookspec as hookspec
+    from hosthooks.transactions import on_commit as on_commit
+    from hosthooks.typed_settings import PluginSettingsError as PluginSettingsError
+    from hosthooks.typed_settings import setting as setting
+
+#: Public name -> the module defining it.
+_WHERE = {
+    "HostPluginManager": "hosthooks.callers",
+    "HostConfig": "hosthooks.discovery",
+    "PluginLoadError": "hosthooks.discovery",
+    "PluginRecord": "hosthooks.discovery",
+    "Problem": "hosthooks.discovery",
+    "ProblemKind": "hosthooks.discovery",
+    "Source": "hosthooks.discovery",
+    "Status": "hosthooks.discovery",
+    "ANY_SENDER": "hosthooks.dispatch",
+    "sender_label": "hosthooks.dispatch",
+    "HookCall": "hosthooks.hook_calls",
+    "HookCalls": "hosthooks.hook_calls",
+    "Host": "hosthooks.host",
+    "create_default_host": "hosthooks.host",
+    "create_host": "hosthooks.host",
+    "get_host": "hosthooks.host",
+    "plugin_settings": "hosthooks.host",
+    "set_default_host": "hosthooks.host",
+    "using_host": "hosthooks.host",
+    "ENTRY_POINT_GROUP": "hosthooks.markers",
+    "PROJECT": "hosthooks.markers",
+    "hookimpl": "hosthooks.markers",
+    "hookspec": "hosthooks.markers",
+    "PluginSettingsError": "hosthooks.typed_settings",
+    "setting": "hosthooks.typed_settings",
+    "on_commit": "hosthooks.transactions",
+}
 
 __all__ = [
     "ANY_SENDER",
@@ -60,3 +97,16 @@ __all__ = [
     "setting",
     "using_host",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hosthooks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is an ordinary one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -6,7 +6,6 @@ line on stderr; ``--traceback`` shows the traceback too.
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 import traceback
@@ -20,26 +19,18 @@ from typing import Any
 from typing import NoReturn
 
 import click
-import importlib_metadata
-import pluggy
 
-from hosthooks import dispatch
-from hosthooks import specs
 from hosthooks.commands import authoring
-from hosthooks.discovery import HostConfig
-from hosthooks.discovery import PluginLoadError
-from hosthooks.discovery import PluginRecord
-from hosthooks.host import Host
-from hosthooks.host import create_default_host
-from hosthooks.loading import plugins_logger
-from hosthooks.report import hook_info
-from hosthooks.report import listed_records
-from hosthooks.report import plugin_info
-from hosthooks.report import spec_callers
-from hosthooks.tracing import function_name
 
+# Imported where used, not here: `hosthooks --version` and `--help` must start
+# fast, and each command pays only for the parts it uses.
 if TYPE_CHECKING:
+    import pluggy
+
     from hosthooks.config import Configuration
+    from hosthooks.discovery import HostConfig
+    from hosthooks.discovery import PluginRecord
+    from hosthooks.host import Host
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -71,15 +62,25 @@ class Context:
     def __post_init__(self) -> None:
         # Every command shows plugin failures and problems itself, once: the
         # warnings the host logs for embedding applications would repeat them.
+        from hosthooks.loading import plugins_logger
+
         self._logger_was_disabled = plugins_logger.disabled
         plugins_logger.disabled = True
 
     @property
     def host(self) -> Host:
         if self._host is None:
+            from hosthooks.host import create_default_host
+
             # The runtime fires through get_host(): this host is the default one.
             self._host = create_default_host(self.config)
         return self._host
+
+    def report_every_plugin(self) -> None:
+        """Load the plugins (the host becomes the default one) and print what is wrong with them."""
+        from hosthooks.report import listed_records
+
+        self.report(listed_records(self.host))
 
     def report(
         self, records: Sequence[PluginRecord] | None, *, err: bool = True, lines: bool = True
@@ -108,22 +109,21 @@ class Context:
         return len(problems)
 
     def close(self) -> None:
+        from hosthooks.loading import plugins_logger
+
         plugins_logger.disabled = self._logger_was_disabled
         # An application's host outlives the command.
         if self._host is not None and self.embedding is None:
             self._host.close()
 
 
-def _version() -> str:
-    try:
-        return importlib_metadata.version("hosthooks")
-    except importlib_metadata.PackageNotFoundError:  # running from a source tree
-        return "unknown"
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
-    _version(), "--version", prog_name="hosthooks", message="%(prog)s %(version)s"
+    None,
+    "--version",
+    package_name="hosthooks",
+    prog_name="hosthooks",
+    message="%(prog)s %(version)s",
 )
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the traceback of an error.")
 @click.option(
@@ -218,6 +218,8 @@ def cli(
         configuration = load_configuration(options, config_file=config_file)
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
+    from hosthooks.discovery import HostConfig
+
     ctx.obj = Context(configuration, HostConfig.from_configuration(configuration), show_traceback)
     ctx.call_on_close(ctx.obj.close)
 
@@ -236,13 +238,17 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     flags = [
         flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
     ]
-    sender = dispatch.sender_filter(impl)
+    from hosthooks.dispatch import sender_filter
+
+    sender = sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")
     return f" [{', '.join(flags)}]" if flags else ""
 
 
 def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=1)
     hint = (
         f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
@@ -252,13 +258,22 @@ def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
 
 @cli.command()
 @click.argument("name", required=False)
-@click.option("--family", type=click.Choice(list(specs.FAMILIES)), help="Only this family's hooks.")
+@click.option("--family", metavar="FAMILY", help="Only this family's hooks (models, auth, ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> None:
     """Every hook with its implementations, in the order they will be called."""
+    from hosthooks.report import hook_info
+    from hosthooks.report import spec_callers
+    from hosthooks.specs import FAMILIES
+    from hosthooks.tracing import function_name
+
+    if family is not None and family not in FAMILIES:
+        raise click.BadParameter(
+            f"{family!r} is not one of {', '.join(FAMILIES)}", param_hint="'--family'"
+        )
     host = obj.host
-    obj.report(listed_records(host))
+    obj.report_every_plugin()
     callers = spec_callers(host)
     if name is not None:
         known = [caller.name for _, caller in callers]
@@ -295,6 +310,8 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
 
 
 def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
+    from hosthooks.tracing import function_name
+
     tags = [info["family"], *(flag for flag in ("historic", "firstresult") if info[flag])]
     click.echo(f"{info['name']}{_signature(caller)}  [{', '.join(tags)}]")
     click.echo("")
@@ -348,6 +365,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 @click.pass_obj
 def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool) -> None:
     """Every plugin: where it comes from, whether it is active, and its hooks."""
+    from hosthooks.report import listed_records
+    from hosthooks.report import plugin_info
+
     host = obj.host
     if hook is not None:
         known = [caller.name for caller in host.hook_callers()]
@@ -415,6 +435,11 @@ def _import_apps(apps: Sequence[str]) -> list[str]:
 def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
     """Validate plugins (every one, or those named): import, hook names, argument
     names and, with --app, sender= labels. Exit status 1 when anything is wrong."""
+    import difflib
+
+    from hosthooks.report import listed_records
+    from hosthooks.report import plugin_info
+
     host = obj.host
     if apps and obj.embedding is not None:
         raise click.UsageError(
@@ -459,7 +484,7 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) -> None:
     """Create the tables and columns the models need; fires pre_migrate and post_migrate."""
     # Plugins load (and become the default host) before models exist.
-    obj.report(listed_records(obj.host))
+    obj.report_every_plugin()
     from hosthooks.runtime import Database
     from hosthooks.runtime import DatabaseError
     from hosthooks.runtime import migrate as run_migrate
@@ -540,7 +565,7 @@ def serve(
 
     # The demo's models exist now: sender= labels can be checked against them.
     host.set_known_models(registry)
-    obj.report(listed_records(host))
+    obj.report_every_plugin()
     try:
         # Waitress drops proxy headers from peers it does not trust, so the
         # trusted proxy is named to it as well as to the app.
@@ -606,7 +631,7 @@ def worker(obj: Context, queues: str, concurrency: int, apps: tuple[str, ...]) -
     names = names_from_text(queues)
     if not names:
         raise click.UsageError("--queues names no queue")
-    obj.report(listed_records(obj.host))  # plugins load (and become the default host) first
+    obj.report_every_plugin()  # plugins load (and become the default host) first
     _import_apps(apps or ("hosthooks.runtime.demo",))
     try:
         from hosthooks.deferred.celery_app import run_worker
@@ -714,7 +739,7 @@ def createuser(
 ) -> None:
     """Create a user of the demo app (migrating the database first); asks for the password."""
     # Plugins load (and become the default host) before models exist.
-    obj.report(listed_records(obj.host))
+    obj.report_every_plugin()
     from hosthooks.runtime.auth import AuthError
     from hosthooks.runtime.auth import create_user
     from hosthooks.runtime.db import Database
@@ -776,14 +801,16 @@ def main(
             traceback.print_exc()
         click.echo(f"hosthooks: error: {error.format_message()}", err=True)
         raise SystemExit(error.exit_code) from None
-    except PluginLoadError as error:
-        if show_traceback:
-            traceback.print_exc()
-        click.echo(f"hosthooks: error: {error}", err=True)
-        raise SystemExit(EXIT_FAILED) from None
     except SystemExit:
         raise
     except Exception as error:
+        from hosthooks.discovery import PluginLoadError
+
+        if isinstance(error, PluginLoadError):
+            if show_traceback:
+                traceback.print_exc()
+            click.echo(f"hosthooks: error: {error}", err=True)
+            raise SystemExit(EXIT_FAILED) from None
         if show_traceback:
             traceback.print_exc()
         # The notes name the plugin and hook an error came from: the one line

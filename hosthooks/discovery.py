@@ -7,8 +7,10 @@ import enum
 import functools
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
@@ -17,14 +19,13 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
-from typing import Protocol
 
 from hosthooks.markers import ENTRY_POINT_GROUP
 
 if TYPE_CHECKING:
-    # Imported when entry points are read: it costs ~10 ms, which a host that
-    # never autoloads (tests, embedded use) should not pay.
-    import importlib_metadata
+    # Imported when entry points are read: a host that never autoloads (tests,
+    # embedded use) does not pay for it.
+    import importlib.metadata
 
     from hosthooks.config import Configuration
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 #: blockable by name like any plugin.
 BUILTIN_PLUGINS: Final = {
     # Django's update_last_login, connected to user_logged_in.
-    "hosthooks.last-login": "hosthooks.runtime.auth:last_login",
+    "hosthooks.last-login": "hosthooks.builtins:last_login",
 }
 
 
@@ -209,55 +210,89 @@ class HostConfig:
         return replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class InstalledEntryPoint:
+    """A ``hosthooks`` entry point with what its distribution says of itself,
+    read once: its name, version and requirements (``Requires-Dist``)."""
+
+    point: importlib.metadata.EntryPoint
+    dist: str | None
+    version: str | None
+    requires: tuple[str, ...]
+
+
 @functools.cache
-def installed_entry_points() -> tuple[importlib_metadata.EntryPoint, ...]:
+def installed_entry_points() -> tuple[InstalledEntryPoint, ...]:
     """Every ``hosthooks`` entry point installed, sorted by distribution then name.
 
     Read once per process: scanning the installed distributions costs tens of
     microseconds each, and the set does not change under a running process
-    that matters to us (``pip install`` into it needs a restart anyway).
+    that matters to us (``pip install`` into it needs a restart anyway). Each
+    distribution's metadata is parsed once, whatever number of entry points it has.
     """
-    import importlib_metadata
+    import importlib.metadata
 
-    points = importlib_metadata.entry_points(group=ENTRY_POINT_GROUP)
-    return tuple(sorted(points, key=lambda point: (_dist_name(point) or "", point.name)))
+    found = []
+    parsed: dict[int, tuple[str | None, str | None, tuple[str, ...]]] = {}
+    points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    dists = [point.dist for point in points]  # kept alive: parsed is keyed by identity
+    for point, dist in zip(points, dists, strict=True):
+        if dist is None:
+            info: tuple[str | None, str | None, tuple[str, ...]] = (None, None, ())
+        else:
+            info = parsed.get(id(dist)) or parsed.setdefault(id(dist), _dist_info(dist))
+        found.append(InstalledEntryPoint(point, *info))
+    return tuple(sorted(found, key=lambda entry: (entry.dist or "", entry.point.name)))
 
 
-class _Distribution(Protocol):
-    """What :func:`hosthooks_requirement` reads of a distribution."""
-
-    @property
-    def requires(self) -> list[str] | None: ...
+def _dist_info(
+    dist: importlib.metadata.Distribution,
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    metadata = dist.metadata
+    return metadata["Name"], metadata["Version"], tuple(metadata.get_all("Requires-Dist") or ())
 
 
 @functools.cache
 def hosthooks_version() -> str | None:
     """The installed hosthooks' version, or None when running from a source tree."""
-    import importlib_metadata
+    import importlib.metadata
 
     try:
-        return importlib_metadata.version(ENTRY_POINT_GROUP)
-    except importlib_metadata.PackageNotFoundError:
+        return importlib.metadata.version(ENTRY_POINT_GROUP)
+    except importlib.metadata.PackageNotFoundError:
         return None
 
 
-def hosthooks_requirement(dist: _Distribution) -> tuple[str, bool] | None:
+#: A requirement on hosthooks: the name (any case), extras, then the rest. Most
+#: plugins require plain ``hosthooks``; only a specifier or a marker needs parsing.
+_ON_HOSTHOOKS: Final = re.compile(
+    rf"\s*{ENTRY_POINT_GROUP}\s*(\[[^\]]*\])?\s*(?P<rest>[^A-Za-z0-9._-].*|)$", re.IGNORECASE
+)
+
+
+def hosthooks_requirement(requires: Sequence[str]) -> tuple[str, bool] | None:
     """A distribution's requirement on hosthooks and whether the installed
     hosthooks satisfies it, or None when it declares none.
 
     Requirements that apply only to an extra, or whose environment marker is
     false here, are not the plugin's requirement on this host.
-    """
-    from packaging.requirements import InvalidRequirement
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
 
-    for text in dist.requires or ():
+    :param requires: the distribution's ``Requires-Dist`` values.
+    """
+    for text in requires:
+        matched = _ON_HOSTHOOKS.match(text)
+        if matched is None:
+            continue
+        if not matched.group("rest").strip():
+            return ENTRY_POINT_GROUP, True
+        # Imported only for a requirement with a version or a marker: parsing
+        # them is what packaging is for, and importing it costs ~15 ms.
+        from packaging.requirements import InvalidRequirement
+        from packaging.requirements import Requirement
+
         try:
             requirement = Requirement(text)
         except InvalidRequirement:
-            continue
-        if canonicalize_name(requirement.name) != ENTRY_POINT_GROUP:
             continue
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
@@ -271,11 +306,6 @@ def hosthooks_requirement(dist: _Distribution) -> tuple[str, bool] | None:
 
 class IncompatiblePlugin(Exception):
     """A plugin requires a hosthooks other than the one installed."""
-
-
-def _dist_name(point: importlib_metadata.EntryPoint) -> str | None:
-    dist = point.dist
-    return None if dist is None else dist.metadata["Name"]
 
 
 def one_line(error: BaseException) -> str:

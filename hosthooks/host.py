@@ -38,16 +38,16 @@ from hosthooks.loading import PluginLoading
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
 from hosthooks.muting import silence
-from hosthooks.plugin_settings import PluginSettingsError
-from hosthooks.plugin_settings import declared_settings
-from hosthooks.plugin_settings import load_plugin_settings
-from hosthooks.plugin_settings import shown_settings
 from hosthooks.problems import note_on
 from hosthooks.specs import FAMILIES
 from hosthooks.tracing import BroadcastTracer
 from hosthooks.tracing import HookTrace
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import traced_hookexec
+from hosthooks.typed_settings import PluginSettingsError
+from hosthooks.typed_settings import declared_settings
+from hosthooks.typed_settings import load_plugin_settings
+from hosthooks.typed_settings import shown_settings
 
 if TYPE_CHECKING:
     pass
@@ -452,7 +452,7 @@ class Host(PluginLoading):
         settings_class: type[_Settings],
         environ: Mapping[str, str] | None = None,
     ) -> _Settings:
-        """A plugin's settings (see :mod:`hosthooks.plugin_settings`): defaults, then its
+        """A plugin's settings (see :mod:`hosthooks.typed_settings`): defaults, then its
         ``[plugins.<name>]`` table, then ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
 
         Read anew on each call, so that a value changed in the environment is seen.

@@ -18,6 +18,7 @@ from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import BUILTIN_PLUGINS
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import IncompatiblePlugin
+from hosthooks.discovery import InstalledEntryPoint
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Problem
@@ -33,9 +34,6 @@ from hosthooks.discovery import one_line
 from hosthooks.markers import PROJECT
 from hosthooks.problems import diagnose
 from hosthooks.problems import plugin_traceback
-
-if TYPE_CHECKING:
-    import importlib_metadata
 
 #: Where plugin failures and problems are logged as they are found; a front end
 #: that shows them itself (the CLI) silences this one logger.
@@ -90,7 +88,7 @@ class PluginLoading:
         if self.config.autoload:
             allowed = self.config.allowed
             for point in installed_entry_points():
-                if allowed is not None and point.name not in allowed:
+                if allowed is not None and point.point.name not in allowed:
                     seen.append(self._not_allowed(point))
                     continue
                 seen.append(self._load_entry_point(point))
@@ -98,25 +96,24 @@ class PluginLoading:
             seen.extend(self.load_directory(self.config.plugins_dir))
         return seen
 
-    def _entry_point_record(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
-        dist = point.dist
+    def _entry_point_record(self, installed: InstalledEntryPoint) -> PluginRecord:
         record = PluginRecord(
-            name=point.name,
+            name=installed.point.name,
             source=Source.ENTRY_POINT,
             status=Status.ACTIVE,
-            dist=None if dist is None else dist.metadata["Name"],
-            version=None if dist is None else dist.version,
-            origin=point.value,
+            dist=installed.dist,
+            version=installed.version,
+            origin=installed.point.value,
         )
-        requirement = None if dist is None else hosthooks_requirement(dist)
+        requirement = hosthooks_requirement(installed.requires)
         if requirement is not None:
             record.requires, record.compatible = requirement
         return record
 
-    def _load_entry_point(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
-        return self._load(self._entry_point_record(point), point.load)
+    def _load_entry_point(self, installed: InstalledEntryPoint) -> PluginRecord:
+        return self._load(self._entry_point_record(installed), installed.point.load)
 
-    def _not_allowed(self, point: importlib_metadata.EntryPoint) -> PluginRecord:
+    def _not_allowed(self, point: InstalledEntryPoint) -> PluginRecord:
         """An entry point the allow-list leaves out: never imported, listed as blocked."""
         record = self._entry_point_record(point)
         record.status = Status.BLOCKED

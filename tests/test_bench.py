@@ -112,3 +112,30 @@ def test_django_bridge_benchmark_reports_every_contender_and_ratio():
     assert all(value > 0 for value in report["median_ns"].values())
     assert report["bridge_vs_django"] > 0
     assert report["none_vs_django_none"] > 0
+
+
+def test_startup_benchmark_reports_commands_memory_and_discovery():
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.startup", "--rounds", "1", "--plugins", "3", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["start_up_seconds"]) == {
+        "python -c pass",
+        "pytest --version",
+        "hosthooks --version",
+        "hosthooks plugins --json",
+        "hosthooks hooks",
+    }
+    assert report["start_up_vs_pytest_version"]["pytest --version"] == 1.0
+    assert set(report["peak_memory_kib"]) == {"import pluggy", "import hosthooks; get_host()"}
+    assert report["memory_vs_pluggy"] > 0
+    # Each run discovers the three generated plugins (the scripts assert the count).
+    assert set(report["discovery_seconds"]["3"]) == {"hosthooks", "pluggy"}
+    assert report["discovery_vs_pluggy"]["3"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -9,7 +10,6 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import importlib_metadata
 import pytest
 
 import hosthooks
@@ -234,7 +234,7 @@ def test_version_and_the_console_script(plugins_dir):
     script = Path(sys.executable).with_name("hosthooks")
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    assert result.stdout == f"hosthooks {importlib_metadata.version('hosthooks')}\n"
+    assert result.stdout == f"hosthooks {importlib.metadata.version('hosthooks')}\n"
     result = subprocess.run(
         [sys.executable, "-m", "hosthooks", "hooks", "nope"],
         capture_output=True,

@@ -20,8 +20,8 @@ from hosthooks import HostConfig
 from hosthooks import PluginSettingsError
 from hosthooks import setting
 from hosthooks.cli import main
-from hosthooks.plugin_settings import env_prefix
-from hosthooks.plugin_settings import shown_settings
+from hosthooks.typed_settings import env_prefix
+from hosthooks.typed_settings import shown_settings
 
 
 @dataclass

@@ -25,7 +25,6 @@ from typing import Final
 from typing import Protocol
 
 from hosthooks.host import get_host
-from hosthooks.markers import hookimpl
 from hosthooks.runtime import fields
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import atomic
@@ -273,16 +272,3 @@ def change_password(request: Any, user: User, new_password: str) -> None:
         UserSession.objects.using(using).filter(user=user).delete()
         session.cycle_key()
         _remember(session, user)
-
-
-class LastLogin:
-    """The built-in plugin recording ``last_login``, as Django's ``update_last_login`` does."""
-
-    @hookimpl
-    def user_logged_in(self, user: Any) -> None:
-        if isinstance(user, User):
-            user.last_login = datetime.datetime.now(datetime.timezone.utc)
-            user.save(update_fields=["last_login"])
-
-
-last_login = LastLogin()
