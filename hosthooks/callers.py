@@ -153,7 +153,7 @@ class HookCallers:
         self.lock: Final = threading.RLock()
         self._hookexec = hookexec
         self._traced_hookexec: HookExec | None = None
-        self._monitors = 0
+        self._monitored = False
         self._live: dict[str, _Live] = {}
         #: Whether calling a hook would call anything (an implementation, or a tracer).
         self.listening: dict[str, bool] = {}
@@ -268,10 +268,10 @@ class HookCallers:
             self._traced_hookexec = traced
             self._everything_changed()
 
-    def monitoring_changed(self, monitors: int) -> None:
-        """pluggy's hook-call monitoring was added or removed: ``monitors`` are on."""
+    def monitoring_changed(self, monitored: bool) -> None:
+        """pluggy's hook-call monitoring was added or removed; whether any is on now."""
         with self.lock:
-            self._monitors = monitors
+            self._monitored = monitored
             self._everything_changed()
 
     def _everything_changed(self) -> None:
@@ -306,7 +306,7 @@ class HookCallers:
                     caller,
                     caller.get_hookimpls(),
                     self._current_hookexec(),
-                    pluggy_only=self._monitors > 0 or self._traced_hookexec is not None,
+                    pluggy_only=self._monitored or self._traced_hookexec is not None,
                 )
             return plans.is_plan(live.function.__code__)
 
@@ -321,15 +321,21 @@ class HostPluginManager(pluggy.PluginManager):
     def __init__(self, project_name: str) -> None:
         super().__init__(project_name)
         self.callers: Final = HookCallers(self._hookexec)
-        self._monitors = 0
+        # What pluggy runs hooks with while nothing monitors them: monitoring
+        # replaces it and pluggy's undo puts back what it replaced.
+        self._unmonitored_hookexec: Final = self._inner_hookexec
         # pluggy creates each hook's caller by setting it on its relay: this
         # relay adopts it before pluggy goes on using it.
         object.__setattr__(self, "hook", CallerRelay(self.callers))
 
     @property
     def monitored(self) -> bool:
-        """Whether pluggy's hook-call monitoring (``enable_tracing`` too) is on."""
-        return self._monitors > 0
+        """Whether pluggy's hook-call monitoring (``enable_tracing`` too) is on.
+
+        Read from pluggy's own state, not counted here: pluggy's undo may be
+        called more than once, or out of order, and stays right either way.
+        """
+        return self._inner_hookexec is not self._unmonitored_hookexec
 
     def _hookexec(
         self,
@@ -356,12 +362,10 @@ class HostPluginManager(pluggy.PluginManager):
         # Monitoring wraps pluggy's execution, which plans bypass: while any
         # monitor is on, every hook runs through pluggy.
         undo_pluggy = super().add_hookcall_monitoring(before, after)
-        self._monitors += 1
-        self.callers.monitoring_changed(self._monitors)
+        self.callers.monitoring_changed(self.monitored)
 
         def undo() -> None:
             undo_pluggy()
-            self._monitors -= 1
-            self.callers.monitoring_changed(self._monitors)
+            self.callers.monitoring_changed(self.monitored)
 
         return undo

@@ -462,3 +462,30 @@ def test_calls_racing_registrations_run_whole_plans_and_lose_none(host):
         seen = len(result)
     registrar.join(10)
     assert fire(sender=Article, **POST_SAVE) == list(range(40))[::-1]
+
+
+def test_undoing_monitoring_twice_leaves_later_monitoring_on():
+    # pluggy's undo restores what it replaced, so calling it twice is harmless
+    # there; a count of monitors kept beside it went to zero with one still on.
+    class Plugin:
+        @hookimpl
+        def post_save(self, instance):
+            return instance
+
+    host = Host()
+    host.register(Plugin(), "plugin")
+    undo = host.plugin_manager.add_hookcall_monitoring(lambda *_: None, lambda *_: None)
+    undo()
+    undo()
+    seen: list[str] = []
+    later = host.plugin_manager.add_hookcall_monitoring(
+        lambda name, impls, kwargs: seen.append(name), lambda *_: None
+    )
+    fire = host.hook.post_save
+    assert fire(sender=object, **POST_SAVE) == [POST_SAVE["instance"]]
+    assert seen == ["post_save"]
+    assert host.plugin_manager.monitored is True
+    later()
+    assert host.plugin_manager.monitored is False
+    fire(sender=object, **POST_SAVE)
+    assert seen == ["post_save"]
