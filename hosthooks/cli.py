@@ -7,6 +7,8 @@ line on stderr; ``--traceback`` shows the traceback too.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Final
 from typing import NoReturn
 
 import click
@@ -187,7 +190,13 @@ def cli(
     trace: bool | None,
     trace_file: Path | None,
 ) -> None:
-    """List, check and trace hosthooks plugins, and run the host runtime."""
+    """List, check and trace hosthooks plugins, and run the host runtime.
+
+    Example: hosthooks --disable-plugins request-timer plugins --json
+
+    Shell completion (bash; zsh and fish likewise):
+    eval "$(_HOSTHOOKS_COMPLETE=bash_source hosthooks)"
+    """
     from hosthooks.config import ConfigError
     from hosthooks.config import load_configuration
     from hosthooks.config import names_from_text
@@ -262,7 +271,10 @@ def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> None:
-    """Every hook with its implementations, in the order they will be called."""
+    """Every hook with its implementations, in the order they will be called.
+
+    Example: hosthooks hooks post_save
+    """
     from hosthooks.report import hook_info
     from hosthooks.report import spec_callers
     from hosthooks.specs import FAMILIES
@@ -297,9 +309,11 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
     for (_, caller), info in zip(callers, infos, strict=True):
         flags = ",".join(flag for flag in ("historic", "firstresult") if info[flag]) or "-"
         rows.append(
-            (info["family"], info["name"], _signature(caller), flags, str(len(info["impls"])))
+            [info["family"], info["name"], _signature(caller), flags, str(len(info["impls"]))]
         )
-    _table(("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS"), rows)
+    header = ("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS")
+    _fit_column(header, rows, column=2, width=shutil.get_terminal_size((80, 24)).columns)
+    _table(header, rows)
     for (_, caller), info in zip(callers, infos, strict=True):
         if info["impls"]:
             click.echo(f"\n{info['name']}:")
@@ -348,11 +362,47 @@ def _show_receivers(receivers: Sequence[Mapping[str, Any]]) -> None:
         )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _fit_column(header: Sequence[str], rows: list[list[str]], *, column: int, width: int) -> None:
+    """Shorten ``column``'s cells (ending them with "...") so that each line of the
+    table fits in ``width`` characters; the full text is a command away."""
+    others = sum(
+        max(len(row[index]) for row in [header, *rows]) + 2
+        for index in range(len(header))
+        if index != column
+    )
+    room = max(len(header[column]), width - others)
+    for row in rows:
+        if len(row[column]) > room:
+            row[column] = row[column][: room - 3] + "..."
+
+
+#: The colour of each plugin status in tables shown on a terminal.
+_STATUS_COLOURS: Final = {"active": "green", "blocked": "yellow", "failed": "red"}
+
+
+def _colour_wanted() -> bool | None:
+    """None lets click colour a terminal and not a pipe; ``NO_COLOR`` (any value) turns it off."""
+    return False if "NO_COLOR" in os.environ else None
+
+
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    styles: Mapping[int, Mapping[str, str]] | None = None,
+) -> None:
+    """Rows under a header, columns aligned; ``styles`` colours a column's cells by value.
+
+    Cells are padded before they are coloured, so colour never shifts a column.
+    """
     widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
-    for row in [header, *rows]:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        click.echo("  ".join(cells).rstrip())
+    for index, row in enumerate([header, *rows]):
+        cells = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            padded = cell.ljust(width)
+            colour = (styles or {}).get(column, {}).get(cell) if index else None
+            cells.append(click.style(padded, fg=colour) if colour else padded)
+        click.echo("  ".join(cells).rstrip(), color=_colour_wanted())
 
 
 # -- plugins ------------------------------------------------------------------
@@ -362,9 +412,15 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 @click.option("--all", "include_builtin", is_flag=True, help="Include built-in plugins.")
 @click.option("--hook", metavar="NAME", help="Only plugins implementing this hook.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show where each plugin's code lives.")
 @click.pass_obj
-def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool) -> None:
-    """Every plugin: where it comes from, whether it is active, and its hooks."""
+def plugins(
+    obj: Context, include_builtin: bool, hook: str | None, as_json: bool, verbose: bool
+) -> None:
+    """Every plugin: where it comes from, whether it is active, and its hooks.
+
+    Example: hosthooks plugins --all -v
+    """
     from hosthooks.report import listed_records
     from hosthooks.report import plugin_info
 
@@ -391,10 +447,12 @@ def plugins(obj: Context, include_builtin: bool, hook: str | None, as_json: bool
             info["status"],
             ", ".join(info["hooks"]) or "-",
             str(len(info["problems"])) if info["problems"] else "-",
+            *([info["location"] or "-"] if verbose else []),
         )
         for info in infos
     ]
-    _table(("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS"), rows)
+    header = ("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS")
+    _table((*header, "LOCATION") if verbose else header, rows, styles={4: _STATUS_COLOURS})
     obj.report(records)
 
 
@@ -434,7 +492,10 @@ def _import_apps(apps: Sequence[str]) -> list[str]:
 @click.pass_obj
 def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
     """Validate plugins (every one, or those named): import, hook names, argument
-    names and, with --app, sender= labels. Exit status 1 when anything is wrong."""
+    names and, with --app, sender= labels. Exit status 1 when anything is wrong.
+
+    Example: hosthooks check audit --app myapp.models
+    """
     import difflib
 
     from hosthooks.report import listed_records
@@ -482,7 +543,10 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 @click.option("--verbosity", type=click.IntRange(0, 3), default=1, show_default=True)
 @click.pass_obj
 def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) -> None:
-    """Create the tables and columns the models need; fires pre_migrate and post_migrate."""
+    """Create the tables and columns the models need; fires pre_migrate and post_migrate.
+
+    Example: hosthooks migrate --db app.sqlite3 --app myapp.models
+    """
     # Plugins load (and become the default host) before models exist.
     obj.report_every_plugin()
     from hosthooks.runtime import Database
@@ -536,7 +600,10 @@ def serve(
     threads: int,
     trusted_proxy: str | None,
 ) -> None:
-    """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C."""
+    """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C.
+
+    Example: hosthooks serve --port 8000 --db notes.sqlite3
+    """
     import logging
 
     host = obj.host  # plugins load (and become the default host) before the app exists
@@ -546,43 +613,63 @@ def serve(
         )
     import waitress
 
+    from hosthooks.discovery import Status
     from hosthooks.runtime.db import DatabaseError
     from hosthooks.runtime.demo import make_app
     from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
     from hosthooks.runtime.settings import reset_settings
+    from hosthooks.runtime.web import App
 
     # The runtime's settings are the configuration's, --config included.
     settings = Settings(configuration=obj.configuration)
     reset_settings(settings)
+    proxy_address = trusted_proxy or settings.TRUSTED_PROXY or None
+    # The port is bound before the database is opened: a server that cannot
+    # listen leaves no database file behind. Requests reach the app only once
+    # run() starts, by which time it exists.
+    app_holder: list[App] = []
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        return app_holder[0](environ, start_response)
+
     try:
-        app = make_app(
-            str(db_path) if db_path is not None else None, settings, trusted_proxy=trusted_proxy
+        # Waitress drops proxy headers from peers it does not trust, so the
+        # trusted proxy is named to it as well as to the app.
+        proxy: dict[str, Any] = {}
+        if proxy_address is not None:
+            proxy = {
+                "trusted_proxy": proxy_address,
+                "trusted_proxy_headers": {"x-forwarded-proto"},
+            }
+        # ident="": no Server header naming the server software to every client.
+        server = waitress.create_server(
+            application, host=bind_host, port=port, threads=threads, ident="", **proxy
         )
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {bind_host}:{port}: {error.strerror}"
+        ) from None
+    database = str(db_path) if db_path is not None else str(settings.DATABASE)
+    try:
+        app_holder.append(make_app(database, settings, trusted_proxy=proxy_address))
     except (DatabaseError, SettingsError, ValueError) as error:
+        server.close()
         raise click.ClickException(str(error)) from None
     from hosthooks.runtime.models import registry
 
     # The demo's models exist now: sender= labels can be checked against them.
     host.set_known_models(registry)
     obj.report_every_plugin()
-    try:
-        # Waitress drops proxy headers from peers it does not trust, so the
-        # trusted proxy is named to it as well as to the app.
-        proxy: dict[str, Any] = {}
-        if app.trusted_proxy is not None:
-            proxy = {
-                "trusted_proxy": app.trusted_proxy,
-                "trusted_proxy_headers": {"x-forwarded-proto"},
-            }
-        # ident="": no Server header naming the server software to every client.
-        server = waitress.create_server(
-            app, host=bind_host, port=port, threads=threads, ident="", **proxy
-        )
-    except OSError as error:
-        raise click.ClickException(
-            f"cannot listen on {bind_host}:{port}: {error.strerror}"
-        ) from None
+    active = [
+        record.name + (f" ({record.dist} {record.version})" if record.dist else "")
+        for record in host.plugins()
+        if record.status is Status.ACTIVE
+    ]
+    from hosthooks.config import redact_url
+
+    click.echo(f"hosthooks: database {redact_url(database)}", err=True)
+    click.echo(f"hosthooks: plugins {', '.join(active) or 'none'}", err=True)
     address = f"http://{bind_host}:{server.effective_port}/"
     click.echo(f"hosthooks: serving the demo app on {address} (Ctrl-C stops)", err=True)
     try:
@@ -737,7 +824,10 @@ def show_config(obj: Context, as_json: bool) -> None:
 def createuser(
     obj: Context, name: str, db_path: Path | None, staff: bool, password_stdin: bool
 ) -> None:
-    """Create a user of the demo app (migrating the database first); asks for the password."""
+    """Create a user of the demo app (migrating the database first); asks for the password.
+
+    Example: hosthooks createuser operator --staff --db notes.sqlite3
+    """
     # Plugins load (and become the default host) before models exist.
     obj.report_every_plugin()
     from hosthooks.runtime.auth import AuthError

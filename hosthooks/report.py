@@ -5,6 +5,8 @@ the CLI and the runtime, so neither imports the other."""
 from __future__ import annotations
 
 import inspect
+import sys
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -51,6 +53,7 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
         "settings": host.shown_plugin_settings(record.name),
         "requires": record.requires,
         "compatible": record.compatible,
+        "location": plugin_location(host, record),
         # What check reports for the plugin, but the error that made it fail:
         # that is "error" already.
         "problems": [
@@ -59,6 +62,23 @@ def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
             if problem.kind is not ProblemKind.LOAD_ERROR
         ],
     }
+
+
+def plugin_location(host: Host, record: PluginRecord) -> str | None:
+    """Where a plugin's code lives: the file of its module (for an object, its
+    class's module), else the file it was to be loaded from; None if unknown."""
+    plugin = host.plugin_manager.get_plugin(record.name)
+    if plugin is not None:
+        module = plugin if isinstance(plugin, ModuleType) else None
+        if module is None:
+            defined_in = plugin.__module__ if isinstance(plugin, type) else type(plugin).__module__
+            module = sys.modules.get(defined_in)
+        location = getattr(module, "__file__", None)
+        if isinstance(location, str):
+            return location
+    if record.source is Source.DIRECTORY:
+        return record.origin
+    return None
 
 
 def plugins_json(

@@ -132,6 +132,7 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
             "settings",
             "requires",
             "compatible",
+            "location",
             "problems",
         }
     alpha, beta, gamma = plugins
@@ -146,9 +147,12 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
         "settings": None,
         "requires": None,
         "compatible": True,
+        "location": str(plugins_dir / "alpha.py"),
         "problems": [],
     }
     assert gamma["status"] == "failed"
+    # A plugin that failed to import is still found where it was to load from.
+    assert gamma["location"] == str(plugins_dir / "gamma.py")
     assert gamma["error"] == "ModuleNotFoundError: No module named 'not_installed_anywhere'"
     assert gamma["hooks"] == []
 
@@ -280,6 +284,7 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "settings": None,
             "requires": None,
             "compatible": True,
+            "location": str(Path(hosthooks.__file__).parent / "builtins.py"),
             "problems": [],
         }
     ]
@@ -331,3 +336,122 @@ def test_a_plugin_raising_during_a_command_is_one_line_naming_it(plugins_dir, tm
             "SELECT name FROM sqlite_master WHERE type = 'table'"
         ).fetchall()
     assert tables == []  # nothing was created
+
+
+# -- the command line as people expect it ---------------------------------------
+
+
+def test_plugins_verbose_shows_where_each_plugins_code_lives(plugins_dir, capsys):
+    code, out, _ = run(capsys, "plugins", "-v")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[-1] == "LOCATION"
+    assert lines[1].split()[0] == "alpha"
+    assert lines[1].split()[-1] == str(plugins_dir / "alpha.py")
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What the command prints when its standard output is a terminal (a pty)."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.run(
+            [str(Path(sys.executable).parent / "hosthooks"), *args],
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert process.returncode == 0
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: everything was read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_statuses_are_coloured_on_a_terminal_and_not_with_no_color(plugins_dir, tmp_path):
+    import os
+
+    (plugins_dir / "gamma.py").write_text("import not_installed_anywhere\n")
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    coloured = _in_a_terminal(["plugins"], env)
+    assert "\x1b[32mactive" in coloured
+    assert "\x1b[31mfailed" in coloured
+    plain = _in_a_terminal(["plugins"], {**env, "NO_COLOR": "1"})
+    assert "\x1b[" not in plain
+    assert "active" in plain
+    piped = subprocess.run(
+        [str(Path(sys.executable).parent / "hosthooks"), "plugins"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert "\x1b[" not in piped.stdout
+    assert "failed" in piped.stdout
+
+
+def test_the_hooks_table_fits_80_columns(plugins_dir, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "hooks")
+    assert code == 0
+    table = out.split("\n\n")[0].splitlines()
+    assert len(table) == 20
+    assert max(len(line) for line in table) <= 80
+    pre_migrate = next(line for line in table if line.split()[1] == "pre_migrate")
+    assert "..." in pre_migrate  # shortened; `hosthooks hooks pre_migrate` shows it whole
+
+
+def test_every_command_has_an_example_in_its_help(capsys):
+    from hosthooks.cli import cli
+
+    code, out, _ = run(capsys, "--help")
+    assert "Example: hosthooks" in out
+    assert "_HOSTHOOKS_COMPLETE=bash_source hosthooks" in out
+    for name in sorted(cli.commands):
+        code, out, _ = run(capsys, name, "--help")
+        assert code == 0, name
+        assert "Example: hosthooks " in out, name
+
+
+def test_serve_that_cannot_listen_says_so_and_creates_no_database(tmp_path):
+    import socket
+
+    database = tmp_path / "never.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "hosthooks"),
+                "--disable-plugin-autoload",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(database),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"hosthooks: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert list(tmp_path.iterdir()) == []

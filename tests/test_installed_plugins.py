@@ -100,8 +100,11 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
         "settings": None,
         "requires": "hosthooks",
         "compatible": True,
+        "location": plugins["good"]["location"],
         "problems": [],
     }
+    assert plugins["good"]["location"].startswith(str(venv.root))
+    assert plugins["good"]["location"].endswith("/site-packages/good_plugin.py")
     assert plugins["broken"]["status"] == "failed"
     assert plugins["broken"]["dist"] == "hosthooks-broken"
     assert (

@@ -361,10 +361,13 @@ def test_serve_reports_label_problems_at_start_up_and_in_plugins_json(tmp_path):
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stderr is not None
-        start_up = [process.stderr.readline().rstrip("\n") for _ in range(3)]
+        start_up = [process.stderr.readline().rstrip("\n") for _ in range(5)]
         assert start_up[:2] == expected
-        assert start_up[2].startswith("hosthooks: serving the demo app on http://127.0.0.1:")
-        port = int(start_up[2].rsplit(":", 1)[1].split("/")[0])
+        # Then where the data lives, which plugins run, and where to connect.
+        assert start_up[2].startswith("hosthooks: database ")
+        assert start_up[3].startswith("hosthooks: plugins hosthooks.last-login, labels")
+        assert start_up[4].startswith("hosthooks: serving the demo app on http://127.0.0.1:")
+        port = int(start_up[4].rsplit(":", 1)[1].split("/")[0])
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/-/plugins.json")
         [served] = json.loads(connection.getresponse().read())

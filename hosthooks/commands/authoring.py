@@ -24,7 +24,10 @@ import click
     help="Write to this file instead of standard output.",
 )
 def docs(output_format: str, output: Path | None) -> None:
-    """The hook reference, from the hookspecs' docstrings."""
+    """The hook reference, from the hookspecs' docstrings.
+
+    Example: hosthooks docs --format html --output hooks.html
+    """
     from hosthooks import reference
 
     text = reference.render_html() if output_format == "html" else reference.render_markdown()
@@ -56,7 +59,10 @@ def docs(output_format: str, output: Path | None) -> None:
 )
 def new_plugin(name: str, directory: Path | None, hooks: tuple[str, ...]) -> None:
     """Write a plugin distribution NAME to start from: pyproject.toml with its entry
-    point, typed implementations, tests using hosthooks' pytest fixtures, a README."""
+    point, typed implementations, tests using hosthooks' pytest fixtures, a README.
+
+    Example: hosthooks new-plugin hosthooks-webhook --hook post_save --hook post_delete
+    """
     from hosthooks.scaffold import ScaffoldError
     from hosthooks.scaffold import check_hooks
     from hosthooks.scaffold import package_name
