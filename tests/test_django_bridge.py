@@ -324,6 +324,7 @@ def test_manage_plugins_prints_the_clis_json(tmp_path):
         "settings",
         "requires",
         "compatible",
+        "location",
         "problems",
     }
 
