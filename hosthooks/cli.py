@@ -790,9 +790,12 @@ def uninstall(packages: tuple[str, ...]) -> None:
 def show_config(obj: Context, as_json: bool) -> None:
     """The effective configuration: every key, its value and where it came from.
 
-    Secrets are shown redacted. Example: hosthooks --config prod.toml config --json
+    Each plugin's settings are shown too (as plugins.NAME.KEY), once its
+    plugins are loaded. Secrets are shown redacted.
+
+    Example: hosthooks --config prod.toml config --json
     """
-    report = obj.configuration.report()
+    report = {**obj.configuration.report(), **obj.host.plugin_settings_report()}
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

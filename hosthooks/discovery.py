@@ -173,7 +173,12 @@ class HostConfig:
     builtin_plugins: bool = True
     #: Each plugin's ``[plugins.<name>]`` table, and the folder its file paths are relative to.
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, compare=False)
-    config_dir: Path | None = None
+    #: The configuration file the tables come from (secrets' file paths are relative to it).
+    config_file: Path | None = None
+
+    @property
+    def config_dir(self) -> Path | None:
+        return None if self.config_file is None else self.config_file.parent
 
     @classmethod
     def from_configuration(cls, configuration: Configuration) -> HostConfig:
@@ -191,7 +196,7 @@ class HostConfig:
             broker_url=configuration["broker_url"],
             queue_visibility_timeout=configuration["queue_visibility_timeout"],
             plugin_tables=configuration.plugins,
-            config_dir=None if configuration.file is None else configuration.file.parent,
+            config_file=configuration.file,
         )
 
     @classmethod

@@ -47,6 +47,7 @@ from hosthooks.tracing import traced_hookexec
 from hosthooks.typed_settings import PluginSettingsError
 from hosthooks.typed_settings import declared_settings
 from hosthooks.typed_settings import load_plugin_settings
+from hosthooks.typed_settings import setting_sources
 from hosthooks.typed_settings import shown_settings
 
 if TYPE_CHECKING:
@@ -480,6 +481,29 @@ class Host(PluginLoading):
             return shown_settings(self.plugin_settings(name, settings_class))
         except PluginSettingsError:
             return None
+
+    def plugin_settings_report(self) -> dict[str, dict[str, Any]]:
+        """Every active plugin's settings as ``hosthooks config`` shows them:
+        ``{"plugins.NAME.KEY": {"value", "source", "file"}}``, secrets redacted;
+        a plugin whose settings are unusable is left out (``check`` says why)."""
+        report: dict[str, dict[str, Any]] = {}
+        for record in self.plugins():
+            if record.status is not Status.ACTIVE:
+                continue
+            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
+            shown = self.shown_plugin_settings(record.name)
+            if settings_class is None or shown is None:
+                continue
+            table = self.config.plugin_tables.get(record.name, {})
+            sources = setting_sources(record.name, settings_class, table, os.environ)
+            file = self.config.config_file
+            for key, value in shown.items():
+                report[f"plugins.{record.name}.{key}"] = {
+                    "value": value,
+                    "source": sources[key],
+                    "file": str(file) if sources[key] == "file" and file else None,
+                }
+        return report
 
     def _settings_problems(self) -> list[Problem]:
         problems: list[Problem] = []

@@ -124,6 +124,22 @@ def load_plugin_settings(
     return settings_class(**values)
 
 
+def setting_sources(
+    plugin_name: str,
+    settings_class: type[Any],
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> dict[str, str]:
+    """Where each setting's value comes from: ``"environment"``, ``"file"`` or ``"default"``
+    (the words of :class:`hosthooks.config.Origin`)."""
+    prefix = env_prefix(plugin_name)
+    sources = {}
+    for field in dataclasses.fields(settings_class):
+        found, _, is_text = _raw_value(field.name, field, table, environ, prefix)
+        sources[field.name] = ("environment" if is_text else "file") if found else "default"
+    return sources
+
+
 def _raw_value(
     name: str,
     field: dataclasses.Field[Any],

@@ -36,7 +36,10 @@ class WebhookSettings:
 
 
 def load(table, environ=None, base=None) -> WebhookSettings:
-    host = Host(HostConfig(autoload=False, plugin_tables={"web-hook": table}, config_dir=base))
+    config_file = None if base is None else base / "hosthooks.toml"
+    host = Host(
+        HostConfig(autoload=False, plugin_tables={"web-hook": table}, config_file=config_file)
+    )
     return host.plugin_settings("web-hook", WebhookSettings, environ or {})
 
 
@@ -189,3 +192,25 @@ def test_the_audit_plugin_writes_where_its_table_says(tmp_path):
     finally:
         hosthooks.set_default_host(None)
     assert json.loads(log.read_text())["event"] == "deleted"
+
+
+def test_config_shows_each_plugins_settings_with_sources_and_secrets_redacted(
+    configured, capsys, monkeypatch
+):
+    (configured / "hosthooks.toml").write_text(
+        'plugins_dir = "plugins"\n[plugins.webhook]\nurl = "http://127.0.0.1:9/"\n'
+        'token = "hunter2"\n'
+    )
+    monkeypatch.setenv("HOSTHOOKS_PLUGIN_WEBHOOK__RETRIES", "5")
+    code, out, err = run(capsys, "config", "--json")
+    assert (code, err) == (0, "")
+    assert "hunter2" not in out
+    report = json.loads(out)
+    file = str(configured / "hosthooks.toml")
+    assert report["plugins.webhook.url"] == {
+        "value": "http://127.0.0.1:9/",
+        "source": "file",
+        "file": file,
+    }
+    assert report["plugins.webhook.token"] == {"value": "********", "source": "file", "file": file}
+    assert report["plugins.webhook.retries"] == {"value": 5, "source": "environment", "file": None}
