@@ -18,6 +18,7 @@ always runs the current plan, and a change costs the changed hooks only.
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import types
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from typing import Final
 import pluggy
 
 from hosthooks import dispatch
+from hosthooks import ordering
 from hosthooks import plans
 from hosthooks.dispatch import HookExec
 
@@ -62,14 +64,22 @@ class LiveHookCaller(pluggy.HookCaller):
     def _add_hookimpl(self, hookimpl: pluggy.HookImpl) -> None:
         with self._registry.lock:
             super()._add_hookimpl(hookimpl)
-            self._registry.changed(self, added=hookimpl)
+            registry = self._registry
+            registry.registered[id(hookimpl)] = (hookimpl, next(registry.registrations))
+            ordering.reorder(self._hookimpls, registry.registration_of)
+            registry.changed(self, added=hookimpl)
 
     def _remove_plugin(self, plugin: object) -> None:
         with self._registry.lock:
+            held = list(self._hookimpls)
             try:
                 super()._remove_plugin(plugin)
             finally:
-                self._registry.changed(self, added=None, removed=plugin)
+                registry = self._registry
+                for impl in held:
+                    if impl not in self._hookimpls:
+                        registry.registered.pop(id(impl), None)
+                registry.changed(self, added=None, removed=plugin)
 
     def set_specification(self, specmodule_or_class: Any, spec_opts: Any) -> None:
         with self._registry.lock:
@@ -151,6 +161,11 @@ class HookCallers:
 
     def __init__(self, hookexec: HookExec) -> None:
         self.lock: Final = threading.RLock()
+        #: When each implementation was added, by id (the implementation kept
+        #: alongside, so that the id stays its own): ordering rebuilds pluggy's
+        #: order from it.
+        self.registered: dict[int, tuple[pluggy.HookImpl, int]] = {}
+        self.registrations: Final = itertools.count()
         self._hookexec = hookexec
         self._traced_hookexec: HookExec | None = None
         self._monitored = False
@@ -216,6 +231,9 @@ class HookCallers:
             yield live.caller
 
     # -- changes --------------------------------------------------------------
+
+    def registration_of(self, impl: pluggy.HookImpl) -> int:
+        return self.registered[id(impl)][1]
 
     def changed(
         self,

@@ -252,6 +252,12 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     sender = sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")
+    from hosthooks.ordering import why
+
+    constraint = why(impl)
+    if constraint:
+        # The constraint that put it where it is in the order shown.
+        flags.append(constraint)
     return f" [{', '.join(flags)}]" if flags else ""
 
 

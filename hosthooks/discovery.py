@@ -68,6 +68,8 @@ class ProblemKind(str, enum.Enum):
     LOAD_ERROR = "load-error"
     #: Its settings are unusable, or settings configure a plugin that is not installed.
     SETTINGS = "settings"
+    #: Its ``before=``/``after=`` constraints and others' form a cycle; pluggy's order is kept.
+    ORDERING_CYCLE = "ordering-cycle"
 
 
 @dataclass(frozen=True)

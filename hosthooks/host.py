@@ -24,6 +24,7 @@ from typing import TypeVar
 import pluggy
 
 from hosthooks import dispatch
+from hosthooks import ordering
 from hosthooks.callers import HookRelay
 from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import HostConfig
@@ -554,9 +555,30 @@ class Host(PluginLoading):
                 problems.extend(record.all_problems())
         problems.extend(
             problem
-            for problem in self._settings_problems()
+            for problem in [*self.ordering_problems(), *self._settings_problems()]
             if names is None or problem.plugin in names
         )
+        return problems
+
+    def ordering_problems(self, plugin_name: str | None = None) -> list[Problem]:
+        """One problem per plugin in each ``before=``/``after=`` cycle, per hook
+        (only ``plugin_name``'s when given); the hooks concerned keep pluggy's order."""
+        problems = []
+        for caller in self.hook_callers():
+            for cycle in ordering.cycles_of(caller.get_hookimpls()):
+                for name in cycle:
+                    if plugin_name is not None and name != plugin_name:
+                        continue
+                    record = self._records.get(name)
+                    problems.append(
+                        Problem(
+                            name,
+                            record.dist if record else None,
+                            f"ordering cycle among {', '.join(cycle)}; pluggy's order is kept",
+                            hook=caller.name,
+                            kind=ProblemKind.ORDERING_CYCLE,
+                        )
+                    )
         return problems
 
 

@@ -59,6 +59,8 @@ class PluginLoading:
 
         def block(self, name: str) -> None: ...
 
+        def ordering_problems(self, plugin_name: str | None = None) -> list[Problem]: ...
+
     def load_builtin_plugins(self) -> list[PluginRecord]:
         """Register the runtime's built-in plugins (:data:`BUILTIN_PLUGINS`), unless blocked."""
         records = []
@@ -197,10 +199,13 @@ class PluginLoading:
         mode the first problem unregisters the plugin and is raised."""
         reported = {str(problem) for problem in record.problems}
         record.problems = self._diagnose(plugin, record.name, record.dist)
-        if record.problems and self.config.strict:
+        # Cycles depend on the other plugins loaded, so they are found anew by
+        # check(), not kept with the record; here they are reported once, at load.
+        cycles = self.ordering_problems(record.name)
+        if (record.problems or cycles) and self.config.strict:
             self.plugin_manager.unregister(name=record.name)
             del self._records[record.name]
-            raise PluginLoadError(record, record.problems[0])
-        for problem in record.problems:
+            raise PluginLoadError(record, [*record.problems, *cycles][0])
+        for problem in [*record.problems, *cycles]:
             if str(problem) not in reported:
                 plugins_logger.warning("%s", problem)

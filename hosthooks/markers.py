@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 from typing import Final
 from typing import TypeVar
@@ -22,6 +23,10 @@ DEFER_OPTION: Final = "defer"
 QUEUE_OPTION: Final = "queue"
 RETRIES_OPTION: Final = "retries"
 
+#: The option keys of ``@hookimpl(before=[...], after=[...])``: plugin names.
+BEFORE_OPTION: Final = "before"
+AFTER_OPTION: Final = "after"
+
 #: What ``sender=`` accepts: a class (or any object, matched by identity), a
 #: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
 SenderFilter = object
@@ -40,6 +45,9 @@ class HookimplMarker:
     (``"app.Model"``, or a module name for string senders) resolved lazily.
     Every pluggy option (``tryfirst``, ``trylast``, ``wrapper``, ``hookwrapper``,
     ``optionalhook``, ``specname``) works as in pluggy.
+
+    ``@hookimpl(before=["other"], after=[...])`` orders the implementation
+    relative to the named plugins' within its tier (see :mod:`hosthooks.ordering`).
 
     ``@hookimpl(defer=True)`` runs the implementation on a worker after the
     transaction commits (see :mod:`hosthooks.deferred`); ``queue=`` names the
@@ -70,6 +78,8 @@ class HookimplMarker:
         defer: bool = ...,
         queue: str | None = ...,
         retries: int | None = ...,
+        before: Sequence[str] = ...,
+        after: Sequence[str] = ...,
     ) -> _F: ...
 
     @overload
@@ -87,6 +97,8 @@ class HookimplMarker:
         defer: bool = ...,
         queue: str | None = ...,
         retries: int | None = ...,
+        before: Sequence[str] = ...,
+        after: Sequence[str] = ...,
     ) -> Callable[[_F], _F]: ...
 
     def __call__(
@@ -103,6 +115,8 @@ class HookimplMarker:
         defer: bool = False,
         queue: str | None = None,
         retries: int | None = None,
+        before: Sequence[str] = (),
+        after: Sequence[str] = (),
     ) -> _F | Callable[[_F], _F]:
         def mark(func: _F) -> _F:
             marked = self._pluggy_marker(
@@ -123,6 +137,12 @@ class HookimplMarker:
                 opts[RETRIES_OPTION] = retries
             elif queue is not None or retries is not None:
                 raise TypeError("queue= and retries= apply only with defer=True")
+            for option, names in ((BEFORE_OPTION, before), (AFTER_OPTION, after)):
+                if isinstance(names, str):
+                    # One name given bare would otherwise be read letter by letter.
+                    raise TypeError(f"{option}= takes a list of plugin names, not a string")
+                if names:
+                    opts[option] = tuple(names)
             return marked
 
         if function is None:

@@ -12,6 +12,7 @@ from typing import Any
 import pluggy
 
 from hosthooks import dispatch
+from hosthooks import ordering
 from hosthooks import specs
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import ProblemKind
@@ -112,6 +113,8 @@ def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
         "wrapper": bool(impl.wrapper or impl.hookwrapper),
         "async": inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original),
         "defer": deferred,
+        "before": list(ordering.constraints(impl)[0]),
+        "after": list(ordering.constraints(impl)[1]),
     }
 
 

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,13 +68,15 @@ def test_hooks_json_has_the_contract_keys_and_call_order(plugins_dir, capsys):
     assert post_save["args"] == ["sender", "instance", "created", "raw", "using", "update_fields"]
     assert post_save["doc"].startswith("A model instance has been written.")
     # alpha is tryfirst, so it runs before beta although beta registered later.
-    flags = {
+    flags: dict[str, Any] = {
         "sender": None,
         "tryfirst": False,
         "trylast": False,
         "wrapper": False,
         "async": False,
         "defer": False,
+        "before": [],
+        "after": [],
     }
     assert post_save["impls"] == [
         {

@@ -61,6 +61,8 @@ def test_the_json_twins_are_the_cli_contract(server):
         "wrapper",
         "async",
         "defer",
+        "before",
+        "after",
     }
     status, _, body = client.get("/-/plugins.json")
     assert status == 200

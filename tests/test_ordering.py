@@ -1,0 +1,169 @@
+"""Ordering by plugin name: before=/after= within pluggy's tiers, cycles reported
+and left in pluggy's order, names not installed satisfied, calls unchanged in cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import hosthooks
+from hosthooks import Host
+from hosthooks import hookimpl
+from hosthooks.discovery import ProblemKind
+
+ARGS = {
+    "sender": object,
+    "instance": None,
+    "created": True,
+    "raw": False,
+    "using": "default",
+    "update_fields": None,
+}
+
+
+def plugin(name: str, **options):
+    """A plugin whose post_save returns its name, marked with ``options``."""
+
+    class Named:
+        @hookimpl(**options)
+        def post_save(self, sender):
+            return name
+
+    return Named()
+
+
+def register(host: Host, *plugins: tuple[str, dict[str, Any]]) -> None:
+    for name, options in plugins:
+        host.register(plugin(name, **options), name)
+
+
+def test_without_constraints_the_order_is_pluggys():
+    host = Host()
+    register(host, ("a", {}), ("b", {}), ("c", {}))
+    assert host.hook.post_save(**ARGS) == ["c", "b", "a"]
+
+
+def test_before_and_after_move_an_implementation_relative_to_named_plugins():
+    host = Host()
+    # LIFO would give c, b, a; a asks to run before c, b after a.
+    register(host, ("a", {"before": ["c"]}), ("b", {"after": ["a"]}), ("c", {}))
+    assert host.hook.post_save(**ARGS) == ["a", "c", "b"]
+    assert [impl.plugin_name for impl in host.hook.post_save.get_hookimpls()] == ["b", "c", "a"]
+    # Registered in another order, the same constraints give an order that keeps them.
+    other = Host()
+    register(other, ("c", {}), ("b", {"after": ["a"]}), ("a", {"before": ["c"]}))
+    order = other.hook.post_save(**ARGS)
+    assert order.index("a") < order.index("c")
+    assert order.index("a") < order.index("b")
+
+
+def test_a_name_not_installed_is_satisfied():
+    host = Host()
+    register(host, ("a", {"before": ["not-installed"]}), ("b", {"after": ["nobody"]}))
+    assert host.hook.post_save(**ARGS) == ["b", "a"]
+    assert host.check() == []
+
+
+def test_tiers_stay_tiers():
+    host = Host()
+    register(
+        host,
+        ("first", {"tryfirst": True}),
+        ("last", {"trylast": True, "before": ["first", "plain"]}),
+        ("plain", {"before": ["first"]}),
+    )
+    # A trylast implementation never runs before a plain one, whatever it asks.
+    assert host.hook.post_save(**ARGS) == ["first", "plain", "last"]
+
+
+def test_constraints_apply_among_wrappers_separately():
+    calls = []
+
+    def wrapper(name, **options):
+        class Wrapper:
+            @hookimpl(wrapper=True, **options)
+            def post_save(self, sender):
+                calls.append(name)
+                return (yield)
+
+        return Wrapper()
+
+    host = Host()
+    host.register(wrapper("outer", after=["inner"]), "outer")
+    host.register(wrapper("inner"), "inner")
+    register(host, ("plain", {"before": ["outer"]}))
+    assert host.hook.post_save(**ARGS) == ["plain"]
+    assert calls == ["inner", "outer"]
+
+
+def test_a_cycle_keeps_pluggys_order_and_is_a_problem(caplog):
+    host = Host()
+    register(host, ("x", {"before": ["y"]}), ("y", {"before": ["x"]}), ("z", {}))
+    assert host.hook.post_save(**ARGS) == ["z", "y", "x"]
+    problems = host.check()
+    assert [str(problem) for problem in problems] == [
+        "x: post_save: ordering cycle among x, y; pluggy's order is kept",
+        "y: post_save: ordering cycle among x, y; pluggy's order is kept",
+    ]
+    assert {problem.kind for problem in problems} == {ProblemKind.ORDERING_CYCLE}
+
+
+def test_a_cycle_found_at_load_is_logged_and_fatal_when_strict(tmp_path, caplog):
+    (tmp_path / "x.py").write_text(
+        "from hosthooks import hookimpl\n\n@hookimpl(before=['y'])\ndef post_save(sender): pass\n"
+    )
+    (tmp_path / "y.py").write_text(
+        "from hosthooks import hookimpl\n\n@hookimpl(before=['x'])\ndef post_save(sender): pass\n"
+    )
+    host = Host()
+    with caplog.at_level("WARNING", logger="hosthooks.plugins"):
+        host.load_directory(tmp_path)
+    assert "y: post_save: ordering cycle among x, y; pluggy's order is kept" in caplog.text
+    strict = Host(hosthooks.HostConfig(autoload=False, strict=True))
+    with pytest.raises(hosthooks.PluginLoadError, match="ordering cycle among x, y"):
+        strict.load_directory(tmp_path)
+
+
+def test_unregistering_keeps_the_others_constrained():
+    host = Host()
+    register(host, ("a", {"before": ["c"]}), ("b", {}), ("c", {}))
+    # pluggy's order is c, b, a; only a and c are constrained, b keeps its place first.
+    assert host.hook.post_save(**ARGS) == ["b", "a", "c"]
+    host.unregister("b")
+    assert host.hook.post_save(**ARGS) == ["a", "c"]
+    register(host, ("d", {}))
+    assert host.hook.post_save(**ARGS) == ["d", "a", "c"]
+
+
+def test_a_bare_string_is_refused():
+    with pytest.raises(TypeError, match="before= takes a list of plugin names, not a string"):
+        hookimpl(before="other")(lambda: None)
+
+
+def test_hooks_shows_the_constraint_that_placed_each_implementation(tmp_path, capsys, monkeypatch):
+    from hosthooks.cli import main
+
+    (tmp_path / "early.py").write_text(
+        "from hosthooks import hookimpl\n\n@hookimpl(before=['late'])\ndef post_save(sender): pass\n"
+    )
+    (tmp_path / "late.py").write_text(
+        "from hosthooks import hookimpl\n\n@hookimpl\ndef post_save(sender): pass\n"
+    )
+    monkeypatch.setenv("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD", "1")
+    try:
+        with pytest.raises(SystemExit):
+            main(["--plugins-dir", str(tmp_path), "hooks", "post_save"])
+        out = capsys.readouterr().out
+        assert "1. early: hosthooks_plugins_dir.early.post_save [before=late]" in out
+        assert "2. late: hosthooks_plugins_dir.late.post_save" in out
+        with pytest.raises(SystemExit):
+            main(["--plugins-dir", str(tmp_path), "hooks", "post_save", "--json"])
+        (hook,) = json.loads(capsys.readouterr().out)
+        assert [(impl["plugin"], impl["before"]) for impl in hook["impls"]] == [
+            ("early", ["late"]),
+            ("late", []),
+        ]
+    finally:
+        hosthooks.set_default_host(None)
