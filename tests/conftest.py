@@ -10,6 +10,11 @@ import pytest
 import hosthooks
 from hosthooks import Host
 from hosthooks.hook_calls import HookCalls
+from tests.databases import BACKENDS
+from tests.databases import empty_schema
+from tests.databases import scratch_postgresql_database
+from tests.services import POSTGRESQL_PORT
+from tests.services import need_service
 from tests.venvs import build_wheel
 
 
@@ -47,3 +52,22 @@ def default_host(host: Host) -> Iterator[Host]:
     hosthooks.set_default_host(host)
     yield host
     hosthooks.set_default_host(None)
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """The URL of a PostgreSQL database made for this test run (dropped at its end)."""
+    need_service("PostgreSQL", POSTGRESQL_PORT)
+    with scratch_postgresql_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_location(request, tmp_path) -> Iterator[str]:
+    """Where a test's database lives: a SQLite file, then an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "app.sqlite3")
+        return
+    url: str = request.getfixturevalue("postgresql_url")
+    empty_schema(url)
+    yield url

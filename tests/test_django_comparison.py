@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from tests.comparison.models import Author
 from tests.comparison.models import Book
 from tests.comparison.models import Tag
 from tests.conftest import Recorder
+from tests.databases import scratch_postgresql_database
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -35,8 +37,10 @@ class NormalisingRecorder(Recorder):
             self.records.append(scenario.normalise(hook, arguments))
 
 
-@pytest.fixture(scope="module")
-def django_records() -> list[dict[str, Any]]:
+def run_django(database_url: str | None) -> list[dict[str, Any]]:
+    environment = dict(os.environ)
+    if database_url is not None:
+        environment["COMPARISON_DATABASE_URL"] = database_url
     result = subprocess.run(
         [sys.executable, "-m", "tests.comparison.run_django"],
         cwd=REPO,
@@ -44,15 +48,36 @@ def django_records() -> list[dict[str, Any]]:
         text=True,
         check=False,
         timeout=300,
+        env=environment,
     )
     assert result.returncode == 0, result.stderr
     records: list[dict[str, Any]] = json.loads(result.stdout)
     return records
 
 
+@pytest.fixture(scope="module")
+def django_records_on_sqlite() -> list[dict[str, Any]]:
+    return run_django(None)
+
+
+@pytest.fixture(scope="module")
+def django_records_on_postgresql(postgresql_url) -> list[dict[str, Any]]:
+    # A database of Django's own: both ORMs name their tables alike.
+    with scratch_postgresql_database("django") as url:
+        return run_django(url)
+
+
 @pytest.fixture
-def our_records(tmp_path, default_host) -> list[dict[str, Any]]:
-    database = Database(tmp_path / "comparison.sqlite3")
+def django_records(request, database_location) -> list[dict[str, Any]]:
+    """What Django sends for the scenario on the same backend as ``our_records``'."""
+    vendor = "postgresql" if database_location.startswith("postgresql://") else "sqlite"
+    records: list[dict[str, Any]] = request.getfixturevalue(f"django_records_on_{vendor}")
+    return records
+
+
+@pytest.fixture
+def our_records(database_location, default_host) -> list[dict[str, Any]]:
+    database = Database(database_location)
     migrate(database, models=MODELS, verbosity=0)
     recorder = NormalisingRecorder()
     default_host.register(recorder)

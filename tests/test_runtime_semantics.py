@@ -4,10 +4,12 @@ connection_created, update_fields, pre_init's kwargs, deleting nothing."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,15 +37,30 @@ def db(tmp_path, default_host):
     database.close()
 
 
+def expanded(sql: str, params: Sequence[Any]) -> str:
+    """``sql`` with its parameters written in, as SQLite's trace shows statements."""
+    values = iter(params)
+
+    def literal(_: re.Match[str]) -> str:
+        value = next(values)
+        if value is None:
+            return "NULL"
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        return str(int(value) if isinstance(value, bool) else value)
+
+    return re.sub(r"\?", literal, sql)
+
+
 @contextmanager
 def statements(database: Database) -> Iterator[list[str]]:
     """Every SQL statement this thread's connection runs inside the block, BEGIN and COMMIT too."""
     sent: list[str] = []
-    database.connection.set_trace_callback(sent.append)
+    database.statement_observer = lambda sql, params: sent.append(expanded(sql, params))
     try:
         yield sent
     finally:
-        database.connection.set_trace_callback(None)
+        database.statement_observer = None
 
 
 def run_python(code: str, **environment: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""The host runtime: models on SQLite that fire hosthooks' model hooks with Django's semantics.
+"""The host runtime: models on SQLite or PostgreSQL firing the model hooks with Django's semantics.
 
 Each module is the only place its hooks are fired: ``db`` (connection_created),
 ``models``, ``deletion`` and ``relations`` (the model hooks; ``queries`` fires
@@ -11,6 +11,7 @@ from hosthooks.runtime import fields
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import IntegrityError
+from hosthooks.runtime.db import SerializationError
 from hosthooks.runtime.db import TransactionManagementError
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.db import get_database
@@ -33,6 +34,7 @@ __all__ = [
     "Operation",
     "ProtectedError",
     "QuerySet",
+    "SerializationError",
     "TransactionManagementError",
     "atomic",
     "fields",

@@ -1,13 +1,13 @@
-"""SQLite databases: a connection per thread, transactions with savepoints, on_commit.
+"""Databases: a connection per thread, transactions with savepoints, on_commit.
 
 Fires ``connection_created``, and nothing else: this is the only place a
-connection is opened.
+connection is opened. What differs between SQLite and PostgreSQL (connecting,
+placeholders, ``RETURNING``, error messages) is the backend's business
+(:mod:`hosthooks.runtime.backends`); everything here runs the same on both.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import threading
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -19,31 +19,40 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 from typing import Final
+from typing import NoReturn
 
 from hosthooks.host import get_host
+from hosthooks.runtime.backends import backend_for
+from hosthooks.runtime.backends.base import Cursor
+from hosthooks.runtime.backends.base import DatabaseError
+from hosthooks.runtime.backends.base import IntegrityError
+from hosthooks.runtime.backends.base import SerializationError
+from hosthooks.runtime.backends.base import TransactionManagementError
 from hosthooks.transactions import set_commit_handler
 
+__all__ = [
+    "DEFAULT_ALIAS",
+    "Atomic",
+    "Database",
+    "DatabaseError",
+    "IntegrityError",
+    "JoinedBlock",
+    "SerializationError",
+    "TransactionManagementError",
+    "atomic",
+    "get_database",
+    "on_commit",
+    "register_database",
+]
+
 DEFAULT_ALIAS: Final = "default"
-#: How long a write waits for another connection's lock before failing.
+#: How long a write waits for another connection's lock before failing (SQLite).
 BUSY_TIMEOUT_SECONDS: Final = 5.0
-
-
-class DatabaseError(Exception):
-    """A database operation failed; the message says why in one line."""
-
-
-class IntegrityError(DatabaseError):
-    """A constraint refused the write (NOT NULL, UNIQUE, FOREIGN KEY); nothing was written."""
-
-
-class TransactionManagementError(DatabaseError):
-    """A statement ran, or a block ended normally, after a write inside the block
-    failed: the block rolls back instead of committing part of its work."""
 
 
 @dataclass
 class _ThreadState:
-    connection: sqlite3.Connection
+    connection: Any
     #: Open atomic blocks, outermost first; each holds the callbacks it registered.
     blocks: list[list[Callable[[], None]]] = field(default_factory=list)
     #: Numbers savepoints so nested blocks never share a name.
@@ -52,6 +61,8 @@ class _ThreadState:
     deferred: bool = False
     #: A block without a savepoint failed: the enclosing one must roll back.
     needs_rollback: bool = False
+    #: The connection was lost: the thread opens another once no block is open.
+    broken: bool = False
     #: What every nested ``atomic(savepoint=False)`` of this thread returns.
     joined: JoinedBlock = field(init=False)
 
@@ -86,38 +97,47 @@ class JoinedBlock:
 
 
 class Database:
-    """One SQLite database file, registered under an alias (``"default"`` unless told).
+    """One database, registered under an alias (``"default"`` unless told): a SQLite
+    file, or a database on a PostgreSQL server.
 
-    Each thread gets its own connection, opened on first use in WAL mode with
-    foreign keys on; ``connection_created`` fires for each.
+    Each thread gets its own connection, opened on first use (SQLite in WAL
+    mode with foreign keys on); ``connection_created`` fires for each. A
+    connection found lost is replaced, and announced, once no block is open.
 
-    :param path: the database file (created if missing), or ``":memory:"`` (then
-        each thread's connection is a database of its own: use a file to share).
+    :param location: the SQLite file (created if missing), ``":memory:"`` (then
+        each thread's connection is a database of its own: use a file to share),
+        or a ``postgresql://user@host:port/name`` URL (needs ``hosthooks[postgres]``).
     :param alias: the name models use in ``using=``; registering an alias again
         replaces the earlier database.
-    :param busy_timeout: seconds a write waits for another connection's lock.
-    :raises DatabaseError: when the file's directory does not exist.
+    :param busy_timeout: seconds a SQLite write waits for another connection's lock.
+    :raises DatabaseError: when the file's directory does not exist, or a URL
+        names PostgreSQL and psycopg is not installed. An unreachable server
+        or a missing database is reported when the first connection opens.
     """
 
     def __init__(
         self,
-        path: str | Path,
+        location: str | Path,
         alias: str = DEFAULT_ALIAS,
         *,
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
-        self.path = str(path)
+        self.path = str(location)
         self.alias = alias
         self.busy_timeout = busy_timeout
-        if self.path != ":memory:" and not Path(self.path).resolve().parent.is_dir():
-            raise DatabaseError(f"cannot open database {self.path!r}: its directory does not exist")
+        self.backend = backend_for(self.path, alias, busy_timeout=busy_timeout)
+        #: ``"sqlite"`` or ``"postgresql"``.
+        self.vendor = self.backend.vendor
+        #: Called with every statement sent (as the model layer wrote it) and its
+        #: parameters, when set: what tests and debugging watch.
+        self.statement_observer: Callable[[str, Sequence[Any]], None] | None = None
         self._local = threading.local()
-        self._all_connections: list[sqlite3.Connection] = []
+        self._all_connections: list[Any] = []
         self._lock = threading.Lock()
         register_database(self)
 
     def __repr__(self) -> str:
-        return f"<Database {self.alias!r} at {self.path!r}>"
+        return f"<Database {self.alias!r} at {self.backend.describe()!r}>"
 
     # -- connections --------------------------------------------------------
 
@@ -125,7 +145,8 @@ class Database:
         try:
             # Every statement asks: the thread's state is missing but once.
             existing: _ThreadState = self._local.state
-            return existing
+            if not existing.broken or existing.blocks:
+                return existing
         except AttributeError:
             pass
         state = _ThreadState(self._connect())
@@ -138,38 +159,15 @@ class Database:
             host.hook.connection_created(sender=type(self), connection=state.connection)
         return state
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            self._create_private_file()
-            connection = sqlite3.connect(
-                self.path,
-                timeout=self.busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            connection.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                connection.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.Error as error:
-            raise self._translate(error) from error
+    def _connect(self) -> Any:
+        connection = self.backend.connect()
         with self._lock:
             self._all_connections.append(connection)
         return connection
 
-    def _create_private_file(self) -> None:
-        # The file holds password hashes: owner-only from its first byte. SQLite
-        # gives the -wal and -shm files it creates beside it the same mode.
-        if self.path == ":memory:" or self.path.startswith("file:"):
-            return
-        try:
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return
-        os.close(descriptor)
-
     @property
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
+    def connection(self) -> Any:
+        """This thread's connection (the driver's own), opened on first use."""
         return self._state().connection
 
     def close(self) -> None:
@@ -177,17 +175,19 @@ class Database:
         with self._lock:
             connections, self._all_connections = self._all_connections, []
         for connection in connections:
-            connection.close()
+            self.backend.close(connection)
         self._local = threading.local()
 
     # -- statements ---------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        """Run one parameterised statement on this thread's connection.
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        """Run one parameterised statement (``?`` markers) on this thread's connection.
 
         :raises IntegrityError: when a constraint refuses it.
         :raises TransactionManagementError: inside a block marked for rollback.
-        :raises DatabaseError: for a locked or read-only file, or any other failure.
+        :raises SerializationError: when the server gave the transaction up.
+        :raises DatabaseError: for a locked or read-only file, a lost
+            connection, or any other failure.
         """
         state = self._state()
         if state.needs_rollback:
@@ -195,38 +195,90 @@ class Database:
                 f"a write failed inside this atomic block on database {self.alias!r}: "
                 "no statement runs until the block ends (and rolls back)"
             )
+        if self.statement_observer is not None:
+            self.statement_observer(sql, params)
         try:
-            return state.connection.execute(sql, params)
-        except sqlite3.Error as error:
-            raise self._translate(error) from error
+            return self.backend.execute(state.connection, sql, params)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
+    def insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an ``INSERT`` of one row into a model's table (``id`` not given); the row's id.
+
+        :raises: as :meth:`execute` does.
+        """
+        state = self._state()
+        if state.needs_rollback:
+            self.execute(sql, params)
+        if self.statement_observer is not None:
+            self.statement_observer(sql, params)
+        try:
+            return self.backend.insert(state.connection, sql, params)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
+    def after_explicit_ids(self, table: str) -> None:
+        """Rows were written into ``table`` with the ids they were given: ids the
+        database allocates later start after them."""
+        state = self._state()
+        try:
+            self.backend.after_explicit_ids(state.connection, table)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``. :raises: as :meth:`execute` does."""
+        state = self._state()
+        if state.needs_rollback:
+            self.execute(sql, rows[0] if rows else ())
+        if self.statement_observer is not None:
+            for row in rows:
+                self.statement_observer(sql, row)
+        try:
+            self.backend.executemany(state.connection, sql, rows)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
+    def table_columns(self, table: str) -> set[str]:
+        """The columns ``table`` has; empty when there is no such table."""
+        state = self._state()
+        try:
+            return self.backend.table_columns(state.connection, table)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
+    def table_names(self) -> list[str]:
+        """Every model table the database holds, sorted."""
+        state = self._state()
+        try:
+            return self.backend.table_names(state.connection)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
 
     def _control(self, sql: str) -> None:
         """Run a transaction-control statement, even in a block marked for rollback."""
+        state = self._state()
+        if self.statement_observer is not None:
+            self.statement_observer(sql, ())
         try:
-            self._state().connection.execute(sql)
-        except sqlite3.Error as error:
-            raise self._translate(error) from error
+            self.backend.execute(state.connection, sql, ())
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        try:
-            return self.connection.executemany(sql, rows)
-        except sqlite3.Error as error:
-            raise self._translate(error) from error
+    def _rollback(self, state: _ThreadState) -> None:
+        # A lost connection took its transaction with it: nothing to roll back.
+        if not state.broken and self.backend.in_transaction(state.connection):
+            self._control("ROLLBACK")
 
-    def _translate(self, error: sqlite3.Error) -> DatabaseError:
-        message = str(error)
-        if isinstance(error, sqlite3.IntegrityError):
-            return IntegrityError(f"{message} (database {self.alias!r})")
-        if "locked" in message or "busy" in message:
-            return DatabaseError(
-                f"database {self.path!r} is locked by another connection "
-                f"(waited {self.busy_timeout:g} s): {message}"
-            )
-        if "readonly" in message or "read-only" in message:
-            return DatabaseError(f"database {self.path!r} is read-only: {message}")
-        if "unable to open" in message:
-            return DatabaseError(f"cannot open database {self.path!r}: {message}")
-        return DatabaseError(f"{message} (database {self.alias!r})")
+    def _failed(self, state: _ThreadState, error: Exception) -> NoReturn:
+        if self.backend.is_broken(state.connection):
+            state.broken = True
+        elif state.blocks and self.backend.failure_aborts_transaction:
+            # The server refuses every statement until the rollback, and would
+            # turn the block's COMMIT into a silent ROLLBACK: the block must
+            # end in a rollback, as when a save inside it fails.
+            state.needs_rollback = True
+        raise self.backend.translate(error) from error
 
     # -- transactions -------------------------------------------------------
 
@@ -255,16 +307,13 @@ class Database:
         return Atomic(self, savepoint)
 
     def _begin(self) -> None:
-        # IMMEDIATE takes the write lock at once: a deferred transaction
-        # that upgrades later can fail with "locked" half-way through.
-        self.execute("BEGIN IMMEDIATE")
+        self.execute(self.backend.begin_statement)
 
     def _commit(self, callbacks: list[Callable[[], None]]) -> None:
         try:
             self._control("COMMIT")
         except BaseException:
-            if self.connection.in_transaction:
-                self.connection.rollback()
+            self._rollback(self._state())
             raise
         for callback in callbacks:
             callback()
@@ -295,8 +344,7 @@ class Database:
             if not state.deferred:
                 state.blocks.pop()
                 state.needs_rollback = False
-                if self.connection.in_transaction:
-                    self.connection.rollback()
+                self._rollback(state)
             raise
         finally:
             began = not state.deferred
@@ -305,8 +353,7 @@ class Database:
             callbacks = state.blocks.pop()
             if state.needs_rollback:
                 state.needs_rollback = False
-                if state.connection.in_transaction:
-                    state.connection.rollback()
+                self._rollback(state)
                 raise self._caught_failure()
             self._commit(callbacks)
 
@@ -379,8 +426,8 @@ class Atomic:
             if not self._outermost:
                 database._control(f'ROLLBACK TO SAVEPOINT "{self._name}"')
                 database._control(f'RELEASE SAVEPOINT "{self._name}"')
-            elif state.connection.in_transaction:
-                state.connection.rollback()
+            else:
+                database._rollback(state)
             if exc_type is None:
                 raise database._caught_failure()
             return
@@ -409,7 +456,8 @@ def get_database(alias: str = DEFAULT_ALIAS) -> Database:
         return _databases[alias]
     except KeyError:
         raise DatabaseError(
-            f"no database with alias {alias!r}; create one with Database(path, alias={alias!r})"
+            f"no database with alias {alias!r}; "
+            f"create one with Database(path_or_url, alias={alias!r})"
         ) from None
 
 

@@ -1,4 +1,4 @@
-"""Model fields: how a Python value is stored in an SQLite column and read back."""
+"""Model fields: how a Python value is stored in a column and read back."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from typing import Final
 
 if TYPE_CHECKING:
+    from hosthooks.runtime.backends.base import Backend
     from hosthooks.runtime.models import Model
 
 
@@ -30,7 +31,7 @@ _NO_DEFAULT: Final = object()
 
 
 class Field:
-    """A column. Subclasses say how values convert to and from SQLite.
+    """A column. Subclasses say how values convert to and from the database.
 
     :param null: whether the column accepts NULL (None).
     :param default: the value (or a callable making it) for instances that
@@ -38,7 +39,8 @@ class Field:
     :param unique: whether the column has a UNIQUE constraint.
     """
 
-    sql_type = "TEXT"
+    #: What kind of column it is; each backend names its type (``column_types``).
+    kind = "text"
     #: Values of exactly this type are stored as they are (``to_db`` would return
     #: them unchanged), so writes skip the call; None when every value converts.
     stored_as: type | None = None
@@ -87,8 +89,8 @@ class Field:
     def from_db(self, value: Any) -> Any:
         return value
 
-    def column_sql(self) -> str:
-        parts = [f'"{self.column}"', self.sql_type]
+    def column_sql(self, backend: Backend) -> str:
+        parts = [f'"{self.column}"', backend.column_types[self.kind]]
         if not self.null:
             parts.append("NOT NULL")
         if self.unique:
@@ -103,18 +105,18 @@ class Field:
 class AutoField(Field):
     """The integer primary key every model gets as ``id`` (also reachable as ``pk``)."""
 
-    sql_type = "INTEGER"
+    kind = "integer"
     stored_as = int
 
     def __init__(self) -> None:
         super().__init__(null=True)
 
-    def column_sql(self) -> str:
-        return f'"{self.column}" INTEGER PRIMARY KEY AUTOINCREMENT'
+    def column_sql(self, backend: Backend) -> str:
+        return f'"{self.column}" {backend.primary_key_definition}'
 
 
 class Text(Field):
-    sql_type = "TEXT"
+    kind = "text"
     stored_as = str
 
     def to_db(self, value: Any) -> Any:
@@ -122,7 +124,7 @@ class Text(Field):
 
 
 class Integer(Field):
-    sql_type = "INTEGER"
+    kind = "integer"
     stored_as = int
 
     def to_db(self, value: Any) -> Any:
@@ -130,7 +132,7 @@ class Integer(Field):
 
 
 class Float(Field):
-    sql_type = "REAL"
+    kind = "float"
     stored_as = float
 
     def to_db(self, value: Any) -> Any:
@@ -138,10 +140,11 @@ class Float(Field):
 
 
 class Boolean(Field):
-    sql_type = "INTEGER"
+    kind = "boolean"
 
     def to_db(self, value: Any) -> Any:
-        return None if value is None else int(bool(value))
+        # SQLite stores a bool as 1 or 0; PostgreSQL's BOOLEAN column takes it as it is.
+        return None if value is None else bool(value)
 
     def from_db(self, value: Any) -> Any:
         return None if value is None else bool(value)
@@ -150,7 +153,7 @@ class Boolean(Field):
 class DateTime(Field):
     """A datetime, stored as ISO 8601 text so that it sorts and compares as text does."""
 
-    sql_type = "TEXT"
+    kind = "datetime"
 
     def to_db(self, value: Any) -> Any:
         if value is None:
@@ -166,7 +169,7 @@ class DateTime(Field):
 class JSON(Field):
     """Any JSON-serialisable value, stored as JSON text."""
 
-    sql_type = "TEXT"
+    kind = "json"
 
     def to_db(self, value: Any) -> Any:
         return None if value is None and self.null else json.dumps(value)
@@ -184,7 +187,7 @@ class ForeignKey(Field):
     :param related_name: the name of the reverse accessor on ``to``; ``<model>_set`` when None.
     """
 
-    sql_type = "INTEGER"
+    kind = "foreign_key"
     stored_as = int
 
     def __init__(
@@ -213,12 +216,12 @@ class ForeignKey(Field):
     def to_db(self, value: Any) -> Any:
         return None if value is None else int(value)
 
-    def column_sql(self) -> str:
+    def column_sql(self, backend: Backend) -> str:
         target = self.to._meta
         # PROTECT and CASCADE are enforced (and hooked) in Python; the
         # constraint is a backstop for writes that bypass the model layer.
         return (
-            f'{super().column_sql()} REFERENCES "{target.table}" ("id") '
+            f'{super().column_sql(backend)} REFERENCES "{target.table}" ("id") '
             "DEFERRABLE INITIALLY DEFERRED"
         )
 

@@ -56,11 +56,9 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
     operations = []
     for model in chosen:
         meta = model._meta
-        existing = {
-            row[1] for row in database.execute(f'PRAGMA table_info("{meta.table}")').fetchall()
-        }
+        existing = database.table_columns(meta.table)
         if not existing:
-            definitions = [field.column_sql() for field in meta.fields]
+            definitions = [field.column_sql(database.backend) for field in meta.fields]
             for group in meta.unique_together:
                 quoted = ", ".join(f'"{column}"' for column in group)
                 definitions.append(f"UNIQUE ({quoted})")
@@ -73,7 +71,7 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
             if field.column not in existing:
                 # Rows already there have no value for the new column: it is
                 # added nullable, whatever the field says, so they stay valid.
-                definition = f'"{field.column}" {field.sql_type}'
+                definition = f'"{field.column}" {database.backend.column_types[field.kind]}'
                 operations.append(
                     Operation(
                         "add_column",

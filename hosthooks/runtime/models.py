@@ -1,4 +1,4 @@
-"""Models on SQLite, and the model hooks.
+"""Models on SQLite or PostgreSQL, and the model hooks.
 
 The model layer is this module with :mod:`~hosthooks.runtime.queries`,
 :mod:`~hosthooks.runtime.deletion` and :mod:`~hosthooks.runtime.relations`; the
@@ -493,9 +493,11 @@ class Model(metaclass=ModelBase):
                 )
         pk = values.get("id")
         statement, writers = meta.insert(with_pk=pk is not None)
-        cursor = database.execute(statement, to_row(values, writers))
         if pk is None:
-            values["id"] = cursor.lastrowid
+            values["id"] = database.insert(statement, to_row(values, writers))
+        else:
+            database.execute(statement, to_row(values, writers))
+            database.after_explicit_ids(meta.table)
         return True
 
     def delete(self, *, using: str | None = None) -> tuple[int, dict[str, int]]:

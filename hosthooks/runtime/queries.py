@@ -20,7 +20,7 @@ from hosthooks.runtime.models import Model
 from hosthooks.runtime.models import to_row
 
 #: The condition of ``name__in=[]``: false for every row, known before any query.
-_NOTHING: Final[tuple[str, list[Any]]] = ("0", [])
+_NOTHING: Final[tuple[str, list[Any]]] = ("1 = 0", [])
 _LOOKUPS: Final = {"exact": "=", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
 
 
@@ -137,7 +137,7 @@ class QuerySet:
     def __iter__(self) -> Iterator[Any]:
         columns = ", ".join(f'"{field.column}"' for field in self.model._meta.fields)
         sql, params = self._sql(columns)
-        # Unordered unless asked, as in Django: rows come in the order SQLite finds them.
+        # Unordered unless asked, as in Django: rows come in the order the database finds them.
         if self._order:
             sql += " ORDER BY " + ", ".join(self._order)
         if self._limit is not None:
@@ -211,8 +211,7 @@ class QuerySet:
         with database.atomic(savepoint=False):
             for instance in instances:
                 values = instance.__dict__
-                cursor = database.execute(statement, to_row(values, writers))
-                instance.pk = cursor.lastrowid
+                instance.pk = database.insert(statement, to_row(values, writers))
                 instance._state.db, instance._state.adding = self._using, False
         return list(instances)
 

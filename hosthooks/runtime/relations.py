@@ -202,12 +202,13 @@ class ManyRelatedManager:
             # them (they are written below, without save hooks).
             for other in ids:
                 self.through(**{self.own_column: own_pk, self.other_column: other})
-        verb = "INSERT OR IGNORE" if skip_existing else "INSERT"
-        database.executemany(
-            f'{verb} INTO "{self.through._meta.table}" '
-            f'("{self.own_column}", "{self.other_column}") VALUES (?, ?)',
-            [(own_pk, other) for other in ids],
+        table, columns = self.through._meta.table, (self.own_column, self.other_column)
+        statement = (
+            database.backend.insert_skipping_duplicates(table, columns)
+            if skip_existing
+            else f'INSERT INTO "{table}" ("{columns[0]}", "{columns[1]}") VALUES (?, ?)'
         )
+        database.executemany(statement, [(own_pk, other) for other in ids])
 
     def remove(self, *objects: Any) -> None:
         """Unrelate ``objects``; ``pk_set`` holds every id submitted."""

@@ -1,16 +1,37 @@
-"""Runs the scenario on Django's ORM (in-memory SQLite) and prints its signals as JSON."""
+"""Runs the scenario on Django's ORM and prints its signals as JSON.
+
+On in-memory SQLite, or on the PostgreSQL database whose URL is in
+``COMPARISON_DATABASE_URL`` (``postgresql://user@host:port/name``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import django
 from django.conf import settings
 
+
+def database_settings() -> dict[str, Any]:
+    url = os.environ.get("COMPARISON_DATABASE_URL")
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    parts = urlsplit(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/"),
+        "USER": parts.username,
+        "HOST": parts.hostname,
+        "PORT": parts.port,
+    }
+
+
 settings.configure(
     INSTALLED_APPS=["tests.comparison.django_app"],
-    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    DATABASES={"default": database_settings()},
     DEFAULT_AUTO_FIELD="django.db.models.AutoField",
 )
 django.setup()

@@ -19,9 +19,9 @@ _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 @pytest.fixture
-def db(request, tmp_path, default_host) -> Iterator[Database]:
-    """A file database with the tables of the requesting module's ``MODELS``."""
-    database = Database(tmp_path / "django_tests.sqlite3")
+def db(request, database_location, default_host) -> Iterator[Database]:
+    """A database (on each backend) with the tables of the requesting module's ``MODELS``."""
+    database = Database(database_location)
     migrate(database, models=request.module.MODELS, verbosity=0)
     yield database
     database.close()
@@ -30,20 +30,20 @@ def db(request, tmp_path, default_host) -> Iterator[Database]:
 @pytest.fixture
 def queries(db: Database) -> Callable[[], AbstractContextManager[list[str]]]:
     """``with queries() as sent:`` the data statements (not transaction control) run
-    inside the block on this thread's connection, as Django's assertNumQueries counts them."""
+    inside the block, as Django's assertNumQueries counts them."""
 
     @contextmanager
     def capture() -> Iterator[list[str]]:
         sent: list[str] = []
 
-        def record(statement: str) -> None:
+        def record(statement: str, params: object) -> None:
             if not statement.lstrip().upper().startswith(_TRANSACTION_CONTROL):
                 sent.append(statement)
 
-        db.connection.set_trace_callback(record)
+        db.statement_observer = record
         try:
             yield sent
         finally:
-            db.connection.set_trace_callback(None)
+            db.statement_observer = None
 
     return capture

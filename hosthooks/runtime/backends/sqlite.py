@@ -1,0 +1,124 @@
+"""SQLite: a file (or ``:memory:``), opened in WAL mode with foreign keys on."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from typing import Final
+
+from hosthooks.runtime.backends.base import Backend
+from hosthooks.runtime.backends.base import DatabaseError
+from hosthooks.runtime.backends.base import IntegrityError
+
+_COLUMN_TYPES: Final = {
+    "text": "TEXT",
+    "integer": "INTEGER",
+    "float": "REAL",
+    "boolean": "INTEGER",
+    "datetime": "TEXT",
+    "json": "TEXT",
+    "foreign_key": "INTEGER",
+}
+
+
+class SQLiteBackend(Backend):
+    """A SQLite file; the model layer's dialect is SQLite's own, so statements pass as written.
+
+    :param busy_timeout: seconds a write waits for another connection's lock.
+    :raises DatabaseError: when the file's directory does not exist.
+    """
+
+    vendor = "sqlite"
+    column_types = _COLUMN_TYPES
+    primary_key_definition = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    # IMMEDIATE takes the write lock at once: a deferred transaction
+    # that upgrades later can fail with "locked" half-way through.
+    begin_statement = "BEGIN IMMEDIATE"
+
+    def __init__(self, location: str, alias: str, *, busy_timeout: float) -> None:
+        super().__init__(location, alias)
+        self.busy_timeout = busy_timeout
+        if location != ":memory:" and not Path(location).resolve().parent.is_dir():
+            raise DatabaseError(f"cannot open database {location!r}: its directory does not exist")
+
+    def describe(self) -> str:
+        return self.location
+
+    def connect(self) -> sqlite3.Connection:
+        try:
+            self._create_private_file()
+            connection = sqlite3.connect(
+                self.location,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA foreign_keys = ON")
+            if self.location != ":memory:":
+                connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as error:
+            raise self.translate(error) from error
+        return connection
+
+    def _create_private_file(self) -> None:
+        # The file holds password hashes: owner-only from its first byte. SQLite
+        # gives the -wal and -shm files it creates beside it the same mode.
+        if self.location == ":memory:" or self.location.startswith("file:"):
+            return
+        try:
+            descriptor = os.open(self.location, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        os.close(descriptor)
+
+    def execute(self, connection: Any, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        cursor: sqlite3.Cursor = connection.execute(sql, params)
+        return cursor
+
+    def executemany(self, connection: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        connection.executemany(sql, rows)
+
+    def insert(self, connection: Any, sql: str, params: Sequence[Any]) -> int:
+        new_id: int = connection.execute(sql, params).lastrowid
+        return new_id
+
+    def in_transaction(self, connection: Any) -> bool:
+        return bool(connection.in_transaction)
+
+    def table_columns(self, connection: Any, table: str) -> set[str]:
+        rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+        return {row[1] for row in rows}
+
+    def table_names(self, connection: Any) -> list[str]:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def insert_skipping_duplicates(self, table: str, columns: Sequence[str]) -> str:
+        names = ", ".join(f'"{column}"' for column in columns)
+        marks = ", ".join("?" for _ in columns)
+        return f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})'
+
+    @property
+    def driver_errors(self) -> tuple[type[Exception], ...]:
+        return (sqlite3.Error,)
+
+    def translate(self, error: Exception) -> DatabaseError:
+        message = str(error)
+        if isinstance(error, sqlite3.IntegrityError):
+            return IntegrityError(f"{message} (database {self.alias!r})")
+        if "locked" in message or "busy" in message:
+            return DatabaseError(
+                f"database {self.location!r} is locked by another connection "
+                f"(waited {self.busy_timeout:g} s): {message}"
+            )
+        if "readonly" in message or "read-only" in message:
+            return DatabaseError(f"database {self.location!r} is read-only: {message}")
+        if "unable to open" in message:
+            return DatabaseError(f"cannot open database {self.location!r}: {message}")
+        return DatabaseError(f"{message} (database {self.alias!r})")
