@@ -539,19 +539,20 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH|URL",
     required=True,
-    help="The SQLite database file (created if missing).",
+    help="The SQLite database file (created if missing), or a postgresql:// URL.",
 )
 @click.option(
     "--app", "apps", multiple=True, metavar="MODULE", help="Import this models module first."
 )
 @click.option("--verbosity", type=click.IntRange(0, 3), default=1, show_default=True)
 @click.pass_obj
-def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) -> None:
+def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -> None:
     """Create the tables and columns the models need; fires pre_migrate and post_migrate.
 
     Example: hosthooks migrate --db app.sqlite3 --app myapp.models
+    (or --db postgresql://user@host:5432/name)
     """
     # Plugins load (and become the default host) before models exist.
     obj.report_every_plugin()
@@ -566,7 +567,7 @@ def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) 
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
     if verbosity:
-        click.echo(f"{len(operations)} operation(s) applied to {db_path}.")
+        click.echo(f"{len(operations)} operation(s) applied to {database.backend.describe()}.")
     database.close()
 
 
@@ -584,9 +585,9 @@ def migrate(obj: Context, db_path: Path, apps: tuple[str, ...], verbosity: int) 
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH|URL",
     default=None,
-    help="The SQLite database file [default: the DATABASE setting].",
+    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
 )
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads."
@@ -602,7 +603,7 @@ def serve(
     obj: Context,
     bind_host: str,
     port: int,
-    db_path: Path | None,
+    db_path: str | None,
     threads: int,
     trusted_proxy: str | None,
 ) -> None:
@@ -656,7 +657,7 @@ def serve(
         raise click.ClickException(
             f"cannot listen on {bind_host}:{port}: {error.strerror}"
         ) from None
-    database = str(db_path) if db_path is not None else str(settings.DATABASE)
+    database = db_path if db_path is not None else str(settings.DATABASE)
     try:
         app_holder.append(make_app(database, settings, trusted_proxy=proxy_address))
     except (DatabaseError, SettingsError, ValueError) as error:
@@ -821,9 +822,9 @@ def show_config(obj: Context, as_json: bool) -> None:
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH|URL",
     default=None,
-    help="The SQLite database file [default: the DATABASE setting].",
+    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
 )
 @click.option("--staff", is_flag=True, help="The user may see the /-/ pages.")
 @click.option(
@@ -831,7 +832,7 @@ def show_config(obj: Context, as_json: bool) -> None:
 )
 @click.pass_obj
 def createuser(
-    obj: Context, name: str, db_path: Path | None, staff: bool, password_stdin: bool
+    obj: Context, name: str, db_path: str | None, staff: bool, password_stdin: bool
 ) -> None:
     """Create a user of the demo app (migrating the database first); asks for the password.
 

@@ -53,6 +53,7 @@ from werkzeug.wsgi import ClosingIterator
 
 from hosthooks.host import Host
 from hosthooks.host import get_host
+from hosthooks.runtime.backends import is_url
 
 logger: Final = logging.getLogger("hosthooks.web")
 
@@ -175,10 +176,17 @@ def load_secret_key(database_path: str, configured: str | None) -> str:
     """The key sessions are signed with: ``configured`` if set, else the file
     ``<database>.secret``, generated on first run with owner-only permissions.
 
-    :raises ValueError: when the key is shorter than 32 characters.
+    :raises ValueError: when the key is shorter than 32 characters, or when
+        none is configured for a database on a server (``postgresql://``): no
+        file lies beside it, and every process of the app must share one key.
     """
     if configured:
         key = configured
+    elif is_url(database_path):
+        raise ValueError(
+            "set SECRET_KEY (HOSTHOOKS_SECRET_KEY) to the same key in every process of "
+            "the app: a database on a server has no file beside it to keep one in"
+        )
     elif database_path == ":memory:":
         key = secrets.token_urlsafe(48)
     else:
