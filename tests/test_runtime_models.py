@@ -277,6 +277,13 @@ def test_update_and_bulk_create_fire_nothing(db, calls):
     assert sorted(a.name for a in Author.objects.all()) == ["Ann", "Bee", "C"]
 
 
+def test_bulk_create_gives_each_instance_its_rows_id(db):
+    made = Author.objects.bulk_create([Author(name=f"a{n}") for n in range(5)])
+    assert [(a.pk, a.name) for a in made] == [(a.pk, a.name) for a in Author.objects.order_by("pk")]
+    assert len({a.pk for a in made}) == 5
+    assert Author.objects.bulk_create([]) == []
+
+
 def test_protect_refuses_and_set_null_nulls(db, default_host):
     author = Author.objects.create(name="Ann")
     reviewer = Author.objects.create(name="Rev")

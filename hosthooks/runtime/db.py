@@ -217,6 +217,22 @@ class Database:
         except self.backend.driver_errors as error:
             self._failed(state, error)
 
+    def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Run an ``INSERT`` of one row into a model's table for each of ``rows``; their ids.
+
+        :raises: as :meth:`execute` does.
+        """
+        state = self._state()
+        if state.needs_rollback:
+            self.execute(sql, rows[0] if rows else ())
+        if self.statement_observer is not None:
+            for row in rows:
+                self.statement_observer(sql, row)
+        try:
+            return self.backend.insert_many(state.connection, sql, rows)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
     def after_explicit_ids(self, table: str) -> None:
         """Rows were written into ``table`` with the ids they were given: ids the
         database allocates later start after them."""

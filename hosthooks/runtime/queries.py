@@ -209,9 +209,11 @@ class QuerySet:
         database = get_database(self._using)
         statement, writers = self.model._meta.insert(with_pk=False)
         with database.atomic(savepoint=False):
-            for instance in instances:
-                values = instance.__dict__
-                instance.pk = database.insert(statement, to_row(values, writers))
+            ids = database.insert_many(
+                statement, [to_row(instance.__dict__, writers) for instance in instances]
+            )
+            for instance, pk in zip(instances, ids, strict=True):
+                instance.pk = pk
                 instance._state.db, instance._state.adding = self._using, False
         return list(instances)
 

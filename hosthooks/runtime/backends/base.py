@@ -95,6 +95,10 @@ class Backend(ABC):
         """Run an ``INSERT`` of one row into a model's table; its new ``id``."""
 
     @abstractmethod
+    def insert_many(self, connection: Any, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Run an ``INSERT`` of one row for each of ``rows``; their new ids, in order."""
+
+    @abstractmethod
     def in_transaction(self, connection: Any) -> bool:
         """Whether a transaction is open on ``connection``."""
 

@@ -118,6 +118,18 @@ class PostgreSQLBackend(Backend):
         new_id: int = row[0]
         return new_id
 
+    def insert_many(self, connection: Any, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        if not rows:
+            return []
+        # One pipelined batch, not a round trip per row; each row's RETURNING is a result set.
+        with connection.cursor() as cursor:
+            cursor.executemany(to_psycopg(sql + ' RETURNING "id"'), rows, returning=True)
+            ids: list[int] = []
+            while True:
+                ids.append(cursor.fetchone()[0])
+                if not cursor.nextset():
+                    return ids
+
     def in_transaction(self, connection: Any) -> bool:
         status = connection.info.transaction_status
         return bool(status != psycopg.pq.TransactionStatus.IDLE)

@@ -85,6 +85,10 @@ class SQLiteBackend(Backend):
         new_id: int = connection.execute(sql, params).lastrowid
         return new_id
 
+    def insert_many(self, connection: Any, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        # In process, a statement per row costs no round trip; lastrowid gives each id.
+        return [connection.execute(sql, row).lastrowid for row in rows]
+
     def in_transaction(self, connection: Any) -> bool:
         return bool(connection.in_transaction)
 
