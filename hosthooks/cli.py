@@ -710,8 +710,17 @@ def serve(
     metavar="MODULE",
     help="Import this models module first [default: the demo app's].",
 )
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    default=None,
+    help="The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting].",
+)
 @click.pass_obj
-def worker(obj: Context, queues: str, concurrency: int, apps: tuple[str, ...]) -> None:
+def worker(
+    obj: Context, queues: str, concurrency: int, apps: tuple[str, ...], db_path: str | None
+) -> None:
     """Run deferred implementations (@hookimpl(defer=True)) from the task queue.
 
     Loads the same plugins and configuration as the app (the same options and
@@ -727,6 +736,17 @@ def worker(obj: Context, queues: str, concurrency: int, apps: tuple[str, ...]) -
         raise click.UsageError("--queues names no queue")
     obj.report_every_plugin()  # plugins load (and become the default host) first
     _import_apps(apps or ("hosthooks.runtime.demo",))
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        settings = Settings(configuration=obj.configuration)
+        # Registered, not opened: each worker thread connects on its first read.
+        Database(db_path if db_path is not None else settings.DATABASE)
+    except (DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
     try:
         from hosthooks.deferred.celery_app import run_worker
     except ImportError as error:
