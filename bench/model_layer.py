@@ -197,15 +197,17 @@ def raw_cases(directory: Path, rows: int, pairs: int) -> dict[str, Case]:
     }
 
 
-def hosthooks_cases(directory: Path, rows: int, pairs: int) -> dict[str, Case]:
+def hosthooks_cases(location: str, rows: int, pairs: int) -> dict[str, Case]:
+    """The cases on the runtime's database at ``location`` (a SQLite path or a URL)."""
     bare, listening = Host(), Host()
     for _ in range(LISTENERS):
         listening.register(_InitListener())
     set_default_host(bare)
-    database = Database(directory / "hh.sqlite3", alias="bench")
+    database = Database(location, alias="bench")
     models = [Entry, Record, Label, Shelf, Shelf.labels.relation.through]
     migrate(database, models=models, verbosity=0)
-    _configure_sqlite(database.connection)
+    if database.vendor == "sqlite":
+        _configure_sqlite(database.connection)
     labels = Label.objects.using("bench").bulk_create([Label(name=f"l{n}") for n in range(pairs)])
     Record.objects.using("bench").bulk_create(
         [Record(title="a title", body="a body", rank=n) for n in range(rows)]
@@ -275,14 +277,13 @@ def hosthooks_cases(directory: Path, rows: int, pairs: int) -> dict[str, Case]:
     }
 
 
-def django_cases(directory: Path, rows: int, pairs: int) -> dict[str, Case]:
+def django_cases(database: dict[str, Any], rows: int, pairs: int) -> dict[str, Case]:
+    """The cases on Django's ORM, ``database`` its DATABASES["default"]."""
     import django
     from django.conf import settings
 
     settings.configure(
-        DATABASES={
-            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(directory / "dj.db")}
-        },
+        DATABASES={"default": database},
         INSTALLED_APPS=[],
         DEFAULT_AUTO_FIELD="django.db.models.AutoField",
     )
@@ -324,9 +325,10 @@ def django_cases(directory: Path, rows: int, pairs: int) -> dict[str, Case]:
     with connection.schema_editor() as editor:
         for model in (DjangoEntry, DjangoRecord, DjangoLabel, DjangoShelf):
             editor.create_model(model)
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
     labels = DjangoLabel.objects.bulk_create([DjangoLabel(name=f"l{n}") for n in range(pairs)])
     DjangoRecord.objects.bulk_create(
         [DjangoRecord(title="a title", body="a body", rank=n) for n in range(rows)]
@@ -430,7 +432,9 @@ def measure(contenders: dict[str, dict[str, Case]], rounds: int) -> dict[str, di
     }
 
 
-def report(medians: dict[str, dict[str, float]]) -> dict[str, Any]:
+def report(
+    medians: dict[str, dict[str, float]], goals: dict[str, tuple[str, float]]
+) -> dict[str, Any]:
     cases: dict[str, Any] = {}
     for case, median_us in medians.items():
         entry: dict[str, Any] = {
@@ -440,8 +444,8 @@ def report(medians: dict[str, dict[str, float]]) -> dict[str, Any]:
             "goal": None,
             "met": None,
         }
-        if case in GOALS:
-            ratio, bound = GOALS[case]
+        if case in goals:
+            ratio, bound = goals[case]
             entry["goal"] = f"{ratio} <= {bound}"
             entry["met"] = entry[ratio] <= bound
         cases[case] = entry
@@ -460,8 +464,12 @@ def main(argv: list[str] | None = None) -> int:
         directory = Path(name)
         contenders = {
             "raw": raw_cases(directory, args.rows, args.pairs),
-            "hosthooks": hosthooks_cases(directory, args.rows, args.pairs),
-            "django": django_cases(directory, args.rows, args.pairs),
+            "hosthooks": hosthooks_cases(str(directory / "hh.sqlite3"), args.rows, args.pairs),
+            "django": django_cases(
+                {"ENGINE": "django.db.backends.sqlite3", "NAME": str(directory / "dj.db")},
+                args.rows,
+                args.pairs,
+            ),
         }
         medians = measure(contenders, args.rounds)
         set_default_host(None)
@@ -470,16 +478,22 @@ def main(argv: list[str] | None = None) -> int:
         "rows": args.rows,
         "pairs": args.pairs,
         "rounds": args.rounds,
-        "cases": report(medians),
+        "cases": report(medians, GOALS),
     }
-    if args.json:
+    show(result, "model layer", as_json=args.json)
+    return 0
+
+
+def show(result: dict[str, Any], title: str, *, as_json: bool) -> None:
+    """Print ``result`` as a table then one line of JSON, or (``as_json``) as JSON only."""
+    if as_json:
         print(json.dumps(result, indent=2))
-        return 0
+        return
     version = sys.version.split()[0]
     print(
-        f"model layer, N={args.rows} rows, M={args.pairs} pairs; medians of {args.rounds} "
-        f"interleaved rounds, Python {version}; us per row (saves, bulk, loads), "
-        "per pair (single adds), per call (one add of M)"
+        f"{title}, N={result['rows']} rows, M={result['pairs']} pairs; medians of "
+        f"{result['rounds']} interleaved rounds, Python {version}; us per row (saves, bulk, "
+        "loads), per pair (single adds), per call (one add of M)"
     )
     rows = []
     for case, entry in result["cases"].items():
@@ -498,7 +512,6 @@ def main(argv: list[str] | None = None) -> int:
     header = ["case", *CONTENDERS, "hh/raw", "hh/django", "goal", ""]
     print(format_table(header, rows))
     print(json.dumps(result))
-    return 0
 
 
 if __name__ == "__main__":

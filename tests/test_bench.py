@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench import dispatch
+from tests.services import POSTGRESQL_PORT
+from tests.services import need_service
 
 
 def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
@@ -93,6 +95,39 @@ def test_model_layer_benchmark_reports_every_case_contender_and_goal():
         else:
             assert case["goal"].startswith("hosthooks_vs_")
             assert isinstance(case["met"], bool)
+
+
+def test_model_layer_benchmark_on_postgresql_reports_every_case_and_contender():
+    need_service("PostgreSQL", POSTGRESQL_PORT)
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            *("-m", "bench.model_layer_postgresql", "--rounds", "1", "--rows", "50"),
+            *("--pairs", "10", "--json"),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["rows"], report["pairs"], report["rounds"]) == (50, 10, 1)
+    assert list(report["cases"]) == [
+        "save-in-atomic",
+        "bulk",
+        "m2m-add-single",
+        "m2m-add-many",
+        "load-0",
+        "load-3",
+    ]
+    for case in report["cases"].values():
+        assert set(case["median_us"]) == {"raw", "hosthooks", "django"}
+        assert all(value > 0 for value in case["median_us"].values())
+        # The SQLite goals do not carry over to a server's round trips.
+        assert (case["goal"], case["met"]) == (None, None)
 
 
 def test_django_bridge_benchmark_reports_every_contender_and_ratio():
