@@ -66,7 +66,11 @@ class LiveHookCaller(pluggy.HookCaller):
             super()._add_hookimpl(hookimpl)
             registry = self._registry
             registry.registered[id(hookimpl)] = (hookimpl, next(registry.registrations))
-            ordering.reorder(self._hookimpls, registry.registration_of)
+            if ordering.is_constrained(hookimpl):
+                registry.constrained[self.name] = registry.constrained.get(self.name, 0) + 1
+            # Most hooks have no constraint at all: registering stays linear.
+            if registry.constrained.get(self.name):
+                ordering.reorder(self._hookimpls, registry.registration_of)
             registry.changed(self, added=hookimpl)
 
     def _remove_plugin(self, plugin: object) -> None:
@@ -79,6 +83,8 @@ class LiveHookCaller(pluggy.HookCaller):
                 for impl in held:
                     if impl not in self._hookimpls:
                         registry.registered.pop(id(impl), None)
+                        if ordering.is_constrained(impl):
+                            registry.constrained[self.name] -= 1
                 registry.changed(self, added=None, removed=plugin)
 
     def set_specification(self, specmodule_or_class: Any, spec_opts: Any) -> None:
@@ -166,6 +172,8 @@ class HookCallers:
         #: order from it.
         self.registered: dict[int, tuple[pluggy.HookImpl, int]] = {}
         self.registrations: Final = itertools.count()
+        #: How many implementations of each hook have before=/after= constraints.
+        self.constrained: dict[str, int] = {}
         self._hookexec = hookexec
         self._traced_hookexec: HookExec | None = None
         self._monitored = False

@@ -565,6 +565,8 @@ class Host(PluginLoading):
         (only ``plugin_name``'s when given); the hooks concerned keep pluggy's order."""
         problems = []
         for caller in self.hook_callers():
+            if not self._callers.constrained.get(caller.name):
+                continue
             for cycle in ordering.cycles_of(caller.get_hookimpls()):
                 for name in cycle:
                     if plugin_name is not None and name != plugin_name:

@@ -198,7 +198,15 @@ class PluginLoading:
         """Find what is wrong with an active plugin, logging what is new; in strict
         mode the first problem unregisters the plugin and is raised."""
         reported = {str(problem) for problem in record.problems}
-        record.problems = self._diagnose(plugin, record.name, record.dist)
+        # Registered: the host holds its implementations already, so the
+        # plugin's attributes are not read a second time.
+        held = [
+            (caller.name, impl)
+            for caller, impl in self.plugin_manager.callers.implementations_of(plugin)
+        ]
+        record.problems = diagnose(
+            self.plugin_manager, plugin, record.name, record.dist, self._known_labels, held
+        )
         # Cycles depend on the other plugins loaded, so they are found anew by
         # check(), not kept with the record; here they are reported once, at load.
         cycles = self.ordering_problems(record.name)

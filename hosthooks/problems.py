@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Collection
+from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -86,6 +87,7 @@ def diagnose(
     plugin_name: str,
     dist: str | None = None,
     known_labels: Collection[str] | None = None,
+    implementations: Iterable[tuple[str, pluggy.HookImpl]] | None = None,
 ) -> list[Problem]:
     """Every problem of ``plugin``'s implementations, in the order of their names.
 
@@ -95,6 +97,9 @@ def diagnose(
     :param dist: the plugin's distribution, if any.
     :param known_labels: the labels of every model the host knows; None when
         they are unknown, and then labels are not checked.
+    :param implementations: ``(hook name, implementation)`` of a registered
+        plugin, as its host holds them; None reads them from ``plugin`` (a
+        plugin pluggy refused has no other).
     """
     specified = {
         name: caller.spec
@@ -102,7 +107,9 @@ def diagnose(
         if isinstance(caller, pluggy.HookCaller) and caller.spec is not None
     }
     problems = []
-    for hook, impl in _implementations(manager, plugin, plugin_name):
+    if implementations is None:
+        implementations = _implementations(manager, plugin, plugin_name)
+    for hook, impl in implementations:
         spec = specified.get(hook)
         if spec is None:
             if not impl.optionalhook:
