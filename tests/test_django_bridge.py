@@ -375,3 +375,21 @@ def test_manage_traceback_shows_a_failed_plugins_own_traceback(tmp_path):
         '    raise RuntimeError("broken on purpose")\n'
         "RuntimeError: broken on purpose\n"
     )
+
+
+def test_manage_docs_writes_the_clis_hook_reference(tmp_path):
+    hosthooks_command = Path(sys.executable).with_name("hosthooks")
+    for options in ([], ["--format", "html"]):
+        reference = subprocess.run(
+            [str(hosthooks_command), "docs", *options],
+            cwd=REPO,
+            env=project_environ(tmp_path, {}),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        result = manage(tmp_path, {"autoload": False}, "docs", *options)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == reference.stdout
+        assert result.stdout.startswith("# Hook reference" if not options else "<!DOCTYPE html>")
