@@ -482,10 +482,10 @@ def test_a_sqlite_file_is_opened_in_wal_mode(tmp_path, default_host):
     database.close()
 
 
-def test_migrate_fires_around_the_plan_and_adds_what_is_missing(tmp_path, default_host):
+def test_migrate_fires_around_the_plan_and_adds_what_is_missing(database_location, default_host):
     recorder = Recorder()
     default_host.register(recorder, "recorder")
-    database = Database(tmp_path / "m.sqlite3")
+    database = Database(database_location)
     plan = migrate(database, models=MODELS, verbosity=0)
     assert [op.kind for op in plan] == ["create_table"] * len(MODELS)
     assert [op.model for op in plan][:3] == ["bookshop.Author", "bookshop.Tag", "bookshop.Book"]

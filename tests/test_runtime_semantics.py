@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def db(tmp_path, default_host):
-    database = Database(tmp_path / "app.sqlite3")
+def db(database_location, default_host):
+    database = Database(database_location)
     migrate(database, models=MODELS, verbosity=0)
     yield database
     database.close()
@@ -169,7 +169,7 @@ def test_a_host_created_after_a_model_is_defined_sees_it_prepared(default_host):
     assert prepared.index(Author) < prepared.index(Defined)
 
 
-def test_connection_created_may_use_the_database(tmp_path, default_host):
+def test_connection_created_may_use_the_database(database_location, default_host):
     counted: list[int] = []
 
     class Counting:
@@ -177,7 +177,7 @@ def test_connection_created_may_use_the_database(tmp_path, default_host):
         def connection_created(self, connection: Any) -> None:
             counted.append(Author.objects.count())
 
-    database = Database(tmp_path / "c.sqlite3")
+    database = Database(database_location)
     migrate(database, models=MODELS, verbosity=0)
     database.close()
     default_host.register(Counting())
