@@ -189,12 +189,7 @@ class Database:
         :raises DatabaseError: for a locked or read-only file, a lost
             connection, or any other failure.
         """
-        state = self._state()
-        if state.needs_rollback:
-            raise TransactionManagementError(
-                f"a write failed inside this atomic block on database {self.alias!r}: "
-                "no statement runs until the block ends (and rolls back)"
-            )
+        state = self._usable_state()
         if self.statement_observer is not None:
             self.statement_observer(sql, params)
         try:
@@ -207,9 +202,7 @@ class Database:
 
         :raises: as :meth:`execute` does.
         """
-        state = self._state()
-        if state.needs_rollback:
-            self.execute(sql, params)
+        state = self._usable_state()
         if self.statement_observer is not None:
             self.statement_observer(sql, params)
         try:
@@ -222,9 +215,7 @@ class Database:
 
         :raises: as :meth:`execute` does.
         """
-        state = self._state()
-        if state.needs_rollback:
-            self.execute(sql, rows[0] if rows else ())
+        state = self._usable_state()
         if self.statement_observer is not None:
             for row in rows:
                 self.statement_observer(sql, row)
@@ -244,9 +235,7 @@ class Database:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``. :raises: as :meth:`execute` does."""
-        state = self._state()
-        if state.needs_rollback:
-            self.execute(sql, rows[0] if rows else ())
+        state = self._usable_state()
         if self.statement_observer is not None:
             for row in rows:
                 self.statement_observer(sql, row)
@@ -270,6 +259,19 @@ class Database:
             return self.backend.table_names(state.connection)
         except self.backend.driver_errors as error:
             self._failed(state, error)
+
+    def _usable_state(self) -> _ThreadState:
+        """This thread's state, unless its block is marked for rollback.
+
+        :raises TransactionManagementError: inside a block marked for rollback.
+        """
+        state = self._state()
+        if state.needs_rollback:
+            raise TransactionManagementError(
+                f"a write failed inside this atomic block on database {self.alias!r}: "
+                "no statement runs until the block ends (and rolls back)"
+            )
+        return state
 
     def _control(self, sql: str) -> None:
         """Run a transaction-control statement, even in a block marked for rollback."""
