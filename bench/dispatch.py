@@ -10,11 +10,20 @@ Contenders, timed in one process with interleaved rounds:
 - ``unrolled``: the same N direct calls in straight-line code, the honest floor
   (call plans are straight-line code too, so they are compared with it).
 
+Then the async rows (N = 1, 5, 20), each awaited in one coroutine on one loop:
+
+- ``ahook``: ``await host.ahook.post_save(**kwargs)`` with N ``async def`` implementations;
+- ``awaited``: the same N coroutine functions awaited directly, in straight-line code;
+- ``asend``: ``await Signal(use_caching=True).asend(sender, **kwargs)`` with N async receivers;
+- ``ahook-sync`` and ``hook-sync``: N synchronous implementations, through
+  ``host.ahook`` and through ``host.hook``.
+
 Run: ``python -m bench.dispatch [--rounds 15] [--json]`` (needs ``pip install -e '.[bench]'``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import types
@@ -32,6 +41,8 @@ from hosthooks.specs import models
 
 COUNTS = (0, 1, 5, 20)
 CONTENDERS = ("hosthooks", "hosthooks-filtered", "pluggy", "django", "direct", "unrolled")
+ASYNC_COUNTS = (1, 5, 20)
+ASYNC_CONTENDERS = ("ahook", "awaited", "asend", "ahook-sync", "hook-sync")
 
 
 class Article:
@@ -120,6 +131,121 @@ def _unrolled(functions: list[Callable[..., None]], instance: Article) -> Callab
     return run
 
 
+def async_contenders(
+    count: int, loop: asyncio.AbstractEventLoop
+) -> dict[str, Callable[[int], None]]:
+    """Every way to make ``count`` async (or sync) receivers hear one post_save, as loop runners."""
+    from django.dispatch import Signal
+
+    coroutines = [_make_coroutine() for _ in range(count)]
+    host = Host()
+    for function in coroutines:
+        host.register(types.SimpleNamespace(post_save=hookimpl(function)))
+    sync_host = Host()
+    for _ in range(count):
+        sync_host.register(_impl_plugin())
+    signal = Signal(use_caching=True)
+    receivers = [_make_async_receiver() for _ in range(count)]
+    for receiver in receivers:
+        signal.connect(receiver, sender=Article, weak=False)
+    instance = INSTANCE
+
+    def awaiting(fire: Callable[..., Any]) -> Callable[[int], None]:
+        async def loops_of(loops: int) -> None:
+            for _ in range(loops):
+                await fire(
+                    sender=Article,
+                    instance=instance,
+                    created=True,
+                    raw=False,
+                    using="default",
+                    update_fields=None,
+                )
+
+        return lambda loops: loop.run_until_complete(loops_of(loops))
+
+    def run_sync(loops: int) -> None:
+        fire = sync_host.hook.post_save
+        for _ in range(loops):
+            fire(
+                sender=Article,
+                instance=instance,
+                created=True,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+
+    return {
+        "ahook": awaiting(host.ahook.post_save),
+        "awaited": _awaited(coroutines, instance, loop),
+        "asend": awaiting(signal.asend),
+        "ahook-sync": awaiting(sync_host.ahook.post_save),
+        "hook-sync": run_sync,
+    }
+
+
+def _awaited(
+    functions: list[Callable[..., Any]], instance: Article, loop: asyncio.AbstractEventLoop
+) -> Callable[[int], None]:
+    """A coroutine whose loop awaits each of ``functions`` on a line of its own, as a plan does."""
+    names = [f"function{index}" for index in range(len(functions))]
+    parameters = "".join(f", {name}={name}" for name in names)
+    body = "".join(
+        f"        await {name}(Article, instance, True, False, 'default', None)\n" for name in names
+    )
+    source = (
+        f"async def run(loops, Article=Article, instance=instance{parameters}):\n"
+        f"    for _ in range(loops):\n{body}"
+    )
+    namespace: dict[str, Any] = {"Article": Article, "instance": instance}
+    namespace.update(zip(names, functions, strict=True))
+    exec(source, namespace)
+    run: Callable[[int], Any] = namespace["run"]
+    return lambda loops: loop.run_until_complete(run(loops))
+
+
+def _make_coroutine() -> Callable[..., Any]:
+    async def coroutine(
+        sender: Any,
+        instance: Any,
+        created: bool,
+        raw: bool,
+        using: str,
+        update_fields: frozenset[str] | None,
+    ) -> None:
+        pass
+
+    return coroutine
+
+
+def _make_async_receiver() -> Callable[..., Any]:
+    async def receiver(sender: Any, **kwargs: Any) -> None:
+        pass
+
+    return receiver
+
+
+def measure_async(rounds: int) -> list[dict[str, Any]]:
+    loop = asyncio.new_event_loop()
+    try:
+        results = []
+        for count in ASYNC_COUNTS:
+            medians = interleaved_medians(async_contenders(count, loop), rounds)
+            results.append(
+                {
+                    "implementations": count,
+                    "median_ns": medians,
+                    "ahook_vs_awaited": medians["ahook"] / medians["awaited"],
+                    "ahook_vs_asend": medians["ahook"] / medians["asend"],
+                    "ahook_sync_vs_hook_sync": medians["ahook-sync"] / medians["hook-sync"],
+                }
+            )
+        return results
+    finally:
+        loop.close()
+
+
 def _make_receiver() -> Callable[..., None]:
     # Distinct function objects: Django keys receivers by identity.
     def receiver(sender: Any, **kwargs: Any) -> None:
@@ -166,8 +292,9 @@ def measure(rounds: int) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(__doc__.splitlines()[0] if __doc__ else "", argv, default_rounds=15)
     results = measure(args.rounds)
+    async_results = measure_async(args.rounds)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"sync": results, "async": async_results}, indent=2))
         return 0
     rows = []
     for result in results:
@@ -199,7 +326,27 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {sys.version.split()[0]}"
     )
     print(format_table(header, rows))
-    print(json.dumps(results))
+    async_rows = [
+        [
+            str(result["implementations"]),
+            *(f"{result['median_ns'][name]:.0f}" for name in ASYNC_CONTENDERS),
+            f"{result['ahook_vs_awaited']:.2f}",
+            f"{result['ahook_vs_asend']:.2f}",
+            f"{result['ahook_sync_vs_hook_sync']:.2f}",
+        ]
+        for result in async_results
+    ]
+    async_header = [
+        "impls",
+        *(f"{name} ns" for name in ASYNC_CONTENDERS),
+        "ahook/awaited",
+        "ahook/asend",
+        "ahook-sync/hook-sync",
+    ]
+    print()
+    print("async: awaited in one coroutine on one event loop")
+    print(format_table(async_header, async_rows))
+    print(json.dumps({"sync": results, "async": async_results}))
     return 0
 
 

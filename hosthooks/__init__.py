@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
+    from hosthooks.async_bridge import AsyncImplementationError as AsyncImplementationError
     from hosthooks.callers import HostPluginManager as HostPluginManager
     from hosthooks.discovery import HostConfig as HostConfig
     from hosthooks.discovery import PluginLoadError as PluginLoadError
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 #: Public name -> the module defining it.
 _WHERE = {
+    "AsyncImplementationError": "hosthooks.async_bridge",
     "HostPluginManager": "hosthooks.callers",
     "HostConfig": "hosthooks.discovery",
     "PluginLoadError": "hosthooks.discovery",
@@ -73,6 +75,7 @@ __all__ = [
     "ANY_SENDER",
     "ENTRY_POINT_GROUP",
     "PROJECT",
+    "AsyncImplementationError",
     "HookCall",
     "HookCalls",
     "Host",

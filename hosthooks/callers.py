@@ -25,16 +25,22 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ClassVar
 from typing import Final
 
 import pluggy
 
+from hosthooks import async_calls
 from hosthooks import dispatch
 from hosthooks import ordering
 from hosthooks import plans
+from hosthooks.async_bridge import stand_in_for_async
 from hosthooks.dispatch import HookExec
+
+if TYPE_CHECKING:
+    from hosthooks.tracing import Tracer
 
 #: ``HookCaller`` attributes holding data (slots); the rest are methods.
 _CALLER_DATA: Final = tuple(
@@ -63,6 +69,7 @@ class LiveHookCaller(pluggy.HookCaller):
 
     def _add_hookimpl(self, hookimpl: pluggy.HookImpl) -> None:
         with self._registry.lock:
+            stand_in_for_async(self.name, hookimpl)
             super()._add_hookimpl(hookimpl)
             registry = self._registry
             registry.registered[id(hookimpl)] = (hookimpl, next(registry.registrations))
@@ -108,16 +115,33 @@ class _RoutedCall:
 
 
 class _Live:
-    """One hook's call function and what it is bound to."""
+    """One hook's call functions (sync and async) and what they are bound to."""
 
-    __slots__ = ("bound", "caller", "function", "pluggy_path")
+    __slots__ = (
+        "async_bound",
+        "async_function",
+        "async_path",
+        "bound",
+        "caller",
+        "function",
+        "pluggy_path",
+    )
 
-    def __init__(self, caller: LiveHookCaller, function: types.FunctionType) -> None:
+    def __init__(
+        self,
+        caller: LiveHookCaller,
+        function: types.FunctionType,
+        async_function: types.FunctionType,
+    ) -> None:
         self.caller: Final = caller
         self.function: Final = function
         self.bound: Final = types.MethodType(function, caller)
         #: The pluggy path with a rebuild first, while the plan is out of date.
         self.pluggy_path: types.CodeType | None = None
+        self.async_function: Final = async_function
+        self.async_bound: Final = types.MethodType(async_function, caller)
+        #: The async path with a rebuild first, while the async plan is out of date.
+        self.async_path: types.CodeType | None = None
 
 
 class HookRelay:
@@ -137,6 +161,16 @@ class HookRelay:
         if isinstance(value, pluggy.HookCaller):
             value = self._registry.adopt(value).bound
         self.__dict__[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"no hook named {name!r}")
+
+
+class AsyncHookRelay:
+    """``host.ahook``: every hook's async caller as an attribute
+    (``await host.ahook.<name>(**kwargs)``)."""
+
+    __slots__ = ("__dict__",)
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"no hook named {name!r}")
@@ -177,6 +211,7 @@ class HookCallers:
         self._hookexec = hookexec
         self._traced_hookexec: HookExec | None = None
         self._monitored = False
+        self._tracer: Tracer | None = None
         self._live: dict[str, _Live] = {}
         #: Whether calling a hook would call anything (an implementation, or a tracer).
         self.listening: dict[str, bool] = {}
@@ -194,6 +229,7 @@ class HookCallers:
             {"__slots__": (), "_registry": self, "__call__": _RoutedCall()},
         )
         self.relay: Final = HookRelay(self)
+        self.async_relay: Final = AsyncHookRelay()
 
     # -- adoption -------------------------------------------------------------
 
@@ -210,11 +246,16 @@ class HookCallers:
                 plans.pluggy_path(caller, self._hookexec), {}, caller.name
             )
             function.__qualname__ = f"{caller.name}.__call__"
-            live = _Live(caller, function)
+            async_function = types.FunctionType(
+                async_calls.async_path(caller, self._async_run()), {}, caller.name
+            )
+            async_function.__qualname__ = f"{caller.name}.__call__"
+            live = _Live(caller, function, async_function)
             for name in _CALLER_METHODS:
                 setattr(function, name, getattr(caller, name))
             self._live[caller.name] = live
             self.relay.__dict__[caller.name] = live.bound
+            self.async_relay.__dict__[caller.name] = live.async_bound
             self.spec_changed(caller)
             for impl in caller.get_hookimpls():
                 self.changed(caller, added=impl)
@@ -285,13 +326,17 @@ class HookCallers:
             setattr(live.function, name, getattr(caller, name))
         if caller.spec is not None:
             live.function.__kwdefaults__ = plans.plan_defaults(caller.spec)
+            live.async_function.__kwdefaults__ = plans.plan_defaults(caller.spec)
         live.pluggy_path = None
+        live.async_path = None
         self._mark_stale(live)
 
-    def set_traced_hookexec(self, traced: HookExec | None) -> None:
-        """Run every hook through ``traced`` (a tracer's ``_hookexec``), or stop (None)."""
+    def set_traced_hookexec(self, traced: HookExec | None, tracer: Tracer | None = None) -> None:
+        """Run every hook through ``traced`` (a tracer's ``_hookexec``) and every
+        async call through the async path tracing to ``tracer``, or stop (None)."""
         with self.lock:
             self._traced_hookexec = traced
+            self._tracer = tracer if traced is not None else None
             self._everything_changed()
 
     def monitoring_changed(self, monitored: bool) -> None:
@@ -303,6 +348,7 @@ class HookCallers:
     def _everything_changed(self) -> None:
         for live in self._live.values():
             live.pluggy_path = None
+            live.async_path = None
             self._mark_stale(live)
 
     def _mark_stale(self, live: _Live) -> None:
@@ -318,9 +364,33 @@ class HookCallers:
                 caller, self._current_hookexec(), rebuild, live.bound
             )
         live.function.__code__ = live.pluggy_path
+        if live.async_path is None:
+            rebuild_async = functools.partial(self._rebuild_async, live)
+            live.async_path = async_calls.async_path(
+                caller, self._async_run(), rebuild_async, live.async_bound
+            )
+        live.async_function.__code__ = live.async_path
 
     def _current_hookexec(self) -> HookExec:
         return self._traced_hookexec or self._hookexec
+
+    def _async_run(self) -> async_calls.AsyncRun:
+        if self._tracer is None:
+            return async_calls.run_implementations
+        return functools.partial(async_calls.run_implementations, tracer=self._tracer)
+
+    def _rebuild_async(self, live: _Live) -> bool:
+        """:meth:`_rebuild` for the hook's async caller."""
+        with self.lock:
+            if live.async_function.__code__ is live.async_path:
+                caller = live.caller
+                live.async_function.__code__ = async_calls.build_call(
+                    caller,
+                    caller.get_hookimpls(),
+                    self._async_run(),
+                    path_only=self._tracer is not None,
+                )
+            return async_calls.is_async_plan(live.async_function.__code__)
 
     def _rebuild(self, live: _Live) -> bool:
         """Install the hook's code for its current implementations (unless a
@@ -362,6 +432,13 @@ class HostPluginManager(pluggy.PluginManager):
         called more than once, or out of order, and stays right either way.
         """
         return self._inner_hookexec is not self._unmonitored_hookexec
+
+    def _verify_hook(self, hook: pluggy.HookCaller, hookimpl: pluggy.HookImpl) -> None:
+        # Before pluggy checks it (a wrapper must be a generator function) and
+        # replays a historic hook's calls to it: an async implementation stands
+        # behind its synchronous stand-in from the start.
+        stand_in_for_async(hook.name, hookimpl)
+        super()._verify_hook(hook, hookimpl)
 
     def _hookexec(
         self,

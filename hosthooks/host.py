@@ -23,8 +23,10 @@ from typing import TypeVar
 
 import pluggy
 
+from hosthooks import async_calls
 from hosthooks import dispatch
 from hosthooks import ordering
+from hosthooks.callers import AsyncHookRelay
 from hosthooks.callers import HookRelay
 from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import HostConfig
@@ -119,6 +121,9 @@ class Host(PluginLoading):
         self._callers: Final = plugin_manager.callers
         #: Every hook's live caller: ``host.hook.<name>(**kwargs)`` fires it.
         self.hook: Final[HookRelay] = plugin_manager.callers.relay
+        #: Every hook's async caller: ``await host.ahook.<name>(**kwargs)`` fires it
+        #: (:mod:`hosthooks.async_calls`).
+        self.ahook: Final[AsyncHookRelay] = plugin_manager.callers.async_relay
         for module in FAMILIES.values() if specs is None else specs:
             self.plugin_manager.add_hookspecs(module)
         # A host of another project's hooks has no class_prepared to replay.
@@ -243,6 +248,18 @@ class Host(PluginLoading):
             failed(impl, RuntimeError("the wrapper yielded more than once"))
         return outcomes
 
+    async def afire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
+        """The async :meth:`fire_robust`: the same outcomes in the same order, async
+        implementations awaited, ``thread=True`` ones run in a worker thread.
+
+        :raises AttributeError: when no hook has that name.
+        """
+        try:
+            caller = self._callers.live(name).caller
+        except KeyError:
+            raise AttributeError(f"no hook named {name!r}") from None
+        return await async_calls.fire_robust(caller, kwargs)
+
     def set_tracing(self, enabled: bool, trace_file: Path | None = None) -> None:
         """Turn hook tracing on (to stderr, or JSON lines appended to ``trace_file``) or off.
 
@@ -285,7 +302,7 @@ class Host(PluginLoading):
         if self._call_listeners:
             tracer = BroadcastTracer(tracer, tuple(self._call_listeners))
         self._callers.set_traced_hookexec(
-            None if tracer is None else traced_hookexec(self.plugin_manager, tracer)
+            None if tracer is None else traced_hookexec(self.plugin_manager, tracer), tracer
         )
 
     def close(self) -> None:

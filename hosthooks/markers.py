@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,9 @@ RETRIES_OPTION: Final = "retries"
 #: The option keys of ``@hookimpl(before=[...], after=[...])``: plugin names.
 BEFORE_OPTION: Final = "before"
 AFTER_OPTION: Final = "after"
+#: The option key of ``@hookimpl(thread=True)``: under ``await host.ahook.<name>``,
+#: this synchronous implementation runs in a worker thread, off the event loop.
+THREAD_OPTION: Final = "thread"
 
 #: What ``sender=`` accepts: a class (or any object, matched by identity), a
 #: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
@@ -53,6 +57,11 @@ class HookimplMarker:
     transaction commits (see :mod:`hosthooks.deferred`); ``queue=`` names the
     task queue (default ``"hosthooks"``), ``retries=`` how often a run that
     raises is tried again (default 3).
+
+    ``@hookimpl(thread=True)`` marks a synchronous implementation that blocks
+    (network, disk): an async call (``await host.ahook.<name>(...)``) runs it in
+    a worker thread of its own instead of on the event loop; synchronous calls
+    run it inline as always.
     """
 
     __slots__ = ("_pluggy_marker", "project_name")
@@ -80,6 +89,7 @@ class HookimplMarker:
         retries: int | None = ...,
         before: Sequence[str] = ...,
         after: Sequence[str] = ...,
+        thread: bool = ...,
     ) -> _F: ...
 
     @overload
@@ -99,6 +109,7 @@ class HookimplMarker:
         retries: int | None = ...,
         before: Sequence[str] = ...,
         after: Sequence[str] = ...,
+        thread: bool = ...,
     ) -> Callable[[_F], _F]: ...
 
     def __call__(
@@ -117,8 +128,16 @@ class HookimplMarker:
         retries: int | None = None,
         before: Sequence[str] = (),
         after: Sequence[str] = (),
+        thread: bool = False,
     ) -> _F | Callable[[_F], _F]:
         def mark(func: _F) -> _F:
+            if thread and (
+                inspect.iscoroutinefunction(func)
+                or inspect.isasyncgenfunction(func)
+                or wrapper
+                or hookwrapper
+            ):
+                raise TypeError("thread=True applies only to synchronous plain implementations")
             marked = self._pluggy_marker(
                 func,
                 hookwrapper=hookwrapper,
@@ -143,6 +162,8 @@ class HookimplMarker:
                     raise TypeError(f"{option}= takes a list of plugin names, not a string")
                 if names:
                     opts[option] = tuple(names)
+            if thread:
+                opts[THREAD_OPTION] = True
             return marked
 
         if function is None:

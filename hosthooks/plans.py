@@ -180,9 +180,12 @@ _RARE_SLOTS: Final = ("fail", "collect", "hookexec", "impls", "note")
 
 
 def _calls(
-    shape: Shape, names: _Names, rare: Mapping[str, str]
+    shape: Shape, names: _Names, rare: Mapping[str, str], awaited: Sequence[bool] = ()
 ) -> tuple[list[str], dict[int, int]]:
-    """Straight-line calls of every implementation, and the body line of each call."""
+    """Straight-line calls of every implementation, and the body line of each call.
+
+    :param awaited: for an async plan, whether each call's result is awaited.
+    """
     if not shape.calls:
         return ["return None" if shape.firstresult else "return []"], {}
     impls = [names.fresh(f"impl{index}") for index in range(len(shape.calls))]
@@ -197,7 +200,8 @@ def _calls(
         # Each call on a line of its own: the traceback's line number tells
         # which implementation raised, so the plan needs no bookkeeping.
         line_of_call[len(body)] = index
-        body.append(f"    {result} = {impls[index]}({', '.join(arguments)})")
+        awaiting = "await " if index < len(awaited) and awaited[index] else ""
+        body.append(f"    {result} = {awaiting}{impls[index]}({', '.join(arguments)})")
         body.append(f"    if {result} is not None:")
         keep = f"return {result}" if shape.firstresult else f"{results}.append({result})"
         body.append(f"        {keep}")
@@ -209,7 +213,9 @@ def _calls(
     return body, line_of_call
 
 
-def _entry(shape: Shape, names: _Names, rare: Mapping[str, str]) -> tuple[str, list[str]]:
+def _entry(
+    shape: Shape, names: _Names, rare: Mapping[str, str], awaiting: bool = False
+) -> tuple[str, list[str]]:
     """``def <hook>(self, *, <spec arguments>, **extra):`` and the lines handing a
     call with a missing or an extra argument to pluggy's path.
 
@@ -218,17 +224,21 @@ def _entry(shape: Shape, names: _Names, rare: Mapping[str, str]) -> tuple[str, l
     the function's qualified name).
     Every parameter gets its default from the function's ``__kwdefaults__``:
     the spec's default, or :data:`MISSING` (``...`` in the source).
+    An async entry (``awaiting``) is an ``async def`` awaiting its fallback.
     """
     extra, kwargs, error = names.fresh("extra"), names.fresh("kwargs"), names.fresh("error")
     keyword_only = f"*, {', '.join(shape.spec_args)}, " if shape.spec_args else ""
     header = f"def {shape.hook_name}(self, {keyword_only}**{extra}):"
+    if awaiting:
+        header = f"async {header}"
     left_out = [extra, *(f"{name} is ..." for name in shape.required)]
     return header, [
         f"if {' or '.join(left_out)}:",
         f"    {_unpack(1, list(rare.values()))}",
         f"    {kwargs} = {rare['collect']}({', '.join([extra, *shape.spec_args])})",
         "    try:",
-        f"        return {rare['hookexec']}({shape.hook_name!r}, [*{rare['impls']}], "
+        f"        return {'await ' if awaiting else ''}{rare['hookexec']}("
+        f"{shape.hook_name!r}, [*{rare['impls']}], "
         f"{kwargs}, {shape.firstresult})",
         f"    except Exception as {error}:",
         f"        {rare['note']}({error}, {rare['impls']})",

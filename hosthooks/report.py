@@ -14,6 +14,8 @@ import pluggy
 from hosthooks import dispatch
 from hosthooks import ordering
 from hosthooks import specs
+from hosthooks.async_bridge import async_original
+from hosthooks.async_bridge import is_async_implementation
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
@@ -102,8 +104,13 @@ def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
     """An implementation as ``hosthooks hooks --json`` shows it (``sender`` as its repr)."""
     sender = dispatch.sender_filter(impl)
     deferred = bool(impl.opts.get(DEFER_OPTION))
-    # A deferred implementation's registered function is the stand-in that enqueues.
-    original = inspect.unwrap(impl.function) if deferred else impl.function
+    # A deferred implementation's registered function is the stand-in that
+    # enqueues, an async one's the stand-in that runs it from synchronous calls.
+    original = (
+        inspect.unwrap(impl.function)
+        if deferred
+        else async_original(impl.function) or impl.function
+    )
     return {
         "plugin": impl.plugin_name,
         "function": function_name(original),
@@ -111,7 +118,7 @@ def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
         "tryfirst": impl.tryfirst,
         "trylast": impl.trylast,
         "wrapper": bool(impl.wrapper or impl.hookwrapper),
-        "async": inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original),
+        "async": is_async_implementation(impl),
         "defer": deferred,
         "before": list(ordering.constraints(impl)[0]),
         "after": list(ordering.constraints(impl)[1]),

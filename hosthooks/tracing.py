@@ -15,15 +15,19 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TextIO
 
 import pluggy
 
-from hosthooks.callers import HostPluginManager
 from hosthooks.dispatch import HookExec
 from hosthooks.dispatch import for_sender
 from hosthooks.dispatch import is_wrapper
+
+if TYPE_CHECKING:
+    # The callers module imports this one (async calls trace through it).
+    from hosthooks.callers import HostPluginManager
 
 
 @dataclass
@@ -111,7 +115,7 @@ class BroadcastTracer(Tracer):
             listener(trace)
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
     message = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
@@ -152,18 +156,18 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
         record: HookTrace,
     ) -> Any:
         started = clock()
-        outcome, error_text = "wrapped", None
+        outcome, error_line = "wrapped", None
         try:
             return plugin_manager._inner_hookexec(hook_name, methods, kwargs, firstresult)
         except Exception as error:
-            outcome, error_text = "raised", _error_text(error)
+            outcome, error_line = "raised", error_text(error)
             raise
         finally:
             elapsed = (clock() - started) * 1000
             for impl in methods[::-1]:
                 record.impls.append(
                     ImplTrace(
-                        impl.plugin_name, function_name(impl.function), elapsed, outcome, error_text
+                        impl.plugin_name, function_name(impl.function), elapsed, outcome, error_line
                     )
                 )
 
@@ -193,7 +197,7 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
                         function_name(impl.function),
                         elapsed,
                         "raised",
-                        _error_text(error),
+                        error_text(error),
                     )
                 )
                 raise

@@ -16,7 +16,8 @@ from tests.services import need_service
 
 def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
     assert dispatch.main(["--rounds", "1", "--json"]) == 0
-    results = json.loads(capsys.readouterr().out)
+    printed = json.loads(capsys.readouterr().out)
+    results = printed["sync"]
     assert [result["implementations"] for result in results] == [0, 1, 5, 20]
     for result in results:
         assert set(result["median_ns"]) == {
@@ -32,6 +33,13 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
     assert results[0]["hosthooks_vs_direct"] is None
     assert results[0]["hosthooks_vs_unrolled"] is None
     assert all(result["hosthooks_vs_unrolled"] > 0 for result in results[1:])
+    async_results = printed["async"]
+    assert [result["implementations"] for result in async_results] == [1, 5, 20]
+    for result in async_results:
+        assert set(result["median_ns"]) == {"ahook", "awaited", "asend", "ahook-sync", "hook-sync"}
+        assert all(value > 0 for value in result["median_ns"].values())
+        for ratio in ("ahook_vs_awaited", "ahook_vs_asend", "ahook_sync_vs_hook_sync"):
+            assert result[ratio] > 0
 
 
 @pytest.mark.parametrize(

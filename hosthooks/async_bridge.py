@@ -1,0 +1,118 @@
+"""Async implementations reached by synchronous calls.
+
+An ``async def`` implementation is registered with pluggy behind a synchronous
+stand-in, so that everything that calls implementations synchronously (call
+plans, pluggy's own path, tracing, ``fire_robust``, historic replays) needs no
+second code path. The stand-in keeps the coroutine function it stands for
+(:func:`async_original`), which async calls await instead.
+
+A synchronous call reaching the stand-in runs the coroutine to completion with
+asgiref's ``async_to_sync``, as Django's ``Signal.send`` runs async receivers:
+on a loop of its own when no event loop runs anywhere near, on the outer loop
+when the call comes from a thread asgiref's ``sync_to_async`` runs (a view
+served over ASGI). When an event loop is running in the calling thread, waiting
+for the coroutine there would deadlock that loop, and not waiting would leave it
+never awaited: the stand-in raises :class:`AsyncImplementationError` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from collections.abc import Generator
+from typing import Any
+from typing import Final
+
+import pluggy
+from asgiref.sync import async_to_sync
+
+#: The attribute of a stand-in holding the async function it stands for.
+_ORIGINAL: Final = "__hosthooks_async__"
+
+
+class AsyncImplementationError(RuntimeError):
+    """A synchronous hook call reached an async implementation it cannot run:
+    an event loop is running in the calling thread, or the implementation is an
+    async generator wrapper (which only ``await host.ahook.<name>(...)`` runs)."""
+
+
+def is_async_function(function: object) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def async_original(function: object) -> Callable[..., Any] | None:
+    """The async function ``function`` stands in for, or None when it is not a stand-in."""
+    original: Callable[..., Any] | None = getattr(function, _ORIGINAL, None)
+    return original
+
+
+def is_async_implementation(impl: pluggy.HookImpl) -> bool:
+    """Whether an implementation was written ``async def`` (a coroutine or async
+    generator function), behind whatever stand-in or decoration it is registered."""
+    function: object = impl.function
+    while True:
+        if is_async_function(function) or async_original(function) is not None:
+            return True
+        unwrapped = getattr(function, "__wrapped__", None)
+        if unwrapped is None:
+            return False
+        function = unwrapped
+
+
+def _refuse_inside_loop(hook_name: str, plugin_name: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise AsyncImplementationError(
+        f"hook {hook_name!r} was called synchronously in a thread running an event loop, "
+        f"and plugin {plugin_name!r} implements it with async def: "
+        f"use 'await host.ahook.{hook_name}(...)' there"
+    )
+
+
+def _coroutine_stand_in(
+    hook_name: str, plugin_name: str, function: Callable[..., Any]
+) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def run_to_completion(*args: Any, **kwargs: Any) -> Any:
+        _refuse_inside_loop(hook_name, plugin_name)
+        return async_to_sync(function)(*args, **kwargs)
+
+    return run_to_completion
+
+
+def _generator_stand_in(
+    hook_name: str, plugin_name: str, function: Callable[..., Any]
+) -> Callable[..., Any]:
+    # A generator function, so that pluggy accepts it as a wrapper. Stepping an
+    # async generator from synchronous code would need one event loop kept for
+    # the whole call; asgiref closes the loop it makes after each step.
+    @functools.wraps(function)
+    def refuse(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        _refuse_inside_loop(hook_name, plugin_name)
+        raise AsyncImplementationError(
+            f"plugin {plugin_name!r} wraps hook {hook_name!r} with an async generator, "
+            f"which only 'await host.ahook.{hook_name}(...)' runs"
+        )
+        yield  # pragma: no cover - makes this a generator function
+
+    return refuse
+
+
+def stand_in_for_async(hook_name: str, impl: pluggy.HookImpl) -> None:
+    """Register ``impl`` behind a synchronous stand-in if it is ``async def``
+    (idempotent: a stand-in is left as it is)."""
+    function = impl.function
+    if inspect.iscoroutinefunction(function):
+        stand_in = _coroutine_stand_in(hook_name, impl.plugin_name, function)
+    elif inspect.isasyncgenfunction(function):
+        stand_in = _generator_stand_in(hook_name, impl.plugin_name, function)
+    else:
+        return
+    setattr(stand_in, _ORIGINAL, function)
+    # pluggy has no way to swap a registered implementation: changed in place,
+    # before any call sees it, as deferred implementations are.
+    setattr(impl, "function", stand_in)  # noqa: B010 - Final to type checkers

@@ -1,0 +1,499 @@
+"""Async calls: what ``await host.ahook.<name>(**kwargs)`` runs.
+
+An async call runs a hook's implementations one after another, in exactly the
+order of a synchronous call (:func:`hosthooks.dispatch.call_order`: pluggy's
+tryfirst/trylast and LIFO order), awaiting ``async def`` ones and calling the
+others inline on the event loop (or, for ``@hookimpl(thread=True)``, in a
+worker thread). Unlike Django's ``Signal.asend``, which gathers async receivers
+concurrently and runs the sync ones first, nothing runs concurrently: the order
+is the one ``hosthooks hooks`` shows.
+
+Like synchronous calls, async calls run generated *plans*
+(:mod:`hosthooks.plans`, from the same :class:`~hosthooks.plans.Shape`), with
+``await`` where an implementation is awaited. Where a plan cannot stand in
+(wrappers, historic hooks, tracing, a hook without a spec, a call missing an
+argument or passing an extra one) the *async path* runs: a loop over the
+implementations with pluggy's semantics for wrappers, results and errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+import types
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+
+import pluggy
+from asgiref.sync import sync_to_async
+
+from hosthooks.async_bridge import async_original
+from hosthooks.discovery import one_line
+from hosthooks.dispatch import MAX_CACHED_SENDERS
+from hosthooks.dispatch import accepts
+from hosthooks.dispatch import check_arguments
+from hosthooks.dispatch import for_sender
+from hosthooks.dispatch import implementations_for
+from hosthooks.dispatch import is_wrapper
+from hosthooks.dispatch import note_pluggy_error
+from hosthooks.dispatch import sender_filter
+from hosthooks.markers import PROJECT
+from hosthooks.markers import THREAD_OPTION
+from hosthooks.plans import Shape
+from hosthooks.plans import Template
+from hosthooks.plans import _calls
+from hosthooks.plans import _compile
+from hosthooks.plans import _ConstantDict
+from hosthooks.plans import _entry
+from hosthooks.plans import _is_firstresult
+from hosthooks.plans import _Names
+from hosthooks.plans import _rare_values
+from hosthooks.plans import _shape
+from hosthooks.plans import _unpack
+from hosthooks.tracing import HookTrace
+from hosthooks.tracing import ImplTrace
+from hosthooks.tracing import describe_sender
+from hosthooks.tracing import error_text
+from hosthooks.tracing import function_name
+
+if TYPE_CHECKING:
+    from hosthooks.tracing import Tracer
+
+logger: Final = logging.getLogger(PROJECT)
+
+#: The async path's signature: hook name, implementations (as pluggy stores
+#: them), arguments, firstresult; what pluggy's ``_hookexec`` is to the sync path.
+AsyncRun = Callable[[str, Sequence[pluggy.HookImpl], Mapping[str, object], bool], Any]
+
+
+def async_callable(impl: pluggy.HookImpl) -> tuple[Callable[..., Any], bool]:
+    """What an async call calls for ``impl``, and whether it awaits the result:
+    the coroutine function itself, a thread-running twin of a ``thread=True``
+    implementation, or the implementation as registered, called inline."""
+    original = async_original(impl.function)
+    if original is not None:
+        return original, True
+    if impl.opts.get(THREAD_OPTION):
+        # Not thread-sensitive: a blocking implementation must not hold up the
+        # others (and every request's views) queued for asgiref's one sync thread.
+        return sync_to_async(impl.function, thread_sensitive=False), True
+    return impl.function, False
+
+
+def _arguments(
+    impl: pluggy.HookImpl, kwargs: Mapping[str, object]
+) -> tuple[list[object], dict[str, object]]:
+    try:
+        args = [kwargs[name] for name in impl.argnames]
+    except KeyError as missing:
+        raise pluggy.HookCallError(
+            f"hook call must provide argument {missing.args[0]!r}"
+        ) from missing
+    return args, {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
+
+
+async def _call(impl: pluggy.HookImpl, kwargs: Mapping[str, object]) -> Any:
+    args, keywords = _arguments(impl, kwargs)
+    function, awaited = async_callable(impl)
+    if awaited:
+        return await function(*args, **keywords)
+    return function(*args, **keywords)
+
+
+class _Wrapper:
+    """A wrapper's generator (sync or async, new-style or old-style) around one call."""
+
+    def __init__(self, impl: pluggy.HookImpl, kwargs: Mapping[str, object]) -> None:
+        self.impl = impl
+        args, keywords = _arguments(impl, kwargs)
+        original = async_original(impl.function)
+        self.is_async = original is not None
+        self.generator: Any = (original or impl.function)(*args, **keywords)
+
+    async def enter(self) -> None:
+        try:
+            if self.is_async:
+                await self.generator.__anext__()
+            else:
+                next(self.generator)
+        except (StopIteration, StopAsyncIteration):
+            raise RuntimeError(
+                f"the wrapper of plugin {self.impl.plugin_name!r} did not yield"
+            ) from None
+
+    async def leave(
+        self, result: object, exception: BaseException | None
+    ) -> tuple[object, BaseException | None]:
+        """Hand the wrapper the outcome; the outcome it leaves."""
+        if self.impl.hookwrapper:
+            outcome = pluggy.Result(result, exception)
+            finished, _ = await self._send(outcome, None)
+            if not finished:
+                await self._second_yield()
+            exception = outcome.exception
+            return (None if exception else outcome.get_result()), exception
+        try:
+            finished, value = await self._send(result, exception)
+        except BaseException as raised:
+            return None, raised
+        if finished:
+            if self.is_async:
+                # An async generator cannot return a value: the result stands
+                # unless the exception thrown in was swallowed.
+                return (None if exception is not None else result), None
+            return value, None
+        if not self.is_async:
+            await self._second_yield()
+        # An async generator wrapper replaces the result by yielding once more.
+        await self.generator.aclose()
+        return value, None
+
+    async def _send(self, value: object, exception: BaseException | None) -> tuple[bool, object]:
+        """Resume the generator: whether it finished (and its return value), or what
+        it yielded. A coroutine may not let StopIteration out (PEP 479): caught here."""
+        if self.is_async:
+            try:
+                if exception is not None:
+                    return False, await self.generator.athrow(exception)
+                return False, await self.generator.asend(value)
+            except StopAsyncIteration:
+                return True, None
+        try:
+            if exception is not None:
+                return False, self.generator.throw(exception)
+            return False, self.generator.send(value)
+        except StopIteration as stopped:
+            return True, stopped.value
+
+    async def _second_yield(self) -> None:
+        if self.is_async:
+            await self.generator.aclose()
+        else:
+            self.generator.close()
+        raise RuntimeError(f"the wrapper of plugin {self.impl.plugin_name!r} yielded twice")
+
+
+async def run_implementations(
+    hook_name: str,
+    impls: Sequence[pluggy.HookImpl],
+    kwargs: Mapping[str, object],
+    firstresult: bool,
+    tracer: Tracer | None = None,
+) -> Any:
+    """The async path: ``impls`` (as pluggy stores them) for ``kwargs``, with
+    pluggy's semantics for results, wrappers and errors.
+
+    :raises Exception: what an implementation raised (or a wrapper left), with
+        a note naming the plugin.
+    """
+    reached = for_sender(impls, kwargs)
+    record = None
+    if tracer is not None:
+        record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
+    started = time.perf_counter()
+    try:
+        return await _run(reached[::-1], kwargs, firstresult, record)
+    except Exception as error:
+        # Among all of them, as the sync path names it: implementations sharing
+        # code are told apart only where that names one for certain.
+        note_pluggy_error(hook_name, error, impls)
+        raise
+    finally:
+        if tracer is not None and record is not None:
+            record.duration_ms = (time.perf_counter() - started) * 1000
+            tracer.emit(record)
+
+
+async def _run(
+    in_call_order: Sequence[pluggy.HookImpl],
+    kwargs: Mapping[str, object],
+    firstresult: bool,
+    record: HookTrace | None,
+) -> Any:
+    wrapped = any(is_wrapper(impl) for impl in in_call_order)
+    wrappers: list[_Wrapper] = []
+    results: list[object] = []
+    exception: BaseException | None = None
+    started = time.perf_counter()
+    try:
+        for impl in in_call_order:
+            if is_wrapper(impl):
+                wrapper = _Wrapper(impl, kwargs)
+                await wrapper.enter()
+                wrappers.append(wrapper)
+                continue
+            called = time.perf_counter()
+            try:
+                result = await _call(impl, kwargs)
+            except Exception as error:
+                if record is not None and not wrapped:
+                    _trace(record, impl, called, "raised", error)
+                raise
+            if record is not None and not wrapped:
+                _trace(record, impl, called, "ok" if result is None else "result")
+            if result is not None:
+                results.append(result)
+                if firstresult:
+                    break
+    except BaseException as error:
+        exception = error
+    outcome: object = (results[0] if results else None) if firstresult else results
+    for wrapper in reversed(wrappers):
+        try:
+            outcome, exception = await wrapper.leave(outcome, exception)
+        except BaseException as error:
+            # A wrapper that broke the protocol: what outer wrappers see, as in pluggy.
+            outcome, exception = None, error
+    if record is not None and wrapped:
+        for impl in in_call_order:
+            _trace(record, impl, started, "wrapped" if exception is None else "raised", exception)
+    if exception is not None:
+        raise exception
+    return outcome
+
+
+def _trace(
+    record: HookTrace,
+    impl: pluggy.HookImpl,
+    started: float,
+    outcome: str,
+    error: BaseException | None = None,
+) -> None:
+    elapsed = (time.perf_counter() - started) * 1000
+    function = async_original(impl.function) or impl.function
+    record.impls.append(
+        ImplTrace(
+            impl.plugin_name,
+            function_name(function),
+            elapsed,
+            outcome,
+            None if error is None else error_text(error),
+        )
+    )
+
+
+# -- plans -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
+    """An async entry plan: pluggy's conventions, then the calls, awaiting ``awaited`` ones."""
+    names = _Names([*shape.spec_args, "self"])
+    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
+    header, fallback = _entry(shape, names, rare, awaiting=True)
+    calls, line_of_call = _calls(shape, names, rare, awaited)
+    offsets = {len(fallback) + line: index for line, index in line_of_call.items()}
+    return _compile(header, fallback + calls, f"<hosthooks plan {shape.hook_name}>", offsets)
+
+
+@functools.lru_cache(maxsize=512)
+def _sender_plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
+    names = _Names(shape.spec_args)
+    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
+    calls, line_of_call = _calls(shape, names, rare, awaited)
+    header = f"async def {shape.hook_name}({', '.join(shape.spec_args)}):"
+    return _compile(header, calls, f"<hosthooks plan {shape.hook_name}>", line_of_call)
+
+
+@functools.lru_cache(maxsize=128)
+def _dispatch_template(shape: Shape) -> Template:
+    """An async sender dispatcher: pluggy's conventions, then the sender's async plan."""
+    names = _Names([*shape.spec_args, "self"])
+    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
+    header, fallback = _entry(shape, names, rare, awaiting=True)
+    plans, plan_for, identity = names.fresh("plans"), names.fresh("plan_for"), names.fresh("id")
+    cached, sender_plan = names.fresh("cached"), names.fresh("sender_plan")
+    body = [
+        *fallback,
+        _unpack(0, [plans, plan_for, identity]),
+        "try:",
+        f"    {cached}, {sender_plan} = {plans}[{identity}(sender)]",
+        "except KeyError:",
+        f"    {cached} = ...",
+        f"if {cached} is not sender:",
+        f"    {sender_plan} = {plan_for}(sender)",
+        f"return await {sender_plan}({', '.join(shape.spec_args)})",
+    ]
+    return _compile(header, body, f"<hosthooks dispatch {shape.hook_name}>", {})
+
+
+def _callables(
+    impls: Sequence[pluggy.HookImpl],
+) -> tuple[list[Callable[..., Any]], tuple[bool, ...]]:
+    pairs = [async_callable(impl) for impl in impls[::-1]]
+    return [function for function, _ in pairs], tuple(awaited for _, awaited in pairs)
+
+
+def build_plan(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
+) -> types.CodeType:
+    """The code of an async plan calling ``impls`` (plain ones, as pluggy stores them)."""
+    shape = _shape(hook_caller, impls)
+    functions, awaited = _callables(impls)
+    template = _plan_template(shape, awaited)
+    return template.fill(functions, _rare_values(shape, impls, template, run))
+
+
+def _build_sender_plan(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
+) -> Callable[..., Any]:
+    shape = _shape(hook_caller, impls)
+    functions, awaited = _callables(impls)
+    template = _sender_plan_template(shape, awaited)
+    code = template.fill(functions, _rare_values(shape, impls, template, None))
+    return types.FunctionType(code, {}, hook_caller.name)
+
+
+def build_sender_dispatch(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
+) -> types.CodeType:
+    """The async twin of :func:`hosthooks.plans.build_sender_dispatch`."""
+    shape = _shape(hook_caller, impls)
+    plans: dict[int, tuple[object, Callable[..., Any]]] = _ConstantDict()
+
+    def plan_for(sender: object) -> Callable[..., Any]:
+        plan = _build_sender_plan(hook_caller, [impl for impl in impls if accepts(impl, sender)])
+        if len(plans) >= MAX_CACHED_SENDERS:
+            plans.clear()
+        plans[id(sender)] = (sender, plan)
+        return plan
+
+    template = _dispatch_template(shape)
+    return template.fill([plans, plan_for, id], _rare_values(shape, impls, template, run))
+
+
+ASYNC_PATH_FILENAME: Final = "<hosthooks async path>"
+
+#: The async path, for every hook: the checks of ``HookCaller.__call__``, then
+#: :func:`run_implementations`; first a rebuild of the plan when it is out of date.
+_ASYNC_PATH: Final = _compile(
+    "async def __call__(self, **kwargs):",
+    [
+        _unpack(0, ["rebuild", "call", "run", "hook_name", "firstresult", "defaults", "check"]),
+        "if rebuild is not None and rebuild():",
+        "    return await call(**kwargs)",
+        "assert not self.is_historic(), "
+        "'Cannot directly call a historic hook - use call_historic instead.'",
+        "if defaults:",
+        "    kwargs = {**defaults, **kwargs}",
+        "check(kwargs)",
+        "return await run(hook_name, self.get_hookimpls(), kwargs, firstresult)",
+    ],
+    ASYNC_PATH_FILENAME,
+    {},
+)
+
+
+def async_path(
+    hook_caller: pluggy.HookCaller,
+    run: AsyncRun,
+    rebuild: Callable[[], bool] | None = None,
+    call: Callable[..., Any] | None = None,
+) -> types.CodeType:
+    """The code of the async path for this hook (see :func:`hosthooks.plans.pluggy_path`)."""
+    spec = hook_caller.spec
+    code = _ASYNC_PATH.fill(
+        [
+            rebuild,
+            call,
+            run,
+            hook_caller.name,
+            _is_firstresult(hook_caller),
+            _ConstantDict(spec.kwargdefaults if spec is not None else {}),
+            functools.partial(check_arguments, tuple(spec.argnames) if spec is not None else ()),
+        ],
+    )
+    return code.replace(co_name=hook_caller.name)
+
+
+def is_async_plan(code: types.CodeType) -> bool:
+    return code.co_filename != ASYNC_PATH_FILENAME
+
+
+def build_call(
+    hook_caller: pluggy.HookCaller,
+    impls: Sequence[pluggy.HookImpl],
+    run: AsyncRun,
+    path_only: bool,
+) -> types.CodeType:
+    """The code ``host.ahook.<name>`` should run for ``impls`` (as pluggy stores them).
+
+    :param path_only: run every call through the async path (tracing is on).
+    """
+    spec = hook_caller.spec
+    if (
+        path_only
+        or spec is None
+        or hook_caller.is_historic()
+        or any(is_wrapper(impl) for impl in impls)
+        or "self" in (*spec.argnames, *spec.kwargnames)
+        or any(not set(impl.argnames) <= {*spec.argnames, *spec.kwargnames} for impl in impls)
+    ):
+        return async_path(hook_caller, run)
+    filtered = any(sender_filter(impl) is not None for impl in impls)
+    if filtered and "sender" in spec.argnames:
+        return build_sender_dispatch(hook_caller, impls, run)
+    if filtered:
+        return async_path(hook_caller, run)
+    return build_plan(hook_caller, impls, run)
+
+
+# -- robust calls ----------------------------------------------------------------
+
+#: The value a robust call reports for an implementation: its result or the exception it raised.
+RobustOutcome = object
+
+
+async def fire_robust(
+    hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any]
+) -> list[tuple[str, RobustOutcome]]:
+    """The async twin of ``Host.fire_robust``: every implementation, in call order,
+    awaited when async, whatever each raises; failures logged with the plugin's name."""
+    name = hook_caller.name
+    spec = hook_caller.spec
+    call_kwargs = {**(spec.kwargdefaults if spec else {}), **kwargs}
+    impls = list(
+        implementations_for(hook_caller, call_kwargs.get("sender"), "sender" not in call_kwargs)
+    )
+    outcomes: list[tuple[str, RobustOutcome]] = []
+
+    def failed(impl: pluggy.HookImpl, error: Exception) -> None:
+        logger.error(
+            "plugin %r raised in hook %r: %s",
+            impl.plugin_name,
+            name,
+            one_line(error),
+            exc_info=error,
+        )
+        outcomes.append((impl.plugin_name, error))
+
+    wrappers: list[_Wrapper] = []
+    for impl in impls:
+        try:
+            if is_wrapper(impl):
+                wrapper = _Wrapper(impl, call_kwargs)
+                await wrapper.enter()
+                wrappers.append(wrapper)
+                continue
+            value = await _call(impl, call_kwargs)
+        except Exception as error:
+            failed(impl, error)
+            continue
+        outcomes.append((impl.plugin_name, value))
+    results = [
+        value for _, value in outcomes if value is not None and not isinstance(value, BaseException)
+    ]
+    for wrapper in reversed(wrappers):
+        try:
+            _, left = await wrapper.leave(results, None)
+        except Exception as error:
+            failed(wrapper.impl, error)
+            continue
+        if isinstance(left, Exception):
+            failed(wrapper.impl, left)
+    return outcomes

@@ -1,0 +1,570 @@
+"""Async hooks: ``await host.ahook.<name>``, ``afire_robust``, and async implementations
+reached by synchronous calls."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import threading
+import types
+from collections.abc import AsyncGenerator
+from collections.abc import Generator
+from typing import Any
+
+import pluggy
+import pytest
+from asgiref.sync import sync_to_async
+
+from hosthooks import AsyncImplementationError
+from hosthooks import Host
+from hosthooks import hookimpl
+from hosthooks import hookspec
+from hosthooks.async_calls import ASYNC_PATH_FILENAME
+from hosthooks.report import hooks_json
+
+POST_SAVE = {
+    "instance": 1,
+    "created": True,
+    "raw": False,
+    "using": "default",
+    "update_fields": None,
+}
+
+
+class Article:
+    pass
+
+
+class Comment:
+    pass
+
+
+class Choose:
+    @hookspec(firstresult=True)
+    def choose(self, sender: Any, value: Any) -> Any:
+        """Pick one."""
+
+
+def plugin(**hooks: Any) -> types.SimpleNamespace:
+    return types.SimpleNamespace(**hooks)
+
+
+def asave(host: Host, sender: Any = Article) -> Any:
+    return host.ahook.post_save(sender=sender, **POST_SAVE)
+
+
+def ordered_host(calls: list[str]) -> Host:
+    """A host with sync and async post_save implementations in every ordering position."""
+    host = Host()
+
+    def sync(name: str, **options: Any) -> Any:
+        def post_save(sender: Any) -> str:
+            calls.append(name)
+            return name
+
+        return hookimpl(**options)(post_save)
+
+    def coroutine(name: str, **options: Any) -> Any:
+        async def post_save(sender: Any) -> str:
+            await asyncio.sleep(0)
+            calls.append(name)
+            return name
+
+        return hookimpl(**options)(post_save)
+
+    host.register(plugin(post_save=sync("sync-first")), "sync-first")
+    host.register(plugin(post_save=coroutine("async-last", trylast=True)), "async-last")
+    host.register(plugin(post_save=coroutine("async-plain")), "async-plain")
+    host.register(plugin(post_save=coroutine("async-first", tryfirst=True)), "async-first")
+    host.register(plugin(post_save=sync("sync-plain")), "sync-plain")
+    return host
+
+
+# -- order and results ----------------------------------------------------------
+
+
+def test_async_calls_run_every_implementation_in_the_sync_order_one_after_another():
+    calls: list[str] = []
+    host = ordered_host(calls)
+    expected = ["async-first", "sync-plain", "async-plain", "sync-first", "async-last"]
+    assert [impl["plugin"] for impl in hooks_json(host)[4]["impls"]] == expected
+    assert asyncio.run(asave(host)) == expected
+    assert calls == expected
+    calls.clear()
+    # A sync call with no loop running runs the async ones to completion, in place.
+    assert host.hook.post_save(sender=Article, **POST_SAVE) == expected
+    assert calls == expected
+
+
+def test_an_async_call_runs_a_generated_plan_awaiting_only_the_async_implementations():
+    host = ordered_host([])
+    asyncio.run(asave(host))
+    code = host.ahook.post_save.__code__
+    assert code.co_filename == "<hosthooks plan post_save>"
+    assert code.co_flags & 0x80  # CO_COROUTINE
+
+
+def test_a_held_async_caller_sees_plugins_registered_and_unregistered_later():
+    host = Host()
+    fire = host.ahook.post_save
+    assert asyncio.run(fire(sender=Article, **POST_SAVE)) == []
+
+    async def post_save() -> str:
+        return "late"
+
+    host.register(plugin(post_save=hookimpl(post_save)), "late")
+    assert asyncio.run(fire(sender=Article, **POST_SAVE)) == ["late"]
+    host.unregister("late")
+    assert asyncio.run(fire(sender=Article, **POST_SAVE)) == []
+
+
+def test_firstresult_stops_at_the_first_result_and_never_starts_the_rest():
+    host = Host(specs=[Choose])
+    started: list[str] = []
+
+    async def slow(value: Any) -> Any:
+        started.append("slow")
+        return None
+
+    async def answer(value: Any) -> Any:
+        started.append("answer")
+        return value * 2
+
+    async def never(value: Any) -> Any:
+        started.append("never")
+        return "too late"
+
+    host.register(plugin(choose=hookimpl(never, trylast=True)), "never")
+    host.register(plugin(choose=hookimpl(answer)), "answer")
+    host.register(plugin(choose=hookimpl(slow, tryfirst=True)), "slow")
+    assert asyncio.run(host.ahook.choose(sender=None, value=21)) == 42
+    assert started == ["slow", "answer"]
+
+
+def test_sender_filters_apply_to_async_implementations():
+    host = Host()
+
+    async def articles(sender: Any) -> str:
+        return "article"
+
+    async def comments(sender: Any) -> str:
+        return "comment"
+
+    host.register(plugin(post_save=hookimpl(articles, sender=Article)), "articles")
+    host.register(plugin(post_save=hookimpl(comments, sender=(Comment,))), "comments")
+    assert asyncio.run(asave(host, Article)) == ["article"]
+    assert asyncio.run(asave(host, Comment)) == ["comment"]
+    assert asyncio.run(asave(host, object)) == []
+    assert host.ahook.post_save.__code__.co_filename == "<hosthooks dispatch post_save>"
+
+
+def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():
+    host = Host()
+    seen: list[Any] = []
+
+    async def post_save(sender: Any, instance: Any) -> None:
+        seen.append(instance)
+
+    host.register(plugin(post_save=hookimpl(post_save)), "p")
+    with pytest.warns(UserWarning, match="'created'"):
+        asyncio.run(host.ahook.post_save(sender=Article, instance=7))
+    asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE, surplus=1))
+    assert seen == [7, 1]
+
+
+def test_a_historic_hook_cannot_be_awaited_directly():
+    host = Host()
+    with pytest.raises(AssertionError, match="historic"):
+        asyncio.run(host.ahook.class_prepared(sender=Article))
+
+
+# -- errors ------------------------------------------------------------------------
+
+
+def test_an_async_implementation_that_raises_stops_the_call_and_is_named():
+    host = Host()
+    calls: list[str] = []
+
+    async def broken(sender: Any) -> None:
+        calls.append("broken")
+        raise ValueError("no")
+
+    def after(sender: Any) -> None:
+        calls.append("after")
+
+    host.register(plugin(post_save=hookimpl(after, trylast=True)), "after")
+    host.register(plugin(post_save=hookimpl(broken)), "broken")
+    with pytest.raises(ValueError, match="no") as raised:
+        asyncio.run(asave(host))
+    assert getattr(raised.value, "__notes__", None) == [
+        "raised by plugin 'broken' in hook 'post_save'"
+    ]
+    assert calls == ["broken"]
+
+
+def test_the_async_path_names_the_plugin_too():
+    host = Host()
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("no")
+
+    @hookimpl(wrapper=True)
+    def passing(sender: Any) -> Generator[None, Any, Any]:
+        return (yield)
+
+    host.register(plugin(post_save=passing), "wrapper")
+    host.register(plugin(post_save=hookimpl(broken)), "broken")
+    with pytest.raises(ValueError, match="no") as raised:
+        asyncio.run(asave(host))
+    assert host.ahook.post_save.__code__.co_filename == ASYNC_PATH_FILENAME
+    assert getattr(raised.value, "__notes__", None) == [
+        "raised by plugin 'broken' in hook 'post_save'"
+    ]
+
+
+# -- wrappers -------------------------------------------------------------------------
+
+
+def test_an_async_generator_wrapper_sees_the_results_and_may_replace_them():
+    host = Host()
+    seen: list[Any] = []
+
+    @hookimpl(wrapper=True)
+    async def replacing(sender: Any) -> AsyncGenerator[Any, Any]:
+        await asyncio.sleep(0)
+        results = yield
+        seen.append(results)
+        yield [*results, "added"]
+
+    @hookimpl(wrapper=True)
+    async def watching(sender: Any) -> AsyncGenerator[Any, Any]:
+        results = yield
+        seen.append(list(results))
+
+    async def plain(sender: Any) -> str:
+        return "plain"
+
+    host.register(plugin(post_save=hookimpl(plain)), "plain")
+    host.register(plugin(post_save=watching), "watching")
+    host.register(plugin(post_save=replacing), "replacing")
+    assert asyncio.run(asave(host)) == ["plain", "added"]
+    # The last registered wrapper is outermost: it sees what the inner one left.
+    assert seen == [["plain"], ["plain"]]
+
+
+def test_an_async_generator_wrapper_sees_the_exception_and_may_swallow_it():
+    host = Host()
+    caught: list[BaseException] = []
+
+    @hookimpl(wrapper=True)
+    async def swallowing(sender: Any) -> AsyncGenerator[Any, Any]:
+        try:
+            yield
+        except ValueError as error:
+            caught.append(error)
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("inner")
+
+    host.register(plugin(post_save=hookimpl(broken)), "broken")
+    host.register(plugin(post_save=swallowing), "swallowing")
+    assert asyncio.run(asave(host)) is None
+    assert [str(error) for error in caught] == ["inner"]
+
+
+def test_sync_wrappers_old_and_new_style_wrap_async_implementations():
+    host = Host()
+    seen: list[Any] = []
+
+    @hookimpl(hookwrapper=True)
+    def old_style(sender: Any) -> Generator[None, Any, None]:
+        outcome = yield
+        seen.append(outcome.get_result())
+        outcome.force_result(["forced"])
+
+    @hookimpl(wrapper=True)
+    def new_style(sender: Any) -> Generator[None, Any, Any]:
+        results = yield
+        return [*results, "new"]
+
+    async def plain(sender: Any) -> str:
+        return "plain"
+
+    host.register(plugin(post_save=hookimpl(plain)), "plain")
+    host.register(plugin(post_save=new_style), "new")
+    host.register(plugin(post_save=old_style), "old")
+    assert asyncio.run(asave(host)) == ["forced"]
+    assert seen == [["plain", "new"]]
+    assert host.hook.post_save(sender=Article, **POST_SAVE) == ["forced"]
+
+
+def test_a_sync_call_reaching_an_async_generator_wrapper_says_so():
+    host = Host()
+
+    @hookimpl(wrapper=True)
+    async def wrapping(sender: Any) -> AsyncGenerator[Any, Any]:
+        yield
+
+    host.register(plugin(post_save=wrapping), "async-wrapper")
+    with pytest.raises(AsyncImplementationError, match="'async-wrapper' wraps hook 'post_save'"):
+        host.hook.post_save(sender=Article, **POST_SAVE)
+
+
+# -- sync calls reaching async implementations -------------------------------------------
+
+
+def test_a_sync_call_inside_a_running_loop_raises_naming_hook_and_plugin():
+    host = Host()
+    started: list[str] = []
+
+    async def post_save(sender: Any) -> None:
+        started.append("ran")
+
+    host.register(plugin(post_save=hookimpl(post_save)), "notifier")
+
+    async def main() -> None:
+        host.hook.post_save(sender=Article, **POST_SAVE)
+
+    with pytest.raises(AsyncImplementationError) as raised:
+        asyncio.run(main())
+    message = str(raised.value)
+    assert "hook 'post_save'" in message
+    assert "plugin 'notifier'" in message
+    assert "await host.ahook.post_save" in message
+    # No coroutine was made, so none is left un-awaited (warnings are errors here).
+    gc.collect()
+    assert started == []
+
+
+def test_a_sync_call_from_a_sync_to_async_thread_runs_on_the_outer_loop():
+    host = Host()
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def post_save(sender: Any) -> str:
+        loops.append(asyncio.get_running_loop())
+        return "done"
+
+    host.register(plugin(post_save=hookimpl(post_save)), "p")
+
+    def view() -> Any:
+        # A view served over ASGI: synchronous code in asgiref's sync thread.
+        return host.hook.post_save(sender=Article, **POST_SAVE)
+
+    async def main() -> tuple[Any, asyncio.AbstractEventLoop]:
+        return await sync_to_async(view)(), asyncio.get_running_loop()
+
+    result, loop = asyncio.run(main())
+    assert result == ["done"]
+    assert loops == [loop]
+
+
+def test_a_historic_hook_replays_to_a_late_async_implementation():
+    host = Host()
+    seen: list[type] = []
+
+    class Late:
+        pass
+
+    host.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": Late})
+
+    async def class_prepared(sender: type) -> None:
+        seen.append(sender)
+
+    host.register(plugin(class_prepared=hookimpl(class_prepared)), "late")
+    assert Late in seen
+
+
+def test_sync_fire_robust_runs_async_implementations_and_reports_their_errors(caplog):
+    host = Host()
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("async boom")
+
+    async def fine(sender: Any) -> str:
+        return "fine"
+
+    host.register(plugin(post_save=hookimpl(fine)), "fine")
+    host.register(plugin(post_save=hookimpl(broken)), "broken")
+    outcomes = host.fire_robust("post_save", sender=Article, **POST_SAVE)
+    assert [name for name, _ in outcomes] == ["broken", "fine"]
+    assert isinstance(outcomes[0][1], ValueError)
+    assert outcomes[1][1] == "fine"
+
+
+# -- afire_robust --------------------------------------------------------------------------
+
+
+def test_afire_robust_runs_everything_in_order_and_logs_each_failure(caplog):
+    host = Host()
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("async boom")
+
+    def sync_broken(sender: Any) -> None:
+        raise KeyError("sync boom")
+
+    async def fine(sender: Any) -> str:
+        return "fine"
+
+    @hookimpl(wrapper=True)
+    async def wrapping(sender: Any) -> AsyncGenerator[Any, Any]:
+        results = yield
+        raise RuntimeError(f"wrapper saw {results}")
+
+    host.register(plugin(post_save=hookimpl(fine)), "fine")
+    host.register(plugin(post_save=hookimpl(sync_broken)), "sync-broken")
+    host.register(plugin(post_save=hookimpl(broken, tryfirst=True)), "broken")
+    host.register(plugin(post_save=wrapping), "wrapper")
+    with caplog.at_level(logging.ERROR, logger="hosthooks"):
+        outcomes = asyncio.run(host.afire_robust("post_save", sender=Article, **POST_SAVE))
+    assert [(name, type(value).__name__) for name, value in outcomes] == [
+        ("broken", "ValueError"),
+        ("sync-broken", "KeyError"),
+        ("fine", "str"),
+        ("wrapper", "RuntimeError"),
+    ]
+    assert str(outcomes[3][1]) == "wrapper saw ['fine']"
+    logged = [record.getMessage() for record in caplog.records]
+    assert "plugin 'broken' raised in hook 'post_save': ValueError: async boom" in logged
+    assert "plugin 'wrapper' raised in hook 'post_save': RuntimeError: wrapper saw ['fine']" in (
+        logged
+    )
+
+
+def test_afire_robust_filters_senders_and_refuses_unknown_hooks():
+    host = Host()
+
+    async def articles(sender: Any) -> str:
+        return "article"
+
+    host.register(plugin(post_save=hookimpl(articles, sender=Article)), "articles")
+    assert asyncio.run(host.afire_robust("post_save", sender=Comment, **POST_SAVE)) == []
+    with pytest.raises(AttributeError, match="no hook named 'post_svae'"):
+        asyncio.run(host.afire_robust("post_svae"))
+
+
+# -- threads ----------------------------------------------------------------------------------
+
+
+def test_a_thread_implementation_blocks_a_worker_thread_not_the_loop():
+    host = Host()
+    released = threading.Event()
+    threads: list[int] = []
+
+    def blocking(sender: Any) -> str:
+        threads.append(threading.get_ident())
+        # Released by a task on the loop: inline, this would wait out the timeout.
+        return "released" if released.wait(timeout=10) else "timed out"
+
+    host.register(plugin(post_save=hookimpl(blocking, thread=True)), "blocking")
+
+    async def main() -> Any:
+        async def release() -> None:
+            await asyncio.sleep(0.05)
+            released.set()
+
+        releaser = asyncio.create_task(release())
+        results = await asave(host)
+        await releaser
+        return results
+
+    assert asyncio.run(asyncio.wait_for(main(), timeout=20)) == ["released"]
+    assert threads != [threading.get_ident()]
+    # A synchronous call runs it inline, as always.
+    released.clear()
+    threads.clear()
+    released.set()
+    assert host.hook.post_save(sender=Article, **POST_SAVE) == ["released"]
+    assert threads == [threading.get_ident()]
+
+
+def test_thread_is_refused_where_it_means_nothing():
+    async def coroutine(sender: Any) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="synchronous plain implementations"):
+        hookimpl(coroutine, thread=True)
+
+    def wrapping(sender: Any) -> Generator[None, Any, Any]:
+        return (yield)
+
+    with pytest.raises(TypeError, match="synchronous plain implementations"):
+        hookimpl(wrapping, wrapper=True, thread=True)
+
+
+# -- tracing and the CLI's view ---------------------------------------------------------------
+
+
+def test_async_calls_are_traced_with_each_implementation():
+    host = Host()
+    traces: list[Any] = []
+    stop = host.add_call_listener(traces.append)
+
+    async def slow(sender: Any) -> str:
+        await asyncio.sleep(0.01)
+        return "slow"
+
+    def quick(sender: Any) -> None:
+        return None
+
+    host.register(plugin(post_save=hookimpl(quick)), "quick")
+    host.register(plugin(post_save=hookimpl(slow)), "slow")
+    assert asyncio.run(asave(host)) == ["slow"]
+    stop()
+    [trace] = traces
+    assert trace.hook == "post_save"
+    assert trace.sender == "Article"
+    assert [(impl.plugin, impl.outcome) for impl in trace.impls] == [
+        ("slow", "result"),
+        ("quick", "ok"),
+    ]
+    assert trace.impls[0].function.endswith("slow")
+    assert trace.impls[0].duration_ms >= 5
+
+
+def test_hooks_json_marks_async_implementations():
+    host = Host()
+
+    async def coroutine(sender: Any) -> None:
+        return None
+
+    @hookimpl(wrapper=True)
+    async def generator(sender: Any) -> AsyncGenerator[Any, Any]:
+        yield
+
+    def plain(sender: Any) -> None:
+        return None
+
+    host.register(plugin(post_save=hookimpl(coroutine)), "coroutine")
+    host.register(plugin(post_save=generator), "generator")
+    host.register(plugin(post_save=hookimpl(plain)), "plain")
+    [post_save] = [hook for hook in hooks_json(host) if hook["name"] == "post_save"]
+    assert {impl["plugin"]: impl["async"] for impl in post_save["impls"]} == {
+        "coroutine": True,
+        "generator": True,
+        "plain": False,
+    }
+    assert post_save["impls"][-1]["function"].endswith("coroutine")
+
+
+def test_muted_async_implementations_do_nothing_in_async_calls():
+    host = Host()
+
+    async def post_save(sender: Any) -> str:
+        return "loud"
+
+    host.register(plugin(post_save=hookimpl(post_save)), "loud")
+    with host.muted(["loud"]):
+        assert asyncio.run(asave(host)) == []
+    assert asyncio.run(asave(host)) == ["loud"]
+
+
+def test_pluggy_validation_still_refuses_a_wrong_argument_of_an_async_implementation():
+    host = Host()
+
+    async def post_save(instnace: Any) -> None:
+        return None
+
+    with pytest.raises(pluggy.PluginValidationError):
+        host.register(plugin(post_save=hookimpl(post_save)), "typo")
