@@ -28,12 +28,15 @@ from hosthooks.commands import authoring
 # Imported where used, not here: `hosthooks --version` and `--help` must start
 # fast, and each command pays only for the parts it uses.
 if TYPE_CHECKING:
+    import socket
+
     import pluggy
 
     from hosthooks.config import Configuration
     from hosthooks.discovery import HostConfig
     from hosthooks.discovery import PluginRecord
     from hosthooks.host import Host
+    from hosthooks.runtime.web import App
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -598,6 +601,12 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     default=None,
     help="Believe X-Forwarded-Proto from this proxy address [the TRUSTED_PROXY setting].",
 )
+@click.option(
+    "--asgi",
+    is_flag=True,
+    help="Serve over ASGI with uvicorn: async request hooks awaited on its event loop, "
+    "views in one thread off it (--threads does not apply).",
+)
 @click.pass_obj
 def serve(
     obj: Context,
@@ -606,6 +615,7 @@ def serve(
     db_path: str | None,
     threads: int,
     trusted_proxy: str | None,
+    asgi: bool,
 ) -> None:
     """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C.
 
@@ -626,7 +636,6 @@ def serve(
     from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
     from hosthooks.runtime.settings import reset_settings
-    from hosthooks.runtime.web import App
 
     # The runtime's settings are the configuration's, --config included.
     settings = Settings(configuration=obj.configuration)
@@ -640,19 +649,26 @@ def serve(
     def application(environ: dict[str, Any], start_response: Any) -> Any:
         return app_holder[0](environ, start_response)
 
+    server: Any = None
+    listener: socket.socket | None = None
     try:
-        # Waitress drops proxy headers from peers it does not trust, so the
-        # trusted proxy is named to it as well as to the app.
-        proxy: dict[str, Any] = {}
-        if proxy_address is not None:
-            proxy = {
-                "trusted_proxy": proxy_address,
-                "trusted_proxy_headers": {"x-forwarded-proto"},
-            }
-        # ident="": no Server header naming the server software to every client.
-        server = waitress.create_server(
-            application, host=bind_host, port=port, threads=threads, ident="", **proxy
-        )
+        if asgi:
+            from hosthooks.runtime.asgi import bind
+
+            listener = bind(bind_host, port)
+        else:
+            # Waitress drops proxy headers from peers it does not trust, so the
+            # trusted proxy is named to it as well as to the app.
+            proxy: dict[str, Any] = {}
+            if proxy_address is not None:
+                proxy = {
+                    "trusted_proxy": proxy_address,
+                    "trusted_proxy_headers": {"x-forwarded-proto"},
+                }
+            # ident="": no Server header naming the server software to every client.
+            server = waitress.create_server(
+                application, host=bind_host, port=port, threads=threads, ident="", **proxy
+            )
     except OSError as error:
         raise click.ClickException(
             f"cannot listen on {bind_host}:{port}: {error.strerror}"
@@ -661,7 +677,7 @@ def serve(
     try:
         app_holder.append(make_app(database, settings, trusted_proxy=proxy_address))
     except (DatabaseError, SettingsError, ValueError) as error:
-        server.close()
+        (listener or server).close()
         raise click.ClickException(str(error)) from None
     from hosthooks.runtime.models import registry
 
@@ -677,6 +693,10 @@ def serve(
 
     click.echo(f"hosthooks: database {redact_url(database)}", err=True)
     click.echo(f"hosthooks: plugins {', '.join(active) or 'none'}", err=True)
+    if listener is not None:
+        _serve_asgi(app_holder[0], listener, bind_host)
+        return
+    assert server is not None
     address = f"http://{bind_host}:{server.effective_port}/"
     click.echo(f"hosthooks: serving the demo app on {address} (Ctrl-C stops)", err=True)
     try:
@@ -685,6 +705,20 @@ def serve(
         pass
     finally:
         server.close()
+    click.echo("hosthooks: stopped", err=True)
+
+
+def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
+    from hosthooks.runtime.asgi import serve as serve_asgi
+
+    address = f"http://{bind_host}:{listener.getsockname()[1]}/"
+    click.echo(f"hosthooks: serving the demo app over ASGI on {address} (Ctrl-C stops)", err=True)
+    try:
+        serve_asgi(app, listener, app.trusted_proxy)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
     click.echo("hosthooks: stopped", err=True)
 
 

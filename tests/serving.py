@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 WEB_PLUGINS = Path(__file__).with_name("web_plugins")
+#: The servers ``hosthooks serve`` runs the demo app on: waitress (WSGI), uvicorn (``--asgi``).
+SERVERS = ("wsgi", "asgi")
 HOSTHOOKS = Path(sys.executable).with_name("hosthooks")
 #: The password every test user gets unless a test says otherwise.
 PASSWORD = "correct horse"
@@ -41,6 +43,8 @@ class Server:
     record: Path
     database: Path
     log: Path
+    #: "wsgi" (waitress) or "asgi" (uvicorn, ``serve --asgi``).
+    kind: str = "wsgi"
     #: Set by kill(): the process ended by SIGKILL, so no clean stop is expected.
     killed: bool = False
 
@@ -190,6 +194,7 @@ def serving(
     options: Sequence[str] = (),
     serve_options: Sequence[str] = (),
     settings: Mapping[str, str] | None = None,
+    kind: str = "wsgi",
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
     stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly (unless the
@@ -198,6 +203,7 @@ def serving(
     :param options: more options before the command name (``--config PATH``, say).
     :param serve_options: more options for ``serve`` (``--threads 64``, say).
     :param settings: runtime settings by name, passed as ``HOSTHOOKS_<NAME>``.
+    :param kind: one of :data:`SERVERS`: "asgi" serves with ``serve --asgi``.
     """
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
     env = clean_environ()
@@ -217,6 +223,7 @@ def serving(
                 "0",
                 "--db",
                 str(database),
+                *(["--asgi"] if kind == "asgi" else []),
                 *serve_options,
             ],
             stdout=log_file,
@@ -234,7 +241,7 @@ def serving(
     if port is None:
         process.kill()
         raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-    server = Server(port, process, record, database, log)
+    server = Server(port, process, record, database, log, kind)
     try:
         yield server
     finally:

@@ -12,6 +12,7 @@ from playwright.sync_api import Dialog
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
 
+from tests.serving import SERVERS
 from tests.serving import Server
 from tests.serving import serving
 
@@ -29,9 +30,12 @@ CHROMIUM_ARGS = [
 HOSTILE_TITLE = '<img src=x onerror=alert(1)> & "quoted"'
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("browser")) as running:
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory) -> Iterator[Server]:
+    """The demo app served by waitress (WSGI), then by uvicorn (ASGI)."""
+    with serving(
+        tmp_path_factory.mktemp(f"browser-{request.param}"), kind=request.param
+    ) as running:
         yield running
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.serving import HOSTHOOKS
 from tests.serving import PASSWORD
+from tests.serving import SERVERS
 from tests.serving import WEB_PLUGINS
 from tests.serving import Client
 from tests.serving import Server
@@ -27,9 +28,11 @@ from tests.serving import serving
 BODY_LIMIT = 20_000
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("serve"), body_limit=BODY_LIMIT) as running:
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory) -> Iterator[Server]:
+    """The demo app served by waitress (WSGI), then by uvicorn (ASGI)."""
+    root = tmp_path_factory.mktemp(f"serve-{request.param}")
+    with serving(root, body_limit=BODY_LIMIT, kind=request.param) as running:
         yield running
 
 
@@ -57,6 +60,8 @@ def test_request_started_and_finished_fire_once_per_request_404_and_500_included
         ("POST", "/notes"),
     ]
     assert all(r["sender"] == "App" for r in started)
+    # Over WSGI the hook gets the environ, over ASGI the scope.
+    assert {r["server"] for r in started} == {server.kind}
     assert len(hooks_of(records, "request_finished")) == 4
     # The broken request_finished plugin raised every time; it was logged, and
     # nothing else changed: every response above was delivered as it was.
@@ -314,7 +319,15 @@ def test_serve_reports_a_port_in_use_in_one_line(server):
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
     env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     result = subprocess.run(
-        [str(HOSTHOOKS), "serve", "--port", str(server.port), "--db", str(server.database)],
+        [
+            str(HOSTHOOKS),
+            "serve",
+            "--port",
+            str(server.port),
+            "--db",
+            str(server.database),
+            *(["--asgi"] if server.kind == "asgi" else []),
+        ],
         capture_output=True,
         text=True,
         check=False,

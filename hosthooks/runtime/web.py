@@ -1,6 +1,7 @@
 """The request layer: a WSGI application on Werkzeug, with signed cookie sessions and CSRF.
 
-This module is the only place ``request_started``, ``request_finished`` and
+This module and :mod:`hosthooks.runtime.asgi` (the same app over ASGI) are the
+only places ``request_started``, ``request_finished`` and
 ``got_request_exception`` are fired:
 
 - ``request_started(sender=App class, environ)`` before anything else;
@@ -274,11 +275,9 @@ class App:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
         host = get_host()
         sender = type(self)
-        if self.trusted_proxy is not None:
-            self._believe_proxy(environ)
+        self.begin(environ)
         try:
             if host.has_listeners("request_started"):
                 host.hook.request_started(sender=sender, environ=environ)
@@ -286,12 +285,8 @@ class App:
         except KeyboardInterrupt:
             raise
         except BaseException as error:
-            # Raised outside a view (request_started, a broken environ): still a 500.
-            logger.error(
-                "error before the request reached a view%s", blame(host, error), exc_info=error
-            )
-            response = self.error_response(InternalServerError())
-        response.headers.update(SECURITY_HEADERS)
+            response = self.failed_before_view(host, error)
+        self.finish_response(response)
         status = response.status_code
 
         def finished() -> None:
@@ -301,23 +296,39 @@ class App:
             except KeyboardInterrupt:
                 raise
             except BaseException as error:
-                # fire_robust isolates exceptions; sys.exit() reaches here. The
-                # response was sent already: log it, and let the server go on.
-                logger.error(
-                    "request_finished failed%s",
-                    blame(host, error, "request_finished"),
-                    exc_info=error,
-                )
+                self.request_finished_failed(host, error)
             finally:
-                logger.info(
-                    "%s %s %d %.1fms",
-                    environ.get("REQUEST_METHOD", "?"),
-                    environ.get("PATH_INFO", ""),
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+                log_request(environ, status, started)
 
         return ClosingIterator(response(environ, start_response), [finished])
+
+    # -- what the WSGI and the ASGI entry points share ---------------------
+
+    def begin(self, environ: dict[str, Any]) -> None:
+        """Note whether this is an inspector request, and believe the trusted proxy."""
+        INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
+        if self.trusted_proxy is not None:
+            self._believe_proxy(environ)
+
+    def failed_before_view(self, host: Host, error: BaseException) -> Response:
+        """The 500 for an error raised outside a view (request_started, a broken
+        environ), logged with the plugin to blame."""
+        logger.error(
+            "error before the request reached a view%s", blame(host, error), exc_info=error
+        )
+        return self.error_response(InternalServerError())
+
+    def finish_response(self, response: Response) -> None:
+        response.headers.update(SECURITY_HEADERS)
+
+    def request_finished_failed(self, host: Host, error: BaseException) -> None:
+        """Log what escaped request_finished: robust calls isolate exceptions, so
+        this is ``sys.exit()``; the response was sent already, and the server goes on."""
+        logger.error(
+            "request_finished failed%s",
+            blame(host, error, "request_finished"),
+            exc_info=error,
+        )
 
     def _believe_proxy(self, environ: dict[str, Any]) -> None:
         if environ.get("REMOTE_ADDR") != self.trusted_proxy:
@@ -468,6 +479,17 @@ class App:
             response = error.get_response()
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def log_request(environ: dict[str, Any], status: int, started: float) -> None:
+    """The access log line of a finished request (method, path, status, duration)."""
+    logger.info(
+        "%s %s %d %.1fms",
+        environ.get("REQUEST_METHOD", "?"),
+        environ.get("PATH_INFO", ""),
+        status,
+        (time.perf_counter() - started) * 1000,
+    )
 
 
 def blame(host: Host, error: BaseException, hook: str | None = None) -> str:

@@ -8,14 +8,21 @@ from hosthooks.markers import hookspec
 
 
 @hookspec
-def request_started(sender: type[Any], environ: dict[str, Any]) -> None:
+def request_started(
+    sender: type[Any],
+    environ: dict[str, Any] | None = None,
+    scope: dict[str, Any] | None = None,
+) -> None:
     """The application has begun handling a request.
 
     Fires before anything else is done with the request: before routing,
-    sessions or authentication.
+    sessions or authentication. Served over WSGI it gets ``environ``; over ASGI
+    (``hosthooks serve --asgi``) it gets ``scope``, once the request body was
+    read, as Django's ASGI handler sends it.
 
-    :param sender: the class of the WSGI application handling the request.
-    :param environ: the WSGI environ of the request.
+    :param sender: the class of the application handling the request.
+    :param environ: the WSGI environ of the request; None under ASGI.
+    :param scope: the ASGI scope of the request; None under WSGI.
     """
 
 

@@ -35,13 +35,14 @@ def record(hook: str, **details: Any) -> None:
 
 
 @hookimpl
-def request_started(sender: Any, environ: dict[str, Any]) -> None:
-    record(
-        "request_started",
-        sender=_name(sender),
-        method=environ["REQUEST_METHOD"],
-        path=environ["PATH_INFO"],
-    )
+def request_started(sender: Any, environ: dict[str, Any] | None, scope: Any) -> None:
+    # Served over WSGI: the environ; over ASGI: the scope, and no environ.
+    if environ is not None:
+        assert scope is None
+        method, path, server = environ["REQUEST_METHOD"], environ["PATH_INFO"], "wsgi"
+    else:
+        method, path, server = scope["method"], scope["path"], "asgi"
+    record("request_started", sender=_name(sender), method=method, path=path, server=server)
 
 
 @hookimpl

@@ -41,7 +41,9 @@ class Timing:
 
 
 # A WSGI server runs a request's start and its close in one thread, and each
-# thread has its own context, so concurrent requests never see each other's.
+# thread has its own context; an ASGI server runs each request in a task of its
+# own (and asgiref hands a task's context to the view's thread): either way,
+# concurrent requests never see each other's.
 _current: ContextVar[Timing | None] = ContextVar("hosthooks_request_timer", default=None)
 _recent: deque[Timing] = deque(maxlen=1000)
 _recent_lock = threading.Lock()
@@ -54,14 +56,13 @@ def recent() -> list[Timing]:
 
 
 @hookimpl
-def request_started(environ: dict[str, Any]) -> None:
-    _current.set(
-        Timing(
-            method=str(environ.get("REQUEST_METHOD", "?")),
-            path=str(environ.get("PATH_INFO", "")),
-            started=time.perf_counter(),
-        )
-    )
+def request_started(environ: dict[str, Any] | None, scope: dict[str, Any] | None) -> None:
+    # A WSGI server sends the environ, an ASGI server the scope.
+    if environ is not None:
+        method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
+    else:
+        method, path = (scope or {}).get("method", "?"), (scope or {}).get("path", "")
+    _current.set(Timing(method=str(method), path=str(path), started=time.perf_counter()))
 
 
 @hookimpl

@@ -1,0 +1,290 @@
+"""The request layer over ASGI: the same :class:`~hosthooks.runtime.web.App`, served
+by an ASGI server (``hosthooks serve --asgi``: uvicorn).
+
+The request hooks fire where Django's ``ASGIHandler`` fires them:
+
+- ``request_started(sender=App class, scope=scope)`` once the request body was
+  read, awaited on the event loop (``environ`` is None under ASGI);
+- ``got_request_exception(sender=None, request)`` where the WSGI app fires it:
+  in the view's thread, for an exception the view did not handle;
+- ``request_finished(sender=App class)`` after the whole body was sent, for
+  streamed responses too, and when the client went away before it was all
+  sent (then as soon as that is seen), awaited on the event loop.
+
+Views and the model layer stay synchronous: each request's view runs off the
+loop through asgiref's ``sync_to_async`` (thread-sensitive, as Django runs
+sync views, so the runtime's per-thread database connection is one), and so
+does iterating a streamed body. A model hook fired there that reaches an
+``async def`` implementation runs it on this event loop (asgiref's
+``async_to_sync`` from a ``sync_to_async`` thread), never in a loop of its own.
+A request whose client goes away before its body was read fires nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import socket
+import sys
+import time
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import MutableMapping
+from typing import Any
+from typing import Final
+
+from asgiref.sync import sync_to_async
+from werkzeug.wrappers import Response
+
+from hosthooks.host import get_host
+from hosthooks.runtime.web import App
+from hosthooks.runtime.web import Request
+from hosthooks.runtime.web import log_request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Nothing more of a streamed body: what ``next`` returns at its end, off the loop.
+_END: Final = object()
+
+
+class _Disconnected(Exception):
+    """The client went away before the request body was read."""
+
+
+class AsgiApp:
+    """An ASGI application serving ``app``: the request hooks awaited on the loop,
+    the views run off it.
+
+    :param app: the WSGI app whose routes, sessions, views and error pages are served.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app: Final = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            raise ValueError(f"hosthooks serves HTTP only, not {scope['type']!r}")
+        started = time.perf_counter()
+        try:
+            body = await self._read_body(receive)
+        except _Disconnected:
+            return
+        environ = wsgi_environ(scope, body)
+        host = get_host()
+        sender = type(self.app)
+        self.app.begin(environ)
+        response: Response | None = None
+        try:
+            if host.has_listeners("request_started"):
+                await host.ahook.request_started(sender=sender, scope=scope)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            raise
+        except BaseException as error:
+            response = self.app.failed_before_view(host, error)
+        if response is None:
+            response = await sync_to_async(self._respond)(environ)
+        self.app.finish_response(response)
+        status = response.status_code
+        try:
+            await self._send_response(response, environ, receive, send)
+        finally:
+            try:
+                if host.has_listeners("request_finished"):
+                    await host.afire_robust("request_finished", sender=sender)
+            except (KeyboardInterrupt, asyncio.CancelledError):
+                raise
+            except BaseException as error:
+                self.app.request_finished_failed(host, error)
+            finally:
+                log_request(environ, status, started)
+
+    def _respond(self, environ: dict[str, Any]) -> Response:
+        try:
+            return self.app.respond(Request(environ))
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:
+            return self.app.failed_before_view(get_host(), error)
+
+    async def _read_body(self, receive: Receive) -> io.BytesIO:
+        """The request body, as a file; only the first ``max_body_size + 1`` bytes
+        are kept (more answers 413 all the same, and must not fill memory).
+
+        :raises _Disconnected: when the client goes away first.
+        """
+        limit = self.app.max_body_size + 1
+        chunks: list[bytes] = []
+        kept = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk = message.get("body", b"")
+            if kept < limit:
+                chunks.append(chunk[: limit - kept])
+                kept += len(chunks[-1])
+            if not message.get("more_body", False):
+                break
+        return io.BytesIO(b"".join(chunks))
+
+    async def _send_response(
+        self, response: Response, environ: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
+        """Send ``response`` whole, or until the client goes away (then stop
+        producing it); its iterable is closed either way."""
+        sending = asyncio.ensure_future(self._send_body(response, environ, send))
+        watching = asyncio.ensure_future(_wait_for_disconnect(receive))
+        try:
+            await asyncio.wait({sending, watching}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sending, watching):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        if sending.done() and not sending.cancelled():
+            # An error while producing the body: the head was sent, so the
+            # client sees a cut answer; the server logs it and goes on.
+            sending.result()
+
+    async def _send_body(self, response: Response, environ: dict[str, Any], send: Send) -> None:
+        head: dict[str, Any] = {}
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None, /
+        ) -> Callable[[bytes], object]:
+            head["status"] = int(status.split(" ", 1)[0])
+            # As the app spells them (ASGI servers send them so), not lowercased:
+            # clients that read headers case-sensitively see what WSGI sends.
+            head["headers"] = [
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            ]
+            return _refuse_write
+
+        chunks: Iterable[bytes] = await sync_to_async(response)(environ, start_response)
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": head["status"],
+                    "headers": head["headers"],
+                }
+            )
+            if isinstance(chunks, (list, tuple)):
+                for chunk in chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                # A streamed body is produced by the app's code: off the loop.
+                iterator = iter(chunks)
+                while (chunk := await sync_to_async(_next)(iterator)) is not _END:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                await sync_to_async(close)()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
+    """The WSGI environ (PEP 3333) of an ASGI HTTP scope, for the app's Werkzeug request.
+
+    Header values repeated under one name are joined with commas, as HTTP allows.
+    """
+    server_name, server_port = scope.get("server") or ("localhost", 80)
+    client = scope.get("client")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        # PEP 3333: text as the bytes it was sent as, read as latin-1.
+        "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
+        "PATH_INFO": scope["path"].encode().decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server_name),
+        "SERVER_PORT": str(server_port),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if client:
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client[0], str(client[1])
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        key = name if name in {"CONTENT_TYPE", "CONTENT_LENGTH"} else f"HTTP_{name}"
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def _refuse_write(data: bytes) -> object:
+    raise RuntimeError("the app writes its body through its iterable, not write()")
+
+
+def _next(iterator: Iterator[bytes]) -> object:
+    return next(iterator, _END)
+
+
+async def _wait_for_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def bind(bind_host: str, port: int) -> socket.socket:
+    """A listening socket on ``bind_host:port`` (0: any free port).
+
+    :raises OSError: when the address cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((bind_host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def serve(app: App, listener: socket.socket, trusted_proxy: str | None) -> None:
+    """Serve ``app`` over ASGI with uvicorn on ``listener`` until Ctrl-C or SIGTERM.
+
+    uvicorn logs nothing of its own but errors: the app logs each request, as
+    under WSGI, and no Server header names the server software.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        AsgiApp(app),
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        # uvicorn believes X-Forwarded-* from these addresses only (the app too).
+        proxy_headers=trusted_proxy is not None,
+        forwarded_allow_ips=trusted_proxy or "",
+    )
+    uvicorn.Server(config).run(sockets=[listener])
