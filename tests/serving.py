@@ -195,6 +195,7 @@ def serving(
     serve_options: Sequence[str] = (),
     settings: Mapping[str, str] | None = None,
     kind: str = "wsgi",
+    entry_points: Sequence[str] = (),
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
     stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly (unless the
@@ -204,11 +205,15 @@ def serving(
     :param serve_options: more options for ``serve`` (``--threads 64``, say).
     :param settings: runtime settings by name, passed as ``HOSTHOOKS_<NAME>``.
     :param kind: one of :data:`SERVERS`: "asgi" serves with ``serve --asgi``.
+    :param entry_points: installed entry-point plugins to load (by default none is).
     """
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
     env = clean_environ()
     env.update(HOSTHOOKS_TEST_RECORD=str(record), HOSTHOOKS_MAX_BODY_SIZE=str(body_limit))
     env.update({f"HOSTHOOKS_{name}": value for name, value in (settings or {}).items()})
+    if entry_points:
+        del env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"]
+        env["HOSTHOOKS_LOAD_PLUGINS"] = ",".join(entry_points)
     # Appending: a restarted server (same root) keeps the earlier run's log.
     log_start = log.stat().st_size if log.exists() else 0
     with log.open("a") as log_file:

@@ -229,16 +229,19 @@ def _statuses(capsys, *args: str) -> dict[str, str]:
 
 
 def test_the_allow_list_loads_only_the_named_entry_point_plugins(workdir, capsys, monkeypatch):
-    # The example plugins are installed with the test extras: audit, login-guard, request-timer.
+    # The example plugins are installed with the test extras: audit, login-guard,
+    # request-timer, webhook.
     assert _statuses(capsys) == {
         "audit": "active",
         "login-guard": "active",
         "request-timer": "active",
+        "webhook": "active",
     }
     assert _statuses(capsys, "--load-plugins", "audit") == {
         "audit": "active",
         "login-guard": "blocked",
         "request-timer": "blocked",
+        "webhook": "blocked",
     }
     # An empty allow-list loads no entry-point plugin, and none is imported.
     monkeypatch.setenv("HOSTHOOKS_LOAD_PLUGINS", "")

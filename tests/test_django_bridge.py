@@ -149,6 +149,7 @@ def test_the_example_plugins_load_from_their_entry_points_unchanged(example_plug
         ["audit", "active"],
         ["login-guard", "active"],
         ["request-timer", "active"],
+        ["webhook", "active"],
     ]
 
 
@@ -311,7 +312,12 @@ def test_manage_plugins_prints_the_clis_json(tmp_path):
     result = manage(tmp_path, {}, "plugins", "--json")
     assert result.returncode == 0, result.stderr
     plugins = json.loads(result.stdout)
-    assert [plugin["name"] for plugin in plugins] == ["audit", "login-guard", "request-timer"]
+    assert [plugin["name"] for plugin in plugins] == [
+        "audit",
+        "login-guard",
+        "request-timer",
+        "webhook",
+    ]
     assert {plugin["source"] for plugin in plugins} == {"entry-point"}
     assert set(plugins[0]) == {
         "name",

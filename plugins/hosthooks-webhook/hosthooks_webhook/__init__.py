@@ -1,0 +1,59 @@
+"""Posts every saved and deleted model to a webhook, from ``async def`` implementations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hosthooks import hookimpl
+from hosthooks import plugin_settings
+from hosthooks import sender_label
+from hosthooks import setting
+
+logger = logging.getLogger("hosthooks.webhook")
+PLUGIN_NAME = "webhook"
+
+
+@dataclass
+class WebhookSettings:
+    """``[plugins.webhook]``: ``url``, where events are posted (nothing is posted
+    without one); ``token``, sent as a bearer token; ``timeout``, in seconds."""
+
+    url: str = ""
+    token: str = setting("", secret=True)
+    timeout: float = 5.0
+
+
+hosthooks_settings = WebhookSettings
+
+
+async def notify(event: dict[str, Any]) -> None:
+    """POST ``event`` as JSON to the configured URL; a failure is logged, not raised."""
+    settings = plugin_settings(PLUGIN_NAME, WebhookSettings)
+    if not settings.url:
+        return
+    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+    # A client per event: the implementation may run on the server's loop or on
+    # a loop of its own, and a client belongs to the loop it was made on.
+    try:
+        async with httpx.AsyncClient(timeout=settings.timeout) as client:
+            response = await client.post(settings.url, json=event, headers=headers)
+            response.raise_for_status()
+    except httpx.HTTPError as error:
+        # A notifier must never undo the save it reports.
+        logger.warning("webhook: %s %s not delivered: %s", event["event"], event["model"], error)
+
+
+@hookimpl
+async def post_save(sender: type[Any], instance: Any, created: bool) -> None:
+    await notify(
+        {"event": "post_save", "model": sender_label(sender), "pk": instance.pk, "created": created}
+    )
+
+
+@hookimpl
+async def post_delete(sender: type[Any], instance: Any) -> None:
+    await notify({"event": "post_delete", "model": sender_label(sender), "pk": instance.pk})
