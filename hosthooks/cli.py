@@ -250,8 +250,14 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     flags = [
         flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
     ]
+    from hosthooks.async_bridge import is_async_implementation
     from hosthooks.dispatch import sender_filter
+    from hosthooks.markers import THREAD_OPTION
 
+    if is_async_implementation(impl):
+        flags.append("async")
+    if impl.opts.get(THREAD_OPTION):
+        flags.append("thread")
     sender = sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import threading
 import types
@@ -568,3 +569,50 @@ def test_pluggy_validation_still_refuses_a_wrong_argument_of_an_async_implementa
 
     with pytest.raises(pluggy.PluginValidationError):
         host.register(plugin(post_save=hookimpl(post_save)), "typo")
+
+
+def test_the_cli_shows_async_and_thread_implementations(tmp_path, monkeypatch, capsys):
+    import textwrap
+
+    import hosthooks
+    from hosthooks.cli import main
+
+    directory = tmp_path / "plugins"
+    directory.mkdir()
+    (directory / "notifier.py").write_text(
+        textwrap.dedent(
+            """
+            from hosthooks import hookimpl
+
+            @hookimpl
+            async def post_save(sender):
+                return None
+
+            @hookimpl(thread=True)
+            def post_delete(sender):
+                return None
+            """
+        )
+    )
+    monkeypatch.setenv("HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("HOSTHOOKS_PLUGINS_DIR", str(directory))
+    try:
+        with pytest.raises(SystemExit):
+            main(["hooks", "post_save"])
+        out = capsys.readouterr().out
+        assert "1. notifier: hosthooks_plugins_dir.notifier.post_save [async]" in out
+        with pytest.raises(SystemExit):
+            main(["hooks", "post_delete"])
+        assert (
+            "1. notifier: hosthooks_plugins_dir.notifier.post_delete [thread]"
+            in capsys.readouterr().out
+        )
+        with pytest.raises(SystemExit):
+            main(["hooks", "--json"])
+        hooks = json.loads(capsys.readouterr().out)
+    finally:
+        hosthooks.set_default_host(None)
+    [post_save] = [hook for hook in hooks if hook["name"] == "post_save"]
+    assert [(impl["function"], impl["async"]) for impl in post_save["impls"]] == [
+        ("hosthooks_plugins_dir.notifier.post_save", True)
+    ]
