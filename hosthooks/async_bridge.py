@@ -17,7 +17,6 @@ never awaited: the stand-in raises :class:`AsyncImplementationError` instead.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 from collections.abc import Callable
@@ -26,7 +25,6 @@ from typing import Any
 from typing import Final
 
 import pluggy
-from asgiref.sync import async_to_sync
 
 #: The attribute of a stand-in holding the async function it stands for.
 _ORIGINAL: Final = "__hosthooks_async__"
@@ -62,6 +60,10 @@ def is_async_implementation(impl: pluggy.HookImpl) -> bool:
 
 
 def _refuse_inside_loop(hook_name: str, plugin_name: str) -> None:
+    # asyncio and asgiref are imported when an async implementation first runs:
+    # a host that has none starts without them.
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -79,6 +81,8 @@ def _coroutine_stand_in(
     @functools.wraps(function)
     def run_to_completion(*args: Any, **kwargs: Any) -> Any:
         _refuse_inside_loop(hook_name, plugin_name)
+        from asgiref.sync import async_to_sync
+
         return async_to_sync(function)(*args, **kwargs)
 
     return run_to_completion

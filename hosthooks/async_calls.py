@@ -30,7 +30,6 @@ from typing import Any
 from typing import Final
 
 import pluggy
-from asgiref.sync import sync_to_async
 
 from hosthooks.async_bridge import async_original
 from hosthooks.discovery import one_line
@@ -79,6 +78,9 @@ def async_callable(impl: pluggy.HookImpl) -> tuple[Callable[..., Any], bool]:
     if original is not None:
         return original, True
     if impl.opts.get(THREAD_OPTION):
+        # Imported here: a host whose hooks are only called synchronously starts without it.
+        from asgiref.sync import sync_to_async
+
         # Not thread-sensitive: a blocking implementation must not hold up the
         # others (and every request's views) queued for asgiref's one sync thread.
         return sync_to_async(impl.function, thread_sensitive=False), True
