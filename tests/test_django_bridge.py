@@ -256,8 +256,10 @@ def test_manage_hooks_lists_plugin_implementations_and_django_receivers_in_call_
     result = manage(tmp_path, {}, "hooks", "post_save", "--json")
     assert result.returncode == 0, result.stderr
     [hook] = json.loads(result.stdout)
-    assert [(impl["plugin"], impl["function"]) for impl in hook["impls"]] == [
-        ("audit", "hosthooks_audit.post_save")
+    # Entry-point plugins register in name order; the last registered runs first.
+    assert [(impl["plugin"], impl["function"], impl["async"]) for impl in hook["impls"]] == [
+        ("webhook", "hosthooks_webhook.post_save", True),
+        ("audit", "hosthooks_audit.post_save", False),
     ]
     assert hook["receivers"] == [
         {
