@@ -16,6 +16,7 @@ from hosthooks.runtime import SerializationError
 from hosthooks.runtime import TransactionManagementError
 from hosthooks.runtime import atomic
 from hosthooks.runtime import migrate
+from hosthooks.runtime import on_commit
 from tests.bookshop.models import MODELS
 from tests.bookshop.models import Author
 from tests.databases import SERVER_URL
@@ -68,9 +69,7 @@ def test_a_lost_connection_is_a_clear_error_and_the_next_use_reconnects(pg, defa
 
     default_host.register(Announced())
     Author.objects.create(name="Ann")
-    (backend_pid,) = pg.execute("SELECT pg_backend_pid()").fetchone()
-    with admin_connection() as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    terminate_connection(pg)
     with pytest.raises(DatabaseError) as raised:
         Author.objects.count()
     message = str(raised.value)
@@ -78,6 +77,35 @@ def test_a_lost_connection_is_a_clear_error_and_the_next_use_reconnects(pg, defa
     assert "\n" not in message
     assert Author.objects.count() == 1
     assert len(announced) == 1
+
+
+def terminate_connection(database: Database) -> None:
+    """End ``database``'s connection (this thread's) from the server's side."""
+    (backend_pid,) = database.execute("SELECT pg_backend_pid()").fetchone()
+    with admin_connection() as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+
+
+def test_a_connection_lost_inside_a_block_commits_nothing_and_runs_no_callback(pg):
+    ran = []
+    with pytest.raises(DatabaseError, match=r"^lost the connection"), atomic():
+        on_commit(lambda: ran.append("committed"))
+        Author.objects.create(name="Ann")
+        terminate_connection(pg)
+        # Caught: the block ends normally, and its COMMIT goes to the lost
+        # connection, never to a new one (where it would succeed, committing nothing).
+        with pytest.raises(DatabaseError, match=r"^lost the connection"):
+            pg.execute("SELECT 1")
+    assert ran == []
+    assert Author.objects.count() == 0
+
+
+def test_a_connection_lost_inside_a_savepoint_lets_the_error_through(pg):
+    with pytest.raises(DatabaseError, match=r"^lost the connection"), atomic(), atomic():
+        Author.objects.create(name="Ann")
+        terminate_connection(pg)
+        Author.objects.create(name="Bob")
+    assert Author.objects.count() == 0
 
 
 def test_a_serialization_failure_is_its_own_error_and_writes_nothing(pg, default_host):
@@ -150,3 +178,35 @@ def test_migrate_createuser_and_serve_take_a_database_url(postgresql_url, defaul
         "hosthooks: error: set SECRET_KEY (HOSTHOOKS_SECRET_KEY) to the same key in every "
         "process of the app: a database on a server has no file beside it to keep one in\n"
     )
+
+
+def test_without_psycopg_a_url_names_the_extra_to_install(monkeypatch, default_host):
+    from hosthooks.runtime.backends import postgresql
+
+    monkeypatch.setattr(postgresql, "psycopg", None)
+    with pytest.raises(DatabaseError) as raised:
+        Database("postgresql://postgres@127.0.0.1:5432/app")
+    assert str(raised.value) == (
+        "database 'default' is on PostgreSQL, which needs psycopg: "
+        "pip install 'hosthooks[postgres]'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        (
+            'SELECT "a" FROM "t" WHERE "b" = ? AND "c" IN (?, ?)',
+            'SELECT "a" FROM "t" WHERE "b" = %s AND "c" IN (%s, %s)',
+        ),
+        (
+            "SELECT '?', \"what?\" WHERE x LIKE ? ESCAPE '\\'",
+            "SELECT '?', \"what?\" WHERE x LIKE %s ESCAPE '\\'",
+        ),
+        ("SELECT 5 % 2, '100%' WHERE y = ?", "SELECT 5 %% 2, '100%%' WHERE y = %s"),
+    ],
+)
+def test_markers_become_psycopgs_and_quoted_text_keeps_its_own(written, sent):
+    from hosthooks.runtime.backends.postgresql import to_psycopg
+
+    assert to_psycopg(written) == sent

@@ -273,9 +273,12 @@ class Database:
             )
         return state
 
-    def _control(self, sql: str) -> None:
-        """Run a transaction-control statement, even in a block marked for rollback."""
-        state = self._state()
+    def _control(self, state: _ThreadState, sql: str) -> None:
+        """Run a transaction-control statement, even in a block marked for rollback.
+
+        On the connection of ``state``, the block's own: never on one opened since
+        it was lost, where a COMMIT would succeed with nothing to commit.
+        """
         if self.statement_observer is not None:
             self.statement_observer(sql, ())
         try:
@@ -286,7 +289,7 @@ class Database:
     def _rollback(self, state: _ThreadState) -> None:
         # A lost connection took its transaction with it: nothing to roll back.
         if not state.broken and self.backend.in_transaction(state.connection):
-            self._control("ROLLBACK")
+            self._control(state, "ROLLBACK")
 
     def _failed(self, state: _ThreadState, error: Exception) -> NoReturn:
         if self.backend.is_broken(state.connection):
@@ -327,11 +330,11 @@ class Database:
     def _begin(self) -> None:
         self.execute(self.backend.begin_statement)
 
-    def _commit(self, callbacks: list[Callable[[], None]]) -> None:
+    def _commit(self, state: _ThreadState, callbacks: list[Callable[[], None]]) -> None:
         try:
-            self._control("COMMIT")
+            self._control(state, "COMMIT")
         except BaseException:
-            self._rollback(self._state())
+            self._rollback(state)
             raise
         for callback in callbacks:
             callback()
@@ -373,7 +376,7 @@ class Database:
                 state.needs_rollback = False
                 self._rollback(state)
                 raise self._caught_failure()
-            self._commit(callbacks)
+            self._commit(state, callbacks)
 
     def _caught_failure(self) -> TransactionManagementError:
         return TransactionManagementError(
@@ -441,19 +444,19 @@ class Atomic:
         if exc_type is not None or state.needs_rollback:
             # This block's rollback undoes whatever failed inside it.
             state.needs_rollback = False
-            if not self._outermost:
-                database._control(f'ROLLBACK TO SAVEPOINT "{self._name}"')
-                database._control(f'RELEASE SAVEPOINT "{self._name}"')
-            else:
+            if self._outermost:
                 database._rollback(state)
+            elif not state.broken:
+                database._control(state, f'ROLLBACK TO SAVEPOINT "{self._name}"')
+                database._control(state, f'RELEASE SAVEPOINT "{self._name}"')
             if exc_type is None:
                 raise database._caught_failure()
             return
         if not self._outermost:
-            database._control(f'RELEASE SAVEPOINT "{self._name}"')
+            database._control(state, f'RELEASE SAVEPOINT "{self._name}"')
             state.blocks[-1].extend(callbacks)
             return
-        database._commit(callbacks)
+        database._commit(state, callbacks)
 
 
 _databases: dict[str, Database] = {}
