@@ -75,7 +75,9 @@ class Host(PluginLoading):
     (:mod:`hosthooks.callers`). Errors propagate, like Django's
     ``Signal.send``: the first exception an implementation raises stops the
     call and carries a note naming the plugin and hook. :meth:`fire_robust` is
-    the forgiving alternative.
+    the forgiving alternative. ``await host.ahook.<name>(**kwargs)`` and
+    :meth:`afire_robust` are their async twins, running the implementations in
+    the same order (:mod:`hosthooks.async_calls`).
 
     :param config: discovery and tracing settings; only the tracing ones are
         used until :meth:`load_plugins` is called.

@@ -616,3 +616,25 @@ def test_the_cli_shows_async_and_thread_implementations(tmp_path, monkeypatch, c
     assert [(impl["function"], impl["async"]) for impl in post_save["impls"]] == [
         ("hosthooks_plugins_dir.notifier.post_save", True)
     ]
+
+
+def test_async_calls_follow_before_and_after_constraints_as_sync_calls_do():
+    host = Host()
+    calls: list[str] = []
+
+    def make(name: str, **options: Any) -> Any:
+        async def post_save(sender: Any) -> str:
+            calls.append(name)
+            return name
+
+        return hookimpl(**options)(post_save)
+
+    # Registered so that pluggy's order alone (last registered first) would be
+    # notifier, audit, first.
+    host.register(plugin(post_save=make("first", before=["audit", "notifier"])), "first")
+    host.register(plugin(post_save=make("audit", after=["notifier"])), "audit")
+    host.register(plugin(post_save=make("notifier")), "notifier")
+    expected = host.hook.post_save(sender=Article, **POST_SAVE)
+    assert expected == ["first", "notifier", "audit"]
+    assert asyncio.run(asave(host)) == expected
+    assert calls == expected * 2
