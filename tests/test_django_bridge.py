@@ -401,3 +401,16 @@ def test_manage_docs_writes_the_clis_hook_reference(tmp_path):
         assert result.returncode == 0, result.stderr
         assert result.stdout == reference.stdout
         assert result.stdout.startswith("# Hook reference" if not options else "<!DOCTYPE html>")
+
+
+def test_djangos_asend_and_send_reach_async_implementations_in_hosthooks_order(tmp_path):
+    report = run_scenario(tmp_path, "async_send", {"autoload": False})
+    # "plain" registered last, so pluggy's order calls it first, on either path.
+    assert report["send"] == [["sync", "Ursula"], ["async", "Ursula", True]]
+    assert report["asend"] == [["sync", "Ursula"], ["async", "Ursula", False]]
+    # A synchronous send inside a running event loop is refused, naming hook and plugin.
+    assert report["send_on_a_loop"] == [
+        "AsyncImplementationError",
+        "hook 'post_save' was called synchronously in a thread running an event loop, and "
+        "plugin 'mixed' implements it with async def: use 'await host.ahook.post_save(...)' there",
+    ]

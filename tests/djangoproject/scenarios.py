@@ -427,7 +427,69 @@ def plugins_change() -> dict[str, Any]:
     return report
 
 
+def async_send() -> dict[str, Any]:
+    """Django's asend and send reach a plugin's async implementation, in hosthooks' order."""
+    import asyncio
+
+    from django.db.models.signals import post_save
+
+    host = hosthooks.get_host()
+    heard: list[list[Any]] = []
+
+    class Mixed:
+        @hosthooks.hookimpl
+        async def post_save(self, instance: Any, created: bool) -> None:
+            await asyncio.sleep(0)
+            heard.append(["async", instance.name, created])
+
+    class Plain:
+        @hosthooks.hookimpl
+        def post_save(self, instance: Any) -> None:
+            heard.append(["sync", instance.name])
+
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    host.register(Mixed(), "mixed")
+    host.register(Plain(), "plain")
+    ursula = Author.objects.create(name="Ursula")  # send, no loop running: run to completion
+    report: dict[str, Any] = {"send": list(heard)}
+    heard.clear()
+
+    async def from_a_loop() -> None:
+        await post_save.asend(
+            sender=Author,
+            instance=ursula,
+            created=False,
+            raw=False,
+            using="default",
+            update_fields=None,
+        )
+
+    asyncio.run(from_a_loop())
+    report["asend"] = list(heard)
+    heard.clear()
+
+    async def sync_send_on_a_loop() -> None:
+        post_save.send(
+            sender=Author,
+            instance=ursula,
+            created=False,
+            raw=False,
+            using="default",
+            update_fields=None,
+        )
+
+    try:
+        asyncio.run(sync_send_on_a_loop())
+        report["send_on_a_loop"] = "no error"
+    except Exception as error:
+        report["send_on_a_loop"] = [type(error).__name__, str(error)]
+    host.unregister("plain")
+    host.unregister("mixed")
+    return report
+
+
 SCENARIOS: dict[str, Callable[[], Any]] = {
+    "async_send": async_send,
     "compare": compare,
     "example_plugins": example_plugins,
     "plugins_change": plugins_change,
