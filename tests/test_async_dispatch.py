@@ -168,8 +168,15 @@ def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():
         seen.append(instance)
 
     host.register(plugin(post_save=hookimpl(post_save)), "p")
-    with pytest.warns(UserWarning, match="'created'"):
-        asyncio.run(host.ahook.post_save(sender=Article, instance=7))
+
+    async def caller() -> int:
+        await host.ahook.post_save(sender=Article, instance=7)
+        return caller.__code__.co_firstlineno + 1
+
+    with pytest.warns(UserWarning, match="'created'") as warned:
+        line = asyncio.run(caller())
+    # As pluggy's: the warning points at the line that awaited the hook.
+    assert [(warning.filename, warning.lineno) for warning in warned] == [(__file__, line)]
     asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE, surplus=1))
     assert seen == [7, 1]
 
