@@ -645,3 +645,44 @@ def test_async_calls_follow_before_and_after_constraints_as_sync_calls_do():
     assert expected == ["first", "notifier", "audit"]
     assert asyncio.run(asave(host)) == expected
     assert calls == expected * 2
+
+
+def test_a_registration_racing_an_async_plan_build_is_never_lost(monkeypatch):
+    from hosthooks import async_calls
+
+    host = Host()
+
+    async def early(sender: Any) -> str:
+        return "early"
+
+    host.register(plugin(post_save=hookimpl(early)), "early")
+    building = threading.Event()
+    release = threading.Event()
+    original = async_calls.build_plan
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        # The implementations are read by now: a register from here on must
+        # not be lost when this build is installed.
+        if threading.current_thread().name == "caller":
+            building.set()
+            release.wait(5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(async_calls, "build_plan", slow_build)
+
+    async def late(sender: Any) -> str:
+        return "late"
+
+    caller = threading.Thread(target=lambda: asyncio.run(asave(host)), name="caller")
+    caller.start()
+    assert building.wait(5)
+    registrar = threading.Thread(
+        target=lambda: host.register(plugin(post_save=hookimpl(late)), "late")
+    )
+    registrar.start()
+    # Give the register every chance to overtake the build it races.
+    registrar.join(0.3)
+    release.set()
+    caller.join(5)
+    registrar.join(5)
+    assert asyncio.run(asave(host)) == ["late", "early"]
