@@ -182,3 +182,28 @@ def test_startup_benchmark_reports_commands_memory_and_discovery():
     # Each run discovers the three generated plugins (the scripts assert the count).
     assert set(report["discovery_seconds"]["3"]) == {"hosthooks", "pluggy"}
     assert report["discovery_vs_pluggy"]["3"] > 0
+
+
+def test_deferred_benchmark_reports_caller_cost_and_worker_throughput():
+    from tests.services import REDIS_PORT
+    from tests.services import need_service
+
+    need_service("Redis", REDIS_PORT)
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.deferred", "--rounds", "1", "--calls", "20", "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["caller_us"]) == {"inline", "deferred", "celery send_task"}
+    assert report["deferred_vs_inline"] > 0
+    assert report["deferred_vs_send_task"] > 0
+    # Every one of the 20 calls ran, with one worker and with two (the benchmark
+    # raises when any is missing), at some positive rate.
+    assert set(report["runs_per_second"]) == {"1", "2"}
+    assert all(rate > 0 for rate in report["runs_per_second"].values())
