@@ -6,12 +6,29 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import dispatch
 from tests.services import POSTGRESQL_PORT
 from tests.services import need_service
+
+
+def run_benchmark(*arguments: str) -> Any:
+    """``python -m ARGUMENTS`` from the repository, in a process of its own (several
+    benchmarks configure Django's settings, once per process): its JSON report."""
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, *arguments],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
@@ -51,17 +68,7 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
 )
 def test_django_configuring_benchmarks_report_every_contender_and_ratio(module, contenders, ratio):
     # A subprocess each: these benchmarks configure Django's settings, once per process.
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-m", module, "--rounds", "1", "--json"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_benchmark("-m", module, "--rounds", "1", "--json")
     assert set(report["median_us"]) == contenders
     assert all(value > 0 for value in report["median_us"].values())
     assert report[ratio] > 0
@@ -69,21 +76,9 @@ def test_django_configuring_benchmarks_report_every_contender_and_ratio(module, 
 
 def test_model_layer_benchmark_reports_every_case_contender_and_goal():
     # A subprocess: it configures Django's settings, once per process.
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "bench.model_layer", "--rounds", "1", "--rows", "200", "--pairs", "20"),
-            "--json",
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+    report = run_benchmark(
+        *("-m", "bench.model_layer", "--rounds", "1", "--rows", "200", "--pairs", "20"), "--json"
     )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
     assert (report["rows"], report["pairs"], report["rounds"]) == (200, 20, 1)
     assert list(report["cases"]) == [
         "save-in-atomic",
@@ -107,21 +102,10 @@ def test_model_layer_benchmark_reports_every_case_contender_and_goal():
 
 def test_model_layer_benchmark_on_postgresql_reports_every_case_and_contender():
     need_service("PostgreSQL", POSTGRESQL_PORT)
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [
-            sys.executable,
-            *("-m", "bench.model_layer_postgresql", "--rounds", "1", "--rows", "50"),
-            *("--pairs", "10", "--json"),
-        ],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+    report = run_benchmark(
+        *("-m", "bench.model_layer_postgresql", "--rounds", "1", "--rows", "50"),
+        *("--pairs", "10", "--json"),
     )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
     assert (report["rows"], report["pairs"], report["rounds"]) == (50, 10, 1)
     assert list(report["cases"]) == [
         "save-in-atomic",
@@ -140,17 +124,7 @@ def test_model_layer_benchmark_on_postgresql_reports_every_case_and_contender():
 
 def test_django_bridge_benchmark_reports_every_contender_and_ratio():
     # A subprocess: the benchmark configures Django's settings, once per process.
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.django_bridge", "--rounds", "1", "--json"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_benchmark("-m", "bench.django_bridge", "--rounds", "1", "--json")
     assert set(report["median_ns"]) == {"bridge", "django", "bridge-none", "django-none"}
     assert all(value > 0 for value in report["median_ns"].values())
     assert report["bridge_vs_django"] > 0
@@ -158,17 +132,7 @@ def test_django_bridge_benchmark_reports_every_contender_and_ratio():
 
 
 def test_startup_benchmark_reports_commands_memory_and_discovery():
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.startup", "--rounds", "1", "--plugins", "3", "--json"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_benchmark("-m", "bench.startup", "--rounds", "1", "--plugins", "3", "--json")
     assert set(report["start_up_seconds"]) == {
         "python -c pass",
         "pytest --version",
@@ -189,17 +153,7 @@ def test_deferred_benchmark_reports_caller_cost_and_worker_throughput():
     from tests.services import need_service
 
     need_service("Redis", REDIS_PORT)
-    repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.deferred", "--rounds", "1", "--calls", "20", "--json"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = run_benchmark("-m", "bench.deferred", "--rounds", "1", "--calls", "20", "--json")
     assert set(report["caller_us"]) == {"inline", "deferred", "celery send_task"}
     assert report["deferred_vs_inline"] > 0
     assert report["deferred_vs_send_task"] > 0
