@@ -40,7 +40,6 @@ from hosthooks.dispatch import for_sender
 from hosthooks.dispatch import implementations_for
 from hosthooks.dispatch import is_wrapper
 from hosthooks.dispatch import note_pluggy_error
-from hosthooks.dispatch import sender_filter
 from hosthooks.markers import PROJECT
 from hosthooks.markers import THREAD_OPTION
 from hosthooks.plans import Shape
@@ -54,6 +53,7 @@ from hosthooks.plans import _Names
 from hosthooks.plans import _rare_values
 from hosthooks.plans import _shape
 from hosthooks.plans import _unpack
+from hosthooks.plans import plan_kind
 from hosthooks.tracing import HookTrace
 from hosthooks.tracing import ImplTrace
 from hosthooks.tracing import describe_sender
@@ -427,22 +427,12 @@ def build_call(
 
     :param path_only: run every call through the async path (tracing is on).
     """
-    spec = hook_caller.spec
-    if (
-        path_only
-        or spec is None
-        or hook_caller.is_historic()
-        or any(is_wrapper(impl) for impl in impls)
-        or "self" in (*spec.argnames, *spec.kwargnames)
-        or any(not set(impl.argnames) <= {*spec.argnames, *spec.kwargnames} for impl in impls)
-    ):
-        return async_path(hook_caller, run)
-    filtered = any(sender_filter(impl) is not None for impl in impls)
-    if filtered and "sender" in spec.argnames:
+    kind = plan_kind(hook_caller, impls, path_only)
+    if kind == "sender":
         return build_sender_dispatch(hook_caller, impls, run)
-    if filtered:
-        return async_path(hook_caller, run)
-    return build_plan(hook_caller, impls, run)
+    if kind == "plan":
+        return build_plan(hook_caller, impls, run)
+    return async_path(hook_caller, run)
 
 
 # -- robust calls ----------------------------------------------------------------

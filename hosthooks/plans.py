@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import Final
+from typing import Literal
 
 import pluggy
 from pluggy._hooks import HookSpec
@@ -454,9 +455,25 @@ def build_call(
     :param hookexec: what runs the pluggy path (the plugin manager's ``_hookexec``).
     :param pluggy_only: run every call through pluggy (monitoring or tracing is on).
     """
+    kind = plan_kind(hook_caller, impls, pluggy_only)
+    if kind == "sender":
+        return build_sender_dispatch(hook_caller, impls, hookexec)
+    if kind == "plan":
+        return build_plan(hook_caller, impls, hookexec)
+    return pluggy_path(hook_caller, hookexec)
+
+
+def plan_kind(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], general_only: bool
+) -> Literal["general", "sender", "plan"]:
+    """What a hook's code should be, sync or async alike: the general path (pluggy's,
+    or its async twin), a dispatch on the sender, or a straight-line plan.
+
+    :param general_only: every call must take the general path (monitoring or tracing).
+    """
     spec = hook_caller.spec
     if (
-        pluggy_only
+        general_only
         or spec is None
         or hook_caller.is_historic()
         or any(is_wrapper(impl) for impl in impls)
@@ -465,10 +482,8 @@ def build_call(
         # pluggy reports that when called.
         or any(not set(impl.argnames) <= {*spec.argnames, *spec.kwargnames} for impl in impls)
     ):
-        return pluggy_path(hook_caller, hookexec)
+        return "general"
     filtered = any(sender_filter(impl) is not None for impl in impls)
     if filtered and "sender" in spec.argnames:
-        return build_sender_dispatch(hook_caller, impls, hookexec)
-    if filtered:
-        return pluggy_path(hook_caller, hookexec)
-    return build_plan(hook_caller, impls, hookexec)
+        return "sender"
+    return "general" if filtered else "plan"
