@@ -17,6 +17,25 @@ from tests.services import POSTGRESQL_PORT
 from tests.services import need_service
 from tests.venvs import build_wheel
 
+#: The keys of each plugin in ``hosthooks plugins --json`` (the CLI's contract;
+#: additions never remove keys).
+PLUGIN_JSON_KEYS = frozenset(
+    {
+        "name",
+        "dist",
+        "version",
+        "source",
+        "status",
+        "error",
+        "hooks",
+        "settings",
+        "requires",
+        "compatible",
+        "location",
+        "problems",
+    }
+)
+
 
 class Recorder(HookCalls):
     """The public recorder, called in plain order (after tryfirst implementations),

@@ -15,6 +15,7 @@ import pytest
 
 import hosthooks
 from hosthooks.cli import main
+from tests.conftest import PLUGIN_JSON_KEYS
 
 PLUGIN = """
 from hosthooks import hookimpl
@@ -124,20 +125,7 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
     plugins = json.loads(out)
     assert [plugin["name"] for plugin in plugins] == ["alpha", "beta", "gamma"]
     for plugin in plugins:
-        assert set(plugin) == {
-            "name",
-            "dist",
-            "version",
-            "source",
-            "status",
-            "error",
-            "hooks",
-            "settings",
-            "requires",
-            "compatible",
-            "location",
-            "problems",
-        }
+        assert set(plugin) == PLUGIN_JSON_KEYS
     alpha, beta, gamma = plugins
     assert alpha == {
         "name": "alpha",

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import PLUGIN_JSON_KEYS
+
 pytest.importorskip("django")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -321,20 +323,7 @@ def test_manage_plugins_prints_the_clis_json(tmp_path):
         "webhook",
     ]
     assert {plugin["source"] for plugin in plugins} == {"entry-point"}
-    assert set(plugins[0]) == {
-        "name",
-        "dist",
-        "version",
-        "source",
-        "status",
-        "error",
-        "hooks",
-        "settings",
-        "requires",
-        "compatible",
-        "location",
-        "problems",
-    }
+    assert set(plugins[0]) == PLUGIN_JSON_KEYS
 
 
 def test_manage_check_names_a_sender_label_the_project_lacks(tmp_path):
