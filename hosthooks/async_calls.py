@@ -33,8 +33,6 @@ import pluggy
 
 from hosthooks.async_bridge import async_original
 from hosthooks.discovery import one_line
-from hosthooks.dispatch import MAX_CACHED_SENDERS
-from hosthooks.dispatch import accepts
 from hosthooks.dispatch import check_arguments
 from hosthooks.dispatch import for_sender
 from hosthooks.dispatch import implementations_for
@@ -54,6 +52,7 @@ from hosthooks.plans import _rare_values
 from hosthooks.plans import _shape
 from hosthooks.plans import _unpack
 from hosthooks.plans import plan_kind
+from hosthooks.plans import sender_plans
 from hosthooks.tracing import HookTrace
 from hosthooks.tracing import ImplTrace
 from hosthooks.tracing import describe_sender
@@ -356,15 +355,9 @@ def build_sender_dispatch(
 ) -> types.CodeType:
     """The async twin of :func:`hosthooks.plans.build_sender_dispatch`."""
     shape = _shape(hook_caller, impls)
-    plans: dict[int, tuple[object, Callable[..., Any]]] = _ConstantDict()
-
-    def plan_for(sender: object) -> Callable[..., Any]:
-        plan = _build_sender_plan(hook_caller, [impl for impl in impls if accepts(impl, sender)])
-        if len(plans) >= MAX_CACHED_SENDERS:
-            plans.clear()
-        plans[id(sender)] = (sender, plan)
-        return plan
-
+    plans, plan_for = sender_plans(
+        impls, lambda accepted: _build_sender_plan(hook_caller, accepted)
+    )
     template = _dispatch_template(shape)
     return template.fill([plans, plan_for, id], _rare_values(shape, impls, template, run))
 

@@ -353,10 +353,22 @@ def build_sender_dispatch(
     filtering costs one dictionary lookup per call.
     """
     shape = _shape(hook_caller, impls)
+    plans, plan_for = sender_plans(impls, lambda accepted: build_sender_plan(hook_caller, accepted))
+    template = _dispatch_template(shape)
+    return template.fill([plans, plan_for, id], _rare_values(shape, impls, template, hookexec))
+
+
+def sender_plans(
+    impls: Sequence[pluggy.HookImpl],
+    build: Callable[[list[pluggy.HookImpl]], Callable[..., Any]],
+) -> tuple[dict[int, tuple[object, Callable[..., Any]]], Callable[[object], Callable[..., Any]]]:
+    """The per-sender plan cache of a sender dispatch (sync or async), and the
+    function that fills it: ``build`` makes the plan of the implementations a
+    sender is accepted by. Keyed by identity; the sender is kept beside its plan."""
     plans: dict[int, tuple[object, Callable[..., Any]]] = _ConstantDict()
 
     def plan_for(sender: object) -> Callable[..., Any]:
-        plan = build_sender_plan(hook_caller, [impl for impl in impls if accepts(impl, sender)])
+        plan = build([impl for impl in impls if accepts(impl, sender)])
         # Senders are usually a few classes; a hook sent by ever-new objects
         # (templates reloaded, say) must not keep them all alive.
         if len(plans) >= MAX_CACHED_SENDERS:
@@ -364,8 +376,7 @@ def build_sender_dispatch(
         plans[id(sender)] = (sender, plan)
         return plan
 
-    template = _dispatch_template(shape)
-    return template.fill([plans, plan_for, id], _rare_values(shape, impls, template, hookexec))
+    return plans, plan_for
 
 
 def _is_firstresult(hook_caller: pluggy.HookCaller) -> bool:
