@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from hosthooks.typed_settings import PluginSettingsError as PluginSettingsError
     from hosthooks.typed_settings import setting as setting
 
+#: The distribution's version, kept equal to pyproject.toml's by a test: read
+#: here, not from the installed metadata, so that printing it imports nothing.
+__version__ = "0.1.0"
+
 #: Public name -> the module defining it.
 _WHERE = {
     "AsyncImplementationError": "hosthooks.async_bridge",

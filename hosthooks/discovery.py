@@ -20,13 +20,11 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
+from hosthooks.installed import InstalledEntryPoint
+from hosthooks.installed import scan
 from hosthooks.markers import ENTRY_POINT_GROUP
 
 if TYPE_CHECKING:
-    # Imported when entry points are read: a host that never autoloads (tests,
-    # embedded use) does not pay for it.
-    import importlib.metadata
-
     from hosthooks.config import Configuration
 
 #: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
@@ -217,57 +215,23 @@ class HostConfig:
         return replace(self, **changes)
 
 
-@dataclass(frozen=True)
-class InstalledEntryPoint:
-    """A ``hosthooks`` entry point with what its distribution says of itself,
-    read once: its name, version and requirements (``Requires-Dist``)."""
-
-    point: importlib.metadata.EntryPoint
-    dist: str | None
-    version: str | None
-    requires: tuple[str, ...]
-
-
 @functools.cache
 def installed_entry_points() -> tuple[InstalledEntryPoint, ...]:
     """Every ``hosthooks`` entry point installed, sorted by distribution then name.
 
-    Read once per process: scanning the installed distributions costs tens of
-    microseconds each, and the set does not change under a running process
-    that matters to us (``pip install`` into it needs a restart anyway). Each
-    distribution's metadata is parsed once, whatever number of entry points it has.
+    Read once per process (see :mod:`hosthooks.installed`): the set does not
+    change under a running process that matters to us (``pip install`` into it
+    needs a restart anyway).
     """
-    import importlib.metadata
-
-    found = []
-    parsed: dict[int, tuple[str | None, str | None, tuple[str, ...]]] = {}
-    points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    dists = [point.dist for point in points]  # kept alive: parsed is keyed by identity
-    for point, dist in zip(points, dists, strict=True):
-        if dist is None:
-            info: tuple[str | None, str | None, tuple[str, ...]] = (None, None, ())
-        else:
-            info = parsed.get(id(dist)) or parsed.setdefault(id(dist), _dist_info(dist))
-        found.append(InstalledEntryPoint(point, *info))
+    found = scan(ENTRY_POINT_GROUP)
     return tuple(sorted(found, key=lambda entry: (entry.dist or "", entry.point.name)))
 
 
-def _dist_info(
-    dist: importlib.metadata.Distribution,
-) -> tuple[str | None, str | None, tuple[str, ...]]:
-    metadata = dist.metadata
-    return metadata["Name"], metadata["Version"], tuple(metadata.get_all("Requires-Dist") or ())
+def hosthooks_version() -> str:
+    """The running hosthooks' version (``hosthooks.__version__``)."""
+    from hosthooks import __version__
 
-
-@functools.cache
-def hosthooks_version() -> str | None:
-    """The installed hosthooks' version, or None when running from a source tree."""
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(ENTRY_POINT_GROUP)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    return __version__
 
 
 #: A requirement on hosthooks: the name (any case), extras, then the rest. Most
@@ -303,10 +267,7 @@ def hosthooks_requirement(requires: Sequence[str]) -> tuple[str, bool] | None:
             continue
         if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
             continue
-        installed = hosthooks_version()
-        compatible = installed is None or requirement.specifier.contains(
-            installed, prereleases=True
-        )
+        compatible = requirement.specifier.contains(hosthooks_version(), prereleases=True)
         return f"{requirement.name}{requirement.specifier}", compatible
     return None
 

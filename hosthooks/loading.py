@@ -18,7 +18,6 @@ from hosthooks.callers import HostPluginManager
 from hosthooks.discovery import BUILTIN_PLUGINS
 from hosthooks.discovery import HostConfig
 from hosthooks.discovery import IncompatiblePlugin
-from hosthooks.discovery import InstalledEntryPoint
 from hosthooks.discovery import PluginLoadError
 from hosthooks.discovery import PluginRecord
 from hosthooks.discovery import Problem
@@ -31,6 +30,7 @@ from hosthooks.discovery import import_file
 from hosthooks.discovery import import_object
 from hosthooks.discovery import installed_entry_points
 from hosthooks.discovery import one_line
+from hosthooks.installed import InstalledEntryPoint
 from hosthooks.markers import PROJECT
 from hosthooks.problems import diagnose
 from hosthooks.problems import plugin_traceback

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import subprocess
 import sys
 import textwrap
@@ -231,21 +230,22 @@ def test_get_host_is_created_once_from_the_environment(tmp_path, monkeypatch):
 
 
 def test_entry_points_are_read_once_per_process(monkeypatch):
-    calls = []
-    real = importlib.metadata.entry_points
+    from hosthooks.installed import scan as real
 
-    def counting(**kwargs):
-        calls.append(kwargs)
-        return real(**kwargs)
+    calls = []
+
+    def counting(group):
+        calls.append(group)
+        return real(group)
 
     discovery.installed_entry_points.cache_clear()
-    monkeypatch.setattr(importlib.metadata, "entry_points", counting)
+    monkeypatch.setattr(discovery, "scan", counting)
     try:
         Host(HostConfig()).load_plugins()
         Host(HostConfig()).load_plugins()
     finally:
         discovery.installed_entry_points.cache_clear()
-    assert calls == [{"group": "hosthooks"}]
+    assert calls == ["hosthooks"]
 
 
 def test_entry_point_plugins_from_the_example_distributions_load_sorted():

@@ -238,3 +238,73 @@ def test_a_non_editable_install_serves_the_demo_app(venv, tmp_path):
         connection.close()
     assert response.status == 200
     assert 'name="csrf_token"' in body
+
+
+#: Run in the throwaway environment: the scanner against importlib.metadata, every group.
+_SAME_AS_IMPORTLIB_METADATA = """
+import importlib.metadata, json
+from hosthooks import installed
+groups = {p.group for d in importlib.metadata.distributions() for p in d.entry_points}
+for group in sorted(groups):
+    expected = [
+        [p.name, p.value, p.dist.metadata["Name"], p.dist.metadata["Version"],
+         list(p.dist.metadata.get_all("Requires-Dist") or ())]
+        for p in importlib.metadata.entry_points(group=group)
+    ]
+    found = [
+        [e.point.name, e.point.value, e.dist, e.version, list(e.requires)]
+        for e in installed.scan(group)
+    ]
+    assert found == expected, (group, found, expected)
+print(json.dumps(sorted(groups)))
+"""
+
+
+def test_editable_and_develop_installs_are_found_as_importlib_metadata_finds_them(venv, tmp_path):
+    editable = make_distribution(
+        tmp_path,
+        "hosthooks-editable",
+        "editable_plugin",
+        "editable",
+        "from hosthooks import hookimpl\n",
+    )
+    # What `setup.py develop` leaves: the project's folder on sys.path through a
+    # .pth file, its .egg-info inside it, and an .egg-link naming it.
+    develop = tmp_path / "develop"
+    develop.mkdir()
+    (develop / "develop_plugin.py").write_text("from hosthooks import hookimpl\n")
+    info = develop / "hosthooks_develop.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: hosthooks-develop\nVersion: 0.5\nRequires-Dist: hosthooks\n"
+    )
+    (info / "entry_points.txt").write_text("[hosthooks]\ndevelop = develop_plugin\n")
+    # A second copy of the same distribution later on the path: importlib.metadata
+    # (and so hosthooks) sees only the first.
+    shadowed = tmp_path / "shadowed" / "hosthooks_develop-9.0.dist-info"
+    shadowed.mkdir(parents=True)
+    (shadowed / "METADATA").write_text("Name: hosthooks-develop\nVersion: 9.0\n")
+    (shadowed / "entry_points.txt").write_text("[hosthooks]\nshadowed = develop_plugin\n")
+    venv.pip_install("-e", editable)
+    [site] = venv.root.glob("lib/python*/site-packages")
+    (site / "hosthooks-develop.egg-link").write_text(f"{develop}\n.")
+    (site / "zz-develop.pth").write_text(f"{develop}\n{shadowed.parent}\n")
+    try:
+        compared = venv.run("python", "-c", _SAME_AS_IMPORTLIB_METADATA)
+        assert compared.returncode == 0, compared.stderr
+        assert "hosthooks" in json.loads(compared.stdout)
+        listed = venv.hosthooks("plugins", "--json")
+        assert listed.returncode == 0, listed.stderr
+        plugins = {plugin["name"]: plugin for plugin in json.loads(listed.stdout)}
+        assert plugins["editable"]["status"] == "active"
+        assert plugins["editable"]["dist"] == "hosthooks-editable"
+        assert (plugins["develop"]["dist"], plugins["develop"]["version"]) == (
+            "hosthooks-develop",
+            "0.5",
+        )
+        assert plugins["develop"]["status"] == "active"
+        assert "shadowed" not in plugins
+    finally:
+        (site / "zz-develop.pth").unlink()
+        (site / "hosthooks-develop.egg-link").unlink()
+        venv.pip_uninstall("hosthooks-editable")

@@ -54,9 +54,8 @@ def _template(name: str) -> Template:
 
 def _requirement() -> str:
     """``"hosthooks>=0.1"`` when hosthooks 0.1.3 is installed: its minor version on."""
-    version = hosthooks_version()
-    parts = re.findall(r"\d+", version or "")[:2]
-    # Run from a source tree, hosthooks has no installed version to start from.
+    parts = re.findall(r"\d+", hosthooks_version())[:2]
+    # A version without a minor part ("1", a local build) leaves no floor to name.
     return f"hosthooks>={'.'.join(parts)}" if len(parts) == 2 else "hosthooks"
 
 
