@@ -6,8 +6,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from hosthooks import hookimpl
 from hosthooks import plugin_settings
 from hosthooks import sender_label
@@ -35,6 +33,10 @@ async def notify(event: dict[str, Any]) -> None:
     settings = plugin_settings(PLUGIN_NAME, WebhookSettings)
     if not settings.url:
         return
+    # Imported on the first event to post, not with the plugin: httpx (and the
+    # click, pygments and ssl it brings) would double what listing plugins costs.
+    import httpx
+
     headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
     # A client per event: the implementation may run on the server's loop or on
     # a loop of its own, and a client belongs to the loop it was made on.
