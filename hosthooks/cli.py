@@ -437,7 +437,7 @@ def plugins(
     Example: hosthooks plugins --all -v
     """
     from hosthooks.report import listed_records
-    from hosthooks.report import plugin_info
+    from hosthooks.report import plugin_infos
 
     host = obj.host
     if hook is not None:
@@ -445,7 +445,7 @@ def plugins(
         if hook not in known:
             _unknown_hook(hook, known)
     records = listed_records(host, include_builtin, hook)
-    infos = [plugin_info(host, record) for record in records]
+    infos = plugin_infos(host, records)
     if as_json:
         click.echo(json.dumps(infos, indent=2))
         obj.report(records, lines=False)
@@ -514,7 +514,7 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
     import difflib
 
     from hosthooks.report import listed_records
-    from hosthooks.report import plugin_info
+    from hosthooks.report import plugin_infos
 
     host = obj.host
     if apps and obj.embedding is not None:
@@ -533,7 +533,7 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
                 raise click.UsageError(f"no plugin named {name!r}{hint}")
         records = [record for record in records if record.name in names]
     if as_json:
-        click.echo(json.dumps([plugin_info(host, record) for record in records], indent=2))
+        click.echo(json.dumps(plugin_infos(host, records), indent=2))
     failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
     if not as_json and not failed:
         click.echo(f"{len(records)} plugin(s) checked, no problems.")

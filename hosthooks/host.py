@@ -525,10 +525,12 @@ class Host(PluginLoading):
                 }
         return report
 
-    def _settings_problems(self) -> list[Problem]:
+    def _settings_problems(self, names: Collection[str] | None) -> list[Problem]:
         problems: list[Problem] = []
         for record in self.plugins():
-            if record.status is not Status.ACTIVE:
+            if record.status is not Status.ACTIVE or (
+                names is not None and record.name not in names
+            ):
                 continue
             settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
             if settings_class is None:
@@ -568,13 +570,15 @@ class Host(PluginLoading):
         :param names: only these plugins; every plugin (and every configured
             plugin that is not installed) when None.
         """
+        # A set: the CLI asks about hundreds of plugins at once.
+        names = None if names is None else frozenset(names)
         problems: list[Problem] = []
         for record in self.plugins():
             if names is None or record.name in names:
                 problems.extend(record.all_problems())
         problems.extend(
             problem
-            for problem in [*self.ordering_problems(), *self._settings_problems()]
+            for problem in [*self.ordering_problems(), *self._settings_problems(names)]
             if names is None or problem.plugin in names
         )
         return problems

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
@@ -43,28 +44,35 @@ def listed_records(
     ]
 
 
-def plugin_info(host: Host, record: PluginRecord) -> dict[str, Any]:
-    """A plugin as ``hosthooks plugins --json`` shows it."""
-    return {
-        "name": record.name,
-        "dist": record.dist,
-        "version": record.version,
-        "source": record.source.value,
-        "status": record.status.value,
-        "error": record.error,
-        "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
-        "settings": host.shown_plugin_settings(record.name),
-        "requires": record.requires,
-        "compatible": record.compatible,
-        "location": plugin_location(host, record),
+def plugin_infos(host: Host, records: Sequence[PluginRecord]) -> list[dict[str, Any]]:
+    """These plugins as ``hosthooks plugins --json`` shows them.
+
+    The host is checked once for them all: checking plugin by plugin would
+    check every plugin's settings once per plugin listed.
+    """
+    problems: dict[str, list[str]] = {record.name: [] for record in records}
+    for problem in host.check(list(problems)):
         # What check reports for the plugin, but the error that made it fail:
         # that is "error" already.
-        "problems": [
-            str(problem)
-            for problem in host.check([record.name])
-            if problem.kind is not ProblemKind.LOAD_ERROR
-        ],
-    }
+        if problem.kind is not ProblemKind.LOAD_ERROR and problem.plugin in problems:
+            problems[problem.plugin].append(str(problem))
+    return [
+        {
+            "name": record.name,
+            "dist": record.dist,
+            "version": record.version,
+            "source": record.source.value,
+            "status": record.status.value,
+            "error": record.error,
+            "hooks": host.hooks_of(record.name) if record.status is Status.ACTIVE else [],
+            "settings": host.shown_plugin_settings(record.name),
+            "requires": record.requires,
+            "compatible": record.compatible,
+            "location": plugin_location(host, record),
+            "problems": problems[record.name],
+        }
+        for record in records
+    ]
 
 
 def plugin_location(host: Host, record: PluginRecord) -> str | None:
@@ -88,7 +96,7 @@ def plugins_json(
     host: Host, include_builtin: bool = False, hook: str | None = None
 ) -> list[dict[str, Any]]:
     """The list ``hosthooks plugins --json`` prints (also served by the runtime)."""
-    return [plugin_info(host, record) for record in listed_records(host, include_builtin, hook)]
+    return plugin_infos(host, listed_records(host, include_builtin, hook))
 
 
 def spec_callers(host: Host) -> list[tuple[str, pluggy.HookCaller]]:
