@@ -131,8 +131,8 @@ def test_django_bridge_benchmark_reports_every_contender_and_ratio():
     assert report["none_vs_django_none"] > 0
 
 
-def test_startup_benchmark_reports_commands_memory_and_discovery():
-    report = run_benchmark("-m", "bench.startup", "--rounds", "1", "--plugins", "3", "--json")
+def test_startup_benchmark_reports_commands_memory_discovery_and_goals():
+    report = run_benchmark("-m", "bench.startup", "--rounds", "1", "--plugins", "0,3", "--json")
     assert set(report["start_up_seconds"]) == {
         "python -c pass",
         "pytest --version",
@@ -143,9 +143,27 @@ def test_startup_benchmark_reports_commands_memory_and_discovery():
     assert report["start_up_vs_pytest_version"]["pytest --version"] == 1.0
     assert set(report["peak_memory_kib"]) == {"import pluggy", "import hosthooks; get_host()"}
     assert report["memory_vs_pluggy"] > 0
-    # Each run discovers the three generated plugins (the scripts assert the count).
-    assert set(report["discovery_seconds"]["3"]) == {"hosthooks", "pluggy"}
+    # Each run discovers the generated plugins (the scripts assert the count).
+    assert set(report["discovery_seconds"]["3"]) == {
+        "hosthooks",
+        "pluggy",
+        "hosthooks plugins --json",
+        "pluggy process",
+    }
     assert report["discovery_vs_pluggy"]["3"] > 0
+    assert report["plugins_json_vs_pluggy_process"]["3"] > 0
+    assert report["discovery_per_plugin_ms"]["0"] is None
+    assert set(report["discovery_per_plugin_ms"]["3"]) == {"hosthooks", "pluggy"}
+    goals = {goal["goal"]: goal for goal in report["goals"]}
+    assert set(goals) == {
+        "hosthooks --version vs pytest --version",
+        "hosthooks plugins --json vs pytest --version",
+        "hosthooks hooks vs pytest --version",
+        "memory: get_host() vs import pluggy",
+        "get_host() vs pluggy's loader, 3 plugins",
+        "plugins --json vs pluggy loader process, 3 plugins",
+    }
+    assert all(goal["met"] == (goal["ratio"] <= goal["limit"]) for goal in goals.values())
 
 
 def test_deferred_benchmark_reports_caller_cost_and_worker_throughput():
