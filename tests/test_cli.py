@@ -240,6 +240,40 @@ def test_version_and_the_console_script(plugins_dir):
     assert "Traceback" not in result.stderr
 
 
+def test_version_is_printed_without_importing_the_commands_or_click():
+    probe = (
+        "import sys\n"
+        "from hosthooks.cli import main\n"
+        "assert 'click' not in sys.modules\n"
+        "try:\n"
+        "    main(['--version'], prog_name='manage.py hosthooks')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0\n"
+        "loaded = [m for m in ('click', 'hosthooks.commands', 'hosthooks.host') if m in sys.modules]\n"
+        "assert loaded == [], loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"manage.py hosthooks {hosthooks.__version__}\n"
+
+
+def test_version_after_another_option_is_clicks_with_the_same_answer(capsys):
+    code, out, err = run(capsys, "--traceback", "--version")
+    assert (code, out, err) == (0, f"hosthooks {hosthooks.__version__}\n", "")
+
+
+def test_the_group_and_embedding_are_reached_through_hosthooks_cli():
+    from hosthooks import cli
+    from hosthooks.commands import group
+
+    assert cli.cli is group.cli
+    assert cli.Embedding is group.Embedding
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        cli.nothing  # noqa: B018
+
+
 def test_migrate_command_creates_tables_and_reports(plugins_dir, tmp_path, capsys):
     database = tmp_path / "cli.sqlite3"
     code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "tests.bookshop.models")

@@ -1,0 +1,337 @@
+"""The commands that show what the host holds: ``hosthooks hooks``, ``plugins``,
+``check`` and ``config``, as tables or as the JSON the CLI contract names."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Final
+from typing import NoReturn
+
+import click
+
+from hosthooks.commands import EXIT_FAILED
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from hosthooks.commands.group import Context
+    from hosthooks.host import Host
+
+
+# -- hooks --------------------------------------------------------------------
+
+
+def _signature(caller: pluggy.HookCaller) -> str:
+    spec = caller.spec
+    assert spec is not None
+    args = [*spec.argnames, *(f"{name}={spec.kwargdefaults[name]!r}" for name in spec.kwargnames)]
+    return f"({', '.join(args)})"
+
+
+def _impl_flags(impl: pluggy.HookImpl) -> str:
+    flags = [
+        flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
+    ]
+    from hosthooks.async_bridge import is_async_implementation
+    from hosthooks.dispatch import sender_filter
+    from hosthooks.markers import THREAD_OPTION
+
+    if is_async_implementation(impl):
+        flags.append("async")
+    if impl.opts.get(THREAD_OPTION):
+        flags.append("thread")
+    sender = sender_filter(impl)
+    if sender is not None:
+        flags.append(f"sender={sender!r}")
+    from hosthooks.ordering import why
+
+    constraint = why(impl)
+    if constraint:
+        # The constraint that put it where it is in the order shown.
+        flags.append(constraint)
+    return f" [{', '.join(flags)}]" if flags else ""
+
+
+def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = (
+        f"; did you mean {close[0]!r}?" if close else f"; known hooks: {', '.join(sorted(known))}"
+    )
+    raise click.UsageError(f"no hook named {name!r}{hint}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--family", metavar="FAMILY", help="Only this family's hooks (models, auth, ...).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> None:
+    """Every hook with its implementations, in the order they will be called.
+
+    Example: hosthooks hooks post_save
+    """
+    from hosthooks.report import hook_info
+    from hosthooks.report import spec_callers
+    from hosthooks.specs import FAMILIES
+    from hosthooks.tracing import function_name
+
+    if family is not None and family not in FAMILIES:
+        raise click.BadParameter(
+            f"{family!r} is not one of {', '.join(FAMILIES)}", param_hint="'--family'"
+        )
+    host = obj.host
+    obj.report_every_plugin()
+    callers = spec_callers(host)
+    if name is not None:
+        known = [caller.name for _, caller in callers]
+        if name not in known:
+            _unknown_hook(name, known)
+        callers = [(fam, caller) for fam, caller in callers if caller.name == name]
+    if family is not None:
+        callers = [(fam, caller) for fam, caller in callers if fam == family]
+    infos = [hook_info(host, fam, caller) for fam, caller in callers]
+    extras = obj.embedding.hook_extras if obj.embedding is not None else None
+    if extras is not None:
+        for info in infos:
+            info.update(extras(info["name"]))
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    if name is not None:
+        _show_hook(host, callers[0][1], infos[0])
+        return
+    rows = []
+    for (_, caller), info in zip(callers, infos, strict=True):
+        flags = ",".join(flag for flag in ("historic", "firstresult") if info[flag]) or "-"
+        rows.append(
+            [info["family"], info["name"], _signature(caller), flags, str(len(info["impls"]))]
+        )
+    header = ("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS")
+    _fit_column(header, rows, column=2, width=shutil.get_terminal_size((80, 24)).columns)
+    _table(header, rows)
+    for (_, caller), info in zip(callers, infos, strict=True):
+        if info["impls"]:
+            click.echo(f"\n{info['name']}:")
+            for impl in host.implementations(caller.name):
+                click.echo(
+                    f"  {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}"
+                )
+
+
+def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
+    from hosthooks.tracing import function_name
+
+    tags = [info["family"], *(flag for flag in ("historic", "firstresult") if info[flag])]
+    click.echo(f"{info['name']}{_signature(caller)}  [{', '.join(tags)}]")
+    click.echo("")
+    for line in info["doc"].splitlines():
+        click.echo(f"    {line}" if line else "")
+    click.echo("")
+    impls = host.implementations(caller.name)
+    if not impls:
+        click.echo("No implementations.")
+    else:
+        click.echo("Implementations, in call order:")
+        for position, impl in enumerate(impls, start=1):
+            click.echo(
+                f"  {position}. {impl.plugin_name}: "
+                f"{function_name(impl.function)}{_impl_flags(impl)}"
+            )
+    if "receivers" in info:
+        click.echo("")
+        _show_receivers(info["receivers"])
+
+
+def _show_receivers(receivers: Sequence[Mapping[str, Any]]) -> None:
+    if not receivers:
+        click.echo("No Django receivers.")
+        return
+    click.echo("Django receivers, in the order Django calls them:")
+    for position, receiver in enumerate(receivers, start=1):
+        flags = [] if receiver["sender"] is None else [f"sender={receiver['sender']}"]
+        if receiver["dispatch_uid"] is not None:
+            flags.append(f"dispatch_uid={receiver['dispatch_uid']!r}")
+        flags.append("weak" if receiver["weak"] else "strong")
+        click.echo(
+            f"  {position}. {receiver['module']}.{receiver['function']} [{', '.join(flags)}]"
+        )
+
+
+def _fit_column(header: Sequence[str], rows: list[list[str]], *, column: int, width: int) -> None:
+    """Shorten ``column``'s cells (ending them with "...") so that each line of the
+    table fits in ``width`` characters; the full text is a command away."""
+    others = sum(
+        max(len(row[index]) for row in [header, *rows]) + 2
+        for index in range(len(header))
+        if index != column
+    )
+    room = max(len(header[column]), width - others)
+    for row in rows:
+        if len(row[column]) > room:
+            row[column] = row[column][: room - 3] + "..."
+
+
+#: The colour of each plugin status in tables shown on a terminal.
+_STATUS_COLOURS: Final = {"active": "green", "blocked": "yellow", "failed": "red"}
+
+
+def _colour_wanted() -> bool | None:
+    """None lets click colour a terminal and not a pipe; ``NO_COLOR`` (any value) turns it off."""
+    return False if "NO_COLOR" in os.environ else None
+
+
+def _table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    styles: Mapping[int, Mapping[str, str]] | None = None,
+) -> None:
+    """Rows under a header, columns aligned; ``styles`` colours a column's cells by value.
+
+    Cells are padded before they are coloured, so colour never shifts a column.
+    """
+    widths = [max(len(row[col]) for row in [header, *rows]) for col in range(len(header))]
+    for index, row in enumerate([header, *rows]):
+        cells = []
+        for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
+            padded = cell.ljust(width)
+            colour = (styles or {}).get(column, {}).get(cell) if index else None
+            cells.append(click.style(padded, fg=colour) if colour else padded)
+        click.echo("  ".join(cells).rstrip(), color=_colour_wanted())
+
+
+# -- plugins ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--all", "include_builtin", is_flag=True, help="Include built-in plugins.")
+@click.option("--hook", metavar="NAME", help="Only plugins implementing this hook.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show where each plugin's code lives.")
+@click.pass_obj
+def plugins(
+    obj: Context, include_builtin: bool, hook: str | None, as_json: bool, verbose: bool
+) -> None:
+    """Every plugin: where it comes from, whether it is active, and its hooks.
+
+    Example: hosthooks plugins --all -v
+    """
+    from hosthooks.report import listed_records
+    from hosthooks.report import plugin_infos
+
+    host = obj.host
+    if hook is not None:
+        known = [caller.name for caller in host.hook_callers()]
+        if hook not in known:
+            _unknown_hook(hook, known)
+    records = listed_records(host, include_builtin, hook)
+    infos = plugin_infos(host, records)
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        obj.report(records, lines=False)
+        return
+    if not infos:
+        click.echo("No plugins.")
+        return
+    rows = [
+        (
+            info["name"],
+            info["dist"] or "-",
+            info["version"] or "-",
+            info["source"],
+            info["status"],
+            ", ".join(info["hooks"]) or "-",
+            str(len(info["problems"])) if info["problems"] else "-",
+            *([info["location"] or "-"] if verbose else []),
+        )
+        for info in infos
+    ]
+    header = ("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS")
+    _table((*header, "LOCATION") if verbose else header, rows, styles={4: _STATUS_COLOURS})
+    obj.report(records)
+
+
+# -- check --------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="MODULE",
+    help="Import this models module first; sender= labels are checked against its models.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the checked plugins as JSON.")
+@click.pass_obj
+def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
+    """Validate plugins (every one, or those named): import, hook names, argument
+    names and, with --app, sender= labels. Exit status 1 when anything is wrong.
+
+    Example: hosthooks check audit --app myapp.models
+    """
+    import difflib
+
+    from hosthooks.report import listed_records
+    from hosthooks.report import plugin_infos
+
+    host = obj.host
+    if apps and obj.embedding is not None:
+        raise click.UsageError(
+            "--app: sender= labels are checked against the application's own models"
+        )
+    if apps:
+        from hosthooks.commands.runtime import import_apps
+
+        host.set_known_models(import_apps(apps))
+    records = listed_records(host, include_builtin=bool(names))
+    if names:
+        known = [record.name for record in records]
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise click.UsageError(f"no plugin named {name!r}{hint}")
+        records = [record for record in records if record.name in names]
+    if as_json:
+        click.echo(json.dumps(plugin_infos(host, records), indent=2))
+    failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
+    if not as_json and not failed:
+        click.echo(f"{len(records)} plugin(s) checked, no problems.")
+    if failed:
+        raise SystemExit(EXIT_FAILED)
+
+
+# -- config -------------------------------------------------------------------
+
+
+@click.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show_config(obj: Context, as_json: bool) -> None:
+    """The effective configuration: every key, its value and where it came from.
+
+    Each plugin's settings are shown too (as plugins.NAME.KEY), once its
+    plugins are loaded. Secrets are shown redacted.
+
+    Example: hosthooks --config prod.toml config --json
+    """
+    report = {**obj.configuration.report(), **obj.host.plugin_settings_report()}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    if obj.configuration.file is not None:
+        click.echo(f"configuration file: {obj.configuration.file}")
+    else:
+        click.echo("configuration file: none (defaults and environment only)")
+    rows = [[key, json.dumps(entry["value"]), entry["source"]] for key, entry in report.items()]
+    _table(["key", "value", "source"], rows)

@@ -1,0 +1,343 @@
+"""The runtime's commands: ``hosthooks migrate``, ``serve``, ``worker`` and
+``createuser``. Each imports the runtime when it runs, never before."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+
+import click
+
+if TYPE_CHECKING:
+    import socket
+
+    from hosthooks.commands.group import Context
+    from hosthooks.runtime.web import App
+
+
+def import_apps(apps: Sequence[str]) -> list[str]:
+    """Import each models module named by ``--app``; the labels of every model then known.
+
+    :raises click.UsageError: naming the module that cannot be imported.
+    """
+    import importlib
+
+    # Like ``python -m``: apps in the current directory are importable.
+    if apps and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    for module in apps:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise click.UsageError(f"--app {module}: {error}") from None
+    from hosthooks.runtime.models import registry
+
+    return sorted(registry)
+
+
+@click.command()
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    required=True,
+    help="The SQLite database file (created if missing), or a postgresql:// URL.",
+)
+@click.option(
+    "--app", "apps", multiple=True, metavar="MODULE", help="Import this models module first."
+)
+@click.option("--verbosity", type=click.IntRange(0, 3), default=1, show_default=True)
+@click.pass_obj
+def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -> None:
+    """Create the tables and columns the models need; fires pre_migrate and post_migrate.
+
+    Example: hosthooks migrate --db app.sqlite3 --app myapp.models
+    (or --db postgresql://user@host:5432/name)
+    """
+    # Plugins load (and become the default host) before models exist.
+    obj.report_every_plugin()
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import DatabaseError
+    from hosthooks.runtime import migrate as run_migrate
+
+    import_apps(apps)
+    try:
+        database = Database(db_path)
+        operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    if verbosity:
+        click.echo(f"{len(operations)} operation(s) applied to {database.backend.describe()}.")
+    database.close()
+
+
+@click.command()
+@click.option(
+    "--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to bind."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    default=None,
+    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
+)
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads."
+)
+@click.option(
+    "--trusted-proxy",
+    metavar="ADDRESS",
+    default=None,
+    help="Believe X-Forwarded-Proto from this proxy address [the TRUSTED_PROXY setting].",
+)
+@click.option(
+    "--asgi",
+    is_flag=True,
+    help="Serve over ASGI with uvicorn: async request hooks awaited on its event loop, "
+    "views in one thread off it (--threads does not apply).",
+)
+@click.pass_obj
+def serve(
+    obj: Context,
+    bind_host: str,
+    port: int,
+    db_path: str | None,
+    threads: int,
+    trusted_proxy: str | None,
+    asgi: bool,
+) -> None:
+    """Migrate the database, then serve the demo app (notes with tags) until Ctrl-C.
+
+    Example: hosthooks serve --port 8000 --db notes.sqlite3
+    """
+    import logging
+
+    host = obj.host  # plugins load (and become the default host) before the app exists
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s"
+        )
+    import waitress
+
+    from hosthooks.discovery import Status
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.demo import make_app
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+    from hosthooks.runtime.settings import reset_settings
+
+    # The runtime's settings are the configuration's, --config included.
+    settings = Settings(configuration=obj.configuration)
+    reset_settings(settings)
+    proxy_address = trusted_proxy or settings.TRUSTED_PROXY or None
+    # The port is bound before the database is opened: a server that cannot
+    # listen leaves no database file behind. Requests reach the app only once
+    # run() starts, by which time it exists.
+    app_holder: list[App] = []
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        return app_holder[0](environ, start_response)
+
+    server: Any = None
+    listener: socket.socket | None = None
+    try:
+        if asgi:
+            from hosthooks.runtime.asgi import bind
+
+            listener = bind(bind_host, port)
+        else:
+            # Waitress drops proxy headers from peers it does not trust, so the
+            # trusted proxy is named to it as well as to the app.
+            proxy: dict[str, Any] = {}
+            if proxy_address is not None:
+                proxy = {
+                    "trusted_proxy": proxy_address,
+                    "trusted_proxy_headers": {"x-forwarded-proto"},
+                }
+            # ident="": no Server header naming the server software to every client.
+            server = waitress.create_server(
+                application, host=bind_host, port=port, threads=threads, ident="", **proxy
+            )
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot listen on {bind_host}:{port}: {error.strerror}"
+        ) from None
+    database = db_path if db_path is not None else str(settings.DATABASE)
+    try:
+        app_holder.append(make_app(database, settings, trusted_proxy=proxy_address))
+    except (DatabaseError, SettingsError, ValueError) as error:
+        (listener or server).close()
+        raise click.ClickException(str(error)) from None
+    from hosthooks.runtime.models import registry
+
+    # The demo's models exist now: sender= labels can be checked against them.
+    host.set_known_models(registry)
+    obj.report_every_plugin()
+    active = [
+        record.name + (f" ({record.dist} {record.version})" if record.dist else "")
+        for record in host.plugins()
+        if record.status is Status.ACTIVE
+    ]
+    from hosthooks.config import redact_url
+
+    click.echo(f"hosthooks: database {redact_url(database)}", err=True)
+    click.echo(f"hosthooks: plugins {', '.join(active) or 'none'}", err=True)
+    if listener is not None:
+        _serve_asgi(app_holder[0], listener, bind_host)
+        return
+    assert server is not None
+    address = f"http://{bind_host}:{server.effective_port}/"
+    click.echo(f"hosthooks: serving the demo app on {address} (Ctrl-C stops)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    click.echo("hosthooks: stopped", err=True)
+
+
+def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
+    from hosthooks.runtime.asgi import serve as serve_asgi
+
+    address = f"http://{bind_host}:{listener.getsockname()[1]}/"
+    click.echo(f"hosthooks: serving the demo app over ASGI on {address} (Ctrl-C stops)", err=True)
+    try:
+        serve_asgi(app, listener, app.trusted_proxy)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+    click.echo("hosthooks: stopped", err=True)
+
+
+@click.command()
+@click.option(
+    "--queues",
+    default="hosthooks",
+    show_default=True,
+    metavar="A,B",
+    help="The task queues to consume (@hookimpl(queue=...) names them).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Deferred calls run at once (threads).",
+)
+@click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="MODULE",
+    help="Import this models module first [default: the demo app's].",
+)
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    default=None,
+    help="The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting].",
+)
+@click.pass_obj
+def worker(
+    obj: Context, queues: str, concurrency: int, apps: tuple[str, ...], db_path: str | None
+) -> None:
+    """Run deferred implementations (@hookimpl(defer=True)) from the task queue.
+
+    Loads the same plugins and configuration as the app (the same options and
+    HOSTHOOKS_* variables); the broker is broker_url. Stops on Ctrl-C or SIGTERM
+    after the calls it is running.
+
+    Example: hosthooks worker --queues hosthooks,webhooks --concurrency 8
+    """
+    from hosthooks.config import names_from_text
+
+    names = names_from_text(queues)
+    if not names:
+        raise click.UsageError("--queues names no queue")
+    obj.report_every_plugin()  # plugins load (and become the default host) first
+    import_apps(apps or ("hosthooks.runtime.demo",))
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        settings = Settings(configuration=obj.configuration)
+        # Registered, not opened: each worker thread connects on its first read.
+        Database(db_path if db_path is not None else settings.DATABASE)
+    except (DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+    try:
+        from hosthooks.deferred.celery_app import run_worker
+    except ImportError as error:
+        raise click.ClickException(
+            f"the worker needs Celery: pip install 'hosthooks[celery]' ({error})"
+        ) from None
+    config = obj.config
+    click.echo(f"hosthooks: worker on {config.broker_url}, queues {', '.join(names)}", err=True)
+    run_worker(config.broker_url, config.queue_visibility_timeout, names, concurrency)
+
+
+# -- users --------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    default=None,
+    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
+)
+@click.option("--staff", is_flag=True, help="The user may see the /-/ pages.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@click.pass_obj
+def createuser(
+    obj: Context, name: str, db_path: str | None, staff: bool, password_stdin: bool
+) -> None:
+    """Create a user of the demo app (migrating the database first); asks for the password.
+
+    Example: hosthooks createuser operator --staff --db notes.sqlite3
+    """
+    # Plugins load (and become the default host) before models exist.
+    obj.report_every_plugin()
+    from hosthooks.runtime.auth import AuthError
+    from hosthooks.runtime.auth import create_user
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.demo import MODELS
+    from hosthooks.runtime.migrations import migrate as run_migrate
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        settings = Settings(configuration=obj.configuration)
+        database = Database(db_path if db_path is not None else settings.DATABASE)
+        run_migrate(database, models=list(MODELS), verbosity=0)
+        create_user(name, password, is_staff=staff)
+    except (AuthError, DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+    database.close()
+    kind = "staff user" if staff else "user"
+    click.echo(f"hosthooks: created {kind} {name.strip()!r}")
