@@ -10,19 +10,26 @@ Contenders, timed in one process with interleaved rounds:
 - ``unrolled``: the same N direct calls in straight-line code, the honest floor
   (call plans are straight-line code too, so they are compared with it).
 
-Then the async rows (N = 1, 5, 20), each awaited in one coroutine on one loop:
+Then the async rows (N = 1, 5, 20), each awaited in one coroutine on one loop,
+every contender driven by the same generated loop:
 
 - ``ahook``: ``await host.ahook.post_save(**kwargs)`` with N ``async def`` implementations;
-- ``awaited``: the same N coroutine functions awaited directly, in straight-line code;
+- ``awaited``: the same N coroutine functions awaited directly and positionally,
+  in straight-line code, the honest floor;
+- ``awaited-kw``: one ``async def`` taking the six keyword arguments and awaiting
+  the N coroutines in straight-line code: what any awaitable call with pluggy's
+  keyword-only convention costs at least (one coroutine of its own, arguments bound by name);
 - ``asend``: ``await Signal(use_caching=True).asend(sender, **kwargs)`` with N async receivers;
 - ``ahook-sync`` and ``hook-sync``: N synchronous implementations, through
   ``host.ahook`` and through ``host.hook``.
 
-Run: ``python -m bench.dispatch [--rounds 15] [--json]`` (needs ``pip install -e '.[bench]'``).
+Run: ``python -m bench.dispatch [--rounds 15] [--only sync|async] [--json]``
+(needs ``pip install -e '.[bench]'``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -42,7 +49,7 @@ from hosthooks.specs import models
 COUNTS = (0, 1, 5, 20)
 CONTENDERS = ("hosthooks", "hosthooks-filtered", "pluggy", "django", "direct", "unrolled")
 ASYNC_COUNTS = (1, 5, 20)
-ASYNC_CONTENDERS = ("ahook", "awaited", "asend", "ahook-sync", "hook-sync")
+ASYNC_CONTENDERS = ("ahook", "awaited", "awaited-kw", "asend", "ahook-sync", "hook-sync")
 
 
 class Article:
@@ -150,20 +157,6 @@ def async_contenders(
         signal.connect(receiver, sender=Article, weak=False)
     instance = INSTANCE
 
-    def awaiting(fire: Callable[..., Any]) -> Callable[[int], None]:
-        async def loops_of(loops: int) -> None:
-            for _ in range(loops):
-                await fire(
-                    sender=Article,
-                    instance=instance,
-                    created=True,
-                    raw=False,
-                    using="default",
-                    update_fields=None,
-                )
-
-        return lambda loops: loop.run_until_complete(loops_of(loops))
-
     def run_sync(loops: int) -> None:
         fire = sync_host.hook.post_save
         for _ in range(loops):
@@ -176,33 +169,67 @@ def async_contenders(
                 update_fields=None,
             )
 
+    keywords = "sender=Article, instance=instance, created=True, raw=False, using='default', "
+    keywords += "update_fields=None"
+    positional = "Article, instance, True, False, 'default', None"
     return {
-        "ahook": awaiting(host.ahook.post_save),
-        "awaited": _awaited(coroutines, instance, loop),
-        "asend": awaiting(signal.asend),
-        "ahook-sync": awaiting(sync_host.ahook.post_save),
+        "ahook": _awaiting(loop, [f"fire({keywords})"], fire=host.ahook.post_save),
+        "awaited": _awaiting(
+            loop,
+            [f"function{index}({positional})" for index in range(count)],
+            **{f"function{index}": function for index, function in enumerate(coroutines)},
+        ),
+        "awaited-kw": _awaiting(loop, [f"fire({keywords})"], fire=_keyword_coroutine(coroutines)),
+        "asend": _awaiting(loop, [f"fire({keywords})"], fire=signal.asend),
+        "ahook-sync": _awaiting(loop, [f"fire({keywords})"], fire=sync_host.ahook.post_save),
         "hook-sync": run_sync,
     }
 
 
-def _awaited(
-    functions: list[Callable[..., Any]], instance: Article, loop: asyncio.AbstractEventLoop
+def _awaiting(
+    loop: asyncio.AbstractEventLoop, awaited: list[str], **names: object
 ) -> Callable[[int], None]:
-    """A coroutine whose loop awaits each of ``functions`` on a line of its own, as a plan does."""
-    names = [f"function{index}" for index in range(len(functions))]
+    """A loop runner: one coroutine on ``loop`` whose loop awaits each of ``awaited``
+    (expressions over ``names``, ``Article`` and ``instance``) on a line of its own.
+
+    Every async contender is driven by a loop made here, so that only what is
+    awaited differs between them. The names are parameters with defaults, so
+    each is a local, as in a plan.
+    """
     parameters = "".join(f", {name}={name}" for name in names)
-    body = "".join(
-        f"        await {name}(Article, instance, True, False, 'default', None)\n" for name in names
-    )
+    body = "".join(f"        await {expression}\n" for expression in awaited)
     source = (
         f"async def run(loops, Article=Article, instance=instance{parameters}):\n"
         f"    for _ in range(loops):\n{body}"
     )
-    namespace: dict[str, Any] = {"Article": Article, "instance": instance}
-    namespace.update(zip(names, functions, strict=True))
+    namespace: dict[str, Any] = {"Article": Article, "instance": INSTANCE, **names}
     exec(source, namespace)
     run: Callable[[int], Any] = namespace["run"]
     return lambda loops: loop.run_until_complete(run(loops))
+
+
+def _keyword_coroutine(functions: list[Callable[..., Any]]) -> Callable[..., Any]:
+    """An ``async def`` with the hook's six keyword-only arguments awaiting each of
+    ``functions`` positionally, in straight-line code, and returning the results
+    that are not None, as a hook call does."""
+    names = [f"function{index}" for index in range(len(functions))]
+    arguments = "sender, instance, created, raw, using, update_fields"
+    body = "".join(
+        f"    result = await {name}({arguments})\n"
+        "    if result is not None:\n"
+        "        results.append(result)\n"
+        for name in names
+    )
+    source = (
+        f"async def fire(*, {arguments}):\n"
+        f"    {', '.join([*names, ''])}= functions\n"
+        f"    results = []\n{body}"
+        f"    return results\n"
+    )
+    namespace: dict[str, Any] = {"functions": tuple(functions)}
+    exec(source, namespace)
+    fire: Callable[..., Any] = namespace["fire"]
+    return fire
 
 
 def _make_coroutine() -> Callable[..., Any]:
@@ -237,6 +264,7 @@ def measure_async(rounds: int) -> list[dict[str, Any]]:
                     "implementations": count,
                     "median_ns": medians,
                     "ahook_vs_awaited": medians["ahook"] / medians["awaited"],
+                    "ahook_vs_awaited_kw": medians["ahook"] / medians["awaited-kw"],
                     "ahook_vs_asend": medians["ahook"] / medians["asend"],
                     "ahook_sync_vs_hook_sync": medians["ahook-sync"] / medians["hook-sync"],
                 }
@@ -289,13 +317,15 @@ def measure(rounds: int) -> list[dict[str, Any]]:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_arguments(__doc__.splitlines()[0] if __doc__ else "", argv, default_rounds=15)
-    results = measure(args.rounds)
-    async_results = measure_async(args.rounds)
-    if args.json:
-        print(json.dumps({"sync": results, "async": async_results}, indent=2))
-        return 0
+def _choose_rows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        choices=("sync", "async"),
+        help="measure only the synchronous or only the async rows (default: both)",
+    )
+
+
+def _sync_table(results: list[dict[str, Any]]) -> str:
     rows = []
     for result in results:
         medians = result["median_ns"]
@@ -321,32 +351,55 @@ def main(argv: list[str] | None = None) -> int:
         "hh/django",
         "hh/pluggy",
     ]
-    print(
-        f"post_save with six keyword arguments; medians of {args.rounds} interleaved rounds, "
-        f"Python {sys.version.split()[0]}"
-    )
-    print(format_table(header, rows))
-    async_rows = [
+    return format_table(header, rows)
+
+
+def _async_table(results: list[dict[str, Any]]) -> str:
+    rows = [
         [
             str(result["implementations"]),
             *(f"{result['median_ns'][name]:.0f}" for name in ASYNC_CONTENDERS),
             f"{result['ahook_vs_awaited']:.2f}",
+            f"{result['ahook_vs_awaited_kw']:.2f}",
             f"{result['ahook_vs_asend']:.2f}",
             f"{result['ahook_sync_vs_hook_sync']:.2f}",
         ]
-        for result in async_results
+        for result in results
     ]
-    async_header = [
+    header = [
         "impls",
         *(f"{name} ns" for name in ASYNC_CONTENDERS),
         "ahook/awaited",
+        "ahook/awaited-kw",
         "ahook/asend",
         "ahook-sync/hook-sync",
     ]
-    print()
-    print("async: awaited in one coroutine on one event loop")
-    print(format_table(async_header, async_rows))
-    print(json.dumps({"sync": results, "async": async_results}))
+    return format_table(header, rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(
+        __doc__.splitlines()[0] if __doc__ else "", argv, default_rounds=15, extend=_choose_rows
+    )
+    report: dict[str, list[dict[str, Any]]] = {}
+    if args.only != "async":
+        report["sync"] = measure(args.rounds)
+    if args.only != "sync":
+        report["async"] = measure_async(args.rounds)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(
+        f"post_save with six keyword arguments; medians of {args.rounds} interleaved rounds, "
+        f"Python {sys.version.split()[0]}"
+    )
+    if "sync" in report:
+        print(_sync_table(report["sync"]))
+    if "async" in report:
+        print()
+        print("async: awaited in one coroutine on one event loop")
+        print(_async_table(report["async"]))
+    print(json.dumps(report))
     return 0
 
 

@@ -53,10 +53,27 @@ def test_dispatch_benchmark_reports_every_contender_and_ratio(capsys):
     async_results = printed["async"]
     assert [result["implementations"] for result in async_results] == [1, 5, 20]
     for result in async_results:
-        assert set(result["median_ns"]) == {"ahook", "awaited", "asend", "ahook-sync", "hook-sync"}
+        assert set(result["median_ns"]) == {
+            "ahook",
+            "awaited",
+            "awaited-kw",
+            "asend",
+            "ahook-sync",
+            "hook-sync",
+        }
         assert all(value > 0 for value in result["median_ns"].values())
-        for ratio in ("ahook_vs_awaited", "ahook_vs_asend", "ahook_sync_vs_hook_sync"):
+        for ratio in (
+            "ahook_vs_awaited",
+            "ahook_vs_awaited_kw",
+            "ahook_vs_asend",
+            "ahook_sync_vs_hook_sync",
+        ):
             assert result[ratio] > 0
+
+
+def test_dispatch_benchmark_measures_only_the_rows_asked_for(capsys):
+    assert dispatch.main(["--rounds", "1", "--only", "async", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"async"}
 
 
 @pytest.mark.parametrize(
