@@ -366,18 +366,31 @@ ASYNC_PATH_FILENAME: Final = "<hosthooks async path>"
 
 #: The async path, for every hook: the checks of ``HookCaller.__call__``, then
 #: :func:`run_implementations`; first a rebuild of the plan when it is out of date.
+#: Like an async plan it takes no ``self``: the hook's caller is one of its constants.
 _ASYNC_PATH: Final = _compile(
-    "async def __call__(self, **kwargs):",
+    "async def __call__(**kwargs):",
     [
-        _unpack(0, ["rebuild", "call", "run", "hook_name", "firstresult", "defaults", "check"]),
+        _unpack(
+            0,
+            [
+                "rebuild",
+                "call",
+                "run",
+                "hook_caller",
+                "hook_name",
+                "firstresult",
+                "defaults",
+                "check",
+            ],
+        ),
         "if rebuild is not None and rebuild():",
         "    return await call(**kwargs)",
-        "assert not self.is_historic(), "
+        "assert not hook_caller.is_historic(), "
         "'Cannot directly call a historic hook - use call_historic instead.'",
         "if defaults:",
         "    kwargs = {**defaults, **kwargs}",
         "check(kwargs)",
-        "return await run(hook_name, self.get_hookimpls(), kwargs, firstresult)",
+        "return await run(hook_name, hook_caller.get_hookimpls(), kwargs, firstresult)",
     ],
     ASYNC_PATH_FILENAME,
     {},
@@ -397,6 +410,7 @@ def async_path(
             rebuild,
             call,
             run,
+            hook_caller,
             hook_caller.name,
             _is_firstresult(hook_caller),
             _ConstantDict(spec.kwargdefaults if spec is not None else {}),

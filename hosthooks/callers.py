@@ -118,7 +118,6 @@ class _Live:
     """One hook's call functions (sync and async) and what they are bound to."""
 
     __slots__ = (
-        "async_bound",
         "async_function",
         "async_path",
         "bound",
@@ -138,8 +137,8 @@ class _Live:
         self.bound: Final = types.MethodType(function, caller)
         #: The pluggy path with a rebuild first, while the plan is out of date.
         self.pluggy_path: types.CodeType | None = None
+        #: ``host.ahook.<name>`` itself: unbound, since an async plan needs no ``self``.
         self.async_function: Final = async_function
-        self.async_bound: Final = types.MethodType(async_function, caller)
         #: The async path with a rebuild first, while the async plan is out of date.
         self.async_path: types.CodeType | None = None
 
@@ -255,7 +254,7 @@ class HookCallers:
                 setattr(function, name, getattr(caller, name))
             self._live[caller.name] = live
             self.relay.__dict__[caller.name] = live.bound
-            self.async_relay.__dict__[caller.name] = live.async_bound
+            self.async_relay.__dict__[caller.name] = live.async_function
             self.spec_changed(caller)
             for impl in caller.get_hookimpls():
                 self.changed(caller, added=impl)
@@ -367,7 +366,7 @@ class HookCallers:
         if live.async_path is None:
             rebuild_async = functools.partial(self._rebuild_async, live)
             live.async_path = async_calls.async_path(
-                caller, self._async_run(), rebuild_async, live.async_bound
+                caller, self._async_run(), rebuild_async, live.async_function
             )
         live.async_function.__code__ = live.async_path
 

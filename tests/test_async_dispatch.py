@@ -160,6 +160,23 @@ def test_sender_filters_apply_to_async_implementations():
     assert host.ahook.post_save.__code__.co_filename == "<hosthooks dispatch post_save>"
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_positional_argument_is_a_type_error_on_every_kind_of_async_call(filtered):
+    host = Host()
+
+    async def post_save(sender: Any) -> str:
+        return "saved"
+
+    host.register(plugin(post_save=hookimpl(post_save, sender=Article if filtered else None)))
+    positional = r"post_save.__call__\(\) takes 0 positional arguments but 1 was given"
+    # First through the async path (the plan is built on the first call), then the plan.
+    with pytest.raises(TypeError, match=positional):
+        host.ahook.post_save(Article)
+    assert asyncio.run(asave(host)) == ["saved"]
+    with pytest.raises(TypeError, match=positional):
+        host.ahook.post_save(Article)
+
+
 def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():
     host = Host()
     seen: list[Any] = []
