@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hosthooks.host import create_default_host as create_default_host
     from hosthooks.host import create_host as create_host
     from hosthooks.host import get_host as get_host
+    from hosthooks.host import plugin_setting_given as plugin_setting_given
     from hosthooks.host import plugin_settings as plugin_settings
     from hosthooks.host import set_default_host as set_default_host
     from hosthooks.host import using_host as using_host
@@ -63,6 +64,7 @@ _WHERE = {
     "create_default_host": "hosthooks.host",
     "create_host": "hosthooks.host",
     "get_host": "hosthooks.host",
+    "plugin_setting_given": "hosthooks.host",
     "plugin_settings": "hosthooks.host",
     "set_default_host": "hosthooks.host",
     "using_host": "hosthooks.host",
@@ -98,6 +100,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "on_commit",
+    "plugin_setting_given",
     "plugin_settings",
     "sender_label",
     "set_default_host",

@@ -13,6 +13,10 @@ when the call comes from a thread asgiref's ``sync_to_async`` runs (a view
 served over ASGI). When an event loop is running in the calling thread, waiting
 for the coroutine there would deadlock that loop, and not waiting would leave it
 never awaited: the stand-in raises :class:`AsyncImplementationError` instead.
+
+An implementation with a ``when=`` condition stands behind a stand-in too,
+which asks the condition first: a skipped ``async def`` implementation costs a
+synchronous call no event loop, and an async call no coroutine of its own.
 """
 
 from __future__ import annotations
@@ -23,11 +27,19 @@ from collections.abc import Callable
 from collections.abc import Generator
 from typing import Any
 from typing import Final
+from typing import cast
 
 import pluggy
 
+from hosthooks.markers import WHEN_OPTION
+
 #: The attribute of a stand-in holding the async function it stands for.
 _ORIGINAL: Final = "__hosthooks_async__"
+#: The attribute marking a synchronous implementation's stand-in asking its condition.
+_CONDITIONED: Final = "__hosthooks_when__"
+
+#: A ``when=`` condition.
+Condition = Callable[[], object]
 
 
 class AsyncImplementationError(RuntimeError):
@@ -76,10 +88,14 @@ def _refuse_inside_loop(hook_name: str, plugin_name: str) -> None:
 
 
 def _coroutine_stand_in(
-    hook_name: str, plugin_name: str, function: Callable[..., Any]
+    hook_name: str, plugin_name: str, function: Callable[..., Any], when: Condition | None
 ) -> Callable[..., Any]:
     @functools.wraps(function)
     def run_to_completion(*args: Any, **kwargs: Any) -> Any:
+        # Asked before anything else: an implementation with nothing to do
+        # must not cost a thread and an event loop.
+        if when is not None and not when():
+            return None
         _refuse_inside_loop(hook_name, plugin_name)
         from asgiref.sync import async_to_sync
 
@@ -106,17 +122,46 @@ def _generator_stand_in(
     return refuse
 
 
-def stand_in_for_async(hook_name: str, impl: pluggy.HookImpl) -> None:
-    """Register ``impl`` behind a synchronous stand-in if it is ``async def``
+def _conditional_coroutine(function: Callable[..., Any], when: Condition) -> Callable[..., Any]:
+    """What an async call awaits for an ``async def`` implementation with a condition."""
+
+    @functools.wraps(function)
+    async def when_true(*args: Any, **kwargs: Any) -> Any:
+        if not when():
+            return None
+        return await function(*args, **kwargs)
+
+    return when_true
+
+
+def _conditional(function: Callable[..., Any], when: Condition) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def when_true(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs) if when() else None
+
+    return when_true
+
+
+def stand_in_for(hook_name: str, impl: pluggy.HookImpl) -> None:
+    """Register ``impl`` behind a stand-in if it needs one: a synchronous stand-in
+    if it is ``async def``, one asking its condition first if it has ``when=``
     (idempotent: a stand-in is left as it is)."""
     function = impl.function
+    if async_original(function) is not None or getattr(function, _CONDITIONED, False):
+        return
+    when = cast("Condition | None", impl.opts.get(WHEN_OPTION))
     if inspect.iscoroutinefunction(function):
-        stand_in = _coroutine_stand_in(hook_name, impl.plugin_name, function)
+        stand_in = _coroutine_stand_in(hook_name, impl.plugin_name, function, when)
+        original = function if when is None else _conditional_coroutine(function, when)
+        setattr(stand_in, _ORIGINAL, original)
     elif inspect.isasyncgenfunction(function):
         stand_in = _generator_stand_in(hook_name, impl.plugin_name, function)
+        setattr(stand_in, _ORIGINAL, function)
+    elif when is not None:
+        stand_in = _conditional(function, when)
+        setattr(stand_in, _CONDITIONED, True)
     else:
         return
-    setattr(stand_in, _ORIGINAL, function)
     # pluggy has no way to swap a registered implementation: changed in place,
     # before any call sees it, as deferred implementations are.
     setattr(impl, "function", stand_in)  # noqa: B010 - Final to type checkers

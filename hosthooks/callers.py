@@ -36,7 +36,7 @@ from hosthooks import async_calls
 from hosthooks import dispatch
 from hosthooks import ordering
 from hosthooks import plans
-from hosthooks.async_bridge import stand_in_for_async
+from hosthooks.async_bridge import stand_in_for
 from hosthooks.dispatch import HookExec
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class LiveHookCaller(pluggy.HookCaller):
 
     def _add_hookimpl(self, hookimpl: pluggy.HookImpl) -> None:
         with self._registry.lock:
-            stand_in_for_async(self.name, hookimpl)
+            stand_in_for(self.name, hookimpl)
             super()._add_hookimpl(hookimpl)
             registry = self._registry
             registry.registered[id(hookimpl)] = (hookimpl, next(registry.registrations))
@@ -436,7 +436,7 @@ class HostPluginManager(pluggy.PluginManager):
         # Before pluggy checks it (a wrapper must be a generator function) and
         # replays a historic hook's calls to it: an async implementation stands
         # behind its synchronous stand-in from the start.
-        stand_in_for_async(hook.name, hookimpl)
+        stand_in_for(hook.name, hookimpl)
         super()._verify_hook(hook, hookimpl)
 
     def _hookexec(

@@ -50,6 +50,7 @@ from hosthooks.tracing import traced_hookexec
 from hosthooks.typed_settings import PluginSettingsError
 from hosthooks.typed_settings import declared_settings
 from hosthooks.typed_settings import load_plugin_settings
+from hosthooks.typed_settings import setting_given
 from hosthooks.typed_settings import setting_sources
 from hosthooks.typed_settings import shown_settings
 
@@ -491,6 +492,27 @@ class Host(PluginLoading):
             self.config.config_dir,
         )
 
+    def plugin_setting_given(
+        self,
+        name: str,
+        settings_class: type[Any],
+        key: str,
+        environ: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Whether a plugin's setting ``key`` is set at all (in its ``[plugins.<name>]``
+        table or the environment), without reading or checking the value: cheap
+        enough to ask before every call, as a ``@hookimpl(when=...)`` condition.
+
+        :raises KeyError: when ``settings_class`` has no setting ``key``.
+        """
+        return setting_given(
+            name,
+            settings_class,
+            key,
+            self.config.plugin_tables.get(name, {}),
+            os.environ if environ is None else environ,
+        )
+
     def shown_plugin_settings(self, name: str) -> dict[str, Any] | None:
         """A plugin's settings as shown to people, secrets redacted; None when the
         plugin declares none or they are unusable (:meth:`check` says why)."""
@@ -644,6 +666,15 @@ def plugin_settings(name: str, settings_class: type[_Settings]) -> _Settings:
     :raises PluginSettingsError: with one line per problem.
     """
     return get_host().plugin_settings(name, settings_class)
+
+
+def plugin_setting_given(name: str, settings_class: type[Any], key: str) -> bool:
+    """Whether plugin ``name``'s setting ``key`` is set at all, on the process-wide host
+    (:meth:`Host.plugin_setting_given`).
+
+    :raises KeyError: when ``settings_class`` has no setting ``key``.
+    """
+    return get_host().plugin_setting_given(name, settings_class, key)
 
 
 def get_host() -> Host:

@@ -30,6 +30,9 @@ AFTER_OPTION: Final = "after"
 #: The option key of ``@hookimpl(thread=True)``: under ``await host.ahook.<name>``,
 #: this synchronous implementation runs in a worker thread, off the event loop.
 THREAD_OPTION: Final = "thread"
+#: The option key of ``@hookimpl(when=condition)``: a callable of no arguments,
+#: asked before each call of the implementation, which is skipped while it is false.
+WHEN_OPTION: Final = "when"
 
 #: What ``sender=`` accepts: a class (or any object, matched by identity), a
 #: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
@@ -62,6 +65,12 @@ class HookimplMarker:
     (network, disk): an async call (``await host.ahook.<name>(...)``) runs it in
     a worker thread of its own instead of on the event loop; synchronous calls
     run it inline as always.
+
+    ``@hookimpl(when=condition)`` asks ``condition()`` before each call of the
+    implementation and skips the call (as if it returned None) while the answer
+    is false: a plugin that has nothing to do until configured costs one call
+    of ``condition``, and an ``async def`` implementation reached by a
+    synchronous call no event loop. Not for wrappers or deferred implementations.
     """
 
     __slots__ = ("_pluggy_marker", "project_name")
@@ -90,6 +99,7 @@ class HookimplMarker:
         before: Sequence[str] = ...,
         after: Sequence[str] = ...,
         thread: bool = ...,
+        when: Callable[[], object] | None = ...,
     ) -> _F: ...
 
     @overload
@@ -110,6 +120,7 @@ class HookimplMarker:
         before: Sequence[str] = ...,
         after: Sequence[str] = ...,
         thread: bool = ...,
+        when: Callable[[], object] | None = ...,
     ) -> Callable[[_F], _F]: ...
 
     def __call__(
@@ -129,6 +140,7 @@ class HookimplMarker:
         before: Sequence[str] = (),
         after: Sequence[str] = (),
         thread: bool = False,
+        when: Callable[[], object] | None = None,
     ) -> _F | Callable[[_F], _F]:
         def mark(func: _F) -> _F:
             if thread and (
@@ -138,6 +150,11 @@ class HookimplMarker:
                 or hookwrapper
             ):
                 raise TypeError("thread=True applies only to synchronous plain implementations")
+            if when is not None and (not callable(when) or wrapper or hookwrapper or defer):
+                raise TypeError(
+                    "when= takes a callable of no arguments, for a plain implementation "
+                    "that is not deferred"
+                )
             marked = self._pluggy_marker(
                 func,
                 hookwrapper=hookwrapper,
@@ -164,6 +181,8 @@ class HookimplMarker:
                     opts[option] = tuple(names)
             if thread:
                 opts[THREAD_OPTION] = True
+            if when is not None:
+                opts[WHEN_OPTION] = when
             return marked
 
         if function is None:

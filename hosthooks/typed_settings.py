@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 import types
 import typing
@@ -67,6 +68,7 @@ class PluginSettingsError(ConfigError):
         self.problems = problems
 
 
+@functools.lru_cache(maxsize=256)
 def env_prefix(plugin_name: str) -> str:
     """``"login-guard"`` -> ``"HOSTHOOKS_PLUGIN_LOGIN_GUARD__"``."""
     return f"HOSTHOOKS_PLUGIN_{re.sub(r'[^A-Za-z0-9]', '_', plugin_name).upper()}__"
@@ -122,6 +124,30 @@ def load_plugin_settings(
     if problems:
         raise PluginSettingsError(problems)
     return settings_class(**values)
+
+
+#: Each settings dataclass's fields by name, for :func:`setting_given`, asked on every call.
+_fields_by_class: dict[type[Any], dict[str, dataclasses.Field[Any]]] = {}
+
+
+def setting_given(
+    plugin_name: str,
+    settings_class: type[Any],
+    key: str,
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> bool:
+    """Whether setting ``key`` is set at all, in the environment or the file, without
+    reading or checking its value (a few dictionary lookups).
+
+    :raises KeyError: when ``settings_class`` has no field ``key``.
+    """
+    fields = _fields_by_class.get(settings_class)
+    if fields is None:
+        fields = {field.name: field for field in dataclasses.fields(settings_class)}
+        _fields_by_class[settings_class] = fields
+    found, _, _ = _raw_value(key, fields[key], table, environ, env_prefix(plugin_name))
+    return found
 
 
 def setting_sources(

@@ -518,6 +518,85 @@ def test_thread_is_refused_where_it_means_nothing():
         hookimpl(wrapping, wrapper=True, thread=True)
 
 
+# -- conditions (when=) -----------------------------------------------------------------------
+
+
+def test_an_implementation_is_skipped_while_its_condition_is_false_asked_on_every_call(
+    monkeypatch,
+):
+    host = Host()
+    enabled = [False]
+    calls: list[str] = []
+
+    def condition() -> bool:
+        return enabled[0]
+
+    async def coroutine(sender: Any) -> str:
+        calls.append("async")
+        return "async"
+
+    def plain(sender: Any) -> str:
+        calls.append("sync")
+        return "sync"
+
+    host.register(plugin(post_save=hookimpl(coroutine, when=condition)), "async")
+    host.register(plugin(post_save=hookimpl(plain, when=condition)), "sync")
+
+    def no_loop(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an event loop was made for a skipped implementation")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("asgiref.sync.async_to_sync", no_loop)
+        assert host.hook.post_save(sender=Article, **POST_SAVE) == []
+        assert asyncio.run(asave(host)) == []
+        robust = host.afire_robust("post_save", sender=Article, **POST_SAVE)
+        assert asyncio.run(robust) == [("sync", None), ("async", None)]
+    assert calls == []
+    enabled[0] = True
+    assert host.hook.post_save(sender=Article, **POST_SAVE) == ["sync", "async"]
+    assert asyncio.run(asave(host)) == ["sync", "async"]
+    assert calls == ["sync", "async", "sync", "async"]
+    # Still async to everything that shows implementations.
+    [post_save] = [hook for hook in hooks_json(host) if hook["name"] == "post_save"]
+    assert [(impl["plugin"], impl["async"]) for impl in post_save["impls"]] == [
+        ("sync", False),
+        ("async", True),
+    ]
+
+
+def test_an_error_from_a_conditional_implementation_names_its_plugin():
+    host = Host()
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("no")
+
+    host.register(plugin(post_save=hookimpl(broken, when=lambda: True)), "broken")
+    note = ["raised by plugin 'broken' in hook 'post_save'"]
+    with pytest.raises(ValueError, match="no") as raised:
+        asyncio.run(asave(host))
+    assert getattr(raised.value, "__notes__", None) == note
+    with pytest.raises(ValueError, match="no") as raised:
+        host.hook.post_save(sender=Article, **POST_SAVE)
+    assert getattr(raised.value, "__notes__", None) == note
+
+
+def test_when_is_refused_where_it_means_nothing():
+    def wrapping(sender: Any) -> Generator[None, Any, Any]:
+        return (yield)
+
+    def plain(sender: Any) -> None:
+        return None
+
+    for refused in (
+        lambda: hookimpl(wrapping, wrapper=True, when=lambda: True),
+        lambda: hookimpl(wrapping, hookwrapper=True, when=lambda: True),
+        lambda: hookimpl(plain, defer=True, when=lambda: True),
+        lambda: hookimpl(plain, when="url"),  # type: ignore[call-overload]
+    ):
+        with pytest.raises(TypeError, match="when= takes a callable"):
+            refused()
+
+
 # -- tracing and the CLI's view ---------------------------------------------------------------
 
 

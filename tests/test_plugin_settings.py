@@ -61,6 +61,26 @@ def test_defaults_then_the_table_then_the_environment():
     assert load({"url": "x", "spool": "/tmp/s"}).spool == Path("/tmp/s")
 
 
+@dataclass
+class AliasedSettings:
+    path: str = setting("", aliases=("OLD_PATH",))
+    level: int = 1
+
+
+def test_a_setting_is_given_by_the_table_or_a_variable_without_being_read():
+    host = Host(HostConfig(autoload=False, plugin_tables={"web-hook": {"path": "x"}}))
+    # Given is not valid: the value is not checked, only looked for.
+    environ = {"HOSTHOOKS_PLUGIN_WEB_HOOK__LEVEL": "not a number"}
+    assert host.plugin_setting_given("web-hook", AliasedSettings, "path", environ)
+    assert host.plugin_setting_given("web-hook", AliasedSettings, "level", environ)
+    assert not host.plugin_setting_given("web-hook", AliasedSettings, "level", {})
+    bare = Host(HostConfig(autoload=False))
+    assert bare.plugin_setting_given("web-hook", AliasedSettings, "path", {"OLD_PATH": "y"})
+    assert not bare.plugin_setting_given("web-hook", AliasedSettings, "path", {})
+    with pytest.raises(KeyError):
+        bare.plugin_setting_given("web-hook", AliasedSettings, "nothere", {})
+
+
 def test_secrets_come_from_a_variable_or_a_file_relative_to_the_configuration(tmp_path):
     (tmp_path / "token.txt").write_text("from-file\n")
     by_file = load({"url": "x", "token": {"file": "token.txt"}}, base=tmp_path)
