@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import plugin_setting_given
 from hosthooks import plugin_settings
 from hosthooks import sender_label
 from hosthooks import setting
@@ -28,10 +29,19 @@ class WebhookSettings:
 hosthooks_settings = WebhookSettings
 
 
+def url_given() -> bool:
+    """Whether a URL is set at all: asked before every call of the implementations
+    (``when=``), so that without one a save costs a few dictionary lookups, not
+    an event loop (a synchronous save runs an async implementation on a loop of
+    its own) and a full read of the settings."""
+    return plugin_setting_given(PLUGIN_NAME, WebhookSettings, "url")
+
+
 async def notify(event: dict[str, Any]) -> None:
     """POST ``event`` as JSON to the configured URL; a failure is logged, not raised."""
     settings = plugin_settings(PLUGIN_NAME, WebhookSettings)
     if not settings.url:
+        # Given, but empty (or a secret's variable that is empty).
         return
     # Imported on the first event to post, not with the plugin: httpx (and the
     # click, pygments and ssl it brings) would double what listing plugins costs.
@@ -49,13 +59,13 @@ async def notify(event: dict[str, Any]) -> None:
         logger.warning("webhook: %s %s not delivered: %s", event["event"], event["model"], error)
 
 
-@hookimpl
+@hookimpl(when=url_given)
 async def post_save(sender: type[Any], instance: Any, created: bool) -> None:
     await notify(
         {"event": "post_save", "model": sender_label(sender), "pk": instance.pk, "created": created}
     )
 
 
-@hookimpl
+@hookimpl(when=url_given)
 async def post_delete(sender: type[Any], instance: Any) -> None:
     await notify({"event": "post_delete", "model": sender_label(sender), "pk": instance.pk})

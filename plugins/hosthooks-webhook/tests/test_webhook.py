@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 import hosthooks_webhook
 import pytest
@@ -39,6 +40,12 @@ def save(host: Host) -> object:
     )
 
 
+def asave(host: Host) -> Any:
+    return host.ahook.post_save(
+        sender=Note, instance=Note(4), created=False, raw=False, using="default", update_fields=None
+    )
+
+
 def test_the_implementations_are_async(host: Host) -> None:
     assert {impl.plugin_name for impl in host.implementations("post_save")} == {"webhook"}
     from hosthooks.report import hooks_json
@@ -52,6 +59,22 @@ def test_without_a_url_nothing_is_posted(host: Host, monkeypatch: pytest.MonkeyP
     assert save(host) == []
 
 
+def test_without_a_url_a_save_makes_no_event_loop_and_reads_no_settings(
+    host: Host, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A synchronous save would run the async implementation with asgiref's
+    # async_to_sync: a thread and an event loop per save, for nothing to post.
+    monkeypatch.delenv("HOSTHOOKS_PLUGIN_WEBHOOK__URL", raising=False)
+
+    def no_loop(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an event loop was made for a webhook without a URL")
+
+    monkeypatch.setattr("asgiref.sync.async_to_sync", no_loop)
+    monkeypatch.setattr(hosthooks_webhook, "plugin_settings", no_loop)
+    assert save(host) == []
+    assert asyncio.run(asave(host)) == []
+
+
 def test_an_unreachable_webhook_is_logged_and_the_save_goes_on(
     host: Host, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -60,13 +83,5 @@ def test_an_unreachable_webhook_is_logged_and_the_save_goes_on(
     with caplog.at_level("WARNING", logger="hosthooks.webhook"):
         # From synchronous code (no loop running), then awaited.
         assert save(host) == []
-        fired = host.ahook.post_save(
-            sender=Note,
-            instance=Note(4),
-            created=False,
-            raw=False,
-            using="default",
-            update_fields=None,
-        )
-        assert asyncio.run(fired) == []
+        assert asyncio.run(asave(host)) == []
     assert caplog.text.count("webhook: post_save demo.Note not delivered") == 2
