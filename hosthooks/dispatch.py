@@ -162,10 +162,11 @@ def _running_impl(
     if code.co_argcount == 0:
         return None
     first_argument = frame.f_locals.get(code.co_varnames[0], _NO_INSTANCE)
+    # Unwrapped: behind a stand-in (async def, when=) is the method that is bound.
     bound = [
         impl
         for impl in candidates
-        if getattr(impl.function, "__self__", _NO_INSTANCE) is first_argument
+        if getattr(inspect.unwrap(impl.function), "__self__", _NO_INSTANCE) is first_argument
     ]
     return bound[0] if len(bound) == 1 else None
 

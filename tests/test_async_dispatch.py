@@ -580,6 +580,37 @@ def test_an_error_from_a_conditional_implementation_names_its_plugin():
     assert getattr(raised.value, "__notes__", None) == note
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_the_error_note_names_the_raising_instance_of_a_conditional_plugin_class(asynchronous):
+    host = Host()
+
+    class Flaky:
+        def __init__(self, fails: bool) -> None:
+            self.fails = fails
+
+        @hookimpl(when=lambda: True)
+        def post_save(self) -> None:
+            if self.fails:
+                raise RuntimeError("flaky")
+
+    @hookimpl(wrapper=True)
+    def passing(sender: Any) -> Generator[None, Any, Any]:
+        return (yield)
+
+    host.register(Flaky(fails=True), "failing")
+    host.register(Flaky(fails=False), "working")
+    # A wrapper: pluggy's path, which finds the plugin that raised in the traceback.
+    host.register(plugin(post_save=passing), "wrapper")
+    with pytest.raises(RuntimeError, match="flaky") as caught:
+        if asynchronous:
+            asyncio.run(asave(host))
+        else:
+            host.hook.post_save(sender=Article, **POST_SAVE)
+    assert getattr(caught.value, "__notes__", None) == [
+        "raised by plugin 'failing' in hook 'post_save'"
+    ]
+
+
 def test_when_is_refused_where_it_means_nothing():
     def wrapping(sender: Any) -> Generator[None, Any, Any]:
         return (yield)
