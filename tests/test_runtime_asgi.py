@@ -215,6 +215,34 @@ def test_a_raising_request_started_is_a_500_and_still_finishes(asgi, default_hos
     assert "raised by plugin 'refusing' in hook 'request_started'" in caplog.text
 
 
+@pytest.mark.parametrize("where", ["request_started", "view", "request_finished"])
+def test_a_keyboard_interrupt_from_a_hook_is_a_plugins_failure(asgi, default_host, caplog, where):
+    # The server handles SIGINT itself: a KeyboardInterrupt in a request is a
+    # plugin's doing, answered and logged as sys.exit() is, never the server's end.
+    class Interrupts:
+        @hookimpl
+        def request_started(self) -> None:
+            if where == "request_started":
+                raise KeyboardInterrupt
+
+        @hookimpl
+        def post_save(self) -> None:
+            raise KeyboardInterrupt
+
+        @hookimpl(trylast=True)
+        def request_finished(self) -> None:
+            events.append("finished")
+            if where == "request_finished":
+                raise KeyboardInterrupt
+
+    default_host.register(Interrupts(), "interrupts")
+    status, _ = asyncio.run(serve(asgi, "/save" if where == "view" else "/stream"))
+    assert status == (200 if where == "request_finished" else 500)
+    assert events[-1] == "finished"
+    hook = "post_save" if where == "view" else where
+    assert f"raised by plugin 'interrupts' in hook '{hook}'" in caplog.text
+
+
 def test_the_environ_follows_pep_3333():
     environ = wsgi_environ(scope_for("/caf\u00e9"), body=__import__("io").BytesIO(b""))
     assert environ["PATH_INFO"] == "/caf\u00e9".encode().decode("latin-1")

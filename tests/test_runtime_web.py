@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -398,3 +399,27 @@ def test_an_exit_in_a_hook_is_a_500_named_in_the_log_but_ctrl_c_still_stops(
     )
     with pytest.raises(KeyboardInterrupt):
         call(app, "/broken")
+
+
+def test_a_keyboard_interrupt_off_the_main_thread_is_a_plugins_failure(app, default_host, caplog):
+    # A server's worker thread never gets the user's Ctrl-C: a KeyboardInterrupt
+    # there was raised by a plugin, and must not leave the client unanswered.
+    class Interrupts:
+        @hookimpl
+        def request_started(self, environ):
+            if environ["PATH_INFO"] == "/stream":
+                raise KeyboardInterrupt
+
+    default_host.register(Interrupts(), "interrupts")
+    default_host.register(Timeline())
+    answers: list[tuple[str, bytes]] = []
+    with caplog.at_level(logging.ERROR):
+        worker = threading.Thread(target=lambda: answers.append(call(app, "/stream")))
+        worker.start()
+        worker.join(timeout=20)
+    assert [status for status, _ in answers] == ["500 INTERNAL SERVER ERROR"]
+    assert events[-1] == "finished"
+    assert (
+        "error before the request reached a view (raised by plugin 'interrupts' in hook "
+        "'request_started')" in [record.getMessage() for record in caplog.records]
+    )

@@ -42,6 +42,7 @@ from werkzeug.wrappers import Response
 from hosthooks.host import get_host
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
+from hosthooks.runtime.web import is_ctrl_c
 from hosthooks.runtime.web import log_request
 
 Scope = MutableMapping[str, Any]
@@ -86,9 +87,11 @@ class AsgiApp:
         try:
             if host.has_listeners("request_started"):
                 await host.ahook.request_started(sender=sender, scope=scope)
-        except (KeyboardInterrupt, asyncio.CancelledError):
+        except asyncio.CancelledError:
             raise
         except BaseException as error:
+            if is_ctrl_c(error):
+                raise
             response = self.app.failed_before_view(host, error)
         if response is None:
             response = await sync_to_async(self._respond)(environ)
@@ -100,9 +103,11 @@ class AsgiApp:
             try:
                 if host.has_listeners("request_finished"):
                     await host.afire_robust("request_finished", sender=sender)
-            except (KeyboardInterrupt, asyncio.CancelledError):
+            except asyncio.CancelledError:
                 raise
             except BaseException as error:
+                if is_ctrl_c(error):
+                    raise
                 self.app.request_finished_failed(host, error)
             finally:
                 log_request(environ, status, started)
@@ -110,9 +115,9 @@ class AsgiApp:
     def _respond(self, environ: dict[str, Any]) -> Response:
         try:
             return self.app.respond(Request(environ))
-        except KeyboardInterrupt:
-            raise
         except BaseException as error:
+            if is_ctrl_c(error):
+                raise
             return self.app.failed_before_view(get_host(), error)
 
     async def _read_body(self, receive: Receive) -> io.BytesIO:

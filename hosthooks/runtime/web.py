@@ -13,10 +13,11 @@ only places ``request_started``, ``request_finished`` and
 A raising implementation of the last two is logged with its plugin's name and
 never turns a served response into an error.
 
-A plugin that calls ``sys.exit()`` (or raises any ``BaseException`` but
-``KeyboardInterrupt``) in a hook is treated as one raising an error: the client
-gets a 500 (or, from ``request_finished``, the response already sent), the log
-names the plugin and hook, and the server keeps serving.
+A plugin that calls ``sys.exit()`` (or raises any other ``BaseException``) in a
+hook is treated as one raising an error: the client gets a 500 (or, from
+``request_finished``, the response already sent), the log names the plugin and
+hook, and the server keeps serving. Only what may be the user's Ctrl-C passes
+through (see :func:`is_ctrl_c`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import json
 import logging
 import os
 import secrets
+import signal
+import threading
 import time
 import traceback
 import types
@@ -282,9 +285,9 @@ class App:
             if host.has_listeners("request_started"):
                 host.hook.request_started(sender=sender, environ=environ)
             response = self.respond(Request(environ))
-        except KeyboardInterrupt:
-            raise
         except BaseException as error:
+            if is_ctrl_c(error):
+                raise
             response = self.failed_before_view(host, error)
         self.finish_response(response)
         status = response.status_code
@@ -293,9 +296,9 @@ class App:
             try:
                 if host.has_listeners("request_finished"):
                     host.fire_robust("request_finished", sender=sender)
-            except KeyboardInterrupt:
-                raise
             except BaseException as error:
+                if is_ctrl_c(error):
+                    raise
                 self.request_finished_failed(host, error)
             finally:
                 log_request(environ, status, started)
@@ -355,9 +358,9 @@ class App:
             response = refused if refused is not None else self.dispatch(request)
         except HTTPException as error:
             response = self.error_response(error)
-        except KeyboardInterrupt:
-            raise
         except BaseException as error:
+            if is_ctrl_c(error):
+                raise
             host = get_host()
             logger.error(
                 "unhandled error in %s %s%s",
@@ -369,9 +372,9 @@ class App:
             try:
                 if host.has_listeners("got_request_exception"):
                     host.fire_robust("got_request_exception", sender=None, request=request)
-            except KeyboardInterrupt:
-                raise
             except BaseException as hook_error:
+                if is_ctrl_c(hook_error):
+                    raise
                 logger.error(
                     "got_request_exception failed%s",
                     blame(host, hook_error, "got_request_exception"),
@@ -464,9 +467,9 @@ class App:
         if self.error_page is not None:
             try:
                 response = self.error_page(error)
-            except KeyboardInterrupt:
-                raise
             except BaseException as page_error:
+                if is_ctrl_c(page_error):
+                    raise
                 # An error page that fails (a template_rendered hook that raises
                 # or exits, say) must not turn the answer into a hung client.
                 logger.error(
@@ -479,6 +482,23 @@ class App:
             response = error.get_response()
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def is_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` may be the user's Ctrl-C, which must stop the server.
+
+    Python raises ``KeyboardInterrupt`` for SIGINT only on the main thread and
+    only from its default handler. Any other one (on a WSGI server's worker
+    thread, or while uvicorn handles SIGINT itself) was raised by code, a
+    plugin's say: it is that code's failure like ``sys.exit()``, and stopping
+    the server for it, or leaving its client without an answer, would let one
+    plugin take the site down.
+    """
+    return (
+        isinstance(error, KeyboardInterrupt)
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def log_request(environ: dict[str, Any], status: int, started: float) -> None:
