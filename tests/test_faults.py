@@ -1,9 +1,11 @@
-"""The fault suite: a real ``hosthooks serve`` under failing plugins, load and ``kill -9``.
+"""The fault suite: a real ``hosthooks serve`` under failing plugins, load and
+``kill -9``, over WSGI (waitress) and over ASGI (uvicorn).
 
-The faults plugin (tests/web_plugins/faults.py) raises, or calls ``sys.exit()``,
-in the hook a request names in its ``X-Fault`` header. For every hook a request
-can reach, the client must get its answer, the database must be as it was, the
-log must name the plugin and hook, and the server must keep serving.
+The faults plugin (tests/web_plugins/faults.py) raises, calls ``sys.exit()`` or
+raises ``KeyboardInterrupt`` in the hook a request names in its ``X-Fault``
+header. For every hook a request can reach, the client must get its answer, the
+database must be as it was, the log must name the plugin and hook, and the
+server must keep serving.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.serving import PASSWORD
+from tests.serving import SERVERS
 from tests.serving import Client
 from tests.serving import Server
 from tests.serving import serving
@@ -26,9 +29,10 @@ from tests.web_plugins import faults
 from tests.web_plugins.faults import REACHABLE
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("faults")) as running:
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory) -> Iterator[Server]:
+    """The demo app served by waitress (WSGI), then by uvicorn (ASGI)."""
+    with serving(tmp_path_factory.mktemp(f"faults-{request.param}"), kind=request.param) as running:
         yield running
 
 
@@ -141,7 +145,7 @@ def assert_named_in_log(server: Server, since: int, hook: str) -> None:
     assert re.search(pattern, logged), f"no line matching {pattern!r} in:\n{logged}"
 
 
-@pytest.mark.parametrize("mode", ["raise", "exit"])
+@pytest.mark.parametrize("mode", ["raise", "exit", "interrupt"])
 @pytest.mark.parametrize("hook", sorted(SCENARIOS))
 def test_a_failing_hook_answers_changes_nothing_and_the_server_keeps_serving(server, hook, mode):
     scenario = SCENARIOS[hook]
@@ -150,7 +154,7 @@ def test_a_failing_hook_answers_changes_nothing_and_the_server_keeps_serving(ser
     server.settle()
     before = server.dump()
     log_size = len(server.log.read_text())
-    fault = hook if mode == "raise" else f"{hook}:exit"
+    fault = hook if mode == "raise" else f"{hook}:{mode}"
 
     status = scenario.send(client, {"X-Fault": fault})
 
@@ -167,14 +171,16 @@ def test_a_failing_hook_answers_changes_nothing_and_the_server_keeps_serving(ser
     assert Client(server).get("/login")[0] == 200
 
 
-@pytest.mark.parametrize("mode", ["raise", "exit"])
-def test_a_failing_connection_created_answers_and_the_server_keeps_serving(tmp_path, mode):
-    # A connection opens on a worker thread's first request: one thread, one
-    # fresh server, so the faulty request is the one that opens it.
-    with serving(tmp_path, serve_options=["--threads", "1"]) as fresh:
+@pytest.mark.parametrize("mode", ["raise", "exit", "interrupt"])
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_failing_connection_created_answers_and_the_server_keeps_serving(tmp_path, kind, mode):
+    # A connection opens on a worker thread's first request: one thread (ASGI
+    # runs every view on one), one fresh server, so the faulty request is the
+    # one that opens it.
+    with serving(tmp_path, serve_options=["--threads", "1"], kind=kind) as fresh:
         log_size = len(fresh.log.read_text())
         before = fresh.dump()
-        fault = "connection_created" if mode == "raise" else "connection_created:exit"
+        fault = "connection_created" if mode == "raise" else f"connection_created:{mode}"
         client = Client(fresh)
         client.get("/login")  # an anonymous GET reads nothing: no connection yet
         fields = {"username": "nobody", "password": "x"}
@@ -186,8 +192,9 @@ def test_a_failing_connection_created_answers_and_the_server_keeps_serving(tmp_p
         assert fresh.dump()["auth_user"] != before["auth_user"]
 
 
-def test_80_concurrent_signups_on_64_threads_all_succeed(tmp_path):
-    with serving(tmp_path, serve_options=["--threads", "64"]) as busy:
+@pytest.mark.parametrize("kind", SERVERS)
+def test_80_concurrent_signups_on_64_threads_all_succeed(tmp_path, kind):
+    with serving(tmp_path, serve_options=["--threads", "64"], kind=kind) as busy:
         barrier = threading.Barrier(80, timeout=30)
 
         def sign_up(number: int) -> int:
@@ -204,14 +211,15 @@ def test_80_concurrent_signups_on_64_threads_all_succeed(tmp_path):
         elapsed = time.monotonic() - started
         assert statuses == [303] * 80, busy.log.read_text()[-3000:]
         assert busy.query("SELECT COUNT(*) FROM auth_user WHERE username LIKE 'crowd-%'") == [(80,)]
-        print(f"80 concurrent sign-ups on 64 threads: {elapsed:.2f} s")
+        print(f"80 concurrent sign-ups over {kind}: {elapsed:.2f} s")
 
 
-def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
+@pytest.mark.parametrize("kind", SERVERS)
+def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path, kind):
     acknowledged: list[tuple[int, str]] = []
     interrupted: list[int] = []  # writers whose request was in flight at the kill
     lock = threading.Lock()
-    with serving(tmp_path, serve_options=["--threads", "8"]) as doomed:
+    with serving(tmp_path, serve_options=["--threads", "8"], kind=kind) as doomed:
         writers = [signed_in(doomed) for _ in range(8)]
 
         def burst(number: int) -> None:
@@ -239,7 +247,7 @@ def test_kill_9_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
             thread.join(timeout=20)
         assert not any(thread.is_alive() for thread in threads)
     assert len(acknowledged) >= 40
-    with serving(tmp_path) as restarted:
+    with serving(tmp_path, kind=kind) as restarted:
         assert restarted.query("PRAGMA integrity_check") == [("ok",)]
         stored = {title for (title,) in restarted.query("SELECT title FROM demo_note")}
         missing = [title for _, title in acknowledged if title not in stored]

@@ -2,7 +2,8 @@
 
 A request with the header ``X-Fault: <hook>`` makes this plugin raise
 ``RuntimeError`` in that hook; ``X-Fault: <hook>:exit`` makes it call
-``sys.exit()`` there instead. Requests without the header are left alone, so
+``sys.exit()`` there instead, and ``X-Fault: <hook>:interrupt`` raise
+``KeyboardInterrupt``. Requests without the header are left alone, so
 one server serves the healthy requests and the faulty ones side by side.
 
 Every implementation is trylast: the other plugins (the recorder, whose
@@ -14,7 +15,7 @@ a function of its own, as a plugin author writes them.
 from __future__ import annotations
 
 import sys
-import threading
+from contextvars import ContextVar
 from typing import Any
 
 from hosthooks import hookimpl
@@ -39,22 +40,31 @@ REACHABLE = (
     "request_finished",
 )
 
-# Every hook of a request fires on the thread that serves it, request_started first.
-_current = threading.local()
+# The fault of the request being served. A context variable, not a per-thread
+# one: over ASGI one thread runs every request's view while request_started and
+# request_finished run on the event loop, and the request's context is what
+# follows it from the one to the other (under WSGI, a thread's context is its own).
+_fault: ContextVar[str] = ContextVar("fault", default="")
 
 
 def _fail_if_named(hook: str) -> None:
-    fault = getattr(_current, "fault", "")
+    fault = _fault.get()
     if fault == hook:
         raise RuntimeError(f"the faults plugin fails in {hook}")
     if fault == f"{hook}:exit":
         sys.exit(f"the faults plugin exits in {hook}")
+    if fault == f"{hook}:interrupt":
+        raise KeyboardInterrupt(f"the faults plugin interrupts {hook}")
 
 
 @hookimpl(trylast=True)
-def request_started(environ: dict[str, Any] | None) -> None:
-    # The fault suite runs the WSGI server; over ASGI (no environ) nothing fails.
-    _current.fault = "" if environ is None else environ.get("HTTP_X_FAULT", "")
+def request_started(environ: dict[str, Any] | None, scope: Any) -> None:
+    if environ is not None:
+        fault = environ.get("HTTP_X_FAULT", "")
+    else:
+        headers = dict(scope["headers"])
+        fault = headers.get(b"x-fault", b"").decode("latin-1")
+    _fault.set(fault)
     _fail_if_named("request_started")
 
 
@@ -76,7 +86,7 @@ def post_init() -> None:
 @hookimpl(trylast=True)
 def pre_save() -> None:
     # got_request_exception needs a view that fails: a failing save is one.
-    if getattr(_current, "fault", "").startswith("got_request_exception"):
+    if _fault.get().startswith("got_request_exception"):
         raise LookupError("the faults plugin breaks the save")
     _fail_if_named("pre_save")
 
