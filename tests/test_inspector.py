@@ -18,15 +18,18 @@ from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks.runtime.inspector import RecentCalls
 from tests.serving import PASSWORD
+from tests.serving import SERVERS
 from tests.serving import Client
 from tests.serving import Server
 from tests.serving import serving
 from tests.test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("inspector")) as running:
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, tmp_path_factory) -> Iterator[Server]:
+    """The demo app served by waitress (WSGI), then by uvicorn (ASGI), with a staff user."""
+    root = tmp_path_factory.mktemp(f"inspector-{request.param}")
+    with serving(root, kind=request.param) as running:
         created = running.create_user("operator", "--staff")
         assert created.returncode == 0, created.stderr
         yield running

@@ -13,25 +13,33 @@ import pytest
 
 from tests.serving import HOSTHOOKS
 from tests.serving import PASSWORD
+from tests.serving import SERVERS
 from tests.serving import Client
 from tests.serving import Server
 from tests.serving import clean_environ
 from tests.serving import serving
 
 
+@pytest.fixture(scope="module", params=SERVERS)
+def kind(request) -> str:
+    """The server every test of the module runs against: waitress (WSGI), then uvicorn (ASGI)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    with serving(tmp_path_factory.mktemp("secure")) as running:
+def server(kind, tmp_path_factory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp(f"secure-{kind}"), kind=kind) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def open_server(tmp_path_factory) -> Iterator[Server]:
+def open_server(kind, tmp_path_factory) -> Iterator[Server]:
     """A server whose inspector is public and which trusts a proxy on 127.0.0.1."""
     with serving(
-        tmp_path_factory.mktemp("open"),
+        tmp_path_factory.mktemp(f"open-{kind}"),
         settings={"INSPECTOR_PUBLIC": "true"},
         serve_options=["--trusted-proxy", "127.0.0.1"],
+        kind=kind,
     ) as running:
         yield running
 
