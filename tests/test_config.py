@@ -18,6 +18,7 @@ from hosthooks.config import Sourced
 from hosthooks.config import load_configuration
 from hosthooks.discovery import HostConfig
 from hosthooks.runtime.settings import Settings
+from tests.serving import SERVERS
 
 
 @pytest.fixture
@@ -260,14 +261,15 @@ def test_an_entry_point_left_out_by_the_allow_list_is_never_imported(workdir, ca
     assert "hosthooks_audit" not in sys.modules
 
 
-def test_serve_takes_the_runtime_settings_from_the_named_file(tmp_path):
+@pytest.mark.parametrize("kind", SERVERS)
+def test_serve_takes_the_runtime_settings_from_the_named_file(tmp_path, kind):
     import http.client
 
     from tests.serving import serving
 
     config = tmp_path / "prod.toml"
     config.write_text('[runtime]\nSESSION_COOKIE_NAME = "from_config_file"\n')
-    with serving(tmp_path, options=["--config", str(config)]) as server:
+    with serving(tmp_path, options=["--config", str(config)], kind=kind) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.request("GET", "/login")
         response = connection.getresponse()

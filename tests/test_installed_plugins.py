@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.serving import SERVERS
 from tests.serving import serving
 from tests.venvs import Venv
 
@@ -228,9 +229,10 @@ def test_the_example_plugin_declared_every_common_way_is_found(venv, tmp_path):
         assert plugin["hooks"] == ["post_save"], folder
 
 
-def test_a_non_editable_install_serves_the_demo_app(venv, tmp_path):
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_non_editable_install_serves_the_demo_app(venv, tmp_path, kind):
     # Templates are package data: a wheel without them would fail here, not in a checkout.
-    with serving(tmp_path, executable=venv.bin / "hosthooks") as server:
+    with serving(tmp_path, executable=venv.bin / "hosthooks", kind=kind) as server:
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         connection.request("GET", "/signup")
         response = connection.getresponse()

@@ -1,5 +1,6 @@
 """The example async plugin, hosthooks-webhook (installed with pip from plugins/),
-posting to a local webhook from a real ``hosthooks serve --asgi``."""
+posting to a local webhook from a real ``hosthooks serve --asgi``, and from the
+WSGI server too."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.serving import SERVERS
 from tests.serving import Client
 from tests.serving import serving
 
@@ -61,10 +63,12 @@ def webhook() -> Iterator[Webhook]:
     thread.join(timeout=10)
 
 
-def test_saving_and_deleting_a_note_over_asgi_posts_each_to_the_webhook(tmp_path, webhook):
+@pytest.mark.parametrize("kind", SERVERS)
+def test_saving_and_deleting_a_note_posts_each_to_the_webhook(tmp_path, webhook, kind):
+    # Over WSGI the async implementation is run to completion from the view's thread.
     with serving(
         tmp_path,
-        kind="asgi",
+        kind=kind,
         entry_points=["webhook"],
         settings={"PLUGIN_WEBHOOK__URL": webhook.url},
     ) as server:
