@@ -54,10 +54,9 @@ from hosthooks.plans import _unpack
 from hosthooks.plans import plan_kind
 from hosthooks.plans import sender_plans
 from hosthooks.tracing import HookTrace
-from hosthooks.tracing import ImplTrace
+from hosthooks.tracing import StepTrace
+from hosthooks.tracing import add_impl_trace
 from hosthooks.tracing import describe_sender
-from hosthooks.tracing import error_text
-from hosthooks.tracing import function_name
 
 if TYPE_CHECKING:
     from hosthooks.tracing import Tracer
@@ -233,10 +232,10 @@ async def _run(
                 result = await _call(impl, kwargs)
             except Exception as error:
                 if record is not None and not wrapped:
-                    _trace(record, impl, called, "raised", error)
+                    add_impl_trace(record, impl, called, "raised", error)
                 raise
             if record is not None and not wrapped:
-                _trace(record, impl, called, "ok" if result is None else "result")
+                add_impl_trace(record, impl, called, "ok" if result is None else "result")
             if result is not None:
                 results.append(result)
                 if firstresult:
@@ -252,30 +251,11 @@ async def _run(
             outcome, exception = None, error
     if record is not None and wrapped:
         for impl in in_call_order:
-            _trace(record, impl, started, "wrapped" if exception is None else "raised", exception)
+            outcome_text = "wrapped" if exception is None else "raised"
+            add_impl_trace(record, impl, started, outcome_text, exception)
     if exception is not None:
         raise exception
     return outcome
-
-
-def _trace(
-    record: HookTrace,
-    impl: pluggy.HookImpl,
-    started: float,
-    outcome: str,
-    error: BaseException | None = None,
-) -> None:
-    elapsed = (time.perf_counter() - started) * 1000
-    function = async_original(impl.function) or impl.function
-    record.impls.append(
-        ImplTrace(
-            impl.plugin_name,
-            function_name(function),
-            elapsed,
-            outcome,
-            None if error is None else error_text(error),
-        )
-    )
 
 
 # -- plans -----------------------------------------------------------------------
@@ -449,10 +429,11 @@ RobustOutcome = object
 
 
 async def fire_robust(
-    hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any]
+    hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None = None
 ) -> list[tuple[str, RobustOutcome]]:
     """The async twin of ``Host.fire_robust``: every implementation, in call order,
-    awaited when async, whatever each raises; failures logged with the plugin's name."""
+    awaited when async, whatever each raises; failures logged with the plugin's name,
+    and the call traced to ``tracer`` when given."""
     name = hook_caller.name
     spec = hook_caller.spec
     call_kwargs = {**(spec.kwargdefaults if spec else {}), **kwargs}
@@ -460,8 +441,9 @@ async def fire_robust(
         implementations_for(hook_caller, call_kwargs.get("sender"), "sender" not in call_kwargs)
     )
     outcomes: list[tuple[str, RobustOutcome]] = []
+    trace = StepTrace(tracer, name, call_kwargs.get("sender"))
 
-    def failed(impl: pluggy.HookImpl, error: Exception) -> None:
+    def failed(impl: pluggy.HookImpl, error: Exception, started: float) -> None:
         logger.error(
             "plugin %r raised in hook %r: %s",
             impl.plugin_name,
@@ -470,29 +452,40 @@ async def fire_robust(
             exc_info=error,
         )
         outcomes.append((impl.plugin_name, error))
+        trace.step(impl, started, error)
 
     wrappers: list[_Wrapper] = []
-    for impl in impls:
-        try:
-            if is_wrapper(impl):
-                wrapper = _Wrapper(impl, call_kwargs)
-                await wrapper.enter()
-                wrappers.append(wrapper)
+    try:
+        for impl in impls:
+            called = time.perf_counter()
+            try:
+                if is_wrapper(impl):
+                    wrapper = _Wrapper(impl, call_kwargs)
+                    await wrapper.enter()
+                    wrappers.append(wrapper)
+                    continue
+                value = await _call(impl, call_kwargs)
+            except Exception as error:
+                failed(impl, error, called)
                 continue
-            value = await _call(impl, call_kwargs)
-        except Exception as error:
-            failed(impl, error)
-            continue
-        outcomes.append((impl.plugin_name, value))
-    results = [
-        value for _, value in outcomes if value is not None and not isinstance(value, BaseException)
-    ]
-    for wrapper in reversed(wrappers):
-        try:
-            _, left = await wrapper.leave(results, None)
-        except Exception as error:
-            failed(wrapper.impl, error)
-            continue
-        if isinstance(left, Exception):
-            failed(wrapper.impl, left)
+            outcomes.append((impl.plugin_name, value))
+            trace.step(impl, called, value)
+        results = [
+            value
+            for _, value in outcomes
+            if value is not None and not isinstance(value, BaseException)
+        ]
+        for wrapper in reversed(wrappers):
+            called = time.perf_counter()
+            try:
+                _, left = await wrapper.leave(results, None)
+            except Exception as error:
+                failed(wrapper.impl, error, called)
+                continue
+            if isinstance(left, Exception):
+                failed(wrapper.impl, left, called)
+            else:
+                trace.step(wrapper.impl, called, None, wrapper=True)
+    finally:
+        trace.emit()
     return outcomes

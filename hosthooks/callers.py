@@ -330,6 +330,16 @@ class HookCallers:
         live.async_path = None
         self._mark_stale(live)
 
+    @property
+    def tracer(self) -> Tracer | None:
+        """Where every hook call's trace goes; None while tracing is off."""
+        return self._tracer
+
+    @property
+    def traced_hookexec(self) -> HookExec | None:
+        """What runs a hook while tracing is on; None while it is off."""
+        return self._traced_hookexec
+
     def set_traced_hookexec(self, traced: HookExec | None, tracer: Tracer | None = None) -> None:
         """Run every hook through ``traced`` (a tracer's ``_hookexec``) and every
         async call through the async path tracing to ``tracer``, or stop (None)."""
@@ -447,9 +457,15 @@ class HostPluginManager(pluggy.PluginManager):
         firstresult: bool,
     ) -> object | list[object]:
         # Every pluggy-run call comes through here: wrappers, historic calls and
-        # their replay for late plugins, call_extra. Filter senders once for all,
-        # and call on directly, as pluggy's own _hookexec does, so the frames
-        # below are pluggy's and its warnings point where pluggy points them.
+        # their replay for late plugins, call_extra. Those the plans do not run
+        # are traced here, as every other call is, while tracing is on.
+        traced = self.callers.traced_hookexec
+        if traced is not None:
+            result: object | list[object] = traced(hook_name, methods, kwargs, firstresult)
+            return result
+        # Filter senders once for all, and call on directly, as pluggy's own
+        # _hookexec does, so the frames below are pluggy's and its warnings
+        # point where pluggy points them.
         return self._inner_hookexec(
             hook_name, dispatch.for_sender(methods, kwargs), kwargs, firstresult
         )

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from collections.abc import Collection
@@ -45,6 +46,7 @@ from hosthooks.problems import note_on
 from hosthooks.specs import FAMILIES
 from hosthooks.tracing import BroadcastTracer
 from hosthooks.tracing import HookTrace
+from hosthooks.tracing import StepTrace
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import traced_hookexec
 from hosthooks.typed_settings import PluginSettingsError
@@ -205,8 +207,9 @@ class Host(PluginLoading):
         sender = call_kwargs.get("sender")
         impls = list(dispatch.implementations_for(caller, sender, "sender" not in call_kwargs))
         outcomes: list[tuple[str, RobustOutcome]] = []
+        trace = StepTrace(self._callers.tracer, name, sender)
 
-        def failed(impl: pluggy.HookImpl, error: Exception) -> None:
+        def failed(impl: pluggy.HookImpl, error: Exception, started: float) -> None:
             logger.error(
                 "plugin %r raised in hook %r: %s",
                 impl.plugin_name,
@@ -215,40 +218,48 @@ class Host(PluginLoading):
                 exc_info=error,
             )
             outcomes.append((impl.plugin_name, error))
+            trace.step(impl, started, error)
 
         teardowns: list[tuple[pluggy.HookImpl, Any]] = []
-        for impl in impls:
-            args = [call_kwargs[arg] for arg in impl.argnames]
-            keywords = {key: call_kwargs[key] for key in impl.kwargnames if key in call_kwargs}
-            value: Any
-            try:
-                value = impl.function(*args, **keywords)
-                if dispatch.is_wrapper(impl):
-                    next(value)
-                    teardowns.append((impl, value))
+        try:
+            for impl in impls:
+                args = [call_kwargs[arg] for arg in impl.argnames]
+                keywords = {key: call_kwargs[key] for key in impl.kwargnames if key in call_kwargs}
+                value: Any
+                called = time.perf_counter()
+                try:
+                    value = impl.function(*args, **keywords)
+                    if dispatch.is_wrapper(impl):
+                        next(value)
+                        teardowns.append((impl, value))
+                        continue
+                except StopIteration:
+                    failed(impl, RuntimeError("the wrapper did not yield"), called)
                     continue
-            except StopIteration:
-                failed(impl, RuntimeError("the wrapper did not yield"))
-                continue
-            except Exception as error:
-                failed(impl, error)
-                continue
-            outcomes.append((impl.plugin_name, value))
-        results = [
-            value
-            for _, value in outcomes
-            if value is not None and not isinstance(value, BaseException)
-        ]
-        for impl, generator in reversed(teardowns):
-            try:
-                generator.send(pluggy.Result(results, None) if impl.hookwrapper else results)
-            except StopIteration:
-                continue
-            except Exception as error:
-                failed(impl, error)
-                continue
-            generator.close()
-            failed(impl, RuntimeError("the wrapper yielded more than once"))
+                except Exception as error:
+                    failed(impl, error, called)
+                    continue
+                outcomes.append((impl.plugin_name, value))
+                trace.step(impl, called, value)
+            results = [
+                value
+                for _, value in outcomes
+                if value is not None and not isinstance(value, BaseException)
+            ]
+            for impl, generator in reversed(teardowns):
+                called = time.perf_counter()
+                try:
+                    generator.send(pluggy.Result(results, None) if impl.hookwrapper else results)
+                except StopIteration:
+                    trace.step(impl, called, None, wrapper=True)
+                    continue
+                except Exception as error:
+                    failed(impl, error, called)
+                    continue
+                generator.close()
+                failed(impl, RuntimeError("the wrapper yielded more than once"), called)
+        finally:
+            trace.emit()
         return outcomes
 
     async def afire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
@@ -261,7 +272,7 @@ class Host(PluginLoading):
             caller = self._callers.live(name).caller
         except KeyError:
             raise AttributeError(f"no hook named {name!r}") from None
-        return await async_calls.fire_robust(caller, kwargs)
+        return await async_calls.fire_robust(caller, kwargs, self._callers.tracer)
 
     def set_tracing(self, enabled: bool, trace_file: Path | None = None) -> None:
         """Turn hook tracing on (to stderr, or JSON lines appended to ``trace_file``) or off.

@@ -21,6 +21,7 @@ from typing import TextIO
 
 import pluggy
 
+from hosthooks.async_bridge import async_original
 from hosthooks.dispatch import HookExec
 from hosthooks.dispatch import for_sender
 from hosthooks.dispatch import is_wrapper
@@ -118,6 +119,65 @@ class BroadcastTracer(Tracer):
 def error_text(error: BaseException) -> str:
     message = str(error).splitlines()[0] if str(error) else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def add_impl_trace(
+    record: HookTrace,
+    impl: pluggy.HookImpl,
+    started: float,
+    outcome: str,
+    error: BaseException | None = None,
+) -> None:
+    """Add ``impl``'s part to ``record``: from ``started`` (a ``time.perf_counter()``
+    reading) until now, with its outcome and, when it failed, its error."""
+    elapsed = (time.perf_counter() - started) * 1000
+    # An async implementation is named as written, not as its synchronous stand-in.
+    function = async_original(impl.function) or impl.function
+    record.impls.append(
+        ImplTrace(
+            impl.plugin_name,
+            function_name(function),
+            elapsed,
+            outcome,
+            None if error is None else error_text(error),
+        )
+    )
+
+
+class StepTrace:
+    """The trace of a call that runs its implementations one at a time and goes
+    on past failures (``fire_robust`` and its async twin); nothing when
+    ``tracer`` is None.
+
+    :param tracer: where the record goes on :meth:`emit`; None while tracing is off.
+    :param hook: the hook's name.
+    :param sender: the call's sender.
+    """
+
+    def __init__(self, tracer: Tracer | None, hook: str, sender: object) -> None:
+        self._tracer = tracer
+        self._record = None if tracer is None else HookTrace(hook, describe_sender(sender), 0.0)
+        self._started = time.perf_counter()
+
+    def step(
+        self, impl: pluggy.HookImpl, started: float, outcome: object, *, wrapper: bool = False
+    ) -> None:
+        """``impl`` ran from ``started`` until now: ``outcome`` is what it returned,
+        or the exception it failed with; a wrapper's part is its teardown."""
+        if self._record is None:
+            return
+        if isinstance(outcome, BaseException):
+            add_impl_trace(self._record, impl, started, "raised", outcome)
+        elif wrapper:
+            add_impl_trace(self._record, impl, started, "wrapped")
+        else:
+            add_impl_trace(self._record, impl, started, "ok" if outcome is None else "result")
+
+    def emit(self) -> None:
+        """Hand the record, timed until now, to the tracer."""
+        if self._tracer is not None and self._record is not None:
+            self._record.duration_ms = (time.perf_counter() - self._started) * 1000
+            self._tracer.emit(self._record)
 
 
 def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookExec:

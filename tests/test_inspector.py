@@ -94,13 +94,16 @@ def test_calls_json_shows_the_apps_calls_but_not_its_own_polling(server):
     calls: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         calls += json.loads(client.get(f"/-/calls.json?after={last}")[2])["calls"]
-        if any(call["hook"] == "post_save" and call["sender"] == "Note" for call in calls):
+        saved = any(call["hook"] == "post_save" and call["sender"] == "Note" for call in calls)
+        if saved and any(call["hook"] == "request_finished" for call in calls):
             break
         last = max([call["seq"] for call in calls], default=last)
         time.sleep(0.1)
     hooks = [call["hook"] for call in calls]
     assert "post_save" in hooks
     assert "user_logged_in" in hooks
+    # Fired robustly, after the body was sent: recorded like every other call.
+    assert "request_finished" in hooks
     post_save = next(
         call for call in calls if call["hook"] == "post_save" and call["sender"] == "Note"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -106,3 +107,67 @@ def test_pluggys_own_tracing_sees_calls_while_enabled(host):
     fire_post_save(host, Article)
     assert [m for m in messages if "post_save" in m and "finish" not in m] != []
     assert sum("post_save" in m and "finish" not in m for m in messages) == 1
+
+
+def test_robust_historic_and_extra_calls_are_traced_too(host):
+    # request_finished is fired robustly: the inspector showed none of its calls.
+    class Plugin:
+        @hookimpl
+        def request_finished(self):
+            return "finished"
+
+        @hookimpl(wrapper=True)
+        def got_request_exception(self):
+            return (yield)
+
+        @hookimpl
+        def class_prepared(self, sender):
+            pass
+
+    host.register(Plugin(), "plugin")
+    seen: list[Any] = []
+    stop = host.add_call_listener(seen.append)
+    host.fire_robust("request_finished", sender=Host)
+    asyncio.run(host.afire_robust("request_finished", sender=Host))
+    host.fire_robust("got_request_exception", sender=None, request=None)
+    host.hook.class_prepared.call_historic(kwargs={"sender": Article})
+    host.hook.post_save.call_extra([lambda created: "extra"], {"sender": Article, **POST_SAVE})
+    stop()
+    traced = [(trace.hook, [(impl.plugin, impl.outcome) for impl in trace.impls]) for trace in seen]
+    assert traced == [
+        ("request_finished", [("plugin", "result")]),
+        ("request_finished", [("plugin", "result")]),
+        ("got_request_exception", [("plugin", "wrapped")]),
+        ("class_prepared", [("plugin", "ok")]),
+        ("post_save", [("<temp>", "result")]),
+    ]
+    assert seen[0].sender == "Host"
+    assert seen[0].impls[0].function.endswith("Plugin.request_finished")
+
+
+def test_a_robust_call_traces_each_failure_and_goes_on(host, capsys):
+    class Fine:
+        @hookimpl
+        async def request_finished(self):
+            return None
+
+    class Broken:
+        @hookimpl
+        def request_finished(self):
+            raise RuntimeError("robust failure")
+
+    host.register(Fine(), "fine")
+    host.register(Broken(), "broken")
+    host.set_tracing(True)
+    host.fire_robust("request_finished", sender=Host)
+    asyncio.run(host.afire_robust("request_finished", sender=Host))
+    host.set_tracing(False)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "hosthooks trace" in line]
+    assert len(lines) == 2
+    for line in lines:
+        assert line.startswith("hosthooks trace: request_finished sender=Host ")
+        assert "broken:" in line
+        assert "raised (RuntimeError: robust failure)" in line
+        # The async implementation is named as written, not as its stand-in.
+        assert "fine:tests.test_tracing.test_a_robust_call_traces" in line
+        assert "ms ok" in line
