@@ -406,6 +406,40 @@ def test_field_types_and_lookups(db):
         Book.objects.filter(colour="red")
 
 
+def test_integers_beyond_64_bits_match_as_django_says_and_are_never_written(db):
+    # Django on SQLite: an exact match with such an int is empty, a comparison
+    # with it all or nothing; the driver cannot send it, so an OverflowError
+    # escaped from every one of these before.
+    author = Author.objects.create(name="Ann")
+    book = Book.objects.create(title="A", author=author, pages=10)
+    huge = 10**30
+    assert list(Author.objects.filter(pk=huge)) == []
+    assert Author.objects.filter(pk=2**63).count() == 0
+    assert Author.objects.filter(pk=2**63 - 1).count() == 0  # the largest stored id: sent as is
+    assert not Author.objects.filter(pk=-huge).exists()
+    with pytest.raises(Author.DoesNotExist):
+        Author.objects.get(pk=huge)
+    assert Author.objects.filter(pk__lt=huge).count() == 1
+    assert Author.objects.filter(pk__lte=-huge).count() == 0
+    assert Author.objects.filter(pk__gt=huge).count() == 0
+    assert Author.objects.filter(pk__gte=-huge).count() == 1
+    assert [a.pk for a in Author.objects.exclude(pk=huge)] == [author.pk]
+    assert [a.pk for a in Author.objects.filter(pk__in=[author.pk, huge])] == [author.pk]
+    assert Author.objects.filter(pk__in=[huge]).count() == 0
+    assert Book.objects.filter(author=huge).count() == 0
+    assert Book.objects.filter(pages__lte=huge, author=author).get() == book
+    assert Book.objects.filter(pages=huge).update(title="never") == 0
+    before = dump(db)
+    # A value no column holds is refused with the database's one-line error.
+    with pytest.raises(DatabaseError, match="out of range"):
+        Book.objects.create(title="B", author=author, pages=huge)
+    with pytest.raises(DatabaseError, match="out of range"):
+        Book.objects.filter(pk=book.pk).update(pages=huge)
+    with pytest.raises(DatabaseError, match="out of range"), atomic():
+        Author.objects.create(pk=huge, name="Bo")
+    assert dump(db) == before
+
+
 def test_constraint_violations_write_nothing(db):
     Tag.objects.create(label="x")
     before = dump(db)

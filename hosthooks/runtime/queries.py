@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Final
 
+from hosthooks.runtime.backends.base import INTEGER_RANGE
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.deletion import Collector
@@ -22,6 +23,20 @@ from hosthooks.runtime.models import to_row
 #: The condition of ``name__in=[]``: false for every row, known before any query.
 _NOTHING: Final[tuple[str, list[Any]]] = ("1 = 0", [])
 _LOOKUPS: Final = {"exact": "=", "gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
+#: The field kinds stored as integers, compared with values beyond INTEGER_RANGE in Python.
+_INTEGER_KINDS: Final = frozenset({"integer", "foreign_key"})
+
+
+def _beyond_integers(value: Any) -> int:
+    """1 when ``value`` is an int above every value an integer column holds, -1
+    below them all, else 0 (in range, or not an int)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = INTEGER_RANGE
+        if value > high:
+            return 1
+        if value < low:
+            return -1
+    return 0
 
 
 class QuerySet:
@@ -107,8 +122,12 @@ class QuerySet:
                 return item.pk
             return field.to_db(item) if not isinstance(field, ForeignKey) else item
 
+        integer = field.kind in _INTEGER_KINDS
         if lookup == "in":
             items = [convert(item) for item in value]
+            if integer:
+                # A value no integer column holds matches no row.
+                items = [item for item in items if not _beyond_integers(item)]
             if not items:
                 return _NOTHING
             return (f"{column} IN ({', '.join('?' for _ in items)})", items)
@@ -119,7 +138,16 @@ class QuerySet:
             raise ValueError(f"unknown lookup {lookup!r} in {key!r}")
         if value is None and lookup == "exact":
             return (f"{column} IS NULL", [])
-        return (f"{column} {_LOOKUPS[lookup]} ?", [convert(value)])
+        converted = convert(value)
+        side = _beyond_integers(converted) if integer else 0
+        if side:
+            # As Django does (and PostgreSQL, which compares such values, would
+            # answer): equal to nothing, above or below every stored value.
+            below_all = side < 0
+            if lookup == "exact" or below_all == (lookup in {"lt", "lte"}):
+                return _NOTHING
+            return (f"{column} IS NOT NULL", [])
+        return (f"{column} {_LOOKUPS[lookup]} ?", [converted])
 
     def _where_clause(self) -> tuple[str, list[Any]]:
         """`` WHERE ...`` with its parameters, or ``""`` when nothing filters."""

@@ -14,7 +14,13 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import ClassVar
+from typing import Final
 from typing import Protocol
+
+#: The values an integer column holds on every backend (SQLite's INTEGER and
+#: PostgreSQL's BIGINT are both 64-bit): the model layer compares with values
+#: beyond them in Python, since SQLite's driver cannot even send them.
+INTEGER_RANGE: Final = (-(2**63), 2**63 - 1)
 
 
 class DatabaseError(Exception):

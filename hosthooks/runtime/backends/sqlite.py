@@ -110,10 +110,14 @@ class SQLiteBackend(Backend):
 
     @property
     def driver_errors(self) -> tuple[type[Exception], ...]:
-        return (sqlite3.Error,)
+        # The driver refuses to send an int beyond 64 bits: PostgreSQL's refusal
+        # of such a value is a DatabaseError, and so is this one.
+        return (sqlite3.Error, OverflowError)
 
     def translate(self, error: Exception) -> DatabaseError:
         message = str(error)
+        if isinstance(error, OverflowError):
+            return DatabaseError(f"integer out of range: {message} (database {self.alias!r})")
         if isinstance(error, sqlite3.IntegrityError):
             return IntegrityError(f"{message} (database {self.alias!r})")
         if "locked" in message or "busy" in message:
