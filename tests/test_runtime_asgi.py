@@ -244,13 +244,28 @@ def test_a_keyboard_interrupt_from_a_hook_is_a_plugins_failure(asgi, default_hos
 
 
 def test_the_environ_follows_pep_3333():
-    environ = wsgi_environ(scope_for("/caf\u00e9"), body=__import__("io").BytesIO(b""))
+    body = __import__("io").BytesIO(b"")
+    environ = wsgi_environ(scope_for("/caf\u00e9"), body=body)
     assert environ["PATH_INFO"] == "/caf\u00e9".encode().decode("latin-1")
     assert environ["QUERY_STRING"] == "a=1"
     assert environ["HTTP_X_TWO"] == "a,b"
     assert environ["HTTP_HOST"] == "testserver"
     assert (environ["REMOTE_ADDR"], environ["SERVER_PORT"]) == ("127.0.0.1", "8000")
     assert environ["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert "CONTENT_LENGTH" not in environ  # no body
+    # An absolute-form target is routed by its path.
+    assert wsgi_environ(scope_for("http://example.com/notes"), body)["PATH_INFO"] == "/notes"
+    assert wsgi_environ(scope_for("http://example.com"), body)["PATH_INFO"] == "/"
+
+
+def test_a_chunked_body_gets_the_length_that_was_read():
+    scope = scope_for("/")
+    scope["headers"] = [*scope["headers"], (b"transfer-encoding", b"chunked")]
+    environ = wsgi_environ(scope, body=__import__("io").BytesIO(b"title=x"))
+    assert environ["CONTENT_LENGTH"] == "7"
+    # Already de-chunked: the app must not read it as chunks again.
+    assert "HTTP_TRANSFER_ENCODING" not in environ
+    assert environ["wsgi.input"].read() == b"title=x"
 
 
 def test_a_client_gone_before_the_body_arrived_fires_nothing(asgi, timeline):

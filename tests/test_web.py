@@ -6,10 +6,12 @@ A recording plugin (tests/web_plugins/recorder.py), loaded by the server through
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -291,6 +293,28 @@ def test_oversized_and_malformed_bodies(server):
     assert status == 400
     assert client.get("/")[0] == 200
     assert server.query("SELECT COUNT(*) FROM demo_note WHERE title = 'big'") == [(0,)]
+
+
+def test_a_chunked_form_is_read_whole_and_one_too_large_is_413(server):
+    client = Client(server)
+    client.get("/signup")
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+    def post_chunked(fields: dict[str, str]) -> int:
+        body = urllib.parse.urlencode({**fields, "csrf_token": client.csrf}).encode()
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        # No Content-Length: the body comes in chunks of 1000 bytes.
+        chunks = (body[start : start + 1000] for start in range(0, len(body), 1000))
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        connection.request("POST", "/signup", chunks, headers, encode_chunked=True)
+        status = connection.getresponse().status
+        connection.close()
+        return status
+
+    assert post_chunked({"username": "chunked", "password": PASSWORD}) == 303
+    assert server.query("SELECT COUNT(*) FROM auth_user WHERE username = 'chunked'") == [(1,)]
+    too_large = {"username": "chunked-big", "password": "x" * BODY_LIMIT}
+    assert post_chunked(too_large) == 413
 
 
 def test_plugins_json_is_what_the_cli_prints(server):

@@ -28,6 +28,7 @@ import io
 import socket
 import sys
 import time
+import urllib.parse
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -212,6 +213,7 @@ def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
     """The WSGI environ (PEP 3333) of an ASGI HTTP scope, for the app's Werkzeug request.
 
     Header values repeated under one name are joined with commas, as HTTP allows.
+    A body sent without a Content-Length (chunked) gets the length of ``body``.
     """
     server_name, server_port = scope.get("server") or ("localhost", 80)
     client = scope.get("client")
@@ -219,7 +221,7 @@ def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
         "REQUEST_METHOD": scope["method"],
         # PEP 3333: text as the bytes it was sent as, read as latin-1.
         "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
-        "PATH_INFO": scope["path"].encode().decode("latin-1"),
+        "PATH_INFO": _resource_path(scope["path"]).encode().decode("latin-1"),
         "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
         "SERVER_NAME": str(server_name),
         "SERVER_PORT": str(server_port),
@@ -239,7 +241,26 @@ def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
         value = raw_value.decode("latin-1")
         key = name if name in {"CONTENT_TYPE", "CONTENT_LENGTH"} else f"HTTP_{name}"
         environ[key] = f"{environ[key]},{value}" if key in environ else value
+    size = body.seek(0, io.SEEK_END)
+    body.seek(0)
+    if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None or (
+        size and "CONTENT_LENGTH" not in environ
+    ):
+        # A chunked body comes without a Content-Length, and the app reads none
+        # of a body whose length it is not told: the length of what was read
+        # (the body the server already de-chunked) stands in for it, as waitress
+        # gives it, so such a form is not lost and one too large is a 413.
+        environ["CONTENT_LENGTH"] = str(size)
     return environ
+
+
+def _resource_path(path: str) -> str:
+    """The path of a request target: servers must accept the absolute form
+    (``GET http://host/notes``, RFC 9112 3.2.2), which uvicorn passes on whole,
+    and the app routes its path alone, as it does under waitress."""
+    if path.startswith("/") or "://" not in path:
+        return path
+    return urllib.parse.urlsplit(path).path or "/"
 
 
 def _refuse_write(data: bytes) -> object:
