@@ -386,3 +386,24 @@ def test_concurrent_clients_all_succeed_and_every_request_finishes(server):
     records = server.records()[mark:]
     assert len(hooks_of(records, "request_started")) == len(hooks_of(records, "request_finished"))
     assert not hooks_of(records, "got_request_exception")
+
+
+def test_a_client_that_leaves_before_its_answer_still_finishes_its_request(server):
+    client = Client(server)
+    client.get("/signup")
+    mark = server.settle()
+    body = urllib.parse.urlencode(
+        {"username": "gone", "password": PASSWORD, "csrf_token": client.csrf}
+    ).encode()
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    connection.request("POST", "/signup", body, headers)
+    connection.close()  # gone before the answer: the request was whole, it is served
+    records = server.wait_for("request_finished", 1, since=mark)
+    assert [r["hook"] for r in hooks_of(records, "request_started", "request_finished")] == [
+        "request_started",
+        "request_finished",
+    ]
+    assert server.query("SELECT COUNT(*) FROM auth_user WHERE username = 'gone'") == [(1,)]
+    assert Client(server).get("/login")[0] == 200
