@@ -4,6 +4,7 @@ thread and loop, for plain, streamed, failing and aborted requests."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Iterator
 from collections.abc import MutableMapping
@@ -241,6 +242,58 @@ def test_a_keyboard_interrupt_from_a_hook_is_a_plugins_failure(asgi, default_hos
     assert events[-1] == "finished"
     hook = "post_save" if where == "view" else where
     assert f"raised by plugin 'interrupts' in hook '{hook}'" in caplog.text
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="Python 3.10 counts no cancel requests")
+@pytest.mark.parametrize("hook", ["request_started", "request_finished"])
+def test_a_cancelled_error_a_hook_lets_out_is_its_failure(asgi, default_host, caplog, hook):
+    # Awaiting a task it cancelled itself: nothing cancelled the request.
+    class Cancels:
+        async def fail(self) -> None:
+            work = asyncio.ensure_future(asyncio.sleep(10))
+            work.cancel()
+            await work
+
+        @hookimpl
+        async def request_started(self) -> None:
+            if hook == "request_started":
+                await self.fail()
+
+        @hookimpl(trylast=True)
+        async def request_finished(self) -> None:
+            events.append("finished")
+            if hook == "request_finished":
+                await self.fail()
+
+    default_host.register(Cancels(), "cancels")
+    status, _ = asyncio.run(serve(asgi, "/stream"))
+    assert status == (500 if hook == "request_started" else 200)
+    assert events[-1] == "finished"
+    assert f"raised by plugin 'cancels' in hook '{hook}'" in caplog.text
+
+
+def test_a_cancelled_request_stops_there(asgi, timeline):
+    async def main() -> None:
+        gone = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            if not gone.is_set():
+                gone.set()
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.sleep(10)
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            await asyncio.sleep(10)  # a client that reads nothing
+
+        task = asyncio.ensure_future(asgi(scope_for("/stream"), receive, send))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert events[0] == "started /stream environ=None"
 
 
 def test_the_environ_follows_pep_3333():

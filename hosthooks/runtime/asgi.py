@@ -88,10 +88,8 @@ class AsgiApp:
         try:
             if host.has_listeners("request_started"):
                 await host.ahook.request_started(sender=sender, scope=scope)
-        except asyncio.CancelledError:
-            raise
         except BaseException as error:
-            if is_ctrl_c(error):
+            if is_ctrl_c(error) or _is_cancellation(error):
                 raise
             response = self.app.failed_before_view(host, error)
         if response is None:
@@ -104,10 +102,8 @@ class AsgiApp:
             try:
                 if host.has_listeners("request_finished"):
                     await host.afire_robust("request_finished", sender=sender)
-            except asyncio.CancelledError:
-                raise
             except BaseException as error:
-                if is_ctrl_c(error):
+                if is_ctrl_c(error) or _is_cancellation(error):
                     raise
                 self.app.request_finished_failed(host, error)
             finally:
@@ -252,6 +248,17 @@ def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
         # gives it, so such a form is not lost and one too large is a 413.
         environ["CONTENT_LENGTH"] = str(size)
     return environ
+
+
+def _is_cancellation(error: BaseException) -> bool:
+    """Whether ``error`` is this request's task being cancelled (the server
+    stopping it), which must end it; a ``CancelledError`` a hook lets out of
+    work of its own (awaiting a task it cancelled, say) is that hook's failure."""
+    if not isinstance(error, asyncio.CancelledError):
+        return False
+    # Python 3.10 does not count cancel requests: every CancelledError ends the request.
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return cancelling is None or bool(cancelling())
 
 
 def _resource_path(path: str) -> str:
