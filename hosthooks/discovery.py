@@ -7,7 +7,6 @@ import enum
 import functools
 import importlib
 import importlib.util
-import re
 import sys
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -234,11 +233,27 @@ def hosthooks_version() -> str:
     return __version__
 
 
-#: A requirement on hosthooks: the name (any case), extras, then the rest. Most
-#: plugins require plain ``hosthooks``; only a specifier or a marker needs parsing.
-_ON_HOSTHOOKS: Final = re.compile(
-    rf"\s*{ENTRY_POINT_GROUP}\s*(\[[^\]]*\])?\s*(?P<rest>[^A-Za-z0-9._-].*|)$", re.IGNORECASE
+#: The characters a distribution's name is made of.
+_NAME_CHARACTERS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 )
+
+
+def _after_hosthooks(requirement: str) -> str | None:
+    """What a requirement on hosthooks (the name in any case) says after the
+    name and its extras, or None when it is a requirement on another distribution.
+
+    Most plugins require plain ``hosthooks``: only a specifier or a marker
+    needs parsing, by packaging.
+    """
+    text = requirement.lstrip()
+    end = len(ENTRY_POINT_GROUP)
+    if text[:end].lower() != ENTRY_POINT_GROUP or text[end : end + 1] in _NAME_CHARACTERS:
+        return None
+    rest = text[end:].lstrip()
+    if rest.startswith("[") and "]" in rest:
+        rest = rest.partition("]")[2]
+    return rest
 
 
 def hosthooks_requirement(requires: Sequence[str]) -> tuple[str, bool] | None:
@@ -251,10 +266,10 @@ def hosthooks_requirement(requires: Sequence[str]) -> tuple[str, bool] | None:
     :param requires: the distribution's ``Requires-Dist`` values.
     """
     for text in requires:
-        matched = _ON_HOSTHOOKS.match(text)
-        if matched is None:
+        rest = _after_hosthooks(text)
+        if rest is None:
             continue
-        if not matched.group("rest").strip():
+        if not rest.strip():
             return ENTRY_POINT_GROUP, True
         # Imported only for a requirement with a version or a marker: parsing
         # them is what packaging is for, and importing it costs ~15 ms.

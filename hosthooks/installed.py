@@ -15,6 +15,7 @@ those are rare, and its rules are the ones to keep.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import re
 import sys
@@ -37,9 +38,9 @@ _UNREADABLE: Final = (OSError, UnicodeDecodeError)
 #: ``module``, ``module:attribute`` or ``module:a.b``, optionally followed by extras.
 _VALUE: Final = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((\[.*\])\s*)?$")
 
-_SEPARATORS: Final = re.compile(r"[-_.]+")
-
-_LINE: Final = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+#: ``-`` and ``.`` as ``_``, for :func:`normalize` (no regular expression: it
+#: would be compiled by every command that lists plugins).
+_TO_UNDERSCORE: Final = str.maketrans("-.", "__")
 
 
 class EntryPoint(NamedTuple):
@@ -85,7 +86,10 @@ class _Distribution(NamedTuple):
 
 def normalize(name: str) -> str:
     """A distribution name as duplicates are compared: ``Foo.Bar-baz`` is ``foo_bar_baz``."""
-    return _SEPARATORS.sub("_", name).lower()
+    folded = name.translate(_TO_UNDERSCORE).lower()
+    while "__" in folded:
+        folded = folded.replace("__", "_")
+    return folded
 
 
 def scan(group: str, paths: Sequence[str] | None = None) -> list[InstalledEntryPoint]:
@@ -242,9 +246,9 @@ def _headers(dist: _Distribution) -> dict[str, list[str]]:
     headers: dict[str, list[str]] = {}
     name: str | None = None
     value = ""
-    # Lines end as the email parser ends them: not at every character
-    # str.splitlines() would split at (a form feed in a description, say).
-    for line in _LINE.findall(text):
+    # Lines end as the email parser ends them (\n, \r\n or \r), not at every
+    # character str.splitlines() would split at (a form feed in a description).
+    for line in io.StringIO(text, newline=""):
         if line[:1] in (" ", "\t"):
             if name is not None:
                 value += line

@@ -222,3 +222,21 @@ def test_the_version_constant_is_the_projects_version():
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     with pyproject.open("rb") as file:
         assert hosthooks.__version__ == tomllib.load(file)["project"]["version"]
+
+
+@pytest.mark.parametrize(
+    ("requires", "expected"),
+    [
+        (["hosthooks"], ("hosthooks", True)),
+        (["  HostHooks [extra] "], ("hosthooks", True)),
+        (["other>=1", "HostHooks >=0.1"], ("HostHooks>=0.1", True)),
+        (["hosthooks>=99"], ("hosthooks>=99", False)),
+        (['hosthooks>=99; extra == "future"'], None),
+        (["hosthooks-other", "hosthooksx", "other"], None),
+        (["hosthooks x", "hosthooks[a"], None),
+    ],
+)
+def test_a_distributions_requirement_on_hosthooks(requires, expected):
+    from hosthooks.discovery import hosthooks_requirement
+
+    assert hosthooks_requirement(requires) == expected
