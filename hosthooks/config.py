@@ -31,11 +31,6 @@ from pathlib import Path
 from typing import Any
 from typing import Final
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 CONFIG_FILE_NAME: Final = "hosthooks.toml"
 PYPROJECT_TABLE: Final = ("tool", "hosthooks")
 CONFIG_ENV: Final = "HOSTHOOKS_CONFIG"
@@ -445,6 +440,11 @@ def find_config_file(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    # Imported here: a command run where no configuration file exists does not pay for it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
         return data

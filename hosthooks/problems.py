@@ -8,7 +8,6 @@ Each problem suggests the closest known name, since nearly every one is a typo.
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import traceback
@@ -28,6 +27,8 @@ from hosthooks.specs import MODEL_SENDER_HOOKS
 
 def closest(name: str, known: Collection[str]) -> str | None:
     """The known name ``name`` is most likely a misspelling of, or None."""
+    import difflib  # only a misspelling pays for it
+
     matches = difflib.get_close_matches(name, known, n=1)
     return matches[0] if matches else None
 

@@ -6,7 +6,6 @@ plans contain no tracing code at all: it costs nothing.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -94,6 +93,8 @@ class Tracer:
         self._lock = threading.Lock()
 
     def emit(self, trace: HookTrace) -> None:
+        import json  # here: only a JSON trace file needs it (already imported by then)
+
         text = json.dumps(asdict(trace)) if self._as_json else trace.as_line()
         with self._lock:
             self._stream.write(text + "\n")

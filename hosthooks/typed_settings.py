@@ -22,7 +22,6 @@ settings are shown.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import re
 import types
@@ -101,6 +100,8 @@ def load_plugin_settings(
     values: dict[str, Any] = {}
     for key in table:
         if key not in fields:
+            import difflib  # only a misspelling pays for it
+
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"{plugin_name}: {key}: unknown setting{hint}")

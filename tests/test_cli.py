@@ -440,6 +440,17 @@ def test_the_hooks_table_fits_80_columns(plugins_dir, capsys, monkeypatch):
     assert "..." in pre_migrate  # shortened; `hosthooks hooks pre_migrate` shows it whole
 
 
+@pytest.mark.parametrize("columns", ["", "0", "wide"])
+def test_without_a_usable_columns_or_terminal_a_table_is_80_wide(columns, monkeypatch):
+    from hosthooks.commands import listing
+
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(sys, "__stdout__", None)
+    assert listing._terminal_width() == 80
+    monkeypatch.setenv("COLUMNS", "132")
+    assert listing._terminal_width() == 132
+
+
 def test_every_command_has_an_example_in_its_help(capsys):
     from hosthooks.cli import cli
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
+import sys
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -103,6 +102,8 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
         for info in infos:
             info.update(extras(info["name"]))
     if as_json:
+        import json
+
         click.echo(json.dumps(infos, indent=2))
         return
     if name is not None:
@@ -115,7 +116,7 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
             [info["family"], info["name"], _signature(caller), flags, str(len(info["impls"]))]
         )
     header = ("FAMILY", "HOOK", "SIGNATURE", "FLAGS", "IMPLS")
-    _fit_column(header, rows, column=2, width=shutil.get_terminal_size((80, 24)).columns)
+    _fit_column(header, rows, column=2, width=_terminal_width())
     _table(header, rows)
     for (_, caller), info in zip(callers, infos, strict=True):
         if info["impls"]:
@@ -179,6 +180,21 @@ def _fit_column(header: Sequence[str], rows: list[list[str]], *, column: int, wi
             row[column] = row[column][: room - 3] + "..."
 
 
+def _terminal_width() -> int:
+    """``COLUMNS`` when set, else the terminal's width, else 80 (what
+    ``shutil.get_terminal_size`` answers, without the ~4 ms its imports cost)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 #: The colour of each plugin status in tables shown on a terminal.
 _STATUS_COLOURS: Final = {"active": "green", "blocked": "yellow", "failed": "red"}
 
@@ -235,6 +251,8 @@ def plugins(
     records = listed_records(host, include_builtin, hook)
     infos = plugin_infos(host, records)
     if as_json:
+        import json
+
         click.echo(json.dumps(infos, indent=2))
         obj.report(records, lines=False)
         return
@@ -303,6 +321,8 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
                 raise click.UsageError(f"no plugin named {name!r}{hint}")
         records = [record for record in records if record.name in names]
     if as_json:
+        import json
+
         click.echo(json.dumps(plugin_infos(host, records), indent=2))
     failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
     if not as_json and not failed:
@@ -325,6 +345,8 @@ def show_config(obj: Context, as_json: bool) -> None:
 
     Example: hosthooks --config prod.toml config --json
     """
+    import json
+
     report = {**obj.configuration.report(), **obj.host.plugin_settings_report()}
     if as_json:
         click.echo(json.dumps(report, indent=2))
