@@ -70,7 +70,7 @@ class LiveHookCaller(pluggy.HookCaller):
     def _add_hookimpl(self, hookimpl: pluggy.HookImpl) -> None:
         with self._registry.lock:
             stand_in_for(self.name, hookimpl)
-            super()._add_hookimpl(hookimpl)
+            _insert(self._hookimpls, hookimpl)
             registry = self._registry
             registry.registered[id(hookimpl)] = (hookimpl, next(registry.registrations))
             if ordering.is_constrained(hookimpl):
@@ -98,6 +98,38 @@ class LiveHookCaller(pluggy.HookCaller):
         with self._registry.lock:
             super().set_specification(specmodule_or_class, spec_opts)
             self._registry.spec_changed(self)
+
+
+def _is_wrapper(impl: pluggy.HookImpl) -> bool:
+    return bool(impl.wrapper or impl.hookwrapper)
+
+
+def _insert(stored: list[pluggy.HookImpl], impl: pluggy.HookImpl) -> None:
+    """Put ``impl`` in a hook's stored list (the reverse of call order) where
+    pluggy's ``HookCaller._add_hookimpl`` puts it: plain implementations, then
+    wrappers; in each group the ``trylast`` ones, then the others (the latest
+    last), then the ``tryfirst`` ones.
+
+    pluggy finds the first wrapper by scanning from the front of the list, which
+    makes registering N implementations of one hook cost N^2 (#10). Wrappers are
+    the end of the list, and few: scanning back from the end finds the same place.
+    """
+    wrappers_start = len(stored)
+    while wrappers_start and _is_wrapper(stored[wrappers_start - 1]):
+        wrappers_start -= 1
+    if _is_wrapper(impl):
+        low, high = wrappers_start, len(stored)
+    else:
+        low, high = 0, wrappers_start
+    if impl.trylast:
+        position = low
+    else:
+        position = high
+        if not impl.tryfirst:
+            # Behind the group's tryfirst implementations, which stay the last stored.
+            while position > low and stored[position - 1].tryfirst:
+                position -= 1
+    stored.insert(position, impl)
 
 
 class _RoutedCall:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pluggy
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hosthooks
 from hosthooks import Host
@@ -167,3 +170,29 @@ def test_hooks_shows_the_constraint_that_placed_each_implementation(tmp_path, ca
         ]
     finally:
         hosthooks.set_default_host(None)
+
+
+_KINDS = ["plain", "tryfirst", "trylast", "wrapper", "hookwrapper", "wrapper-tryfirst"]
+
+
+@given(st.lists(st.sampled_from(_KINDS), max_size=40))
+def test_implementations_are_stored_where_pluggy_stores_them(kinds):
+    from hosthooks.callers import _insert
+
+    def impl(index: int, kind: str) -> pluggy.HookImpl:
+        opts: dict[str, Any] = {
+            "wrapper": kind.startswith("wrapper"),
+            "hookwrapper": kind == "hookwrapper",
+            "optionalhook": False,
+            "tryfirst": kind.endswith("tryfirst"),
+            "trylast": kind == "trylast",
+            "specname": None,
+        }
+        return pluggy.HookImpl(None, f"p{index}", lambda: None, opts)  # type: ignore[arg-type]
+
+    reference = pluggy.HookCaller("hook", lambda *args: None)
+    stored: list[pluggy.HookImpl] = []
+    for index, kind in enumerate(kinds):
+        reference._add_hookimpl(impl(index, kind))
+        _insert(stored, impl(index, kind))
+    assert [i.plugin_name for i in stored] == [i.plugin_name for i in reference.get_hookimpls()]
