@@ -619,7 +619,11 @@ class Host(PluginLoading):
     def ordering_problems(self, plugin_name: str | None = None) -> list[Problem]:
         """One problem per plugin in each ``before=``/``after=`` cycle, per hook
         (only ``plugin_name``'s when given); the hooks concerned keep pluggy's order."""
-        problems = []
+        problems: list[Problem] = []
+        # Only hooks with a before=/after= implementation can hold a cycle; this
+        # runs once per plugin loaded, and usually no hook has one.
+        if not any(self._callers.constrained.values()):
+            return problems
         for caller in self.hook_callers():
             if not self._callers.constrained.get(caller.name):
                 continue

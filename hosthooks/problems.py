@@ -82,6 +82,15 @@ def _labels(wanted: object) -> Iterator[str]:
             yield from _labels(member)
 
 
+def _specified(manager: pluggy.PluginManager) -> list[str]:
+    """The names of the hooks ``manager`` has a specification for."""
+    return [
+        name
+        for name, caller in vars(manager.hook).items()
+        if isinstance(caller, pluggy.HookCaller) and caller.spec is not None
+    ]
+
+
 def diagnose(
     manager: pluggy.PluginManager,
     plugin: object,
@@ -102,16 +111,14 @@ def diagnose(
         plugin, as its host holds them; None reads them from ``plugin`` (a
         plugin pluggy refused has no other).
     """
-    specified = {
-        name: caller.spec
-        for name, caller in vars(manager.hook).items()
-        if isinstance(caller, pluggy.HookCaller) and caller.spec is not None
-    }
     problems = []
     if implementations is None:
         implementations = _implementations(manager, plugin, plugin_name)
     for hook, impl in implementations:
-        spec = specified.get(hook)
+        # Looked up one by one: this runs for every plugin loaded, and most
+        # implement a hook or two of the many specified.
+        caller = getattr(manager.hook, hook, None)
+        spec = caller.spec if isinstance(caller, pluggy.HookCaller) else None
         if spec is None:
             if not impl.optionalhook:
                 problems.append(
@@ -120,7 +127,7 @@ def diagnose(
                         dist,
                         "unknown hook",
                         hook=hook,
-                        suggestion=closest(hook, specified),
+                        suggestion=closest(hook, _specified(manager)),
                         kind=ProblemKind.UNKNOWN_HOOK,
                     )
                 )
