@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +86,43 @@ def test_hosthooks_toml_wins_over_pyproject_and_no_parent_is_searched(workdir):
 def test_a_pyproject_without_the_table_is_no_configuration(workdir):
     (workdir / "pyproject.toml").write_text('[project]\nname = "app"\n')
     assert load_configuration(environ={}, cwd=workdir).file is None
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[ "tool" . hosthooks ]\ntrace = true\n',
+        "[tool] # tools\nblack = {}\n\n[project]\n[tool.other]\n[tool.hosthooks]\ntrace = true\n",
+        "tool.hosthooks.trace = true\n",
+        "tool = { hosthooks = { trace = true } }\n",
+        "[tool]\nhosthooks.trace = true\n",
+        "['tool']\nhosthooks = { trace = true }\n",
+        '[tool."host\\u0068ooks"]\ntrace = true\n',
+    ],
+)
+def test_every_spelling_of_the_pyproject_table_is_found(workdir, pyproject):
+    (workdir / "pyproject.toml").write_text(pyproject)
+    config = load_configuration(environ={}, cwd=workdir)
+    assert config.file == workdir / "pyproject.toml"
+    assert config["trace"] is True
+
+
+def test_a_pyproject_certainly_without_the_table_is_not_parsed(workdir):
+    # Not even read as TOML: a project's broken file is not hosthooks' concern.
+    (workdir / "pyproject.toml").write_text('[project]\nname = "hosthooks-app\n[tool.black]\n')
+    probe = (
+        "import sys\n"
+        "from hosthooks.config import load_configuration\n"
+        "assert load_configuration(environ={}).file is None\n"
+        "assert 'tomllib' not in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    (workdir / "pyproject.toml").write_text("[tool.hosthooks\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_configuration(environ={}, cwd=workdir)
 
 
 def test_the_named_file_wins_and_the_old_variable_still_names_it(workdir, tmp_path_factory):
