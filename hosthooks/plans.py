@@ -225,24 +225,29 @@ def _entry(
     the function's qualified name).
     Every parameter gets its default from the function's ``__kwdefaults__``:
     the spec's default, or :data:`MISSING` (``...`` in the source).
-    An async entry (``awaiting``) is an ``async def`` awaiting its fallback, and
-    takes no ``self``: ``host.ahook.<name>`` is the function itself, not a bound
-    method, which Python calls with keyword arguments ~60 ns faster.
+    An async entry (``awaiting``) is an ``async def`` awaiting its fallback, the
+    async path, which names the plugin an error came from itself; it takes no
+    ``self``: ``host.ahook.<name>`` is the function itself, not a bound method,
+    which Python calls with keyword arguments ~60 ns faster.
     """
     extra, kwargs, error = names.fresh("extra"), names.fresh("kwargs"), names.fresh("error")
     keyword_only = f"*, {', '.join(shape.spec_args)}, " if shape.spec_args else ""
-    header = f"def {shape.hook_name}(self, {keyword_only}**{extra}):"
-    if awaiting:
-        header = f"async def {shape.hook_name}({keyword_only}**{extra}):"
     left_out = [extra, *(f"{name} is ..." for name in shape.required)]
-    return header, [
+    fallback = [
         f"if {' or '.join(left_out)}:",
         f"    {_unpack(1, list(rare.values()))}",
         f"    {kwargs} = {rare['collect']}({', '.join([extra, *shape.spec_args])})",
+    ]
+    run = f"{rare['hookexec']}({shape.hook_name!r}, [*{rare['impls']}], {kwargs}, "
+    run += f"{shape.firstresult})"
+    if awaiting:
+        header = f"async def {shape.hook_name}({keyword_only}**{extra}):"
+        return header, [*fallback, f"    return await {run}"]
+    header = f"def {shape.hook_name}(self, {keyword_only}**{extra}):"
+    return header, [
+        *fallback,
         "    try:",
-        f"        return {'await ' if awaiting else ''}{rare['hookexec']}("
-        f"{shape.hook_name!r}, [*{rare['impls']}], "
-        f"{kwargs}, {shape.firstresult})",
+        f"        return {run}",
         f"    except Exception as {error}:",
         f"        {rare['note']}({error}, {rare['impls']})",
         "        raise",

@@ -228,6 +228,20 @@ def test_an_async_implementation_that_raises_stops_the_call_and_is_named():
     assert calls == ["broken"]
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_call_with_an_extra_argument_names_the_plugin_once(filtered):
+    host = Host()
+
+    async def broken(sender: Any) -> None:
+        raise ValueError("no")
+
+    host.register(plugin(post_save=hookimpl(broken, sender=Article if filtered else None)))
+    for _ in range(2):  # the first call builds the plan, the second runs it
+        with pytest.raises(ValueError, match="no") as raised:
+            asyncio.run(host.ahook.post_save(sender=Article, flavour="extra", **POST_SAVE))
+        assert len(getattr(raised.value, "__notes__", [])) == 1
+
+
 def test_the_async_path_names_the_plugin_too():
     host = Host()
 
