@@ -732,7 +732,10 @@ def test_the_cli_shows_async_and_thread_implementations(tmp_path, monkeypatch, c
             """
             from hosthooks import hookimpl
 
-            @hookimpl
+            def configured():
+                return True
+
+            @hookimpl(when=configured)
             async def post_save(sender):
                 return None
 
@@ -748,7 +751,9 @@ def test_the_cli_shows_async_and_thread_implementations(tmp_path, monkeypatch, c
         with pytest.raises(SystemExit):
             main(["hooks", "post_save"])
         out = capsys.readouterr().out
-        assert "1. notifier: hosthooks_plugins_dir.notifier.post_save [async]" in out
+        assert (
+            "1. notifier: hosthooks_plugins_dir.notifier.post_save [async, when=configured]" in out
+        )
         with pytest.raises(SystemExit):
             main(["hooks", "post_delete"])
         assert (

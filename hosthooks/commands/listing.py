@@ -40,11 +40,16 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     from hosthooks.async_bridge import is_async_implementation
     from hosthooks.dispatch import sender_filter
     from hosthooks.markers import THREAD_OPTION
+    from hosthooks.markers import WHEN_OPTION
 
     if is_async_implementation(impl):
         flags.append("async")
     if impl.opts.get(THREAD_OPTION):
         flags.append("thread")
+    when = impl.opts.get(WHEN_OPTION)
+    if when is not None:
+        # Why an implementation listed here may not run: the condition it waits for.
+        flags.append(f"when={getattr(when, '__qualname__', None) or repr(when)}")
     sender = sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")
