@@ -238,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         "import pluggy": peak_memory_kib("import pluggy"),
         "import hosthooks; get_host()": peak_memory_kib("import hosthooks; hosthooks.get_host()"),
     }
-    scaling = {count: discovery(count, max(1, arguments.rounds // 3)) for count in counts}
+    # As many rounds as the commands: a cost per plugin is a difference of two
+    # medians, and noise in either shows in it undivided.
+    scaling = {count: discovery(count, arguments.rounds) for count in counts}
     report: dict[str, Any] = {
         "start_up_seconds": timings,
         "start_up_vs_pytest_version": {
