@@ -65,12 +65,12 @@ def asgi(default_host: Host) -> AsgiApp:
     return AsgiApp(app)
 
 
-def scope_for(path: str) -> dict[str, Any]:
+def scope_for(path: str, method: str = "GET") -> dict[str, Any]:
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -82,7 +82,7 @@ def scope_for(path: str) -> dict[str, Any]:
     }
 
 
-async def serve(asgi: AsgiApp, path: str) -> tuple[int, bytes]:
+async def serve(asgi: AsgiApp, path: str, method: str = "GET") -> tuple[int, bytes]:
     """One request: the body arrives at once; the client leaves after
     DISCONNECT_AFTER chunks, else once the response is complete."""
     messages: list[MutableMapping[str, Any]] = []
@@ -106,7 +106,7 @@ async def serve(asgi: AsgiApp, path: str) -> tuple[int, bytes]:
             # The server's write: a chance for the disconnect to be seen.
             await asyncio.sleep(0.01)
 
-    await asyncio.wait_for(asgi(scope_for(path), receive, send), timeout=20)
+    await asyncio.wait_for(asgi(scope_for(path, method), receive, send), timeout=20)
     [start] = [m for m in messages if m["type"] == "http.response.start"]
     body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
     return start["status"], body

@@ -1,11 +1,17 @@
-"""The request layer in process: when each request hook fires, and errors in hooks."""
+"""The request layer in process: when each request hook fires, and errors in hooks.
+
+The request hooks' tests call the app through its WSGI entry point and through
+:class:`~hosthooks.runtime.asgi.AsgiApp` alike; tests/test_runtime_asgi.py has
+what only ASGI does (the loop, its threads, disconnects)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,9 +20,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response
 
 from hosthooks import hookimpl
+from hosthooks.runtime.asgi import AsgiApp
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
 from hosthooks.runtime.web import load_secret_key
+from tests.test_runtime_asgi import serve as serve_asgi
 
 SECRET = "s" * 40
 
@@ -58,8 +66,9 @@ def app() -> App:
 
 class Timeline:
     @hookimpl
-    def request_started(self, environ):
-        events.append(f"started {environ['PATH_INFO']}")
+    def request_started(self, environ, scope):
+        path = environ["PATH_INFO"] if environ is not None else scope["path"]
+        events.append(f"started {path}")
 
     @hookimpl
     def request_finished(self):
@@ -100,26 +109,40 @@ def test_request_finished_fires_after_a_streamed_body_was_sent(app, default_host
     ]
 
 
-def test_got_request_exception_fires_inside_the_exception_context(app, default_host):
+@pytest.fixture(params=["wsgi", "asgi"])
+def served(request, app: App) -> Callable[..., tuple[int, bytes]]:
+    """One request to ``app`` through its WSGI entry point, then through
+    :class:`AsgiApp` (in process both): ``served(path, method)`` is (status, body)."""
+
+    def serve_once(path: str, method: str = "GET") -> tuple[int, bytes]:
+        if request.param == "asgi":
+            return asyncio.run(serve_asgi(AsgiApp(app), path, method))
+        status, body = call(app, path, method)
+        return int(status.split(" ", 1)[0]), body
+
+    return serve_once
+
+
+def test_got_request_exception_fires_inside_the_exception_context(served, default_host):
     default_host.register(Timeline())
-    status, body = call(app, "/broken")
-    assert status == "500 INTERNAL SERVER ERROR"
+    status, body = served("/broken")
+    assert status == 500
     assert b"the view broke" not in body
     assert events[:2] == ["started /broken", "exception LookupError sender=None"]
     assert events[-1] == "finished"
 
 
-def test_4xx_answers_fire_no_exception_hook(app, default_host):
+def test_4xx_answers_fire_no_exception_hook(served, default_host):
     default_host.register(Timeline())
-    assert call(app, "/missing")[0] == "404 NOT FOUND"
-    assert call(app, "/stream", method="POST")[0] == "405 METHOD NOT ALLOWED"
-    assert call(app, "/", method="POST")[0] == "403 FORBIDDEN"  # no CSRF token
+    assert served("/missing")[0] == 404
+    assert served("/stream", "POST")[0] == 405
+    assert served("/", "POST")[0] == 403  # no CSRF token
     assert not [event for event in events if event.startswith("exception")]
     assert events.count("finished") == 3
 
 
 def test_raising_exception_and_finished_hooks_are_logged_and_the_response_stands(
-    app, default_host, caplog
+    served, default_host, caplog
 ):
     class Broken:
         @hookimpl
@@ -133,8 +156,8 @@ def test_raising_exception_and_finished_hooks_are_logged_and_the_response_stands
     default_host.register(Broken(), "broken-plugin")
     default_host.register(Timeline(), "timeline")
     with caplog.at_level(logging.ERROR):
-        assert call(app, "/broken")[0] == "500 INTERNAL SERVER ERROR"
-        assert call(app, "/") == ("200 OK", b"hello")
+        assert served("/broken")[0] == 500
+        assert served("/") == (200, b"hello")
     assert events.count("finished") == 2  # the other plugin still ran
     messages = [record.getMessage() for record in caplog.records if record.name == "hosthooks"]
     assert (
@@ -149,7 +172,7 @@ def test_raising_exception_and_finished_hooks_are_logged_and_the_response_stands
     )
 
 
-def test_a_raising_request_started_is_a_500_and_still_finishes(app, default_host):
+def test_a_raising_request_started_is_a_500_and_still_finishes(served, default_host):
     class Refuses:
         @hookimpl
         def request_started(self):
@@ -157,7 +180,7 @@ def test_a_raising_request_started_is_a_500_and_still_finishes(app, default_host
 
     default_host.register(Timeline())
     default_host.register(Refuses())
-    assert call(app, "/")[0] == "500 INTERNAL SERVER ERROR"
+    assert served("/")[0] == 500
     assert events[-1] == "finished"
 
 
