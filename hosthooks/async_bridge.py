@@ -35,7 +35,8 @@ from hosthooks.markers import WHEN_OPTION
 
 #: The attribute of a stand-in holding the async function it stands for.
 _ORIGINAL: Final = "__hosthooks_async__"
-#: The attribute marking a synchronous implementation's stand-in asking its condition.
+#: The attribute of a synchronous implementation's stand-in asking its condition
+#: first: the implementation it stands for.
 _CONDITIONED: Final = "__hosthooks_when__"
 
 #: A ``when=`` condition.
@@ -142,12 +143,27 @@ def _conditional(function: Callable[..., Any], when: Condition) -> Callable[...,
     return when_true
 
 
+def in_worker_thread(impl: pluggy.HookImpl) -> Callable[..., Any]:
+    """What an async call awaits for a ``thread=True`` implementation: the
+    implementation run in a worker thread, after its condition (if it has one)
+    is asked on the event loop, so that a skipped implementation costs no thread."""
+    # Imported here: a host whose hooks are only called synchronously starts without it.
+    from asgiref.sync import sync_to_async
+
+    function = getattr(impl.function, _CONDITIONED, impl.function)
+    when = cast("Condition | None", impl.opts.get(WHEN_OPTION))
+    # Not thread-sensitive: a blocking implementation must not hold up the
+    # others (and every request's views) queued for asgiref's one sync thread.
+    threaded = sync_to_async(function, thread_sensitive=False)
+    return threaded if when is None else _conditional_coroutine(threaded, when)
+
+
 def stand_in_for(hook_name: str, impl: pluggy.HookImpl) -> None:
     """Register ``impl`` behind a stand-in if it needs one: a synchronous stand-in
     if it is ``async def``, one asking its condition first if it has ``when=``
     (idempotent: a stand-in is left as it is)."""
     function = impl.function
-    if async_original(function) is not None or getattr(function, _CONDITIONED, False):
+    if async_original(function) is not None or hasattr(function, _CONDITIONED):
         return
     when = cast("Condition | None", impl.opts.get(WHEN_OPTION))
     if inspect.iscoroutinefunction(function):
@@ -159,7 +175,7 @@ def stand_in_for(hook_name: str, impl: pluggy.HookImpl) -> None:
         setattr(stand_in, _ORIGINAL, function)
     elif when is not None:
         stand_in = _conditional(function, when)
-        setattr(stand_in, _CONDITIONED, True)
+        setattr(stand_in, _CONDITIONED, function)
     else:
         return
     # pluggy has no way to swap a registered implementation: changed in place,

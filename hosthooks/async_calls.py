@@ -32,6 +32,7 @@ from typing import Final
 import pluggy
 
 from hosthooks.async_bridge import async_original
+from hosthooks.async_bridge import in_worker_thread
 from hosthooks.discovery import one_line
 from hosthooks.dispatch import check_arguments
 from hosthooks.dispatch import for_sender
@@ -76,12 +77,7 @@ def async_callable(impl: pluggy.HookImpl) -> tuple[Callable[..., Any], bool]:
     if original is not None:
         return original, True
     if impl.opts.get(THREAD_OPTION):
-        # Imported here: a host whose hooks are only called synchronously starts without it.
-        from asgiref.sync import sync_to_async
-
-        # Not thread-sensitive: a blocking implementation must not hold up the
-        # others (and every request's views) queued for asgiref's one sync thread.
-        return sync_to_async(impl.function, thread_sensitive=False), True
+        return in_worker_thread(impl), True
     return impl.function, False
 
 

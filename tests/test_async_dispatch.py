@@ -518,6 +518,31 @@ def test_a_thread_implementation_blocks_a_worker_thread_not_the_loop():
     assert threads == [threading.get_ident()]
 
 
+def test_a_thread_implementation_whose_condition_is_false_costs_no_thread():
+    host = Host()
+    enabled = [False]
+    asked: list[int] = []
+    ran: list[int] = []
+
+    def condition() -> bool:
+        asked.append(threading.get_ident())
+        return enabled[0]
+
+    def blocking(sender: Any) -> str:
+        ran.append(threading.get_ident())
+        return "ran"
+
+    host.register(plugin(post_save=hookimpl(blocking, thread=True, when=condition)), "blocking")
+    assert asyncio.run(asave(host)) == []
+    # Asked on the loop's thread: no worker thread was handed the call.
+    assert asked == [threading.get_ident()]
+    assert ran == []
+    enabled[0] = True
+    assert asyncio.run(asave(host)) == ["ran"]
+    assert ran != [threading.get_ident()]
+    assert host.hook.post_save(sender=Article, **POST_SAVE) == ["ran"]
+
+
 def test_thread_is_refused_where_it_means_nothing():
     async def coroutine(sender: Any) -> None:
         return None
