@@ -129,6 +129,10 @@ class Host(PluginLoading):
         #: Every hook's async caller: ``await host.ahook.<name>(**kwargs)`` fires it
         #: (:mod:`hosthooks.async_calls`).
         self.ahook: Final[AsyncHookRelay] = plugin_manager.callers.async_relay
+        #: Whether each hook would call anything, any sender: what
+        #: :meth:`has_listeners` answers without a sender, for code that asks per
+        #: row (the model layer) and cannot spend a method call on it. Read-only.
+        self.listening: Final[Mapping[str, bool]] = plugin_manager.callers.listening
         for module in FAMILIES.values() if specs is None else specs:
             self.plugin_manager.add_hookspecs(module)
         # A host of another project's hooks has no class_prepared to replay.

@@ -189,7 +189,9 @@ class Database:
         :raises DatabaseError: for a locked or read-only file, a lost
             connection, or any other failure.
         """
-        state = self._usable_state()
+        state = self._state()
+        if state.needs_rollback:
+            raise self._refused()
         if self.statement_observer is not None:
             self.statement_observer(sql, params)
         try:
@@ -202,7 +204,9 @@ class Database:
 
         :raises: as :meth:`execute` does.
         """
-        state = self._usable_state()
+        state = self._state()
+        if state.needs_rollback:
+            raise self._refused()
         if self.statement_observer is not None:
             self.statement_observer(sql, params)
         try:
@@ -215,7 +219,9 @@ class Database:
 
         :raises: as :meth:`execute` does.
         """
-        state = self._usable_state()
+        state = self._state()
+        if state.needs_rollback:
+            raise self._refused()
         if self.statement_observer is not None:
             for row in rows:
                 self.statement_observer(sql, row)
@@ -235,7 +241,9 @@ class Database:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``. :raises: as :meth:`execute` does."""
-        state = self._usable_state()
+        state = self._state()
+        if state.needs_rollback:
+            raise self._refused()
         if self.statement_observer is not None:
             for row in rows:
                 self.statement_observer(sql, row)
@@ -260,18 +268,13 @@ class Database:
         except self.backend.driver_errors as error:
             self._failed(state, error)
 
-    def _usable_state(self) -> _ThreadState:
-        """This thread's state, unless its block is marked for rollback.
-
-        :raises TransactionManagementError: inside a block marked for rollback.
-        """
-        state = self._state()
-        if state.needs_rollback:
-            raise TransactionManagementError(
-                f"a write failed inside this atomic block on database {self.alias!r}: "
-                "no statement runs until the block ends (and rolls back)"
-            )
-        return state
+    def _refused(self) -> TransactionManagementError:
+        # What a statement inside a block marked for rollback raises. Every
+        # statement checks the mark itself: a row's statement spends no call on it.
+        return TransactionManagementError(
+            f"a write failed inside this atomic block on database {self.alias!r}: "
+            "no statement runs until the block ends (and rolls back)"
+        )
 
     def _control(self, state: _ThreadState, sql: str) -> None:
         """Run a transaction-control statement, even in a block marked for rollback.
@@ -306,6 +309,13 @@ class Database:
     @property
     def in_atomic_block(self) -> bool:
         return bool(self._state().blocks)
+
+    def mark_for_rollback(self) -> None:
+        """A write inside the current atomic block failed: the block must end in
+        a rollback, as when a block without a savepoint inside it raises; until it
+        ends, no statement runs. What ``atomic(savepoint=False)`` does, without
+        a context manager (``save()`` runs once per row)."""
+        self._state().needs_rollback = True
 
     def atomic(self, *, savepoint: bool = True) -> Atomic | JoinedBlock:
         """A transaction; nested blocks are savepoints, or, with ``savepoint=False``,

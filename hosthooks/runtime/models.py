@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from typing import Final
 from hosthooks.host import announce_class_prepared
 from hosthooks.host import get_host
 from hosthooks.runtime.db import DEFAULT_ALIAS
+from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.deletion import Collector
@@ -34,27 +34,13 @@ from hosthooks.runtime.fields import AutoField
 from hosthooks.runtime.fields import Field
 from hosthooks.runtime.fields import ForeignKey
 from hosthooks.runtime.fields import ManyToMany
+from hosthooks.runtime.rowcode import RowCode
 
 if TYPE_CHECKING:
     from hosthooks.runtime.queries import QuerySet
 
 #: Every model class by label (``"app.Model"``), intermediate models included.
 registry: Final[dict[str, type[Model]]] = {}
-
-
-#: How one value is written: its attribute, its conversion, and the type stored unconverted.
-Writer = tuple[str, Callable[[Any], Any], type | None]
-#: An INSERT statement and the writers of its values.
-Insert = tuple[str, list[Writer]]
-
-
-def to_row(values: dict[str, Any], writers: list[Writer]) -> list[Any]:
-    """The parameters writing ``values`` (an instance's ``__dict__``) takes."""
-    # The conversion is a call per value; most values need none.
-    return [
-        value if type(value := values[name]) is stored_as else to_db(value)
-        for name, to_db, stored_as in writers
-    ]
 
 
 class ObjectDoesNotExist(LookupError):
@@ -90,27 +76,34 @@ class Options:
         self.many_to_many: list[ManyToMany] = []
         #: Column groups that must be unique together (an intermediate model's pair).
         self.unique_together: list[tuple[str, ...]] = []
-        self._inserts: dict[bool, Insert] = {}
 
-    def insert(self, with_pk: bool) -> Insert:
-        """The INSERT statement for one row and, for each value it takes, the
-        attribute holding it and its conversion: built once per model (``save()``
-        runs it on every new row)."""
-        built = self._inserts.get(with_pk)
-        if built is not None:
-            return built
-        fields = self.fields if with_pk else self.fields[1:]
-        columns = ", ".join(f'"{field.column}"' for field in fields)
-        marks = ", ".join("?" for _ in fields)
-        values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
-        writers: list[Writer] = [(field.attname, field.to_db, field.stored_as) for field in fields]
-        insert = self._inserts[with_pk] = (f'INSERT INTO "{self.table}" {values}', writers)
-        return insert
+    @functools.cached_property
+    def row_code(self) -> RowCode:
+        """The per-row work of this model, compiled (fields are complete once asked)."""
+        return RowCode(self.model, ModelState)
+
+    @functools.cached_property
+    def insert_statements(self) -> dict[bool, str]:
+        """The INSERT of one row, by whether it gives the pk."""
+        statements = {}
+        for with_pk in (False, True):
+            fields = self.fields if with_pk else self.fields[1:]
+            columns = ", ".join(f'"{field.column}"' for field in fields)
+            marks = ", ".join("?" for _ in fields)
+            values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
+            statements[with_pk] = f'INSERT INTO "{self.table}" {values}'
+        return statements
+
+    @functools.cached_property
+    def update_statement(self) -> str | None:
+        """The UPDATE of every field but the pk, by pk; None when there is no other field."""
+        assignments = ", ".join(f'"{field.column}" = ?' for field in self.fields[1:])
+        return f'UPDATE "{self.table}" SET {assignments} WHERE "id" = ?' if assignments else None
 
     @functools.cached_property
     def init_plan(self) -> tuple[tuple[str, str, bool, Any, bool], ...]:
-        """For ``__init__``, each field's ``(name, attname, is a foreign key, default,
-        default is a callable to call)`` (fields are complete once asked)."""
+        """For ``__init__`` given positional values, each field's ``(name, attname,
+        is a foreign key, default, default is a callable to call)``."""
         return tuple(
             (
                 field.name,
@@ -125,20 +118,6 @@ class Options:
     @property
     def pk(self) -> Field:
         return self.fields[0]
-
-    @functools.cached_property
-    def attnames(self) -> tuple[str, ...]:
-        """Every field's attribute, in column order (fields are complete once asked)."""
-        return tuple(field.attname for field in self.fields)
-
-    @functools.cached_property
-    def converters(self) -> list[tuple[int, Callable[[Any], Any]]]:
-        """``(column index, from_db)`` of the fields whose stored value needs converting."""
-        return [
-            (index, field.from_db)
-            for index, field in enumerate(self.fields)
-            if type(field).from_db is not Field.from_db
-        ]
 
     def field(self, name: str) -> Field:
         """The field called ``name`` (or whose column is ``name``, as ``author_id``).
@@ -173,14 +152,17 @@ class Options:
 
 
 class ModelState:
-    """Per-instance bookkeeping: the database it came from and cached related objects."""
+    """Per-instance bookkeeping: the database it came from and cached related objects.
 
-    __slots__ = ("_related", "adding", "db")
+    The defaults are class attributes, so making one (for every instance made
+    or loaded) runs no ``__init__``; an instance's own values shadow them.
+    """
 
-    def __init__(self, db: str | None = None, adding: bool = True) -> None:
-        self.db = db
-        self.adding = adding
-        self._related: dict[str, Model] | None = None
+    #: The alias of the database the instance was loaded from or saved to.
+    db: str | None = None
+    #: Whether the instance is yet to be saved.
+    adding: bool = True
+    _related: dict[str, Model] | None = None
 
     @property
     def related(self) -> dict[str, Model]:
@@ -303,43 +285,59 @@ class Model(metaclass=ModelBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         cls = type(self)
         host = get_host()
-        if host.has_listeners("pre_init"):
+        listening = host.listening
+        if listening.get("pre_init"):
             host.hook.pre_init(sender=cls, args=args, kwargs=kwargs)
+        # Consumed in place, as Django does: a pre_init implementation that keeps
+        # ``kwargs`` sees what was left unused (nothing, once __init__ succeeds).
+        if args:
+            self._assign_positional(args, kwargs)
+        else:
+            cls._meta.row_code.assign(self, kwargs)
+        if kwargs:
+            self._assign_leftover(kwargs)
+        if listening.get("post_init"):
+            host.hook.post_init(sender=cls, instance=self)
+
+    def _assign_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Set the first fields from ``args`` (rows loaded for listeners come so), the
+        rest as :attr:`RowCode.assign` does from ``kwargs``."""
+        cls = type(self)
         values = self.__dict__
         values["_state"] = ModelState()
         plan = cls._meta.init_plan
-        if args:
-            if len(args) > len(plan):
-                raise TypeError(f"{cls.__name__}() takes at most {len(plan)} positional arguments")
-            for (_, attname, _, _, _), value in zip(plan, args, strict=False):
-                values[attname] = value
-            plan = plan[len(args) :]
-        # Consumed in place, as Django does: a pre_init implementation that keeps
-        # ``kwargs`` sees what was left unused (nothing, once __init__ succeeds).
-        remaining = kwargs
-        for name, attname, is_foreign_key, default, call_default in plan:
-            if name in remaining:
-                value = remaining.pop(name)
+        if len(args) > len(plan):
+            raise TypeError(f"{cls.__name__}() takes at most {len(plan)} positional arguments")
+        for (_, attname, _, _, _), value in zip(plan, args, strict=False):
+            values[attname] = value
+        for name, attname, is_foreign_key, default, call_default in plan[len(args) :]:
+            if name in kwargs:
+                value = kwargs.pop(name)
                 if is_foreign_key:
                     setattr(self, name, value)
                     continue
                 values[attname] = value
-            elif is_foreign_key and attname in remaining:
-                values[attname] = remaining.pop(attname)
+            elif is_foreign_key and attname in kwargs:
+                values[attname] = kwargs.pop(attname)
             else:
                 values[attname] = default() if call_default else default
-        if "pk" in remaining:
-            values["id"] = remaining.pop("pk")
-        if remaining:
+
+    def _assign_leftover(self, kwargs: dict[str, Any]) -> None:
+        """Take ``pk=`` from what the fields left of ``kwargs``.
+
+        :raises TypeError: for anything else left, naming it.
+        """
+        cls = type(self)
+        if "pk" in kwargs:
+            self.__dict__["id"] = kwargs.pop("pk")
+        if kwargs:
             relations = {relation.name for relation in cls._meta.many_to_many}
-            name = next(iter(remaining))
+            name = next(iter(kwargs))
             if name in relations:
                 raise TypeError(
                     f"direct assignment to {cls.__name__}.{name} is not allowed; use .set()"
                 )
             raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {name!r}")
-        if host.has_listeners("post_init"):
-            host.hook.post_init(sender=cls, instance=self)
 
     @classmethod
     def _from_db(cls, using: str, rows: Iterable[Sequence[Any]]) -> list[Model]:
@@ -349,35 +347,32 @@ class Model(metaclass=ModelBase):
         values as ``args``) and ``post_init`` fire for each; when nobody hears
         either and the model keeps Model's ``__init__``, that is all
         ``__init__`` would do, and the values are set directly instead.
+
+        :raises ValueError: for a row without one value per field.
         """
-        meta = cls._meta
-        converters = meta.converters
         host = get_host()
-        lean = (
+        if (
             cls.__init__ is Model.__init__
             and not host.has_listeners("pre_init", cls)
             and not host.has_listeners("post_init", cls)
-        )
-        attnames = meta.attnames
-        make = object.__new__
+        ):
+            return cls._meta.row_code.load(rows, using)
+        converters = [
+            (index, field.from_db)
+            for index, field in enumerate(cls._meta.fields)
+            if type(field).from_db is not Field.from_db
+        ]
         instances: list[Model] = []
-        append = instances.append
         for row in rows:
             values: Sequence[Any] = row
             if converters:
                 values = list(row)
                 for index, convert in converters:
                     values[index] = convert(values[index])
-            if lean:
-                instance = make(cls)
-                attributes = instance.__dict__
-                attributes.update(zip(attnames, values, strict=True))
-                attributes["_state"] = ModelState(using, adding=False)
-            else:
-                instance = cls(*values)
-                instance._state.db = using
-                instance._state.adding = False
-            append(instance)
+            instance = cls(*values)
+            instance._state.db = using
+            instance._state.adding = False
+            instances.append(instance)
         return instances
 
     @property
@@ -442,19 +437,35 @@ class Model(metaclass=ModelBase):
                 raise ValueError("update_fields needs an instance with a primary key")
         alias = using or self._state.db or DEFAULT_ALIAS
         database = get_database(alias)
-        host = get_host()
+        if not database.in_atomic_block:
+            # Outside any block, the save is a transaction of its own: this same
+            # save (Model's, not an override's again), inside one.
+            with database.atomic(savepoint=False):
+                Model.save(self, using=alias, update_fields=names, raw=raw)
+            return
         # Inside an enclosing atomic() block, no savepoint: a failure marks that
-        # block for rollback instead (as Django's save() does). Outside one, the
-        # save is a transaction of its own.
-        with database.atomic(savepoint=False):
-            if host.has_listeners("pre_save"):
+        # block for rollback instead, as Django's save() does (try/except rather
+        # than a context manager: it costs nothing until something raises).
+        cls = type(self)
+        host = get_host()
+        listening = host.listening
+        try:
+            if listening.get("pre_save"):
                 host.hook.pre_save(
                     sender=cls, instance=self, raw=raw, using=alias, update_fields=names
                 )
-            created = self._write(database, names)
-            self._state.db = alias
-            self._state.adding = False
-            if host.has_listeners("post_save"):
+            if self.id is None:
+                meta = cls._meta
+                self.id = database.insert(
+                    meta.insert_statements[False], meta.row_code.insert_row(self)
+                )
+                created = True
+            else:
+                created = self._write_with_pk(database, names)
+            state = self._state
+            state.db = alias
+            state.adding = False
+            if listening.get("post_save"):
                 host.hook.post_save(
                     sender=cls,
                     instance=self,
@@ -463,41 +474,39 @@ class Model(metaclass=ModelBase):
                     using=alias,
                     update_fields=names,
                 )
+        except BaseException:
+            database.mark_for_rollback()
+            raise
 
-    def _write(self, database: Any, names: frozenset[str] | None) -> bool:
+    def _write_with_pk(self, database: Database, names: frozenset[str] | None) -> bool:
+        """Update the row, or insert it with its pk when there is none; whether it was inserted.
+
+        :raises DatabaseError: with ``update_fields`` (``names``), when there is no row.
+        """
         meta = type(self)._meta
-        values = self.__dict__
-        if values.get("id") is not None:
-            fields = meta.fields[1:]
-            if names is not None:
-                fields = [field for field in fields if not names.isdisjoint(field.names)]
+        pk = self.id
+        if names is None and meta.update_statement is not None:
+            row = meta.row_code.update_row(self)
+            updated = database.execute(meta.update_statement, row).rowcount > 0
+        elif names is not None:
+            fields = [field for field in meta.fields[1:] if not names.isdisjoint(field.names)]
             assignments = ", ".join(f'"{field.column}" = ?' for field in fields)
-            if assignments:
-                row = [field.to_db(values[field.attname]) for field in fields]
-                cursor = database.execute(
-                    f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?', [*row, self.pk]
-                )
-                updated = cursor.rowcount > 0
-            else:
-                updated = (
-                    database.execute(
-                        f'SELECT 1 FROM "{meta.table}" WHERE "id" = ?', [self.pk]
-                    ).fetchone()
-                    is not None
-                )
-            if updated:
-                return False
-            if names is not None:
-                raise DatabaseError(
-                    f"save(update_fields=...) found no {meta.label} row with pk={self.pk!r}"
-                )
-        pk = values.get("id")
-        statement, writers = meta.insert(with_pk=pk is not None)
-        if pk is None:
-            values["id"] = database.insert(statement, to_row(values, writers))
+            values = [field.to_db(getattr(self, field.attname)) for field in fields]
+            updated = (
+                database.execute(
+                    f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?', [*values, pk]
+                ).rowcount
+                > 0
+            )
         else:
-            database.execute(statement, to_row(values, writers))
-            database.after_explicit_ids(meta.table)
+            found = database.execute(f'SELECT 1 FROM "{meta.table}" WHERE "id" = ?', [pk])
+            updated = found.fetchone() is not None
+        if updated:
+            return False
+        if names is not None:
+            raise DatabaseError(f"save(update_fields=...) found no {meta.label} row with pk={pk!r}")
+        database.execute(meta.insert_statements[True], meta.row_code.insert_row_with_pk(self))
+        database.after_explicit_ids(meta.table)
         return True
 
     def delete(self, *, using: str | None = None) -> tuple[int, dict[str, int]]:

@@ -18,7 +18,6 @@ from hosthooks.runtime.db import get_database
 from hosthooks.runtime.deletion import Collector
 from hosthooks.runtime.fields import ForeignKey
 from hosthooks.runtime.models import Model
-from hosthooks.runtime.models import to_row
 
 #: The condition of ``name__in=[]``: false for every row, known before any query.
 _NOTHING: Final[tuple[str, list[Any]]] = ("1 = 0", [])
@@ -235,10 +234,11 @@ class QuerySet:
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
         """Insert many rows in one transaction. Fires nothing, as in Django."""
         database = get_database(self._using)
-        statement, writers = self.model._meta.insert(with_pk=False)
+        meta = self.model._meta
+        row = meta.row_code.insert_row
         with database.atomic(savepoint=False):
             ids = database.insert_many(
-                statement, [to_row(instance.__dict__, writers) for instance in instances]
+                meta.insert_statements[False], [row(instance) for instance in instances]
             )
             for instance, pk in zip(instances, ids, strict=True):
                 instance.pk = pk

@@ -1,0 +1,153 @@
+"""The per-row work of a model, written out field by field once per model.
+
+Making an instance, loading a row and writing one run for every row, and a
+loop over the fields costs more there than the work it does: a tuple unpacked
+per field, a dictionary made per instance. So, once per model, that loop is
+unrolled into the source of a function naming each field, and compiled; the
+source stays on the result (``RowCode.source``) for a reader debugging it.
+
+Only values move here: the model hooks fire in :mod:`hosthooks.runtime.models`,
+which calls these functions and keeps every semantic decision in one place.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
+from hosthooks.runtime.fields import Field
+from hosthooks.runtime.fields import ForeignKey
+
+if TYPE_CHECKING:
+    from hosthooks.runtime.models import Model
+
+#: Sets an instance's fields from keyword arguments, popping each one it uses.
+Assign = Callable[["Model", dict[str, Any]], None]
+#: Makes the instances of rows (every column, in field order) loaded from a database alias.
+Load = Callable[[Iterable[Sequence[Any]], str], list["Model"]]
+#: The parameters of an instance's row, as a statement takes them.
+Row = Callable[["Model"], tuple[Any, ...]]
+
+
+class RowCode:
+    """The compiled per-row functions of one model.
+
+    :param model: a model class whose fields are complete.
+    :param state_class: what each instance's ``_state`` is an instance of.
+    """
+
+    def __init__(self, model: type[Model], state_class: type) -> None:
+        fields = model._meta.fields
+        self._namespace: dict[str, Any] = {"model": model, "new": object.__new__}
+        self._namespace["State"] = state_class
+        sources = [
+            _assign_source(fields, self._constant),
+            _load_source(fields, self._constant),
+            _row_source("insert_row", fields[1:], self._constant),
+            _row_source("insert_row_with_pk", fields, self._constant),
+            # UPDATE ... SET (every field but the pk) WHERE "id" = ?: the pk goes last.
+            _row_source("update_row", [*fields[1:], fields[0]], self._constant),
+        ]
+        self.source = "\n".join(sources)
+        exec(compile(self.source, f"<row code of {model._meta.label}>", "exec"), self._namespace)
+        #: ``__init__``'s work for keyword arguments: ``_state``, then every field
+        #: from its argument or its default; unused arguments are left in the dict.
+        self.assign: Assign = self._namespace["assign"]
+        #: Instances of rows, made without ``__init__`` (nobody hears it).
+        self.load: Load = self._namespace["load"]
+        #: The INSERT parameters of every field but the pk, and with it.
+        self.insert_row: Row = self._namespace["insert_row"]
+        self.insert_row_with_pk: Row = self._namespace["insert_row_with_pk"]
+        #: The UPDATE parameters: every field but the pk, then the pk.
+        self.update_row: Row = self._namespace["update_row"]
+
+    def _constant(self, value: Any) -> str:
+        """A name the generated source uses for ``value`` (a default, a conversion)."""
+        name = f"c{len(self._namespace)}"
+        self._namespace[name] = value
+        return name
+
+
+def _is_name(attname: str) -> bool:
+    # Field names come from class bodies, so they are identifiers; anything
+    # else still works through getattr/setattr, only slower.
+    return attname.isidentifier() and not keyword.iskeyword(attname)
+
+
+def _read(target: str, attname: str) -> str:
+    return f"{target}.{attname}" if _is_name(attname) else f"getattr({target}, {attname!r})"
+
+
+def _store(target: str, attname: str, value: str) -> str:
+    if _is_name(attname):
+        return f"{target}.{attname} = {value}"
+    return f"setattr({target}, {attname!r}, {value})"
+
+
+def _assign_source(fields: Sequence[Field], constant: Callable[[Any], str]) -> str:
+    lines = ["def assign(instance, kwargs):", "    instance._state = State()"]
+    for field in fields:
+        default = "None"
+        if field.has_default():
+            default = constant(field.default)
+            if callable(field.default):
+                default = f"{default}()"
+        if isinstance(field, ForeignKey):
+            # The related instance goes through the descriptor, which checks its type.
+            lines += [
+                f"    if {field.name!r} in kwargs:",
+                f"        {_store('instance', field.name, f'kwargs.pop({field.name!r})')}",
+                f"    elif {field.attname!r} in kwargs:",
+                f"        {_store('instance', field.attname, f'kwargs.pop({field.attname!r})')}",
+                "    else:",
+                f"        {_store('instance', field.attname, default)}",
+            ]
+        elif field.has_default() and callable(field.default):
+            # Called only for instances not given a value, as Django does.
+            value = f"kwargs.pop({field.name!r}) if {field.name!r} in kwargs else {default}"
+            lines.append(f"    {_store('instance', field.attname, value)}")
+        else:
+            value = f"kwargs.pop({field.name!r}, {default})"
+            lines.append(f"    {_store('instance', field.attname, value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _load_source(fields: Sequence[Field], constant: Callable[[Any], str]) -> str:
+    values = [f"v{index}" for index in range(len(fields))]
+    lines = [
+        "def load(rows, using):",
+        "    instances = []",
+        "    append = instances.append",
+        # Unpacking raises ValueError for a row of the wrong length.
+        f"    for {', '.join(values)}{',' if len(values) == 1 else ''} in rows:",
+        "        instance = new(model)",
+        "        state = State()",
+        "        state.db = using",
+        "        state.adding = False",
+        "        instance._state = state",
+    ]
+    for field, value in zip(fields, values, strict=True):
+        if type(field).from_db is not Field.from_db:
+            value = f"{constant(field.from_db)}({value})"
+        lines.append(f"        {_store('instance', field.attname, value)}")
+    lines += ["        append(instance)", "    return instances"]
+    return "\n".join(lines) + "\n"
+
+
+def _row_source(name: str, fields: Sequence[Field], constant: Callable[[Any], str]) -> str:
+    items = []
+    for field in fields:
+        read = _read("instance", field.attname)
+        to_db = constant(field.to_db)
+        if field.stored_as is None:
+            items.append(f"{to_db}({read})")
+        else:
+            # Most values are of the stored type already: no conversion call.
+            stored_as = constant(field.stored_as)
+            items.append(f"value if type(value := {read}) is {stored_as} else {to_db}(value)")
+    body = "".join(f"        {item},\n" for item in items)
+    return f"def {name}(instance):\n    return (\n{body}    )\n"
