@@ -52,6 +52,7 @@ BUSY_TIMEOUT_SECONDS: Final = 5.0
 
 @dataclass
 class _ThreadState:
+    database: Database
     connection: Any
     #: Open atomic blocks, outermost first; each holds the callbacks it registered.
     blocks: list[list[Callable[[], None]]] = field(default_factory=list)
@@ -83,6 +84,22 @@ class JoinedBlock:
     def __init__(self, state: _ThreadState) -> None:
         self._state = state
 
+    def insert(self, sql: str, params: Sequence[Any]) -> int:
+        """:meth:`Database.insert`, on the connection of the block around: the
+        thread's state is not looked up again for each row.
+
+        :raises: as :meth:`Database.execute` does.
+        """
+        state = self._state
+        return state.database._insert(state, sql, params)
+
+    def mark_for_rollback(self) -> None:
+        """A write in this block failed: the block around must end in a rollback
+        (Django's ``mark_for_rollback_on_error``); until then no statement runs.
+        What leaving this block by an exception does, for code that runs no
+        context manager per row."""
+        self._state.needs_rollback = True
+
     def __enter__(self) -> None:
         return None
 
@@ -93,7 +110,7 @@ class JoinedBlock:
         traceback: TracebackType | None,
     ) -> None:
         if exc_type is not None:
-            self._state.needs_rollback = True
+            self.mark_for_rollback()
 
 
 class Database:
@@ -149,7 +166,7 @@ class Database:
                 return existing
         except AttributeError:
             pass
-        state = _ThreadState(self._connect())
+        state = _ThreadState(self, self._connect())
         self._local.state = state
         # Announced once stored, as Django does: an implementation using the
         # database gets this connection instead of opening another (and
@@ -204,7 +221,9 @@ class Database:
 
         :raises: as :meth:`execute` does.
         """
-        state = self._state()
+        return self._insert(self._state(), sql, params)
+
+    def _insert(self, state: _ThreadState, sql: str, params: Sequence[Any]) -> int:
         if state.needs_rollback:
             raise self._refused()
         if self.statement_observer is not None:
@@ -310,12 +329,11 @@ class Database:
     def in_atomic_block(self) -> bool:
         return bool(self._state().blocks)
 
-    def mark_for_rollback(self) -> None:
-        """A write inside the current atomic block failed: the block must end in
-        a rollback, as when a block without a savepoint inside it raises; until it
-        ends, no statement runs. What ``atomic(savepoint=False)`` does, without
-        a context manager (``save()`` runs once per row)."""
-        self._state().needs_rollback = True
+    def joined_block(self) -> JoinedBlock | None:
+        """What ``atomic(savepoint=False)`` enters inside an atomic block: that
+        block's part, for a write to join; None outside any block."""
+        state = self._state()
+        return state.joined if state.blocks else None
 
     def atomic(self, *, savepoint: bool = True) -> Atomic | JoinedBlock:
         """A transaction; nested blocks are savepoints, or, with ``savepoint=False``,

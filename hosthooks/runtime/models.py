@@ -83,24 +83,6 @@ class Options:
         return RowCode(self.model, ModelState)
 
     @functools.cached_property
-    def insert_statements(self) -> dict[bool, str]:
-        """The INSERT of one row, by whether it gives the pk."""
-        statements = {}
-        for with_pk in (False, True):
-            fields = self.fields if with_pk else self.fields[1:]
-            columns = ", ".join(f'"{field.column}"' for field in fields)
-            marks = ", ".join("?" for _ in fields)
-            values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
-            statements[with_pk] = f'INSERT INTO "{self.table}" {values}'
-        return statements
-
-    @functools.cached_property
-    def update_statement(self) -> str | None:
-        """The UPDATE of every field but the pk, by pk; None when there is no other field."""
-        assignments = ", ".join(f'"{field.column}" = ?' for field in self.fields[1:])
-        return f'UPDATE "{self.table}" SET {assignments} WHERE "id" = ?' if assignments else None
-
-    @functools.cached_property
     def init_plan(self) -> tuple[tuple[str, str, bool, Any, bool], ...]:
         """For ``__init__`` given positional values, each field's ``(name, attname,
         is a foreign key, default, default is a callable to call)``."""
@@ -437,7 +419,8 @@ class Model(metaclass=ModelBase):
                 raise ValueError("update_fields needs an instance with a primary key")
         alias = using or self._state.db or DEFAULT_ALIAS
         database = get_database(alias)
-        if not database.in_atomic_block:
+        block = database.joined_block()
+        if block is None:
             # Outside any block, the save is a transaction of its own: this same
             # save (Model's, not an override's again), inside one.
             with database.atomic(savepoint=False):
@@ -455,10 +438,8 @@ class Model(metaclass=ModelBase):
                     sender=cls, instance=self, raw=raw, using=alias, update_fields=names
                 )
             if self.id is None:
-                meta = cls._meta
-                self.id = database.insert(
-                    meta.insert_statements[False], meta.row_code.insert_row(self)
-                )
+                code = cls._meta.row_code
+                self.id = block.insert(code.insert_sql, code.insert_row(self))
                 created = True
             else:
                 created = self._write_with_pk(database, names)
@@ -475,7 +456,7 @@ class Model(metaclass=ModelBase):
                     update_fields=names,
                 )
         except BaseException:
-            database.mark_for_rollback()
+            block.mark_for_rollback()
             raise
 
     def _write_with_pk(self, database: Database, names: frozenset[str] | None) -> bool:
@@ -485,9 +466,9 @@ class Model(metaclass=ModelBase):
         """
         meta = type(self)._meta
         pk = self.id
-        if names is None and meta.update_statement is not None:
-            row = meta.row_code.update_row(self)
-            updated = database.execute(meta.update_statement, row).rowcount > 0
+        code = meta.row_code
+        if names is None and code.update_sql is not None:
+            updated = database.execute(code.update_sql, code.update_row(self)).rowcount > 0
         elif names is not None:
             fields = [field for field in meta.fields[1:] if not names.isdisjoint(field.names)]
             assignments = ", ".join(f'"{field.column}" = ?' for field in fields)
@@ -505,7 +486,7 @@ class Model(metaclass=ModelBase):
             return False
         if names is not None:
             raise DatabaseError(f"save(update_fields=...) found no {meta.label} row with pk={pk!r}")
-        database.execute(meta.insert_statements[True], meta.row_code.insert_row_with_pk(self))
+        database.execute(code.insert_sql_with_pk, code.insert_row_with_pk(self))
         database.after_explicit_ids(meta.table)
         return True
 

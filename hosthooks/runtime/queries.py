@@ -234,12 +234,10 @@ class QuerySet:
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
         """Insert many rows in one transaction. Fires nothing, as in Django."""
         database = get_database(self._using)
-        meta = self.model._meta
-        row = meta.row_code.insert_row
+        code = self.model._meta.row_code
+        row = code.insert_row
         with database.atomic(savepoint=False):
-            ids = database.insert_many(
-                meta.insert_statements[False], [row(instance) for instance in instances]
-            )
+            ids = database.insert_many(code.insert_sql, [row(instance) for instance in instances])
             for instance, pk in zip(instances, ids, strict=True):
                 instance.pk = pk
                 instance._state.db, instance._state.adding = self._using, False

@@ -1,4 +1,5 @@
-"""The per-row work of a model, written out field by field once per model.
+"""The per-row work of a model (statements, and functions written out field by
+field), made once per model.
 
 Making an instance, loading a row and writing one run for every row, and a
 loop over the fields costs more there than the work it does: a tuple unpacked
@@ -41,7 +42,16 @@ class RowCode:
     """
 
     def __init__(self, model: type[Model], state_class: type) -> None:
-        fields = model._meta.fields
+        meta = model._meta
+        fields = meta.fields
+        #: The INSERT of one row without its pk (the database gives one), and with it.
+        self.insert_sql = _insert_sql(meta.table, fields[1:])
+        self.insert_sql_with_pk = _insert_sql(meta.table, fields)
+        assignments = ", ".join(f'"{field.column}" = ?' for field in fields[1:])
+        #: The UPDATE of every field but the pk, by pk; None when there is no other field.
+        self.update_sql = (
+            f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?' if assignments else None
+        )
         self._namespace: dict[str, Any] = {"model": model, "new": object.__new__}
         self._namespace["State"] = state_class
         sources = [
@@ -52,6 +62,7 @@ class RowCode:
             # UPDATE ... SET (every field but the pk) WHERE "id" = ?: the pk goes last.
             _row_source("update_row", [*fields[1:], fields[0]], self._constant),
         ]
+        #: The generated functions' source.
         self.source = "\n".join(sources)
         exec(compile(self.source, f"<row code of {model._meta.label}>", "exec"), self._namespace)
         #: ``__init__``'s work for keyword arguments: ``_state``, then every field
@@ -70,6 +81,13 @@ class RowCode:
         name = f"c{len(self._namespace)}"
         self._namespace[name] = value
         return name
+
+
+def _insert_sql(table: str, fields: Sequence[Field]) -> str:
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    marks = ", ".join("?" for _ in fields)
+    values = f"({columns}) VALUES ({marks})" if fields else "DEFAULT VALUES"
+    return f'INSERT INTO "{table}" {values}'
 
 
 def _is_name(attname: str) -> bool:
