@@ -37,6 +37,7 @@ from hosthooks.runtime.fields import ManyToMany
 from hosthooks.runtime.rowcode import RowCode
 
 if TYPE_CHECKING:
+    from hosthooks.host import Host
     from hosthooks.runtime.queries import QuerySet
 
 #: Every model class by label (``"app.Model"``), intermediate models included.
@@ -80,7 +81,7 @@ class Options:
     @functools.cached_property
     def row_code(self) -> RowCode:
         """The per-row work of this model, compiled (fields are complete once asked)."""
-        return RowCode(self.model, ModelState)
+        return RowCode(self.model, ModelState, Model.__init__, _initialised)
 
     @functools.cached_property
     def init_plan(self) -> tuple[tuple[str, str, bool, Any, bool], ...]:
@@ -265,7 +266,16 @@ class Model(metaclass=ModelBase):
     _state: ModelState
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A model that keeps this __init__ gets one of its own at its first
+        # instance (RowCode.init): keyword parameters per field for the common
+        # call, which leaves every other case, and any pre_init to fire, here.
         cls = type(self)
+        if "__init__" not in cls.__dict__:
+            inherited = cls.__init__
+            if inherited is Model.__init__ or hasattr(inherited, "row_code_of"):
+                init = cls._meta.row_code.init
+                if init is not None:
+                    setattr(cls, "__init__", init)  # noqa: B010 (mypy refuses the plain assignment)
         host = get_host()
         listening = host.listening
         if listening.get("pre_init"):
@@ -279,7 +289,7 @@ class Model(metaclass=ModelBase):
         if kwargs:
             self._assign_leftover(kwargs)
         if listening.get("post_init"):
-            host.hook.post_init(sender=cls, instance=self)
+            _initialised(host, self)
 
     def _assign_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Set the first fields from ``args`` (rows loaded for listeners come so), the
@@ -333,8 +343,10 @@ class Model(metaclass=ModelBase):
         :raises ValueError: for a row without one value per field.
         """
         host = get_host()
+        init = cls.__init__
+        models_own = init is Model.__init__ or init is cls._meta.row_code.init
         if (
-            cls.__init__ is Model.__init__
+            models_own
             and not host.has_listeners("pre_init", cls)
             and not host.has_listeners("post_init", cls)
         ):
@@ -344,6 +356,7 @@ class Model(metaclass=ModelBase):
             for index, field in enumerate(cls._meta.fields)
             if type(field).from_db is not Field.from_db
         ]
+        make = object.__new__
         instances: list[Model] = []
         for row in rows:
             values: Sequence[Any] = row
@@ -351,7 +364,12 @@ class Model(metaclass=ModelBase):
                 values = list(row)
                 for index, convert in converters:
                     values[index] = convert(values[index])
-            instance = cls(*values)
+            if models_own:
+                # Where the generated __init__ would hand positional values on to.
+                instance = make(cls)
+                Model.__init__(instance, *values)
+            else:
+                instance = cls(*values)
             instance._state.db = using
             instance._state.adding = False
             instances.append(instance)
@@ -517,6 +535,10 @@ class Model(metaclass=ModelBase):
             self.__dict__[field.attname] = fresh.__dict__[field.attname]
         self._state.related.clear()
         self._state.db = alias
+
+
+def _initialised(host: Host, instance: Model) -> None:
+    host.hook.post_init(sender=type(instance), instance=instance)
 
 
 def app_of(model: type[Model]) -> Any:

@@ -19,12 +19,18 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Final
 
+from hosthooks.host import get_host
 from hosthooks.runtime.fields import Field
 from hosthooks.runtime.fields import ForeignKey
 
 if TYPE_CHECKING:
+    from hosthooks.host import Host
     from hosthooks.runtime.models import Model
+
+#: What a parameter of a generated ``__init__`` holds when its argument was not passed.
+_MISSING: Final = object()
 
 #: Sets an instance's fields from keyword arguments, popping each one it uses.
 Assign = Callable[["Model", dict[str, Any]], None]
@@ -39,9 +45,19 @@ class RowCode:
 
     :param model: a model class whose fields are complete.
     :param state_class: what each instance's ``_state`` is an instance of.
+    :param general_init: ``Model.__init__``, which :attr:`init` leaves every case
+        but the common one to (positional values, unknown or doubled arguments,
+        a ``pre_init`` to fire, an instance of a subclass).
+    :param initialised: fires ``post_init`` for an instance, with the host given.
     """
 
-    def __init__(self, model: type[Model], state_class: type) -> None:
+    def __init__(
+        self,
+        model: type[Model],
+        state_class: type,
+        general_init: Callable[..., None],
+        initialised: Callable[[Host, Model], None],
+    ) -> None:
         meta = model._meta
         fields = meta.fields
         #: The INSERT of one row without its pk (the database gives one), and with it.
@@ -54,7 +70,14 @@ class RowCode:
         )
         self._namespace: dict[str, Any] = {"model": model, "new": object.__new__}
         self._namespace["State"] = state_class
+        self._namespace["__general_init"] = general_init
+        self._namespace["__initialised"] = initialised
+        self._namespace["__get_host"] = get_host
+        self._namespace["__MISSING"] = _MISSING
+        # Fields become parameters: only names a def can take.
+        plain = all(_is_name(name) for field in fields for name in field.names)
         sources = [
+            _init_source(model, fields, self._constant) if plain else "__init__ = None\n",
             _assign_source(fields, self._constant),
             _load_source(fields, self._constant),
             _row_source("insert_row", fields[1:], self._constant),
@@ -65,6 +88,12 @@ class RowCode:
         #: The generated functions' source.
         self.source = "\n".join(sources)
         exec(compile(self.source, f"<row code of {model._meta.label}>", "exec"), self._namespace)
+        #: The model's ``__init__`` for keyword arguments naming fields, which
+        #: nobody hears (pre_init) as they are passed; None when the fields'
+        #: names cannot be parameters. Marked with ``row_code_of``, the model.
+        self.init: Callable[..., None] | None = self._namespace["__init__"]
+        if self.init is not None:
+            self.init.row_code_of = model
         #: ``__init__``'s work for keyword arguments: ``_state``, then every field
         #: from its argument or its default; unused arguments are left in the dict.
         self.assign: Assign = self._namespace["assign"]
@@ -104,6 +133,66 @@ def _store(target: str, attname: str, value: str) -> str:
     if _is_name(attname):
         return f"{target}.{attname} = {value}"
     return f"setattr({target}, {attname!r}, {value})"
+
+
+def _init_source(
+    model: type[Model], fields: Sequence[Field], constant: Callable[[Any], str]
+) -> str:
+    # Keyword parameters, not **kwargs: no dictionary made and emptied per
+    # instance. Generated names start with "__", which a field's name, written
+    # in a class body, never keeps (Python mangles it).
+    names = [name for field in fields for name in dict.fromkeys(field.names)]
+    parameters = ", ".join(f"{name}=__MISSING" for name in names)
+    doubled = [
+        f"({field.name} is not __MISSING and {field.attname} is not __MISSING)"
+        for field in fields
+        if isinstance(field, ForeignKey)
+    ]
+    lines = [
+        f"def __init__(__self, *__args, {parameters}, **__kwargs):",
+        "    __host = __get_host()",
+        "    __listening = __host.listening",
+        "    if (",
+        "        __args",
+        "        or __kwargs",
+        f"        or type(__self) is not {constant(model)}",
+        '        or __listening.get("pre_init")',
+        *(f"        or {condition}" for condition in doubled),
+        "    ):",
+        # Model.__init__ decides the rest, given the keyword arguments as passed.
+        *(
+            line
+            for name in names
+            for line in (
+                f"        if {name} is not __MISSING:",
+                f"            __kwargs[{name!r}] = {name}",
+            )
+        ),
+        "        return __general_init(__self, *__args, **__kwargs)",
+        "    __self._state = State()",
+    ]
+    for field in fields:
+        default = "None"
+        if field.has_default():
+            default = constant(field.default)
+            if callable(field.default):
+                default = f"{default}()"
+        if isinstance(field, ForeignKey):
+            # The related instance goes through the descriptor, which checks its type.
+            lines += [
+                f"    if {field.name} is not __MISSING:",
+                f"        __self.{field.name} = {field.name}",
+                f"    elif {field.attname} is not __MISSING:",
+                f"        __self.{field.attname} = {field.attname}",
+                "    else:",
+                f"        __self.{field.attname} = {default}",
+            ]
+        else:
+            # A callable default is called only for instances not given a value.
+            value = f"{default} if {field.name} is __MISSING else {field.name}"
+            lines.append(f"    __self.{field.attname} = {value}")
+    lines += ['    if __listening.get("post_init"):', "        __initialised(__host, __self)"]
+    return "\n".join(lines) + "\n"
 
 
 def _assign_source(fields: Sequence[Field], constant: Callable[[Any], str]) -> str:
