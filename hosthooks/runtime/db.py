@@ -332,7 +332,13 @@ class Database:
     def joined_block(self) -> JoinedBlock | None:
         """What ``atomic(savepoint=False)`` enters inside an atomic block: that
         block's part, for a write to join; None outside any block."""
-        state = self._state()
+        try:
+            state: _ThreadState = self._local.state
+        except AttributeError:
+            # No state yet: this thread has opened no block (nor a connection).
+            return None
+        # A lost connection's state is replaced only once no block is open: with
+        # one open, writes join it (and fail on it), as _state() decides.
         return state.joined if state.blocks else None
 
     def atomic(self, *, savepoint: bool = True) -> Atomic | JoinedBlock:
