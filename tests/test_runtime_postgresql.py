@@ -7,11 +7,13 @@ from __future__ import annotations
 import subprocess
 import uuid
 
+import psycopg
 import pytest
 
 from hosthooks import hookimpl
 from hosthooks.runtime import Database
 from hosthooks.runtime import DatabaseError
+from hosthooks.runtime import IntegrityError
 from hosthooks.runtime import SerializationError
 from hosthooks.runtime import TransactionManagementError
 from hosthooks.runtime import atomic
@@ -19,6 +21,8 @@ from hosthooks.runtime import migrate
 from hosthooks.runtime import on_commit
 from tests.bookshop.models import MODELS
 from tests.bookshop.models import Author
+from tests.bookshop.models import Book
+from tests.bookshop.models import Tag
 from tests.databases import SERVER_URL
 from tests.databases import admin_connection
 from tests.databases import empty_schema
@@ -210,3 +214,35 @@ def test_markers_become_psycopgs_and_quoted_text_keeps_its_own(written, sent):
     from hosthooks.runtime.backends.postgresql import to_psycopg
 
     assert to_psycopg(written) == sent
+
+
+def test_bulk_create_inserts_batches_of_rows_and_gives_each_instance_its_id(pg, monkeypatch):
+    author = Author.objects.create(name="Ann")
+    # Seven columns a row: 24 parameters make batches of three rows, so ten
+    # rows take four INSERT statements, the last of one row.
+    monkeypatch.setattr(pg.backend, "max_parameters", 24)
+    sent: list[tuple[str, int]] = []
+    execute = psycopg.Cursor.execute
+
+    def counted(cursor, query, params=None, **options):
+        sent.append((str(query), len(params or ())))
+        return execute(cursor, query, params, **options)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    made = Book.objects.bulk_create(
+        [Book(title=f"t{n}", author=author, pages=n) for n in range(10)]
+    )
+    monkeypatch.undo()
+    inserts = [count for sql, count in sent if sql.startswith('INSERT INTO "bookshop_book"')]
+    assert inserts == [21, 21, 21, 7]
+    assert [(book.title, book.pages) for book in made] == [(f"t{n}", n) for n in range(10)]
+    stored = {book.pk: (book.title, book.pages) for book in Book.objects.all()}
+    assert {book.pk: (book.title, book.pages) for book in made} == stored
+
+
+def test_bulk_create_that_fails_in_a_later_batch_writes_no_row(pg, monkeypatch):
+    monkeypatch.setattr(pg.backend, "max_parameters", 2)  # a row a statement
+    Tag.objects.create(label="taken")
+    with pytest.raises(IntegrityError):
+        Tag.objects.bulk_create([Tag(label="first"), Tag(label="second"), Tag(label="taken")])
+    assert sorted(tag.label for tag in Tag.objects.all()) == ["taken"]

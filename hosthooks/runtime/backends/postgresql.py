@@ -67,6 +67,8 @@ class PostgreSQLBackend(Backend):
     """
 
     vendor = "postgresql"
+    #: Parameters one statement may carry: the wire protocol counts them in 16 bits.
+    max_parameters = 65535
     column_types = _COLUMN_TYPES
     # BY DEFAULT, not ALWAYS: rows may be written with the ids they had
     # (fixtures), as on SQLite; after_explicit_ids moves the sequence past them.
@@ -121,14 +123,34 @@ class PostgreSQLBackend(Backend):
     def insert_many(self, connection: Any, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
         if not rows:
             return []
-        # One pipelined batch, not a round trip per row; each row's RETURNING is a result set.
+        statement = to_psycopg(sql)
+        head, values, row_marks = statement.rpartition(" VALUES ")
+        width = len(rows[0])
+        if not values or not width:
+            # DEFAULT VALUES takes no list of rows: one pipelined batch, each
+            # row's RETURNING its own result set.
+            with connection.cursor() as cursor:
+                cursor.executemany(statement + ' RETURNING "id"', rows, returning=True)
+                ids: list[int] = []
+                while True:
+                    ids.append(cursor.fetchone()[0])
+                    if not cursor.nextset():
+                        return ids
+        # One INSERT of many rows per batch: the server plans and executes one
+        # statement where a pipeline costs it one per row. RETURNING lists the
+        # rows in the order of the VALUES list (which Django's bulk_create relies
+        # on as well); a batch stays within the protocol's parameter limit.
+        per_batch = max(1, self.max_parameters // width)
+        ids = []
         with connection.cursor() as cursor:
-            cursor.executemany(to_psycopg(sql + ' RETURNING "id"'), rows, returning=True)
-            ids: list[int] = []
-            while True:
-                ids.append(cursor.fetchone()[0])
-                if not cursor.nextset():
-                    return ids
+            for start in range(0, len(rows), per_batch):
+                batch = rows[start : start + per_batch]
+                cursor.execute(
+                    f'{head} VALUES {", ".join([row_marks] * len(batch))} RETURNING "id"',
+                    [value for row in batch for value in row],
+                )
+                ids.extend(row[0] for row in cursor.fetchall())
+        return ids
 
     def in_transaction(self, connection: Any) -> bool:
         status = connection.info.transaction_status
