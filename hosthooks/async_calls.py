@@ -19,7 +19,6 @@ implementations with pluggy's semantics for wrappers, results and errors.
 from __future__ import annotations
 
 import functools
-import logging
 import time
 import types
 from collections.abc import Callable
@@ -33,13 +32,10 @@ import pluggy
 
 from hosthooks.async_bridge import async_original
 from hosthooks.async_bridge import in_worker_thread
-from hosthooks.discovery import one_line
 from hosthooks.dispatch import check_arguments
 from hosthooks.dispatch import for_sender
-from hosthooks.dispatch import implementations_for
 from hosthooks.dispatch import is_wrapper
 from hosthooks.dispatch import note_pluggy_error
-from hosthooks.markers import PROJECT
 from hosthooks.markers import THREAD_OPTION
 from hosthooks.plans import Shape
 from hosthooks.plans import Template
@@ -54,15 +50,14 @@ from hosthooks.plans import _shape
 from hosthooks.plans import _unpack
 from hosthooks.plans import plan_kind
 from hosthooks.plans import sender_plans
+from hosthooks.robust import RobustCall
+from hosthooks.robust import RobustOutcome
 from hosthooks.tracing import HookTrace
-from hosthooks.tracing import StepTrace
 from hosthooks.tracing import add_impl_trace
 from hosthooks.tracing import describe_sender
 
 if TYPE_CHECKING:
     from hosthooks.tracing import Tracer
-
-logger: Final = logging.getLogger(PROJECT)
 
 #: The async path's signature: hook name, implementations (as pluggy stores
 #: them), arguments, firstresult; what pluggy's ``_hookexec`` is to the sync path.
@@ -420,68 +415,41 @@ def build_call(
 
 # -- robust calls ----------------------------------------------------------------
 
-#: The value a robust call reports for an implementation: its result or the exception it raised.
-RobustOutcome = object
-
 
 async def fire_robust(
     hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None = None
 ) -> list[tuple[str, RobustOutcome]]:
-    """The async twin of ``Host.fire_robust``: every implementation, in call order,
-    awaited when async, whatever each raises; failures logged with the plugin's name,
-    and the call traced to ``tracer`` when given."""
-    name = hook_caller.name
-    spec = hook_caller.spec
-    call_kwargs = {**(spec.kwargdefaults if spec else {}), **kwargs}
-    impls = list(
-        implementations_for(hook_caller, call_kwargs.get("sender"), "sender" not in call_kwargs)
-    )
-    outcomes: list[tuple[str, RobustOutcome]] = []
-    trace = StepTrace(tracer, name, call_kwargs.get("sender"))
-
-    def failed(impl: pluggy.HookImpl, error: Exception, started: float) -> None:
-        logger.error(
-            "plugin %r raised in hook %r: %s",
-            impl.plugin_name,
-            name,
-            one_line(error),
-            exc_info=error,
-        )
-        outcomes.append((impl.plugin_name, error))
-        trace.step(impl, started, error)
-
+    """The async twin of :func:`hosthooks.robust.fire_robust`: every implementation,
+    in call order, awaited when async, whatever each raises; failures logged with the
+    plugin's name, and the call traced to ``tracer`` when given."""
+    call = RobustCall(hook_caller, kwargs, tracer)
     wrappers: list[_Wrapper] = []
     try:
-        for impl in impls:
+        for impl in call.impls:
             called = time.perf_counter()
             try:
                 if is_wrapper(impl):
-                    wrapper = _Wrapper(impl, call_kwargs)
+                    wrapper = _Wrapper(impl, call.kwargs)
                     await wrapper.enter()
                     wrappers.append(wrapper)
                     continue
-                value = await _call(impl, call_kwargs)
+                value = await _call(impl, call.kwargs)
             except Exception as error:
-                failed(impl, error, called)
+                call.failed(impl, error, called)
                 continue
-            outcomes.append((impl.plugin_name, value))
-            trace.step(impl, called, value)
-        results = [
-            value
-            for _, value in outcomes
-            if value is not None and not isinstance(value, BaseException)
-        ]
+            call.returned(impl, value, called)
+        results = call.results()
         for wrapper in reversed(wrappers):
             called = time.perf_counter()
             try:
                 _, left = await wrapper.leave(results, None)
             except Exception as error:
-                failed(wrapper.impl, error, called)
+                call.failed(wrapper.impl, error, called)
                 continue
             if isinstance(left, Exception):
-                failed(wrapper.impl, left, called)
+                call.failed(wrapper.impl, left, called)
             else:
-                trace.step(wrapper.impl, called, None, wrapper=True)
+                call.left(wrapper.impl, called)
     finally:
-        trace.emit()
-    return outcomes
+        call.trace.emit()
+    return call.outcomes

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 import sys
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from collections.abc import Collection
@@ -16,7 +13,6 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 from typing import TextIO
@@ -27,6 +23,7 @@ import pluggy
 from hosthooks import async_calls
 from hosthooks import dispatch
 from hosthooks import ordering
+from hosthooks import robust
 from hosthooks.callers import AsyncHookRelay
 from hosthooks.callers import HookRelay
 from hosthooks.callers import HostPluginManager
@@ -37,37 +34,23 @@ from hosthooks.discovery import ProblemKind
 from hosthooks.discovery import Source
 from hosthooks.discovery import Status
 from hosthooks.discovery import import_object
-from hosthooks.discovery import one_line
 from hosthooks.loading import PluginLoading
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
 from hosthooks.muting import silence
 from hosthooks.problems import note_on
+from hosthooks.robust import RobustOutcome
+from hosthooks.settings_access import PluginSettingsAccess
 from hosthooks.specs import FAMILIES
 from hosthooks.tracing import BroadcastTracer
 from hosthooks.tracing import HookTrace
-from hosthooks.tracing import StepTrace
 from hosthooks.tracing import Tracer
 from hosthooks.tracing import traced_hookexec
-from hosthooks.typed_settings import PluginSettingsError
-from hosthooks.typed_settings import declared_settings
-from hosthooks.typed_settings import load_plugin_settings
-from hosthooks.typed_settings import setting_given
-from hosthooks.typed_settings import setting_sources
-from hosthooks.typed_settings import shown_settings
-
-if TYPE_CHECKING:
-    pass
-
-logger: Final = logging.getLogger(PROJECT)
 
 _Settings = TypeVar("_Settings")
 
-#: The value a robust call reports for an implementation: its result or the exception it raised.
-RobustOutcome = object
 
-
-class Host(PluginLoading):
+class Host(PluginLoading, PluginSettingsAccess):
     """A plugin host: every hookspec of :mod:`hosthooks.specs`, and the plugins you give it.
 
     ``Host()`` starts with no plugins; :meth:`load_plugins` discovers them, and
@@ -203,68 +186,7 @@ class Host(PluginLoading):
         :param kwargs: the hook's arguments.
         :raises AttributeError: when no hook has that name.
         """
-        try:
-            caller = self._callers.live(name).caller
-        except KeyError:
-            raise AttributeError(f"no hook named {name!r}") from None
-        call_kwargs = {**(caller.spec.kwargdefaults if caller.spec else {}), **kwargs}
-        sender = call_kwargs.get("sender")
-        impls = list(dispatch.implementations_for(caller, sender, "sender" not in call_kwargs))
-        outcomes: list[tuple[str, RobustOutcome]] = []
-        trace = StepTrace(self._callers.tracer, name, sender)
-
-        def failed(impl: pluggy.HookImpl, error: Exception, started: float) -> None:
-            logger.error(
-                "plugin %r raised in hook %r: %s",
-                impl.plugin_name,
-                name,
-                one_line(error),
-                exc_info=error,
-            )
-            outcomes.append((impl.plugin_name, error))
-            trace.step(impl, started, error)
-
-        teardowns: list[tuple[pluggy.HookImpl, Any]] = []
-        try:
-            for impl in impls:
-                args = [call_kwargs[arg] for arg in impl.argnames]
-                keywords = {key: call_kwargs[key] for key in impl.kwargnames if key in call_kwargs}
-                value: Any
-                called = time.perf_counter()
-                try:
-                    value = impl.function(*args, **keywords)
-                    if dispatch.is_wrapper(impl):
-                        next(value)
-                        teardowns.append((impl, value))
-                        continue
-                except StopIteration:
-                    failed(impl, RuntimeError("the wrapper did not yield"), called)
-                    continue
-                except Exception as error:
-                    failed(impl, error, called)
-                    continue
-                outcomes.append((impl.plugin_name, value))
-                trace.step(impl, called, value)
-            results = [
-                value
-                for _, value in outcomes
-                if value is not None and not isinstance(value, BaseException)
-            ]
-            for impl, generator in reversed(teardowns):
-                called = time.perf_counter()
-                try:
-                    generator.send(pluggy.Result(results, None) if impl.hookwrapper else results)
-                except StopIteration:
-                    trace.step(impl, called, None, wrapper=True)
-                    continue
-                except Exception as error:
-                    failed(impl, error, called)
-                    continue
-                generator.close()
-                failed(impl, RuntimeError("the wrapper yielded more than once"), called)
-        finally:
-            trace.emit()
-        return outcomes
+        return robust.fire_robust(self._robust_caller(name), kwargs, self._callers.tracer)
 
     async def afire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
         """The async :meth:`fire_robust`: the same outcomes in the same order, async
@@ -272,11 +194,15 @@ class Host(PluginLoading):
 
         :raises AttributeError: when no hook has that name.
         """
+        return await async_calls.fire_robust(
+            self._robust_caller(name), kwargs, self._callers.tracer
+        )
+
+    def _robust_caller(self, name: str) -> pluggy.HookCaller:
         try:
-            caller = self._callers.live(name).caller
+            return self._callers.live(name).caller
         except KeyError:
             raise AttributeError(f"no hook named {name!r}") from None
-        return await async_calls.fire_robust(caller, kwargs, self._callers.tracer)
 
     def set_tracing(self, enabled: bool, trace_file: Path | None = None) -> None:
         """Turn hook tracing on (to stderr, or JSON lines appended to ``trace_file``) or off.
@@ -482,120 +408,6 @@ class Host(PluginLoading):
             return dispatch.call_order(self._callers.live(name).caller)
         except KeyError:
             raise KeyError(name) from None
-
-    def plugin_settings(
-        self,
-        name: str,
-        settings_class: type[_Settings],
-        environ: Mapping[str, str] | None = None,
-    ) -> _Settings:
-        """A plugin's settings (see :mod:`hosthooks.typed_settings`): defaults, then its
-        ``[plugins.<name>]`` table, then ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
-
-        Read anew on each call, so that a value changed in the environment is seen.
-
-        :param name: the plugin's name, as ``hosthooks plugins`` lists it.
-        :param settings_class: the plugin's settings dataclass.
-        :param environ: the environment; ``os.environ`` when None.
-        :raises PluginSettingsError: with one line per problem.
-        """
-        return load_plugin_settings(
-            name,
-            settings_class,
-            self.config.plugin_tables.get(name, {}),
-            os.environ if environ is None else environ,
-            self.config.config_dir,
-        )
-
-    def plugin_setting_given(
-        self,
-        name: str,
-        settings_class: type[Any],
-        key: str,
-        environ: Mapping[str, str] | None = None,
-    ) -> bool:
-        """Whether a plugin's setting ``key`` is set at all (in its ``[plugins.<name>]``
-        table or the environment), without reading or checking the value: cheap
-        enough to ask before every call, as a ``@hookimpl(when=...)`` condition.
-
-        :raises KeyError: when ``settings_class`` has no setting ``key``.
-        """
-        return setting_given(
-            name,
-            settings_class,
-            key,
-            self.config.plugin_tables.get(name, {}),
-            os.environ if environ is None else environ,
-        )
-
-    def shown_plugin_settings(self, name: str) -> dict[str, Any] | None:
-        """A plugin's settings as shown to people, secrets redacted; None when the
-        plugin declares none or they are unusable (:meth:`check` says why)."""
-        settings_class = declared_settings(self.plugin_manager.get_plugin(name))
-        if settings_class is None:
-            return None
-        try:
-            return shown_settings(self.plugin_settings(name, settings_class))
-        except PluginSettingsError:
-            return None
-
-    def plugin_settings_report(self) -> dict[str, dict[str, Any]]:
-        """Every active plugin's settings as ``hosthooks config`` shows them:
-        ``{"plugins.NAME.KEY": {"value", "source", "file"}}``, secrets redacted;
-        a plugin whose settings are unusable is left out (``check`` says why)."""
-        report: dict[str, dict[str, Any]] = {}
-        for record in self.plugins():
-            if record.status is not Status.ACTIVE:
-                continue
-            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
-            shown = self.shown_plugin_settings(record.name)
-            if settings_class is None or shown is None:
-                continue
-            table = self.config.plugin_tables.get(record.name, {})
-            sources = setting_sources(record.name, settings_class, table, os.environ)
-            file = self.config.config_file
-            for key, value in shown.items():
-                report[f"plugins.{record.name}.{key}"] = {
-                    "value": value,
-                    "source": sources[key],
-                    "file": str(file) if sources[key] == "file" and file else None,
-                }
-        return report
-
-    def _settings_problems(self, names: Collection[str] | None) -> list[Problem]:
-        problems: list[Problem] = []
-        for record in self.plugins():
-            if record.status is not Status.ACTIVE or (
-                names is not None and record.name not in names
-            ):
-                continue
-            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
-            if settings_class is None:
-                continue
-            try:
-                self.plugin_settings(record.name, settings_class)
-            except PluginSettingsError as error:
-                prefix = f"{record.name}: "
-                problems.extend(
-                    Problem(
-                        record.name,
-                        record.dist,
-                        problem.removeprefix(prefix),
-                        kind=ProblemKind.SETTINGS,
-                    )
-                    for problem in error.problems
-                )
-        known = {record.name for record in self.plugins()}
-        for name in sorted(set(self.config.plugin_tables) - known):
-            problems.append(
-                Problem(
-                    name,
-                    None,
-                    f"[plugins.{name}] configures a plugin that is not installed",
-                    kind=ProblemKind.SETTINGS,
-                )
-            )
-        return problems
 
     def check(self, names: Collection[str] | None = None) -> list[Problem]:
         """Every problem with the plugins, in the order :meth:`plugins` lists them:

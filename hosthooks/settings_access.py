@@ -1,0 +1,157 @@
+"""A host's view of its plugins' settings: each plugin's typed settings read from
+the configuration and the environment, shown with secrets redacted, and the
+problems found in them (see :mod:`hosthooks.typed_settings`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
+
+from hosthooks.discovery import HostConfig
+from hosthooks.discovery import PluginRecord
+from hosthooks.discovery import Problem
+from hosthooks.discovery import ProblemKind
+from hosthooks.discovery import Status
+from hosthooks.typed_settings import PluginSettingsError
+from hosthooks.typed_settings import declared_settings
+from hosthooks.typed_settings import load_plugin_settings
+from hosthooks.typed_settings import setting_given
+from hosthooks.typed_settings import setting_sources
+from hosthooks.typed_settings import shown_settings
+
+if TYPE_CHECKING:
+    from hosthooks.callers import HostPluginManager
+
+_Settings = TypeVar("_Settings")
+
+
+class PluginSettingsAccess:
+    """The part of :class:`hosthooks.Host` that reads and reports its plugins' settings."""
+
+    # What the host provides (see hosthooks.host.Host).
+    config: HostConfig
+
+    if TYPE_CHECKING:
+
+        @property
+        def plugin_manager(self) -> HostPluginManager: ...
+
+        def plugins(self) -> list[PluginRecord]: ...
+
+    def plugin_settings(
+        self,
+        name: str,
+        settings_class: type[_Settings],
+        environ: Mapping[str, str] | None = None,
+    ) -> _Settings:
+        """A plugin's settings (see :mod:`hosthooks.typed_settings`): defaults, then its
+        ``[plugins.<name>]`` table, then ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
+
+        Read anew on each call, so that a value changed in the environment is seen.
+
+        :param name: the plugin's name, as ``hosthooks plugins`` lists it.
+        :param settings_class: the plugin's settings dataclass.
+        :param environ: the environment; ``os.environ`` when None.
+        :raises PluginSettingsError: with one line per problem.
+        """
+        return load_plugin_settings(
+            name,
+            settings_class,
+            self.config.plugin_tables.get(name, {}),
+            os.environ if environ is None else environ,
+            self.config.config_dir,
+        )
+
+    def plugin_setting_given(
+        self,
+        name: str,
+        settings_class: type[Any],
+        key: str,
+        environ: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Whether a plugin's setting ``key`` is set at all (in its ``[plugins.<name>]``
+        table or the environment), without reading or checking the value: cheap
+        enough to ask before every call, as a ``@hookimpl(when=...)`` condition.
+
+        :raises KeyError: when ``settings_class`` has no setting ``key``.
+        """
+        return setting_given(
+            name,
+            settings_class,
+            key,
+            self.config.plugin_tables.get(name, {}),
+            os.environ if environ is None else environ,
+        )
+
+    def shown_plugin_settings(self, name: str) -> dict[str, Any] | None:
+        """A plugin's settings as shown to people, secrets redacted; None when the
+        plugin declares none or they are unusable (:meth:`check` says why)."""
+        settings_class = declared_settings(self.plugin_manager.get_plugin(name))
+        if settings_class is None:
+            return None
+        try:
+            return shown_settings(self.plugin_settings(name, settings_class))
+        except PluginSettingsError:
+            return None
+
+    def plugin_settings_report(self) -> dict[str, dict[str, Any]]:
+        """Every active plugin's settings as ``hosthooks config`` shows them:
+        ``{"plugins.NAME.KEY": {"value", "source", "file"}}``, secrets redacted;
+        a plugin whose settings are unusable is left out (``check`` says why)."""
+        report: dict[str, dict[str, Any]] = {}
+        for record in self.plugins():
+            if record.status is not Status.ACTIVE:
+                continue
+            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
+            shown = self.shown_plugin_settings(record.name)
+            if settings_class is None or shown is None:
+                continue
+            table = self.config.plugin_tables.get(record.name, {})
+            sources = setting_sources(record.name, settings_class, table, os.environ)
+            file = self.config.config_file
+            for key, value in shown.items():
+                report[f"plugins.{record.name}.{key}"] = {
+                    "value": value,
+                    "source": sources[key],
+                    "file": str(file) if sources[key] == "file" and file else None,
+                }
+        return report
+
+    def _settings_problems(self, names: Collection[str] | None) -> list[Problem]:
+        problems: list[Problem] = []
+        for record in self.plugins():
+            if record.status is not Status.ACTIVE or (
+                names is not None and record.name not in names
+            ):
+                continue
+            settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
+            if settings_class is None:
+                continue
+            try:
+                self.plugin_settings(record.name, settings_class)
+            except PluginSettingsError as error:
+                prefix = f"{record.name}: "
+                problems.extend(
+                    Problem(
+                        record.name,
+                        record.dist,
+                        problem.removeprefix(prefix),
+                        kind=ProblemKind.SETTINGS,
+                    )
+                    for problem in error.problems
+                )
+        known = {record.name for record in self.plugins()}
+        for name in sorted(set(self.config.plugin_tables) - known):
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    f"[plugins.{name}] configures a plugin that is not installed",
+                    kind=ProblemKind.SETTINGS,
+                )
+            )
+        return problems
