@@ -52,5 +52,9 @@ def __getattr__(name: str) -> Any:
     if name in ("Embedding", "cli"):
         from hosthooks.commands import group
 
+        if name == "cli":
+            # The group as it was defined: every command in ``cli.commands``.
+            # Running one (main) imports only that command's module.
+            group.cli.load_every_command()
         return getattr(group, name)
     raise AttributeError(f"module 'hosthooks.cli' has no attribute {name!r}")

@@ -4,6 +4,7 @@ traceback too)."""
 
 from __future__ import annotations
 
+import importlib
 import traceback
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Final
 from typing import NoReturn
 
 import click
@@ -20,10 +22,6 @@ from hosthooks import __version__
 from hosthooks.commands import EXIT_FAILED
 from hosthooks.commands import EXIT_OK
 from hosthooks.commands import EXIT_USAGE
-from hosthooks.commands import authoring
-from hosthooks.commands import listing
-from hosthooks.commands import packages
-from hosthooks.commands import runtime
 
 # Imported where used, not here: each command pays only for the parts it uses.
 if TYPE_CHECKING:
@@ -113,7 +111,50 @@ class Context:
             self._host.close()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Each command's name -> the module of :mod:`hosthooks.commands` defining it,
+#: and the command's name in that module.
+COMMANDS: Final = {
+    "hooks": ("listing", "hooks"),
+    "plugins": ("listing", "plugins"),
+    "check": ("listing", "check"),
+    "config": ("listing", "show_config"),
+    "migrate": ("runtime", "migrate"),
+    "serve": ("runtime", "serve"),
+    "worker": ("runtime", "worker"),
+    "createuser": ("runtime", "createuser"),
+    "install": ("packages", "install"),
+    "uninstall": ("packages", "uninstall"),
+    "docs": ("authoring", "docs"),
+    "new-plugin": ("authoring", "new_plugin"),
+}
+
+
+class _CommandsOnDemand(click.Group):
+    """A group that imports a command's module when the command is first asked
+    for: running one command does not pay for defining the others. Help and
+    completion ask for every command, so they list them all, as before."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def load(self, name: str) -> None:
+        module, attribute = COMMANDS[name]
+        command = getattr(importlib.import_module(f"hosthooks.commands.{module}"), attribute)
+        self.add_command(command, name)
+
+    def load_every_command(self) -> None:
+        """Make :attr:`commands` hold every command, as a group defined at once does."""
+        for name in COMMANDS:
+            if name not in self.commands:
+                self.load(name)
+
+
+@click.group(cls=_CommandsOnDemand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     __version__, "--version", prog_name="hosthooks", message="%(prog)s %(version)s"
 )
@@ -220,23 +261,6 @@ def cli(
 
     ctx.obj = Context(configuration, HostConfig.from_configuration(configuration), show_traceback)
     ctx.call_on_close(ctx.obj.close)
-
-
-for command in (
-    listing.hooks,
-    listing.plugins,
-    listing.check,
-    listing.show_config,
-    runtime.migrate,
-    runtime.serve,
-    runtime.worker,
-    runtime.createuser,
-    packages.install,
-    packages.uninstall,
-    authoring.docs,
-    authoring.new_plugin,
-):
-    cli.add_command(command)
 
 
 def run(args: Sequence[str], prog_name: str, embedding: Embedding | None) -> NoReturn:
