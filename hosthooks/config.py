@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from typing import Final
+from typing import NamedTuple
 
 CONFIG_FILE_NAME: Final = "hosthooks.toml"
 PYPROJECT_TABLE: Final = ("tool", "hosthooks")
@@ -155,8 +156,10 @@ def _choice(*choices: str) -> tuple[_FromFile, _FromText]:
     return from_file, from_text
 
 
-@dataclass(frozen=True)
-class Key:
+# Key and RuntimeSetting are named tuples, not frozen dataclasses: they are read
+# by attribute only, never compared or copied, and every command reads the
+# configuration, where defining a frozen dataclass costs ~5x a named tuple.
+class Key(NamedTuple):
     """One key of the configuration: its default, its variable, how to read it.
 
     :param env: the environment variable that sets it.
@@ -267,8 +270,7 @@ KEYS: Final[dict[str, Key]] = {
 # -- the runtime's settings ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RuntimeSetting:
+class RuntimeSetting(NamedTuple):
     """One of the runtime's settings: upper-case name, default, whether it is a secret."""
 
     name: str

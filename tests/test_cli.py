@@ -491,3 +491,57 @@ def test_serve_that_cannot_listen_says_so_and_creates_no_database(tmp_path):
         f"hosthooks: error: cannot listen on 127.0.0.1:{port}: Address already in use"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def _fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+def test_a_command_imports_only_its_own_module():
+    result = _fresh_process(
+        "import sys\n"
+        "from hosthooks.cli import main\n"
+        "try:\n"
+        "    main(['--disable-plugin-autoload', 'plugins', '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(name for name in sys.modules if name.startswith('hosthooks.commands.')),"
+        " file=sys.stderr)\n"
+    )
+    assert result.stderr.strip().splitlines()[-1] == (
+        "['hosthooks.commands.group', 'hosthooks.commands.listing']"
+    )
+
+
+def test_help_and_completion_list_every_command(capsys):
+    from hosthooks.commands.group import COMMANDS
+
+    help_text = _fresh_process("from hosthooks.cli import main; main(['--help'])").stdout
+    listed = help_text.partition("Commands:")[2].split()
+    for name in COMMANDS:
+        assert name in listed, name
+    completion = _fresh_process(
+        "from hosthooks.cli import main; main([])",
+        _HOSTHOOKS_COMPLETE="bash_complete",
+        COMP_WORDS="hosthooks ",
+        COMP_CWORD="1",
+    )
+    offered = {line.partition(",")[2] for line in completion.stdout.splitlines()}
+    assert offered == set(COMMANDS)
+
+
+def test_the_public_group_holds_every_command():
+    from hosthooks.cli import cli
+    from hosthooks.commands.group import COMMANDS
+
+    assert sorted(cli.commands) == sorted(COMMANDS)
+    assert cli.commands["config"].name == "config"
+    assert cli.commands["new-plugin"].name == "new-plugin"

@@ -43,17 +43,24 @@ class Embedding:
     hook_extras: Callable[[str], Mapping[str, Any]] | None = None
 
 
-@dataclass
 class Context:
     """What every command gets: the configuration the options before the command complete."""
 
-    configuration: Configuration
-    config: HostConfig
-    show_traceback: bool
-    _host: Host | None = None
-    embedding: Embedding | None = None
-
-    def __post_init__(self) -> None:
+    # A plain class, not a dataclass: nothing compares or copies it, and every
+    # command would pay for generating the methods.
+    def __init__(
+        self,
+        configuration: Configuration,
+        config: HostConfig,
+        show_traceback: bool,
+        _host: Host | None = None,
+        embedding: Embedding | None = None,
+    ) -> None:
+        self.configuration = configuration
+        self.config = config
+        self.show_traceback = show_traceback
+        self._host = _host
+        self.embedding = embedding
         # Every command shows plugin failures and problems itself, once: the
         # warnings the host logs for embedding applications would repeat them.
         from hosthooks.loading import plugins_logger
