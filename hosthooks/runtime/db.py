@@ -64,6 +64,9 @@ class _ThreadState:
     needs_rollback: bool = False
     #: The connection was lost: the thread opens another once no block is open.
     broken: bool = False
+    #: Gives up this thread's turn among the database's writers, while its
+    #: transaction holds one (see Backend.take_write_turn).
+    write_turn: Callable[[], None] | None = None
     #: What every nested ``atomic(savepoint=False)`` of this thread returns.
     joined: JoinedBlock = field(init=False)
 
@@ -309,9 +312,14 @@ class Database:
             self._failed(state, error)
 
     def _rollback(self, state: _ThreadState) -> None:
-        # A lost connection took its transaction with it: nothing to roll back.
-        if not state.broken and self.backend.in_transaction(state.connection):
-            self._control(state, "ROLLBACK")
+        try:
+            # A lost connection took its transaction with it: nothing to roll back.
+            if not state.broken and self.backend.in_transaction(state.connection):
+                self._control(state, "ROLLBACK")
+        finally:
+            # Whatever became of the connection, the transaction is over: a turn
+            # kept would keep every later writer waiting.
+            self._end_write_turn(state)
 
     def _failed(self, state: _ThreadState, error: Exception) -> NoReturn:
         if self.backend.is_broken(state.connection):
@@ -361,8 +369,23 @@ class Database:
                 return state.joined
         return Atomic(self, savepoint)
 
-    def _begin(self) -> None:
-        self.execute(self.backend.begin_statement)
+    def _begin(self, state: _ThreadState) -> None:
+        # The turn is given up however the transaction ends (_commit,
+        # _rollback), or here when it does not begin.
+        try:
+            try:
+                state.write_turn = self.backend.take_write_turn(state.connection)
+            except self.backend.driver_errors as error:
+                self._failed(state, error)
+            self._control(state, self.backend.begin_statement)
+        except BaseException:
+            self._end_write_turn(state)
+            raise
+
+    def _end_write_turn(self, state: _ThreadState) -> None:
+        give_up, state.write_turn = state.write_turn, None
+        if give_up is not None:
+            give_up()
 
     def _commit(self, state: _ThreadState, callbacks: list[Callable[[], None]]) -> None:
         try:
@@ -370,6 +393,8 @@ class Database:
         except BaseException:
             self._rollback(state)
             raise
+        # Given up before the callbacks run: one that writes needs a turn of its own.
+        self._end_write_turn(state)
         for callback in callbacks:
             callback()
 
@@ -445,7 +470,7 @@ class Atomic:
         database = self._database
         state = self._state = database._state()
         if state.deferred and not state.blocks:
-            database._begin()
+            database._begin(state)
             # The transaction atomic_from_first_write() was waiting for: this
             # block is now nested inside it.
             state.deferred = False
@@ -457,7 +482,7 @@ class Atomic:
         if self._joined:
             return
         if self._outermost:
-            database._begin()
+            database._begin(state)
         else:
             state.savepoint_counter += 1
             self._name = f"hosthooks_sp_{state.savepoint_counter}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC
 from abc import abstractmethod
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
@@ -123,6 +124,15 @@ class Backend(ABC):
 
     def after_explicit_ids(self, connection: Any, table: str) -> None:  # noqa: B027
         """Rows were inserted with ids given: later ids must not collide with them."""
+
+    def take_write_turn(self, connection: Any) -> Callable[[], None] | None:
+        """Wait until this process's earlier writers to the database are done,
+        before ``connection`` begins a transaction; what gives the turn up once
+        the transaction ends (None: the server queues writers itself).
+
+        :raises DatabaseError: when the wait outlasts the busy timeout.
+        """
+        return None
 
     def is_broken(self, connection: Any) -> bool:
         """Whether ``connection`` is lost (to be replaced before its next statement)."""

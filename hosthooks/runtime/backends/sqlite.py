@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ from typing import Final
 from hosthooks.runtime.backends.base import Backend
 from hosthooks.runtime.backends.base import DatabaseError
 from hosthooks.runtime.backends.base import IntegrityError
+from hosthooks.runtime.backends.write_queue import WriteQueue
+from hosthooks.runtime.backends.write_queue import write_queue_for
 
 _COLUMN_TYPES: Final = {
     "text": "TEXT",
@@ -43,6 +47,10 @@ class SQLiteBackend(Backend):
         self.busy_timeout = busy_timeout
         if location != ":memory:" and not Path(location).resolve().parent.is_dir():
             raise DatabaseError(f"cannot open database {location!r}: its directory does not exist")
+        # A database in memory is its connection's alone: nobody to queue behind.
+        self._write_queue: WriteQueue | None = (
+            None if location == ":memory:" else write_queue_for(location)
+        )
 
     def describe(self) -> str:
         return self.location
@@ -74,6 +82,36 @@ class SQLiteBackend(Backend):
             return
         os.close(descriptor)
 
+    def take_write_turn(self, connection: Any) -> Callable[[], None] | None:
+        queue = self._write_queue
+        if queue is None:
+            return None
+        started = time.monotonic()
+        if not queue.acquire(self.busy_timeout):
+            raise self._locked("database is locked")
+        full = round(self.busy_timeout * 1000)
+        left = max(round((self.busy_timeout - (time.monotonic() - started)) * 1000), 0)
+        if left >= full:
+            return queue.release
+        # The time spent in line counts against the busy timeout: a writer in
+        # another process gets only what is left of it.
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {left}")
+        except BaseException:
+            queue.release()
+            raise
+
+        def give_up_turn() -> None:
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {full}")
+            except sqlite3.Error:
+                # Closed or broken: the connection waits for nothing any more.
+                pass
+            finally:
+                queue.release()
+
+        return give_up_turn
+
     def execute(self, connection: Any, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
         cursor: sqlite3.Cursor = connection.execute(sql, params)
         return cursor
@@ -90,7 +128,11 @@ class SQLiteBackend(Backend):
         return [connection.execute(sql, row).lastrowid for row in rows]
 
     def in_transaction(self, connection: Any) -> bool:
-        return bool(connection.in_transaction)
+        try:
+            return bool(connection.in_transaction)
+        except sqlite3.ProgrammingError:
+            # Closed (Database.close() from another thread): closing rolled it back.
+            return False
 
     def table_columns(self, connection: Any, table: str) -> set[str]:
         rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
@@ -121,12 +163,15 @@ class SQLiteBackend(Backend):
         if isinstance(error, sqlite3.IntegrityError):
             return IntegrityError(f"{message} (database {self.alias!r})")
         if "locked" in message or "busy" in message:
-            return DatabaseError(
-                f"database {self.location!r} is locked by another connection "
-                f"(waited {self.busy_timeout:g} s): {message}"
-            )
+            return self._locked(message)
         if "readonly" in message or "read-only" in message:
             return DatabaseError(f"database {self.location!r} is read-only: {message}")
         if "unable to open" in message:
             return DatabaseError(f"cannot open database {self.location!r}: {message}")
         return DatabaseError(f"{message} (database {self.alias!r})")
+
+    def _locked(self, message: str) -> DatabaseError:
+        return DatabaseError(
+            f"database {self.location!r} is locked by another connection "
+            f"(waited {self.busy_timeout:g} s): {message}"
+        )
