@@ -172,11 +172,7 @@ def _init_source(
         "    __self._state = State()",
     ]
     for field in fields:
-        default = "None"
-        if field.has_default():
-            default = constant(field.default)
-            if callable(field.default):
-                default = f"{default}()"
+        default = _default_expression(field, constant)
         if isinstance(field, ForeignKey):
             # The related instance goes through the descriptor, which checks its type.
             lines += [
@@ -195,14 +191,19 @@ def _init_source(
     return "\n".join(lines) + "\n"
 
 
+def _default_expression(field: Field, constant: Callable[[Any], str]) -> str:
+    """The source of a field's value when none is given: its default, called
+    anew for each instance when it is callable; None without one."""
+    if not field.has_default():
+        return "None"
+    default = constant(field.default)
+    return f"{default}()" if callable(field.default) else default
+
+
 def _assign_source(fields: Sequence[Field], constant: Callable[[Any], str]) -> str:
     lines = ["def assign(instance, kwargs):", "    instance._state = State()"]
     for field in fields:
-        default = "None"
-        if field.has_default():
-            default = constant(field.default)
-            if callable(field.default):
-                default = f"{default}()"
+        default = _default_expression(field, constant)
         if isinstance(field, ForeignKey):
             # The related instance goes through the descriptor, which checks its type.
             lines += [
