@@ -291,6 +291,9 @@ def test_migrate_command_creates_tables_and_reports(plugins_dir, tmp_path, capsy
     code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "no_such.models")
     assert code == 2
     assert err == "hosthooks: error: --app no_such.models: No module named 'no_such'\n"
+    code, out, err = run(capsys, "migrate")
+    assert (code, out) == (2, "")
+    assert err.endswith("hosthooks: error: Missing option '--db'.\n")
 
 
 def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 import click
 
@@ -16,6 +18,16 @@ if TYPE_CHECKING:
 
     from hosthooks.commands.group import Context
     from hosthooks.runtime.web import App
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def database_option(help_text: str, *, required: bool = False) -> Callable[[_F], _F]:
+    """``--db PATH|URL``, as every runtime command names its database."""
+    if required:
+        # No default at all: click takes an explicit default=None as a value given.
+        return click.option("--db", "db_path", metavar="PATH|URL", required=True, help=help_text)
+    return click.option("--db", "db_path", metavar="PATH|URL", default=None, help=help_text)
 
 
 def import_apps(apps: Sequence[str]) -> list[str]:
@@ -39,12 +51,8 @@ def import_apps(apps: Sequence[str]) -> list[str]:
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH|URL",
-    required=True,
-    help="The SQLite database file (created if missing), or a postgresql:// URL.",
+@database_option(
+    "The SQLite database file (created if missing), or a postgresql:// URL.", required=True
 )
 @click.option(
     "--app", "apps", multiple=True, metavar="MODULE", help="Import this models module first."
@@ -85,12 +93,8 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH|URL",
-    default=None,
-    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
+@database_option(
+    "The SQLite database file, or a postgresql:// URL [default: the DATABASE setting]."
 )
 @click.option(
     "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads."
@@ -244,12 +248,8 @@ def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
     metavar="MODULE",
     help="Import this models module first [default: the demo app's].",
 )
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH|URL",
-    default=None,
-    help="The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting].",
+@database_option(
+    "The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting]."
 )
 @click.pass_obj
 def worker(
@@ -297,12 +297,8 @@ def worker(
 
 @click.command()
 @click.argument("name")
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH|URL",
-    default=None,
-    help="The SQLite database file, or a postgresql:// URL [default: the DATABASE setting].",
+@database_option(
+    "The SQLite database file, or a postgresql:// URL [default: the DATABASE setting]."
 )
 @click.option("--staff", is_flag=True, help="The user may see the /-/ pages.")
 @click.option(
