@@ -16,6 +16,7 @@ import pytest
 import hosthooks
 from hosthooks.cli import main
 from tests.conftest import PLUGIN_JSON_KEYS
+from tests.probes import run_probe
 
 PLUGIN = """
 from hosthooks import hookimpl
@@ -252,9 +253,7 @@ def test_version_is_printed_without_importing_the_commands_or_click():
         "loaded = [m for m in ('click', 'hosthooks.commands', 'hosthooks.host') if m in sys.modules]\n"
         "assert loaded == [], loaded\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
+    result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"manage.py hosthooks {hosthooks.__version__}\n"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from hosthooks.config import Sourced
 from hosthooks.config import load_configuration
 from hosthooks.discovery import HostConfig
 from hosthooks.runtime.settings import Settings
+from tests.probes import run_probe
 from tests.serving import SERVERS
 
 
@@ -116,9 +116,7 @@ def test_a_pyproject_certainly_without_the_table_is_not_parsed(workdir):
         "assert load_configuration(environ={}).file is None\n"
         "assert 'tomllib' not in sys.modules\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
+    result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     (workdir / "pyproject.toml").write_text("[tool.hosthooks\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
@@ -293,7 +291,6 @@ def test_the_allow_list_loads_only_the_named_entry_point_plugins(workdir, capsys
 
 
 def test_an_entry_point_left_out_by_the_allow_list_is_never_imported(workdir, capsys):
-    import sys
 
     sys.modules.pop("hosthooks_audit", None)
     _statuses(capsys, "--load-plugins", "login-guard")

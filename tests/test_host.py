@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from hosthooks import Source
 from hosthooks import Status
 from hosthooks import discovery
 from hosthooks import hookimpl
+from tests.probes import run_probe
 
 GOOD_PLUGIN = """
 from hosthooks import hookimpl
@@ -274,9 +273,7 @@ def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
         "assert loaded == [], loaded\n"
         "print('clean')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
+    result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "clean"
 

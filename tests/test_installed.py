@@ -4,7 +4,6 @@ same order, same winner when a distribution is present twice, same metadata."""
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
 import sys
 import textwrap
 import zipfile
@@ -14,6 +13,7 @@ import pytest
 
 from hosthooks import installed
 from hosthooks.installed import EntryPoint
+from tests.probes import run_probe
 
 
 def reference(group: str) -> list[tuple[object, ...]]:
@@ -204,9 +204,7 @@ def test_importing_hosthooks_or_creating_its_host_imports_no_cli_runtime_or_meta
         "assert imported() == [], imported()\n"
         "print(hosthooks.__version__)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
+    result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == importlib.metadata.version("hosthooks")
 

@@ -23,6 +23,7 @@ from hosthooks import ProblemKind
 from hosthooks import Status
 from hosthooks import hookimpl
 from hosthooks.cli import main
+from tests.probes import run_probe
 
 HOSTHOOKS = Path(sys.executable).with_name("hosthooks")
 
@@ -300,7 +301,7 @@ def test_check_without_app_does_not_import_the_runtime(cli_env):
         "    assert done.code == 0, done.code\n"
         "assert not [m for m in sys.modules if m.startswith('hosthooks.runtime')]\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1 plugin(s) checked, no problems.\n"
 

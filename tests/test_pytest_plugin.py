@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from hosthooks.runtime import Model
 from hosthooks.runtime import fields
 from hosthooks.runtime import get_database
 from hosthooks.runtime.demo_client import DemoClient
+from tests.probes import run_probe
 
 pytest_plugins = ["pytester"]
 
@@ -80,7 +79,7 @@ def test_importing_the_plugin_loads_nothing_of_the_runtime_and_no_plugin():
         "assert host._default_host is None\n"
         "print('light')\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    result = run_probe(probe)
     assert (result.returncode, result.stdout) == (0, "light\n"), result.stderr
 
 
