@@ -495,6 +495,27 @@ def test_serve_that_cannot_listen_says_so_and_creates_no_database(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("server", [[], ["--asgi"]], ids=["wsgi", "asgi"])
+def test_serve_on_a_host_that_does_not_resolve_is_a_usage_error(tmp_path, capsys, server):
+    database = tmp_path / "never.sqlite3"
+    code, out, err = run(
+        capsys, "serve", *server, "--host", "999.1.1.1", "--port", "0", "--db", str(database)
+    )
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        "hosthooks: error: Invalid value for '--host': cannot resolve '999.1.1.1': "
+        "Name or service not known"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_traceback_after_the_command_is_an_unknown_option_without_a_parser_traceback(capsys):
+    code, out, err = run(capsys, "plugins", "--traceback")
+    assert (code, out) == (2, "")
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "hosthooks: error: No such option '--traceback'."
+
+
 def _fresh_process(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     import os
 

@@ -286,7 +286,9 @@ def run(args: Sequence[str], prog_name: str, embedding: Embedding | None) -> NoR
         click.echo("hosthooks: aborted", err=True)
         raise SystemExit(EXIT_FAILED) from None
     except click.ClickException as error:
-        if show_traceback:
+        # A usage error is the command line's, not the program's: its traceback
+        # would show only the parser.
+        if show_traceback and not isinstance(error, click.UsageError):
             traceback.print_exc()
         click.echo(f"hosthooks: error: {error.format_message()}", err=True)
         raise SystemExit(error.exit_code) from None

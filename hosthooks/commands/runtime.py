@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -14,8 +15,6 @@ from typing import TypeVar
 import click
 
 if TYPE_CHECKING:
-    import socket
-
     from hosthooks.commands.group import Context
     from hosthooks.runtime.web import App
 
@@ -155,6 +154,14 @@ def serve(
 
     server: Any = None
     listener: socket.socket | None = None
+    try:
+        # Resolved first, alike for both servers: waitress reports a name it
+        # cannot resolve as a bare "Invalid host/port specified".
+        socket.getaddrinfo(bind_host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        raise click.BadParameter(
+            f"cannot resolve {bind_host!r}: {error.strerror}", param_hint="'--host'"
+        ) from None
     try:
         if asgi:
             from hosthooks.runtime.asgi import bind
