@@ -12,19 +12,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
-    from hosthooks.async_bridge import AsyncImplementationError as AsyncImplementationError
-    from hosthooks.callers import HostPluginManager as HostPluginManager
-    from hosthooks.discovery import HostConfig as HostConfig
-    from hosthooks.discovery import PluginLoadError as PluginLoadError
-    from hosthooks.discovery import PluginRecord as PluginRecord
-    from hosthooks.discovery import Problem as Problem
-    from hosthooks.discovery import ProblemKind as ProblemKind
-    from hosthooks.discovery import Source as Source
-    from hosthooks.discovery import Status as Status
-    from hosthooks.dispatch import ANY_SENDER as ANY_SENDER
-    from hosthooks.dispatch import sender_label as sender_label
-    from hosthooks.hook_calls import HookCall as HookCall
-    from hosthooks.hook_calls import HookCalls as HookCalls
+    from hosthooks.authoring.hook_calls import HookCall as HookCall
+    from hosthooks.authoring.hook_calls import HookCalls as HookCalls
+    from hosthooks.configuration.typed_settings import PluginSettingsError as PluginSettingsError
+    from hosthooks.configuration.typed_settings import setting as setting
+    from hosthooks.engine.async_bridge import AsyncImplementationError as AsyncImplementationError
+    from hosthooks.engine.callers import HostPluginManager as HostPluginManager
+    from hosthooks.engine.dispatch import ANY_SENDER as ANY_SENDER
+    from hosthooks.engine.dispatch import sender_label as sender_label
     from hosthooks.host import Host as Host
     from hosthooks.host import create_default_host as create_default_host
     from hosthooks.host import create_host as create_host
@@ -33,13 +28,18 @@ if TYPE_CHECKING:
     from hosthooks.host import plugin_settings as plugin_settings
     from hosthooks.host import set_default_host as set_default_host
     from hosthooks.host import using_host as using_host
+    from hosthooks.loading.records import HostConfig as HostConfig
+    from hosthooks.loading.records import PluginLoadError as PluginLoadError
+    from hosthooks.loading.records import PluginRecord as PluginRecord
+    from hosthooks.loading.records import Problem as Problem
+    from hosthooks.loading.records import ProblemKind as ProblemKind
+    from hosthooks.loading.records import Source as Source
+    from hosthooks.loading.records import Status as Status
     from hosthooks.markers import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
     from hosthooks.markers import PROJECT as PROJECT
     from hosthooks.markers import hookimpl as hookimpl
     from hosthooks.markers import hookspec as hookspec
     from hosthooks.transactions import on_commit as on_commit
-    from hosthooks.typed_settings import PluginSettingsError as PluginSettingsError
-    from hosthooks.typed_settings import setting as setting
 
 #: The distribution's version, kept equal to pyproject.toml's by a test: read
 #: here, not from the installed metadata, so that printing it imports nothing.
@@ -47,19 +47,19 @@ __version__ = "0.1.0"
 
 #: Public name -> the module defining it.
 _WHERE = {
-    "AsyncImplementationError": "hosthooks.async_bridge",
-    "HostPluginManager": "hosthooks.callers",
-    "HostConfig": "hosthooks.discovery",
-    "PluginLoadError": "hosthooks.discovery",
-    "PluginRecord": "hosthooks.discovery",
-    "Problem": "hosthooks.discovery",
-    "ProblemKind": "hosthooks.discovery",
-    "Source": "hosthooks.discovery",
-    "Status": "hosthooks.discovery",
-    "ANY_SENDER": "hosthooks.dispatch",
-    "sender_label": "hosthooks.dispatch",
-    "HookCall": "hosthooks.hook_calls",
-    "HookCalls": "hosthooks.hook_calls",
+    "AsyncImplementationError": "hosthooks.engine.async_bridge",
+    "HostPluginManager": "hosthooks.engine.callers",
+    "HostConfig": "hosthooks.loading.records",
+    "PluginLoadError": "hosthooks.loading.records",
+    "PluginRecord": "hosthooks.loading.records",
+    "Problem": "hosthooks.loading.records",
+    "ProblemKind": "hosthooks.loading.records",
+    "Source": "hosthooks.loading.records",
+    "Status": "hosthooks.loading.records",
+    "ANY_SENDER": "hosthooks.engine.dispatch",
+    "sender_label": "hosthooks.engine.dispatch",
+    "HookCall": "hosthooks.authoring.hook_calls",
+    "HookCalls": "hosthooks.authoring.hook_calls",
     "Host": "hosthooks.host",
     "create_default_host": "hosthooks.host",
     "create_host": "hosthooks.host",
@@ -72,8 +72,8 @@ _WHERE = {
     "PROJECT": "hosthooks.markers",
     "hookimpl": "hosthooks.markers",
     "hookspec": "hosthooks.markers",
-    "PluginSettingsError": "hosthooks.typed_settings",
-    "setting": "hosthooks.typed_settings",
+    "PluginSettingsError": "hosthooks.configuration.typed_settings",
+    "setting": "hosthooks.configuration.typed_settings",
     "on_commit": "hosthooks.transactions",
 }
 

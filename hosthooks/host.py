@@ -20,32 +20,32 @@ from typing import TypeVar
 
 import pluggy
 
-from hosthooks import async_calls
-from hosthooks import dispatch
-from hosthooks import ordering
-from hosthooks import robust
-from hosthooks.callers import AsyncHookRelay
-from hosthooks.callers import HookRelay
-from hosthooks.callers import HostPluginManager
-from hosthooks.discovery import HostConfig
-from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import Problem
-from hosthooks.discovery import ProblemKind
-from hosthooks.discovery import Source
-from hosthooks.discovery import Status
-from hosthooks.discovery import import_object
-from hosthooks.loading import PluginLoading
+from hosthooks.engine import async_calls
+from hosthooks.engine import dispatch
+from hosthooks.engine import ordering
+from hosthooks.engine import robust
+from hosthooks.engine.callers import AsyncHookRelay
+from hosthooks.engine.callers import HookRelay
+from hosthooks.engine.callers import HostPluginManager
+from hosthooks.engine.muting import silence
+from hosthooks.engine.robust import RobustOutcome
+from hosthooks.engine.tracing import BroadcastTracer
+from hosthooks.engine.tracing import HookTrace
+from hosthooks.engine.tracing import Tracer
+from hosthooks.engine.tracing import traced_hookexec
+from hosthooks.host_settings import PluginSettingsAccess
+from hosthooks.loading.loader import PluginLoading
+from hosthooks.loading.problems import note_on
+from hosthooks.loading.records import HostConfig
+from hosthooks.loading.records import PluginRecord
+from hosthooks.loading.records import Problem
+from hosthooks.loading.records import ProblemKind
+from hosthooks.loading.records import Source
+from hosthooks.loading.records import Status
+from hosthooks.loading.records import import_object
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
-from hosthooks.muting import silence
-from hosthooks.problems import note_on
-from hosthooks.robust import RobustOutcome
-from hosthooks.settings_access import PluginSettingsAccess
 from hosthooks.specs import FAMILIES
-from hosthooks.tracing import BroadcastTracer
-from hosthooks.tracing import HookTrace
-from hosthooks.tracing import Tracer
-from hosthooks.tracing import traced_hookexec
 
 _Settings = TypeVar("_Settings")
 
@@ -58,12 +58,12 @@ class Host(PluginLoading, PluginSettingsAccess):
 
     Hooks are fired as ``host.hook.<name>(**kwargs)``: a live caller that
     behaves as pluggy's ``HookCaller`` and runs the hook's current call plan
-    (:mod:`hosthooks.callers`). Errors propagate, like Django's
+    (:mod:`hosthooks.engine.callers`). Errors propagate, like Django's
     ``Signal.send``: the first exception an implementation raises stops the
     call and carries a note naming the plugin and hook. :meth:`fire_robust` is
     the forgiving alternative. ``await host.ahook.<name>(**kwargs)`` and
     :meth:`afire_robust` are their async twins, running the implementations in
-    the same order (:mod:`hosthooks.async_calls`).
+    the same order (:mod:`hosthooks.engine.async_calls`).
 
     :param config: discovery and tracing settings; only the tracing ones are
         used until :meth:`load_plugins` is called.
@@ -110,7 +110,7 @@ class Host(PluginLoading, PluginSettingsAccess):
         #: Every hook's live caller: ``host.hook.<name>(**kwargs)`` fires it.
         self.hook: Final[HookRelay] = plugin_manager.callers.relay
         #: Every hook's async caller: ``await host.ahook.<name>(**kwargs)`` fires it
-        #: (:mod:`hosthooks.async_calls`).
+        #: (:mod:`hosthooks.engine.async_calls`).
         self.ahook: Final[AsyncHookRelay] = plugin_manager.callers.async_relay
         #: Whether each hook would call anything, any sender: what
         #: :meth:`has_listeners` answers without a sender, for code that asks per

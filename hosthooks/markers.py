@@ -54,7 +54,7 @@ class HookimplMarker:
     ``optionalhook``, ``specname``) works as in pluggy.
 
     ``@hookimpl(before=["other"], after=[...])`` orders the implementation
-    relative to the named plugins' within its tier (see :mod:`hosthooks.ordering`).
+    relative to the named plugins' within its tier (see :mod:`hosthooks.engine.ordering`).
 
     ``@hookimpl(defer=True)`` runs the implementation on a worker after the
     transaction commits (see :mod:`hosthooks.deferred`); ``queue=`` names the

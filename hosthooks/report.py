@@ -12,18 +12,18 @@ from typing import Any
 
 import pluggy
 
-from hosthooks import dispatch
-from hosthooks import ordering
 from hosthooks import specs
-from hosthooks.async_bridge import async_original
-from hosthooks.async_bridge import is_async_implementation
-from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import ProblemKind
-from hosthooks.discovery import Source
-from hosthooks.discovery import Status
+from hosthooks.engine import dispatch
+from hosthooks.engine import ordering
+from hosthooks.engine.async_bridge import async_original
+from hosthooks.engine.async_bridge import is_async_implementation
+from hosthooks.engine.tracing import function_name
 from hosthooks.host import Host
+from hosthooks.loading.records import PluginRecord
+from hosthooks.loading.records import ProblemKind
+from hosthooks.loading.records import Source
+from hosthooks.loading.records import Status
 from hosthooks.markers import DEFER_OPTION
-from hosthooks.tracing import function_name
 
 
 def listed_records(

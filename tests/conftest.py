@@ -9,7 +9,7 @@ import pytest
 
 import hosthooks
 from hosthooks import Host
-from hosthooks.hook_calls import HookCalls
+from hosthooks.authoring.hook_calls import HookCalls
 from tests.databases import BACKENDS
 from tests.databases import empty_schema
 from tests.databases import scratch_postgresql_database

@@ -3,7 +3,7 @@
 Loaded with ``-p tests.pluggy_bridge`` into a pytest run over the ``testing/``
 directory of pluggy's sdist (see ``test_pluggy_suite.py``). Before pluggy's
 tests import it, ``pluggy.PluginManager`` becomes a
-:class:`~hosthooks.callers.HostPluginManager` that builds a :class:`~hosthooks.Host`
+:class:`~hosthooks.engine.callers.HostPluginManager` that builds a :class:`~hosthooks.Host`
 around itself with the test's own project name and no hookspecs of ours. So
 every plugin manager the tests make (the ``pm`` fixture's, the ones they
 construct, the subclasses they define) belongs to a real host, and every

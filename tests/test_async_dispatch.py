@@ -21,7 +21,7 @@ from hosthooks import AsyncImplementationError
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import hookspec
-from hosthooks.async_calls import ASYNC_PATH_FILENAME
+from hosthooks.engine.async_calls import ASYNC_PATH_FILENAME
 from hosthooks.report import hooks_json
 
 POST_SAVE = {
@@ -819,7 +819,7 @@ def test_async_calls_follow_before_and_after_constraints_as_sync_calls_do():
 
 
 def test_a_registration_racing_an_async_plan_build_is_never_lost(monkeypatch):
-    from hosthooks import async_calls
+    from hosthooks.engine import async_calls
 
     host = Host()
 

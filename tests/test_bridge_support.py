@@ -13,9 +13,9 @@ from hosthooks import Host
 from hosthooks import HostConfig
 from hosthooks import hookimpl
 from hosthooks import sender_label
-from hosthooks.config import ConfigError
-from hosthooks.config import Origin
-from hosthooks.config import load_configuration
+from hosthooks.configuration.files import load_configuration
+from hosthooks.configuration.keys import ConfigError
+from hosthooks.configuration.keys import Origin
 
 
 def test_a_settings_dict_takes_the_files_place_under_the_environment(tmp_path):

@@ -311,7 +311,7 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "settings": None,
             "requires": None,
             "compatible": True,
-            "location": str(Path(hosthooks.__file__).parent / "builtins.py"),
+            "location": str(Path(hosthooks.__file__).parent / "loading" / "builtins.py"),
             "problems": [],
         }
     ]

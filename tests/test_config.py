@@ -13,11 +13,11 @@ import pytest
 
 import hosthooks
 from hosthooks.cli import main
-from hosthooks.config import ConfigError
-from hosthooks.config import Origin
-from hosthooks.config import Sourced
-from hosthooks.config import load_configuration
-from hosthooks.discovery import HostConfig
+from hosthooks.configuration.files import load_configuration
+from hosthooks.configuration.keys import ConfigError
+from hosthooks.configuration.keys import Origin
+from hosthooks.configuration.keys import Sourced
+from hosthooks.loading.records import HostConfig
 from hosthooks.runtime.settings import Settings
 from tests.probes import run_probe
 from tests.serving import SERVERS
@@ -112,7 +112,7 @@ def test_a_pyproject_certainly_without_the_table_is_not_parsed(workdir):
     (workdir / "pyproject.toml").write_text('[project]\nname = "hosthooks-app\n[tool.black]\n')
     probe = (
         "import sys\n"
-        "from hosthooks.config import load_configuration\n"
+        "from hosthooks.configuration.files import load_configuration\n"
         "assert load_configuration(environ={}).file is None\n"
         "assert 'tomllib' not in sys.modules\n"
     )

@@ -211,7 +211,7 @@ def test_calling_conventions_do_not_depend_on_installed_plugins(host, wrapped):
 
 
 def test_a_plugin_registered_while_a_plan_is_built_runs(host, monkeypatch):
-    from hosthooks import plans
+    from hosthooks.engine import plans
 
     building = threading.Event()
     release = threading.Event()
@@ -375,7 +375,7 @@ def test_the_error_note_names_the_raising_instance_of_a_plugin_class(host):
 
 
 def test_registering_leaves_other_hooks_plans_alone(host, monkeypatch):
-    from hosthooks import plans
+    from hosthooks.engine import plans
 
     built: list[str] = []
     original = plans.build_plan

@@ -11,7 +11,7 @@ import pytest
 from hosthooks import ANY_SENDER
 from hosthooks import Host
 from hosthooks import hookimpl
-from hosthooks.dispatch import MAX_CACHED_SENDERS
+from hosthooks.engine.dispatch import MAX_CACHED_SENDERS
 
 POST_SAVE = {
     "instance": 1,

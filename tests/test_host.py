@@ -15,8 +15,8 @@ from hosthooks import PluginLoadError
 from hosthooks import PluginRecord
 from hosthooks import Source
 from hosthooks import Status
-from hosthooks import discovery
 from hosthooks import hookimpl
+from hosthooks.loading import records
 from tests.probes import run_probe
 
 GOOD_PLUGIN = """
@@ -229,7 +229,7 @@ def test_get_host_is_created_once_from_the_environment(tmp_path, monkeypatch):
 
 
 def test_entry_points_are_read_once_per_process(monkeypatch):
-    from hosthooks.installed import scan as real
+    from hosthooks.loading.installed import scan as real
 
     calls = []
 
@@ -237,37 +237,38 @@ def test_entry_points_are_read_once_per_process(monkeypatch):
         calls.append(group)
         return real(group)
 
-    discovery.installed_entry_points.cache_clear()
-    monkeypatch.setattr(discovery, "scan", counting)
+    records.installed_entry_points.cache_clear()
+    monkeypatch.setattr(records, "scan", counting)
     try:
         Host(HostConfig()).load_plugins()
         Host(HostConfig()).load_plugins()
     finally:
-        discovery.installed_entry_points.cache_clear()
+        records.installed_entry_points.cache_clear()
     assert calls == ["hosthooks"]
 
 
 def test_entry_point_plugins_from_the_example_distributions_load_sorted():
-    points = discovery.installed_entry_points()
+    points = records.installed_entry_points()
     keys = [(entry.dist or "", entry.point.name) for entry in points]
     assert keys == sorted(keys)
     host = Host(HostConfig())
     host.load_plugins()
-    records = {record.name: record for record in host.plugins()}
-    assert records["audit"].dist == "hosthooks-audit"
-    assert records["audit"].source is Source.ENTRY_POINT
-    assert records["audit"].status is Status.ACTIVE
-    assert records["audit"].version == "0.1.0"
+    by_name = {record.name: record for record in host.plugins()}
+    assert by_name["audit"].dist == "hosthooks-audit"
+    assert by_name["audit"].source is Source.ENTRY_POINT
+    assert by_name["audit"].status is Status.ACTIVE
+    assert by_name["audit"].version == "0.1.0"
     assert host.hooks_of("audit") == ["m2m_changed", "post_delete", "post_save"]
 
 
 def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
     probe = (
         "import sys, hosthooks\n"
-        "from hosthooks import discovery, host\n"
+        "from hosthooks import host\n"
+        "from hosthooks.loading import records\n"
         "assert 'click' not in sys.modules\n"
         "assert 'hosthooks.runtime' not in sys.modules\n"
-        "assert discovery.installed_entry_points.cache_info().currsize == 0\n"
+        "assert records.installed_entry_points.cache_info().currsize == 0\n"
         "assert host._default_host is None\n"
         "loaded = [m for m in sys.modules if m.startswith(('hosthooks_audit', 'hosthooks_request', 'hosthooks_login'))]\n"
         "assert loaded == [], loaded\n"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hosthooks import installed
-from hosthooks.installed import EntryPoint
+from hosthooks.loading import installed
+from hosthooks.loading.installed import EntryPoint
 from tests.probes import run_probe
 
 
@@ -180,14 +180,14 @@ def test_a_finder_declaring_its_own_distributions_is_asked_as_importlib_metadata
 
 
 def test_an_entry_point_loads_a_module_or_an_attribute_path():
-    assert EntryPoint("x", "hosthooks.installed", "g").load() is installed
-    assert EntryPoint("x", "hosthooks.installed : EntryPoint.load [extra]", "g").load() is (
+    assert EntryPoint("x", "hosthooks.loading.installed", "g").load() is installed
+    assert EntryPoint("x", "hosthooks.loading.installed : EntryPoint.load [extra]", "g").load() is (
         EntryPoint.load
     )
     with pytest.raises(ValueError, match="invalid value 'not a value'"):
         EntryPoint("x", "not a value", "g").load()
     with pytest.raises(AttributeError):
-        EntryPoint("x", "hosthooks.installed:missing", "g").load()
+        EntryPoint("x", "hosthooks.loading.installed:missing", "g").load()
 
 
 def test_normalize_folds_separators_and_case_as_pep_503_does():
@@ -235,6 +235,6 @@ def test_the_version_constant_is_the_projects_version():
     ],
 )
 def test_a_distributions_requirement_on_hosthooks(requires, expected):
-    from hosthooks.discovery import hosthooks_requirement
+    from hosthooks.loading.records import hosthooks_requirement
 
     assert hosthooks_requirement(requires) == expected

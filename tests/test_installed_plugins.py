@@ -245,7 +245,7 @@ def test_a_non_editable_install_serves_the_demo_app(venv, tmp_path, kind):
 #: Run in the throwaway environment: the scanner against importlib.metadata, every group.
 _SAME_AS_IMPORTLIB_METADATA = """
 import importlib.metadata, json
-from hosthooks import installed
+from hosthooks.loading import installed
 groups = {p.group for d in importlib.metadata.distributions() for p in d.entry_points}
 for group in sorted(groups):
     expected = [

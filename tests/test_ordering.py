@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import hosthooks
 from hosthooks import Host
 from hosthooks import hookimpl
-from hosthooks.discovery import ProblemKind
+from hosthooks.loading.records import ProblemKind
 
 ARGS = {
     "sender": object,
@@ -177,7 +177,7 @@ _KINDS = ["plain", "tryfirst", "trylast", "wrapper", "hookwrapper", "wrapper-try
 
 @given(st.lists(st.sampled_from(_KINDS), max_size=40))
 def test_implementations_are_stored_where_pluggy_stores_them(kinds):
-    from hosthooks.callers import _insert
+    from hosthooks.engine.callers import _insert
 
     def impl(index: int, kind: str) -> pluggy.HookImpl:
         opts: dict[str, Any] = {

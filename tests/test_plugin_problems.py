@@ -328,9 +328,9 @@ def test_strict_plugins_makes_a_problem_one_error_line(cli_env, capsys):
 
 
 def test_a_broken_built_in_plugin_is_listed_and_counted_by_both(cli_env, capsys, monkeypatch):
-    from hosthooks import discovery
+    from hosthooks.loading import records
 
-    monkeypatch.setitem(discovery.BUILTIN_PLUGINS, "hosthooks.gone", "no_such_module:plugin")
+    monkeypatch.setitem(records.BUILTIN_PLUGINS, "hosthooks.gone", "no_such_module:plugin")
     code, out, err = run(capsys, "plugins")
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["hosthooks.gone"]
     assert err == "hosthooks.gone: ModuleNotFoundError: No module named 'no_such_module'\n"

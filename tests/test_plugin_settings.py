@@ -20,8 +20,8 @@ from hosthooks import HostConfig
 from hosthooks import PluginSettingsError
 from hosthooks import setting
 from hosthooks.cli import main
-from hosthooks.typed_settings import env_prefix
-from hosthooks.typed_settings import shown_settings
+from hosthooks.configuration.typed_settings import env_prefix
+from hosthooks.configuration.typed_settings import shown_settings
 
 
 @dataclass

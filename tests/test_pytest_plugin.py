@@ -15,7 +15,7 @@ from hosthooks import HookCalls
 from hosthooks import Host
 from hosthooks import PluginLoadError
 from hosthooks import hookimpl
-from hosthooks.pytest_plugin import MuteHooks
+from hosthooks.authoring.pytest_plugin import MuteHooks
 from hosthooks.runtime import Model
 from hosthooks.runtime import fields
 from hosthooks.runtime import get_database
@@ -64,14 +64,14 @@ def test_the_plugin_is_the_pytest11_entry_point_named_hosthooks():
     [point] = [
         p for p in importlib.metadata.entry_points(group="pytest11") if p.name == "hosthooks"
     ]
-    assert point.value == "hosthooks.pytest_plugin"
+    assert point.value == "hosthooks.authoring.pytest_plugin"
     assert point.dist is not None
     assert point.dist.metadata["Name"] == "hosthooks"
 
 
 def test_importing_the_plugin_loads_nothing_of_the_runtime_and_no_plugin():
     probe = (
-        "import sys, hosthooks.pytest_plugin\n"
+        "import sys, hosthooks.authoring.pytest_plugin\n"
         "from hosthooks import host\n"
         "heavy = [m for m in ('hosthooks.runtime', 'werkzeug', 'jinja2', 'sqlite3',"
         " 'click') if m in sys.modules]\n"

@@ -12,8 +12,8 @@ import pytest
 
 from hosthooks import Host
 from hosthooks import hookspec
-from hosthooks import reference
 from hosthooks import specs
+from hosthooks.authoring import reference
 from hosthooks.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

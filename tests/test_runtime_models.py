@@ -17,8 +17,8 @@ import pytest
 
 from hosthooks import Host
 from hosthooks import hookimpl
-from hosthooks import plans
 from hosthooks import set_default_host
+from hosthooks.engine import plans
 from hosthooks.runtime import Database
 from hosthooks.runtime import DatabaseError
 from hosthooks.runtime import IntegrityError

@@ -45,7 +45,7 @@ def test_new_plugin_writes_a_distribution_in_name_by_default(capsys, tmp_path, m
 
 
 def test_the_plugin_requires_hosthooks_from_the_installed_minor_version_on(capsys, tmp_path):
-    from hosthooks.discovery import hosthooks_version
+    from hosthooks.loading.records import hosthooks_version
 
     version = hosthooks_version()
     assert version is not None

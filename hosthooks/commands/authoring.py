@@ -28,7 +28,7 @@ def docs(output_format: str, output: Path | None) -> None:
 
     Example: hosthooks docs --format html --output hooks.html
     """
-    from hosthooks import reference
+    from hosthooks.authoring import reference
 
     text = reference.render_html() if output_format == "html" else reference.render_markdown()
     if output is None:
@@ -63,10 +63,10 @@ def new_plugin(name: str, directory: Path | None, hooks: tuple[str, ...]) -> Non
 
     Example: hosthooks new-plugin hosthooks-webhook --hook post_save --hook post_delete
     """
-    from hosthooks.scaffold import ScaffoldError
-    from hosthooks.scaffold import check_hooks
-    from hosthooks.scaffold import package_name
-    from hosthooks.scaffold import write_plugin
+    from hosthooks.authoring.scaffold import ScaffoldError
+    from hosthooks.authoring.scaffold import check_hooks
+    from hosthooks.authoring.scaffold import package_name
+    from hosthooks.authoring.scaffold import write_plugin
 
     chosen = list(hooks) or ["post_save"]
     try:

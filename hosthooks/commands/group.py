@@ -25,10 +25,10 @@ from hosthooks.commands import EXIT_USAGE
 
 # Imported where used, not here: each command pays only for the parts it uses.
 if TYPE_CHECKING:
-    from hosthooks.config import Configuration
-    from hosthooks.discovery import HostConfig
-    from hosthooks.discovery import PluginRecord
+    from hosthooks.configuration.files import Configuration
     from hosthooks.host import Host
+    from hosthooks.loading.records import HostConfig
+    from hosthooks.loading.records import PluginRecord
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Context:
         self.embedding = embedding
         # Every command shows plugin failures and problems itself, once: the
         # warnings the host logs for embedding applications would repeat them.
-        from hosthooks.loading import plugins_logger
+        from hosthooks.loading.loader import plugins_logger
 
         self._logger_was_disabled = plugins_logger.disabled
         plugins_logger.disabled = True
@@ -110,7 +110,7 @@ class Context:
         return len(problems)
 
     def close(self) -> None:
-        from hosthooks.loading import plugins_logger
+        from hosthooks.loading.loader import plugins_logger
 
         plugins_logger.disabled = self._logger_was_disabled
         # An application's host outlives the command.
@@ -234,9 +234,9 @@ def cli(
     Shell completion (bash; zsh and fish likewise):
     eval "$(_HOSTHOOKS_COMPLETE=bash_source hosthooks)"
     """
-    from hosthooks.config import ConfigError
-    from hosthooks.config import load_configuration
-    from hosthooks.config import names_from_text
+    from hosthooks.configuration.files import load_configuration
+    from hosthooks.configuration.keys import ConfigError
+    from hosthooks.configuration.keys import names_from_text
 
     # A flag given is an option's value; a flag not given leaves the key to
     # the environment, the file and the default.
@@ -264,7 +264,7 @@ def cli(
         configuration = load_configuration(options, config_file=config_file)
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
-    from hosthooks.discovery import HostConfig
+    from hosthooks.loading.records import HostConfig
 
     ctx.obj = Context(configuration, HostConfig.from_configuration(configuration), show_traceback)
     ctx.call_on_close(ctx.obj.close)
@@ -295,7 +295,7 @@ def run(args: Sequence[str], prog_name: str, embedding: Embedding | None) -> NoR
     except SystemExit:
         raise
     except Exception as error:
-        from hosthooks.discovery import PluginLoadError
+        from hosthooks.loading.records import PluginLoadError
 
         if isinstance(error, PluginLoadError):
             if show_traceback:

@@ -37,8 +37,8 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     flags = [
         flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
     ]
-    from hosthooks.async_bridge import is_async_implementation
-    from hosthooks.dispatch import sender_filter
+    from hosthooks.engine.async_bridge import is_async_implementation
+    from hosthooks.engine.dispatch import sender_filter
     from hosthooks.markers import THREAD_OPTION
     from hosthooks.markers import WHEN_OPTION
 
@@ -53,7 +53,7 @@ def _impl_flags(impl: pluggy.HookImpl) -> str:
     sender = sender_filter(impl)
     if sender is not None:
         flags.append(f"sender={sender!r}")
-    from hosthooks.ordering import why
+    from hosthooks.engine.ordering import why
 
     constraint = why(impl)
     if constraint:
@@ -82,10 +82,10 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
 
     Example: hosthooks hooks post_save
     """
+    from hosthooks.engine.tracing import function_name
     from hosthooks.report import hook_info
     from hosthooks.report import spec_callers
     from hosthooks.specs import FAMILIES
-    from hosthooks.tracing import function_name
 
     if family is not None and family not in FAMILIES:
         raise click.BadParameter(
@@ -133,7 +133,7 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
 
 
 def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
-    from hosthooks.tracing import function_name
+    from hosthooks.engine.tracing import function_name
 
     tags = [info["family"], *(flag for flag in ("historic", "firstresult") if info[flag])]
     click.echo(f"{info['name']}{_signature(caller)}  [{', '.join(tags)}]")

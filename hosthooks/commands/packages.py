@@ -6,7 +6,7 @@ import click
 
 
 def _pip_then_changes(pip_arguments: list[str], verb: str) -> None:
-    from hosthooks import installer
+    from hosthooks.loading import installer
 
     try:
         before = installer.list_plugins()

@@ -133,7 +133,7 @@ def serve(
         )
     import waitress
 
-    from hosthooks.discovery import Status
+    from hosthooks.loading.records import Status
     from hosthooks.runtime.db import DatabaseError
     from hosthooks.runtime.demo import make_app
     from hosthooks.runtime.settings import Settings
@@ -200,7 +200,7 @@ def serve(
         for record in host.plugins()
         if record.status is Status.ACTIVE
     ]
-    from hosthooks.config import redact_url
+    from hosthooks.configuration.files import redact_url
 
     click.echo(f"hosthooks: database {redact_url(database)}", err=True)
     click.echo(f"hosthooks: plugins {', '.join(active) or 'none'}", err=True)
@@ -270,7 +270,7 @@ def worker(
 
     Example: hosthooks worker --queues hosthooks,webhooks --concurrency 8
     """
-    from hosthooks.config import names_from_text
+    from hosthooks.configuration.keys import names_from_text
 
     names = names_from_text(queues)
     if not names:

@@ -20,13 +20,13 @@ from hosthooks.deferred.events import DEFAULT_RETRIES
 from hosthooks.deferred.events import _current
 from hosthooks.deferred.events import event_of
 from hosthooks.deferred.events import new_message
+from hosthooks.engine.tracing import HookTrace
+from hosthooks.engine.tracing import ImplTrace
+from hosthooks.engine.tracing import describe_sender
+from hosthooks.engine.tracing import function_name
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import QUEUE_OPTION
 from hosthooks.markers import RETRIES_OPTION
-from hosthooks.tracing import HookTrace
-from hosthooks.tracing import ImplTrace
-from hosthooks.tracing import describe_sender
-from hosthooks.tracing import function_name
 from hosthooks.transactions import on_commit
 
 if TYPE_CHECKING:

@@ -9,13 +9,13 @@ from django.apps import AppConfig
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from hosthooks.config import ConfigError
-from hosthooks.config import Configuration
-from hosthooks.config import load_configuration
-from hosthooks.discovery import HostConfig
+from hosthooks.configuration.files import Configuration
+from hosthooks.configuration.files import load_configuration
+from hosthooks.configuration.keys import ConfigError
 from hosthooks.django.bridge import bridge
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
+from hosthooks.loading.records import HostConfig
 
 
 def project_configuration() -> Configuration:

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from typing import Any
 from typing import Final
 
-from hosthooks.dispatch import MISSING
 from hosthooks.django.signals import SIGNAL_PATHS
 from hosthooks.django.signals import built_in_signals
+from hosthooks.engine.dispatch import MISSING
 from hosthooks.host import Host
 from hosthooks.transactions import CommitHandler
 from hosthooks.transactions import set_commit_handler

@@ -6,8 +6,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from hosthooks.dispatch import sender_label
 from hosthooks.django.signals import built_in_signals
+from hosthooks.engine.dispatch import sender_label
 
 
 def _senders_by_key() -> dict[object, object]:

@@ -120,6 +120,12 @@ class User(Model):
     def check_password(self, raw_password: str) -> bool:
         return verify_password(raw_password, self.password)
 
+    def update_last_login(self) -> None:
+        """Record now as ``last_login``: what the built-in ``hosthooks.last-login``
+        plugin asks of a user who has logged in, as Django's ``update_last_login`` does."""
+        self.last_login = datetime.datetime.now(datetime.timezone.utc)
+        self.save(update_fields=["last_login"])
+
     def __repr__(self) -> str:
         return f"<User {self.username!r}>"
 

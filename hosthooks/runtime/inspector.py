@@ -21,13 +21,13 @@ from typing import Final
 
 from werkzeug.wrappers import Response
 
+from hosthooks.engine.tracing import HookTrace
 from hosthooks.host import Host
 from hosthooks.host import get_host
 from hosthooks.report import hooks_json
 from hosthooks.report import plugins_json
 from hosthooks.runtime.web import INSPECTING
 from hosthooks.runtime.web import Request
-from hosthooks.tracing import HookTrace
 
 #: How long recording goes on after the last look at the recent calls.
 LINGER_SECONDS: Final = 30.0

@@ -13,10 +13,10 @@ from typing import Any
 from typing import Final
 from typing import TypeVar
 
-from hosthooks.config import RUNTIME_SETTINGS
-from hosthooks.config import ConfigError
-from hosthooks.config import Configuration
-from hosthooks.config import load_configuration
+from hosthooks.configuration.files import Configuration
+from hosthooks.configuration.files import load_configuration
+from hosthooks.configuration.keys import RUNTIME_SETTINGS
+from hosthooks.configuration.keys import ConfigError
 from hosthooks.host import get_host
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -38,7 +38,7 @@ class SettingsError(ConfigError):
 class Settings:
     """The settings in force: attribute access (``settings.DEBUG``), overridable in tests.
 
-    Values come from the configuration (:mod:`hosthooks.config`): a
+    Values come from the configuration (:mod:`hosthooks.configuration.files`): a
     ``HOSTHOOKS_<NAME>`` variable, else the ``[runtime]`` table of the
     configuration file, else the default.
 

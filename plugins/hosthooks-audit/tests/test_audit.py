@@ -7,7 +7,7 @@ import pytest
 
 from hosthooks import HookCalls
 from hosthooks import Host
-from hosthooks.pytest_plugin import MuteHooks
+from hosthooks.authoring.pytest_plugin import MuteHooks
 from hosthooks.runtime import Database
 from hosthooks.runtime import Model
 from hosthooks.runtime import atomic

@@ -1,7 +1,7 @@
 """Async calls: what ``await host.ahook.<name>(**kwargs)`` runs.
 
 An async call runs a hook's implementations one after another, in exactly the
-order of a synchronous call (:func:`hosthooks.dispatch.call_order`: pluggy's
+order of a synchronous call (:func:`hosthooks.engine.dispatch.call_order`: pluggy's
 tryfirst/trylast and LIFO order), awaiting ``async def`` ones and calling the
 others inline on the event loop (or, for ``@hookimpl(thread=True)``, in a
 worker thread). Unlike Django's ``Signal.asend``, which gathers async receivers
@@ -9,7 +9,7 @@ concurrently and runs the sync ones first, nothing runs concurrently: the order
 is the one ``hosthooks hooks`` shows.
 
 Like synchronous calls, async calls run generated *plans*
-(:mod:`hosthooks.plans`, from the same :class:`~hosthooks.plans.Shape`), with
+(:mod:`hosthooks.engine.plans`, from the same :class:`~hosthooks.engine.plans.Shape`), with
 ``await`` where an implementation is awaited. Where a plan cannot stand in
 (wrappers, historic hooks, tracing, a hook without a spec, a call missing an
 argument or passing an extra one) the *async path* runs: a loop over the
@@ -30,34 +30,34 @@ from typing import Final
 
 import pluggy
 
-from hosthooks.async_bridge import async_original
-from hosthooks.async_bridge import in_worker_thread
-from hosthooks.dispatch import check_arguments
-from hosthooks.dispatch import for_sender
-from hosthooks.dispatch import is_wrapper
-from hosthooks.dispatch import note_pluggy_error
+from hosthooks.engine.async_bridge import async_original
+from hosthooks.engine.async_bridge import in_worker_thread
+from hosthooks.engine.dispatch import check_arguments
+from hosthooks.engine.dispatch import for_sender
+from hosthooks.engine.dispatch import is_wrapper
+from hosthooks.engine.dispatch import note_pluggy_error
+from hosthooks.engine.plans import Shape
+from hosthooks.engine.plans import Template
+from hosthooks.engine.plans import _calls
+from hosthooks.engine.plans import _compile
+from hosthooks.engine.plans import _ConstantDict
+from hosthooks.engine.plans import _entry
+from hosthooks.engine.plans import _is_firstresult
+from hosthooks.engine.plans import _Names
+from hosthooks.engine.plans import _rare_values
+from hosthooks.engine.plans import _shape
+from hosthooks.engine.plans import _unpack
+from hosthooks.engine.plans import plan_kind
+from hosthooks.engine.plans import sender_plans
+from hosthooks.engine.robust import RobustCall
+from hosthooks.engine.robust import RobustOutcome
+from hosthooks.engine.tracing import HookTrace
+from hosthooks.engine.tracing import add_impl_trace
+from hosthooks.engine.tracing import describe_sender
 from hosthooks.markers import THREAD_OPTION
-from hosthooks.plans import Shape
-from hosthooks.plans import Template
-from hosthooks.plans import _calls
-from hosthooks.plans import _compile
-from hosthooks.plans import _ConstantDict
-from hosthooks.plans import _entry
-from hosthooks.plans import _is_firstresult
-from hosthooks.plans import _Names
-from hosthooks.plans import _rare_values
-from hosthooks.plans import _shape
-from hosthooks.plans import _unpack
-from hosthooks.plans import plan_kind
-from hosthooks.plans import sender_plans
-from hosthooks.robust import RobustCall
-from hosthooks.robust import RobustOutcome
-from hosthooks.tracing import HookTrace
-from hosthooks.tracing import add_impl_trace
-from hosthooks.tracing import describe_sender
 
 if TYPE_CHECKING:
-    from hosthooks.tracing import Tracer
+    from hosthooks.engine.tracing import Tracer
 
 #: The async path's signature: hook name, implementations (as pluggy stores
 #: them), arguments, firstresult; what pluggy's ``_hookexec`` is to the sync path.
@@ -324,7 +324,7 @@ def _build_sender_plan(
 def build_sender_dispatch(
     hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
 ) -> types.CodeType:
-    """The async twin of :func:`hosthooks.plans.build_sender_dispatch`."""
+    """The async twin of :func:`hosthooks.engine.plans.build_sender_dispatch`."""
     shape = _shape(hook_caller, impls)
     plans, plan_for = sender_plans(
         impls, lambda accepted: _build_sender_plan(hook_caller, accepted)
@@ -374,7 +374,7 @@ def async_path(
     rebuild: Callable[[], bool] | None = None,
     call: Callable[..., Any] | None = None,
 ) -> types.CodeType:
-    """The code of the async path for this hook (see :func:`hosthooks.plans.pluggy_path`)."""
+    """The code of the async path for this hook (see :func:`hosthooks.engine.plans.pluggy_path`)."""
     spec = hook_caller.spec
     code = _ASYNC_PATH.fill(
         [
@@ -419,7 +419,7 @@ def build_call(
 async def fire_robust(
     hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None = None
 ) -> list[tuple[str, RobustOutcome]]:
-    """The async twin of :func:`hosthooks.robust.fire_robust`: every implementation,
+    """The async twin of :func:`hosthooks.engine.robust.fire_robust`: every implementation,
     in call order, awaited when async, whatever each raises; failures logged with the
     plugin's name, and the call traced to ``tracer`` when given."""
     call = RobustCall(hook_caller, kwargs, tracer)

@@ -1,6 +1,6 @@
 """A host's view of its plugins' settings: each plugin's typed settings read from
 the configuration and the environment, shown with secrets redacted, and the
-problems found in them (see :mod:`hosthooks.typed_settings`)."""
+problems found in them (see :mod:`hosthooks.configuration.typed_settings`)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
 
-from hosthooks.discovery import HostConfig
-from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import Problem
-from hosthooks.discovery import ProblemKind
-from hosthooks.discovery import Status
-from hosthooks.typed_settings import PluginSettingsError
-from hosthooks.typed_settings import declared_settings
-from hosthooks.typed_settings import load_plugin_settings
-from hosthooks.typed_settings import setting_given
-from hosthooks.typed_settings import setting_sources
-from hosthooks.typed_settings import shown_settings
+from hosthooks.configuration.typed_settings import PluginSettingsError
+from hosthooks.configuration.typed_settings import declared_settings
+from hosthooks.configuration.typed_settings import load_plugin_settings
+from hosthooks.configuration.typed_settings import setting_given
+from hosthooks.configuration.typed_settings import setting_sources
+from hosthooks.configuration.typed_settings import shown_settings
+from hosthooks.loading.records import HostConfig
+from hosthooks.loading.records import PluginRecord
+from hosthooks.loading.records import Problem
+from hosthooks.loading.records import ProblemKind
+from hosthooks.loading.records import Status
 
 if TYPE_CHECKING:
-    from hosthooks.callers import HostPluginManager
+    from hosthooks.engine.callers import HostPluginManager
 
 _Settings = TypeVar("_Settings")
 
@@ -48,8 +48,9 @@ class PluginSettingsAccess:
         settings_class: type[_Settings],
         environ: Mapping[str, str] | None = None,
     ) -> _Settings:
-        """A plugin's settings (see :mod:`hosthooks.typed_settings`): defaults, then its
-        ``[plugins.<name>]`` table, then ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
+        """A plugin's settings (see :mod:`hosthooks.configuration.typed_settings`):
+        defaults, then its ``[plugins.<name>]`` table, then
+        ``HOSTHOOKS_PLUGIN_<NAME>__<KEY>`` variables.
 
         Read anew on each call, so that a value changed in the environment is seen.
 

@@ -14,26 +14,26 @@ from typing import Final
 
 import pluggy
 
-from hosthooks.callers import HostPluginManager
-from hosthooks.discovery import BUILTIN_PLUGINS
-from hosthooks.discovery import HostConfig
-from hosthooks.discovery import IncompatiblePlugin
-from hosthooks.discovery import PluginLoadError
-from hosthooks.discovery import PluginRecord
-from hosthooks.discovery import Problem
-from hosthooks.discovery import ProblemKind
-from hosthooks.discovery import Source
-from hosthooks.discovery import Status
-from hosthooks.discovery import hosthooks_requirement
-from hosthooks.discovery import hosthooks_version
-from hosthooks.discovery import import_file
-from hosthooks.discovery import import_object
-from hosthooks.discovery import installed_entry_points
-from hosthooks.discovery import one_line
-from hosthooks.installed import InstalledEntryPoint
+from hosthooks.engine.callers import HostPluginManager
+from hosthooks.engine.robust import one_line
+from hosthooks.loading.installed import InstalledEntryPoint
+from hosthooks.loading.problems import diagnose
+from hosthooks.loading.problems import plugin_traceback
+from hosthooks.loading.records import BUILTIN_PLUGINS
+from hosthooks.loading.records import HostConfig
+from hosthooks.loading.records import IncompatiblePlugin
+from hosthooks.loading.records import PluginLoadError
+from hosthooks.loading.records import PluginRecord
+from hosthooks.loading.records import Problem
+from hosthooks.loading.records import ProblemKind
+from hosthooks.loading.records import Source
+from hosthooks.loading.records import Status
+from hosthooks.loading.records import hosthooks_requirement
+from hosthooks.loading.records import hosthooks_version
+from hosthooks.loading.records import import_file
+from hosthooks.loading.records import import_object
+from hosthooks.loading.records import installed_entry_points
 from hosthooks.markers import PROJECT
-from hosthooks.problems import diagnose
-from hosthooks.problems import plugin_traceback
 
 #: Where plugin failures and problems are logged as they are found; a front end
 #: that shows them itself (the CLI) silences this one logger.

@@ -34,16 +34,16 @@ from typing import Literal
 import pluggy
 from pluggy._hooks import HookSpec
 
-from hosthooks.dispatch import MAX_CACHED_SENDERS
-from hosthooks.dispatch import MISSING
-from hosthooks.dispatch import HookExec
-from hosthooks.dispatch import accepts
-from hosthooks.dispatch import attribute_error
-from hosthooks.dispatch import check_arguments
-from hosthooks.dispatch import collect_arguments
-from hosthooks.dispatch import is_wrapper
-from hosthooks.dispatch import note_pluggy_error
-from hosthooks.dispatch import sender_filter
+from hosthooks.engine.dispatch import MAX_CACHED_SENDERS
+from hosthooks.engine.dispatch import MISSING
+from hosthooks.engine.dispatch import HookExec
+from hosthooks.engine.dispatch import accepts
+from hosthooks.engine.dispatch import attribute_error
+from hosthooks.engine.dispatch import check_arguments
+from hosthooks.engine.dispatch import collect_arguments
+from hosthooks.engine.dispatch import is_wrapper
+from hosthooks.engine.dispatch import note_pluggy_error
+from hosthooks.engine.dispatch import sender_filter
 
 
 class _Names:

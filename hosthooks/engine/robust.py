@@ -1,7 +1,7 @@
 """Robust calls: every implementation of a hook, whatever each one raises.
 
 What ``Host.fire_robust`` runs, and the bookkeeping it shares with its async
-twin (:func:`hosthooks.async_calls.fire_robust`): the outcomes in call order,
+twin (:func:`hosthooks.engine.async_calls.fire_robust`): the outcomes in call order,
 each failure logged with its plugin's name, and the call's trace. The two
 differ only in how an implementation or a wrapper is called.
 """
@@ -16,17 +16,23 @@ from typing import Final
 
 import pluggy
 
-from hosthooks.discovery import one_line
-from hosthooks.dispatch import implementations_for
-from hosthooks.dispatch import is_wrapper
+from hosthooks.engine.dispatch import implementations_for
+from hosthooks.engine.dispatch import is_wrapper
+from hosthooks.engine.tracing import StepTrace
+from hosthooks.engine.tracing import Tracer
 from hosthooks.markers import PROJECT
-from hosthooks.tracing import StepTrace
-from hosthooks.tracing import Tracer
 
 logger: Final = logging.getLogger(PROJECT)
 
 #: The value a robust call reports for an implementation: its result or the exception it raised.
 RobustOutcome = object
+
+
+def one_line(error: BaseException) -> str:
+    """``ExceptionType: first line of the message``, with pluggy's multi-line
+    validation messages folded into one line."""
+    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 class RobustCall:

@@ -18,7 +18,7 @@ from typing import Final
 import pytest
 
 if TYPE_CHECKING:
-    from hosthooks.hook_calls import HookCalls
+    from hosthooks.authoring.hook_calls import HookCalls
     from hosthooks.host import Host
     from hosthooks.runtime.db import Database
     from hosthooks.runtime.demo_client import DemoClient
@@ -30,9 +30,9 @@ HOOK_CALLS_PLUGIN: Final = "hosthooks.hook-calls"
 @pytest.fixture
 def hosthooks_host() -> Iterator[Host]:
     """A fresh strict host (a plugin with a problem fails to register), the default for the test."""
-    from hosthooks.discovery import HostConfig
     from hosthooks.host import Host
     from hosthooks.host import using_host
+    from hosthooks.loading.records import HostConfig
 
     host = Host(HostConfig(autoload=False, strict=True))
     with using_host(host):
@@ -43,7 +43,7 @@ def hosthooks_host() -> Iterator[Host]:
 @pytest.fixture
 def hook_calls(hosthooks_host: Host) -> HookCalls:
     """Every hook call on ``hosthooks_host`` from now on, and assertions on them (HookCalls)."""
-    from hosthooks.hook_calls import HookCalls
+    from hosthooks.authoring.hook_calls import HookCalls
 
     calls = HookCalls()
     hosthooks_host.register(calls, HOOK_CALLS_PLUGIN)

@@ -2,13 +2,13 @@
 ``hosthooks plugins --all`` and blockable by name like any other.
 
 They live outside the runtime package so that loading them (every
-``hosthooks plugins``) imports no model layer: the runtime is imported only when
-a hook they implement is called, which only the runtime does.
+``hosthooks plugins``) imports no model layer, and they import nothing of it:
+plugin loading sits below the runtime. Each asks the object it is handed to do
+the work, so the runtime owns what is done.
 """
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from hosthooks.markers import hookimpl
@@ -19,11 +19,11 @@ class LastLogin:
 
     @hookimpl
     def user_logged_in(self, user: Any) -> None:
-        from hosthooks.runtime.auth import User
-
-        if isinstance(user, User):
-            user.last_login = datetime.datetime.now(datetime.timezone.utc)
-            user.save(update_fields=["last_login"])
+        # The runtime's User has update_last_login; a user of another host (Django
+        # records last_login itself) has not, and is left alone.
+        update = getattr(user, "update_last_login", None)
+        if update is not None:
+            update()
 
 
 last_login = LastLogin()

@@ -20,14 +20,14 @@ from typing import TextIO
 
 import pluggy
 
-from hosthooks.async_bridge import async_original
-from hosthooks.dispatch import HookExec
-from hosthooks.dispatch import for_sender
-from hosthooks.dispatch import is_wrapper
+from hosthooks.engine.async_bridge import async_original
+from hosthooks.engine.dispatch import HookExec
+from hosthooks.engine.dispatch import for_sender
+from hosthooks.engine.dispatch import is_wrapper
 
 if TYPE_CHECKING:
     # The callers module imports this one (async calls trace through it).
-    from hosthooks.callers import HostPluginManager
+    from hosthooks.engine.callers import HostPluginManager
 
 
 @dataclass

@@ -19,9 +19,9 @@ from typing import Final
 
 import pluggy
 
-from hosthooks import dispatch
-from hosthooks.discovery import Problem
-from hosthooks.discovery import ProblemKind
+from hosthooks.engine import dispatch
+from hosthooks.loading.records import Problem
+from hosthooks.loading.records import ProblemKind
 from hosthooks.specs import MODEL_SENDER_HOOKS
 
 

@@ -32,8 +32,8 @@ from typing import Any
 from typing import Final
 from typing import TypeVar
 
-from hosthooks.config import REDACTED
-from hosthooks.config import ConfigError
+from hosthooks.configuration.files import REDACTED
+from hosthooks.configuration.keys import ConfigError
 
 #: The attribute of a plugin that names its settings dataclass.
 SETTINGS_ATTRIBUTE: Final = "hosthooks_settings"
@@ -166,7 +166,7 @@ def setting_sources(
     environ: Mapping[str, str],
 ) -> dict[str, str]:
     """Where each setting's value comes from: ``"environment"``, ``"file"`` or ``"default"``
-    (the words of :class:`hosthooks.config.Origin`)."""
+    (the words of :class:`hosthooks.configuration.keys.Origin`)."""
     prefix = env_prefix(plugin_name)
     sources = {}
     for field in dataclasses.fields(settings_class):

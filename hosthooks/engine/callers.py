@@ -3,7 +3,7 @@
 Every hook has one pluggy ``HookCaller`` (the object pluggy's manager creates,
 adopted here: its class becomes a subclass that reports changes) and one
 *call function*, whose code is the hook's current call plan or the pluggy path
-(:mod:`hosthooks.plans`). ``host.hook.<name>`` is the call function bound to
+(:mod:`hosthooks.engine.plans`). ``host.hook.<name>`` is the call function bound to
 the ``HookCaller``: a bound method, which Python calls as fast as a function,
 where an object with ``__call__`` would cost a dictionary of the keyword
 arguments per call. Attribute reads on a bound method fall through to its
@@ -32,15 +32,15 @@ from typing import Final
 
 import pluggy
 
-from hosthooks import async_calls
-from hosthooks import dispatch
-from hosthooks import ordering
-from hosthooks import plans
-from hosthooks.async_bridge import stand_in_for
-from hosthooks.dispatch import HookExec
+from hosthooks.engine import async_calls
+from hosthooks.engine import dispatch
+from hosthooks.engine import ordering
+from hosthooks.engine import plans
+from hosthooks.engine.async_bridge import stand_in_for
+from hosthooks.engine.dispatch import HookExec
 
 if TYPE_CHECKING:
-    from hosthooks.tracing import Tracer
+    from hosthooks.engine.tracing import Tracer
 
 #: ``HookCaller`` attributes holding data (slots); the rest are methods.
 _CALLER_DATA: Final = tuple(

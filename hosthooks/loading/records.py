@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 
-from hosthooks.installed import InstalledEntryPoint
-from hosthooks.installed import scan
+from hosthooks.loading.installed import InstalledEntryPoint
+from hosthooks.loading.installed import scan
 from hosthooks.markers import ENTRY_POINT_GROUP
 
 if TYPE_CHECKING:
-    from hosthooks.config import Configuration
+    from hosthooks.configuration.files import Configuration
 
 #: Plugins the runtime brings, by name -> ``"module:attribute"``. Registered by
 #: load_plugins before any entry point, listed by ``hosthooks plugins --all``,
 #: blockable by name like any plugin.
 BUILTIN_PLUGINS: Final = {
     # Django's update_last_login, connected to user_logged_in.
-    "hosthooks.last-login": "hosthooks.builtins:last_login",
+    "hosthooks.last-login": "hosthooks.loading.builtins:last_login",
 }
 
 
@@ -149,7 +149,7 @@ class PluginLoadError(Exception):
 class HostConfig:
     """How a host discovers plugins and traces hooks.
 
-    Every field is a key of the configuration (:mod:`hosthooks.config`): an
+    Every field is a key of the configuration (:mod:`hosthooks.configuration.files`): an
     option, an environment variable and a key of the configuration file.
 
     :param allowed: when not None, the only entry-point plugins loaded (by
@@ -201,12 +201,12 @@ class HostConfig:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> HostConfig:
         """The configuration read from the environment and the configuration file
-        (see :func:`hosthooks.config.load_configuration`), with no options.
+        (see :func:`hosthooks.configuration.files.load_configuration`), with no options.
 
         :param environ: the environment; ``os.environ`` when None.
-        :raises hosthooks.config.ConfigError: when the configuration is unusable.
+        :raises hosthooks.configuration.keys.ConfigError: when the configuration is unusable.
         """
-        from hosthooks.config import load_configuration
+        from hosthooks.configuration.files import load_configuration
 
         return cls.from_configuration(load_configuration(environ=environ))
 
@@ -218,7 +218,7 @@ class HostConfig:
 def installed_entry_points() -> tuple[InstalledEntryPoint, ...]:
     """Every ``hosthooks`` entry point installed, sorted by distribution then name.
 
-    Read once per process (see :mod:`hosthooks.installed`): the set does not
+    Read once per process (see :mod:`hosthooks.loading.installed`): the set does not
     change under a running process that matters to us (``pip install`` into it
     needs a restart anyway).
     """
@@ -289,13 +289,6 @@ def hosthooks_requirement(requires: Sequence[str]) -> tuple[str, bool] | None:
 
 class IncompatiblePlugin(Exception):
     """A plugin requires a hosthooks other than the one installed."""
-
-
-def one_line(error: BaseException) -> str:
-    """``ExceptionType: first line of the message``, with pluggy's multi-line
-    validation messages folded into one line."""
-    message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def import_object(target: str) -> object:

@@ -2,7 +2,7 @@
 test and edit, from the templates beside this module.
 
 The implementations are typed from the hookspecs and carry each hook's summary;
-the tests use the fixtures of :mod:`hosthooks.pytest_plugin`.
+the tests use the fixtures of :mod:`hosthooks.authoring.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from string import Template
 from typing import Final
 
 from hosthooks import specs
-from hosthooks.discovery import hosthooks_version
-from hosthooks.problems import closest
-from hosthooks.reference import hook_docs
+from hosthooks.authoring.reference import hook_docs
+from hosthooks.loading.problems import closest
+from hosthooks.loading.records import hosthooks_version
 
 #: PEP 508's distribution names.
 _DISTRIBUTION_NAME: Final = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)

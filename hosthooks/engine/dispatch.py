@@ -4,8 +4,8 @@ pluggy stays the source of truth for registration, validation and ordering;
 this module knows the rest of what calling a hook means here: the order calls
 run in, which implementations a sender reaches (``@hookimpl(sender=...)``),
 pluggy's rules for the arguments of a call, and the note naming the plugin an
-exception came from. :mod:`hosthooks.plans` generates the code of calls from
-these; :mod:`hosthooks.callers` installs it.
+exception came from. :mod:`hosthooks.engine.plans` generates the code of calls from
+these; :mod:`hosthooks.engine.callers` installs it.
 """
 
 from __future__ import annotations

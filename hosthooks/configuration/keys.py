@@ -1,0 +1,310 @@
+"""The configuration's vocabulary: every key, what it holds, how a value is read
+from the file and from the environment, and the runtime's upper-case settings.
+
+Nothing here reads a file; :mod:`hosthooks.configuration.files` does.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from typing import Final
+from typing import NamedTuple
+
+CONFIG_FILE_NAME: Final = "hosthooks.toml"
+PYPROJECT_TABLE: Final = ("tool", "hosthooks")
+CONFIG_ENV: Final = "HOSTHOOKS_CONFIG"
+#: The variable the runtime read its settings file from before there was one configuration file.
+LEGACY_CONFIG_ENV: Final = "HOSTHOOKS_SETTINGS_FILE"
+RUNTIME_TABLE: Final = "runtime"
+PLUGINS_TABLE: Final = "plugins"
+
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used: the message names the file or variable,
+    the key and what is wrong, in one line."""
+
+
+class Origin(str, enum.Enum):
+    """Where a value came from, highest precedence first."""
+
+    OPTION = "option"
+    ENVIRONMENT = "environment"
+    FILE = "file"
+    #: A ``HOSTHOOKS`` dict in Django's settings, which stands in for the file.
+    SETTINGS = "settings"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value and where it came from.
+
+    :param file: the configuration file, when the value came from one.
+    """
+
+    value: Any
+    source: Origin
+    file: Path | None = None
+
+
+# -- what each key holds ------------------------------------------------------
+
+#: Turns what a TOML file (or Django's ``HOSTHOOKS`` setting) holds into the key's
+#: value, relative paths taken from the given folder; raises ValueError saying what
+#: was expected.
+_FromFile = Callable[[object, Path], Any]
+#: Turns an environment variable's text into the key's value; raises ValueError likewise.
+_FromText = Callable[[str], Any]
+
+
+def _bool_from_file(value: object, _: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _bool_from_text(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def _names_from_file(value: object, _: Path) -> tuple[str, ...]:
+    # A tuple too: Django's settings are Python, where tuples are as common as lists.
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError("expected a list of plugin names")
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+
+
+def names_from_text(text: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` -> ``("a", "b", "c")``: a comma-separated list of names."""
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+
+
+def _path_from_file(value: object, folder: Path) -> Path:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ValueError("expected a path")
+    # Relative to the file, not to wherever the command happens to run.
+    return folder / Path(value).expanduser()
+
+
+def _path_from_text(text: str) -> Path | None:
+    return Path(text).expanduser() if text else None
+
+
+def _text_from_file(value: object, _: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+def _seconds_from_file(value: object, _: Path) -> int:
+    if type(value) is not int or value < 1:
+        raise ValueError("expected a whole number of seconds, at least 1")
+    return value
+
+
+def _seconds_from_text(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number of seconds") from None
+    if value < 1:
+        raise ValueError(f"{text!r} is less than 1 second")
+    return value
+
+
+def _choice(*choices: str) -> tuple[_FromFile, _FromText]:
+    def from_text(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    def from_file(value: object, _: Path) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return from_text(value)
+
+    return from_file, from_text
+
+
+# Key and RuntimeSetting are named tuples, not frozen dataclasses: they are read
+# by attribute only, never compared or copied, and every command reads the
+# configuration, where defining a frozen dataclass costs ~5x a named tuple.
+class Key(NamedTuple):
+    """One key of the configuration: its default, its variable, how to read it.
+
+    :param env: the environment variable that sets it.
+    :param inverted: the variable says the opposite of the key
+        (``HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD=1`` sets ``autoload`` to false).
+    """
+
+    name: str
+    default: Any
+    env: str
+    from_file: _FromFile
+    from_text: _FromText
+    help: str
+    inverted: bool = False
+
+
+_queue_from_file, _queue_from_text = _choice("celery", "eager")
+
+#: Every top-level key of the configuration file, in the order ``hosthooks config`` shows them.
+KEYS: Final[dict[str, Key]] = {
+    key.name: key
+    for key in (
+        Key(
+            "autoload",
+            True,
+            "HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD",
+            _bool_from_file,
+            _bool_from_text,
+            "load the plugins installed through entry points",
+            inverted=True,
+        ),
+        Key(
+            "disable_plugins",
+            (),
+            "HOSTHOOKS_DISABLE_PLUGINS",
+            _names_from_file,
+            names_from_text,
+            "plugin names blocked before import",
+        ),
+        Key(
+            "load_plugins",
+            None,
+            "HOSTHOOKS_LOAD_PLUGINS",
+            _names_from_file,
+            names_from_text,
+            "if set, the only entry-point plugins loaded (empty: none)",
+        ),
+        Key(
+            "plugins_dir",
+            None,
+            "HOSTHOOKS_PLUGINS_DIR",
+            _path_from_file,
+            _path_from_text,
+            "a directory whose .py files are plugins too",
+        ),
+        Key(
+            "strict_plugins",
+            False,
+            "HOSTHOOKS_STRICT_PLUGINS",
+            _bool_from_file,
+            _bool_from_text,
+            "a plugin that fails to load is fatal",
+        ),
+        Key(
+            "trace",
+            False,
+            "HOSTHOOKS_TRACE",
+            _bool_from_file,
+            _bool_from_text,
+            "trace every hook call",
+        ),
+        Key(
+            "trace_file",
+            None,
+            "HOSTHOOKS_TRACE_FILE",
+            _path_from_file,
+            _path_from_text,
+            "append traces as JSON lines to this file",
+        ),
+        Key(
+            "broker_url",
+            "redis://127.0.0.1:6379/0",
+            "HOSTHOOKS_BROKER_URL",
+            _text_from_file,
+            str,
+            "the task queue's broker, for deferred implementations",
+        ),
+        Key(
+            "queue_backend",
+            "celery",
+            "HOSTHOOKS_QUEUE_BACKEND",
+            _queue_from_file,
+            _queue_from_text,
+            "where deferred implementations run: celery workers, or eager (in process)",
+        ),
+        Key(
+            "queue_visibility_timeout",
+            3600,
+            "HOSTHOOKS_QUEUE_VISIBILITY_TIMEOUT",
+            _seconds_from_file,
+            _seconds_from_text,
+            "seconds before Redis gives a lost worker's task to another worker",
+        ),
+    )
+}
+
+
+# -- the runtime's settings ---------------------------------------------------
+
+
+class RuntimeSetting(NamedTuple):
+    """One of the runtime's settings: upper-case name, default, whether it is a secret."""
+
+    name: str
+    default: Any
+    help: str
+    secret: bool = False
+
+
+#: The runtime's settings, declared here so that the configuration can be read,
+#: checked and shown without importing the runtime. ``HOSTHOOKS_<NAME>`` sets one.
+RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
+    setting.name: setting
+    for setting in (
+        RuntimeSetting("DATABASE", "hosthooks.sqlite3", "a SQLite path or a database URL"),
+        RuntimeSetting(
+            "SECRET_KEY",
+            None,
+            "signs sessions; None: generated beside a SQLite database on first run",
+            secret=True,
+        ),
+        RuntimeSetting("MAX_BODY_SIZE", 1024 * 1024, "the largest request body, in bytes"),
+        RuntimeSetting("SESSION_COOKIE_NAME", "hosthooks_session", "the session cookie's name"),
+        RuntimeSetting("SESSION_MAX_AGE", 14 * 24 * 3600, "how long a session lasts, in seconds"),
+        RuntimeSetting("DEBUG", False, "show tracebacks in error pages"),
+        RuntimeSetting(
+            "TRUSTED_PROXY",
+            None,
+            "the address of a TLS-terminating proxy whose X-Forwarded-Proto is believed",
+        ),
+        RuntimeSetting("INSPECTOR_PUBLIC", False, "open the /-/ pages to everyone, not only staff"),
+    )
+}
+
+
+def runtime_value(name: str, value: object, where: str) -> Any:
+    """A runtime setting's value checked against the type of its default.
+
+    Settings whose default is None take a string. Raises :class:`ConfigError`
+    naming ``where`` (a file or variable) and the setting.
+    """
+    setting = RUNTIME_SETTINGS[name]
+    like = setting.default
+    expected: type = str if like is None else type(like)
+    if isinstance(value, str) and expected is not str:
+        try:
+            return _bool_from_text(value) if expected is bool else int(value)
+        except ValueError:
+            kind = "a boolean" if expected is bool else "a whole number"
+            raise ConfigError(f"{where}: {value!r} is not {kind}") from None
+    # Exact types: bool is an int in Python, and a boolean where a number belongs is a mistake.
+    if type(value) is not expected:
+        kind = {bool: "true or false", int: "a whole number", str: "a string"}[expected]
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+    return value
