@@ -47,6 +47,8 @@ class Server:
     kind: str = "wsgi"
     #: Set by kill(): the process ended by SIGKILL, so no clean stop is expected.
     killed: bool = False
+    #: The PostgreSQL database it serves, when not the SQLite file ``database``.
+    url: str | None = None
 
     def kill(self) -> None:
         """End the server at once (SIGKILL): no cleanup, as a power cut would."""
@@ -84,6 +86,12 @@ class Server:
             time.sleep(0.02)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` (``?`` markers) on the server's database, SQLite or PostgreSQL."""
+        if self.url is not None:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as server_connection:
+                return server_connection.execute(sql.replace("?", "%s"), params).fetchall()
         connection = sqlite3.connect(self.database)
         try:
             return connection.execute(sql, params).fetchall()
@@ -98,7 +106,7 @@ class Server:
                 "createuser",
                 name,
                 "--db",
-                str(self.database),
+                self.url or str(self.database),
                 "--password-stdin",
                 *options,
             ],
@@ -112,7 +120,10 @@ class Server:
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table, sorted: equal dumps mean an unchanged database."""
-        tables = [row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type='table'")]
+        listing = "SELECT name FROM sqlite_master WHERE type='table'"
+        if self.url is not None:
+            listing = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        tables = [row[0] for row in self.query(listing)]
         return {table: sorted(self.query(f'SELECT * FROM "{table}"'), key=repr) for table in tables}
 
 
@@ -196,6 +207,7 @@ def serving(
     settings: Mapping[str, str] | None = None,
     kind: str = "wsgi",
     entry_points: Sequence[str] = (),
+    database_url: str | None = None,
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
     stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly (unless the
@@ -206,11 +218,15 @@ def serving(
     :param settings: runtime settings by name, passed as ``HOSTHOOKS_<NAME>``.
     :param kind: one of :data:`SERVERS`: "asgi" serves with ``serve --asgi``.
     :param entry_points: installed entry-point plugins to load (by default none is).
+    :param database_url: a PostgreSQL database to serve instead of a SQLite file
+        under ``root`` (with a SECRET_KEY set, as a server database needs).
     """
     record, log, database = root / "record.jsonl", root / "server.log", root / "demo.sqlite3"
     env = clean_environ()
     env.update(HOSTHOOKS_TEST_RECORD=str(record), HOSTHOOKS_MAX_BODY_SIZE=str(body_limit))
     env.update({f"HOSTHOOKS_{name}": value for name, value in (settings or {}).items()})
+    if database_url is not None:
+        env.setdefault("HOSTHOOKS_SECRET_KEY", "s" * 48)
     if entry_points:
         del env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"]
         env["HOSTHOOKS_LOAD_PLUGINS"] = ",".join(entry_points)
@@ -227,7 +243,7 @@ def serving(
                 "--port",
                 "0",
                 "--db",
-                str(database),
+                database_url or str(database),
                 *(["--asgi"] if kind == "asgi" else []),
                 *serve_options,
             ],
@@ -246,7 +262,7 @@ def serving(
     if port is None:
         process.kill()
         raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-    server = Server(port, process, record, database, log, kind)
+    server = Server(port, process, record, database, log, kind, url=database_url)
     try:
         yield server
     finally:

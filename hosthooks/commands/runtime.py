@@ -102,7 +102,7 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     "--trusted-proxy",
     metavar="ADDRESS",
     default=None,
-    help="Believe X-Forwarded-Proto from this proxy address [the TRUSTED_PROXY setting].",
+    help="Believe X-Forwarded-Proto and -For from this proxy address [the TRUSTED_PROXY setting].",
 )
 @click.option(
     "--asgi",
@@ -168,17 +168,16 @@ def serve(
 
             listener = bind(bind_host, port)
         else:
-            # Waitress drops proxy headers from peers it does not trust, so the
-            # trusted proxy is named to it as well as to the app.
-            proxy: dict[str, Any] = {}
-            if proxy_address is not None:
-                proxy = {
-                    "trusted_proxy": proxy_address,
-                    "trusted_proxy_headers": {"x-forwarded-proto"},
-                }
-            # ident="": no Server header naming the server software to every client.
+            # ident="": no Server header naming the server software to every
+            # client. The app alone reads X-Forwarded-* (from the trusted proxy
+            # only), by the rule it follows under ASGI too: waitress passes them on.
             server = waitress.create_server(
-                application, host=bind_host, port=port, threads=threads, ident="", **proxy
+                application,
+                host=bind_host,
+                port=port,
+                threads=threads,
+                ident="",
+                clear_untrusted_proxy_headers=False,
             )
     except OSError as error:
         raise click.ClickException(
@@ -225,7 +224,7 @@ def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
     address = f"http://{bind_host}:{listener.getsockname()[1]}/"
     click.echo(f"hosthooks: serving the demo app over ASGI on {address} (Ctrl-C stops)", err=True)
     try:
-        serve_asgi(app, listener, app.trusted_proxy)
+        serve_asgi(app, listener)
     except KeyboardInterrupt:
         pass
     finally:

@@ -94,7 +94,7 @@ class AsgiApp:
             response = self.app.failed_before_view(host, error)
         if response is None:
             response = await sync_to_async(self._respond)(environ)
-        self.app.finish_response(response)
+        self.app.finish_response(response, environ)
         status = response.status_code
         try:
             await self._send_response(response, environ, receive, send)
@@ -302,7 +302,7 @@ def bind(bind_host: str, port: int) -> socket.socket:
     return listener
 
 
-def serve(app: App, listener: socket.socket, trusted_proxy: str | None) -> None:
+def serve(app: App, listener: socket.socket) -> None:
     """Serve ``app`` over ASGI with uvicorn on ``listener`` until Ctrl-C or SIGTERM.
 
     uvicorn logs nothing of its own but errors: the app logs each request, as
@@ -316,8 +316,7 @@ def serve(app: App, listener: socket.socket, trusted_proxy: str | None) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
-        # uvicorn believes X-Forwarded-* from these addresses only (the app too).
-        proxy_headers=trusted_proxy is not None,
-        forwarded_allow_ips=trusted_proxy or "",
+        # The app alone reads X-Forwarded-*, by one rule under WSGI and ASGI.
+        proxy_headers=False,
     )
     uvicorn.Server(config).run(sockets=[listener])

@@ -7,6 +7,7 @@ deletes, relation changes) and connections; settings and migrations at start.
 from __future__ import annotations
 
 import datetime
+import urllib.parse
 from importlib import resources
 from typing import Any
 from typing import Final
@@ -25,6 +26,7 @@ from hosthooks.runtime.models import Model
 from hosthooks.runtime.settings import Settings
 from hosthooks.runtime.settings import get_settings
 from hosthooks.runtime.templates import Templates
+from hosthooks.runtime.web import CSRF_FIELD
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
 from hosthooks.runtime.web import form_text
@@ -53,11 +55,28 @@ MAX_ID: Final = 2**63 - 1
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` if it is a path on this site, else "/": the login form's
-    ``next`` must never send a visitor to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    r"""``target`` if a browser would read it as a path on this site, else "/": the
+    login form's ``next`` must never send a visitor to another site.
+
+    Browsers drop tabs and line breaks anywhere in a URL, trim control
+    characters and spaces at its ends, and read a backslash as a slash, so
+    ``/\t/evil.example`` and ``/\evil.example`` lead off-site however
+    harmless they look: a target with any control character or backslash is
+    refused outright, rather than cleaned and then checked. What is left goes
+    out percent-encoded, so a header never carries a byte it cannot hold.
+    """
+    if (
+        not target
+        or any(char < " " or char == "\x7f" for char in target)
+        or "\\" in target
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return "/"
-    return target
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return urllib.parse.quote(target, safe="/?#&=+;:@!$'()*,~%")
 
 
 def parse_tags(text: str) -> list[str]:
@@ -182,12 +201,16 @@ class DemoViews:
         css = resources.files("hosthooks.runtime").joinpath("static/style.css").read_bytes()
         return Response(css, content_type="text/css; charset=utf-8")
 
-    def error_page(self, error: HTTPException) -> Response:
-        """An HTTP error (404, 500...) in the app's layout; no user is shown, as
-        the error may have come before the request knew one."""
+    def error_page(self, error: HTTPException, request: Request | None) -> Response:
+        """An HTTP error (404, 500...) in the app's layout, showing the signed-in
+        user when the request got as far as knowing one."""
+        user = request.user if request is not None else None
+        # No new CSRF token: a 5xx answer saves no session, so a token made now
+        # would be one the session never holds.
+        token = request.session.get(CSRF_FIELD) if request is not None else None
         context = {
-            "user": None,
-            "csrf_token": "",
+            "user": user,
+            "csrf_token": token if isinstance(token, str) else "",
             "code": error.code,
             "name": error.name,
             "description": error.description,

@@ -22,8 +22,10 @@ through (see :func:`is_ctrl_c`).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import inspect
+import ipaddress
 import json
 import logging
 import os
@@ -75,6 +77,11 @@ INSPECTOR_PREFIX: Final = "/-/"
 #: Whether the request this thread serves is one of the inspector's own: the
 #: recent calls it shows leave out the calls its polling makes.
 INSPECTING: Final[ContextVar[bool]] = ContextVar("hosthooks_inspecting", default=False)
+#: Sent with a response to a request that came over HTTPS through the trusted
+#: proxy: browsers then reach the site over HTTPS only, for a year.
+HSTS_HEADER: Final = ("Strict-Transport-Security", "max-age=31536000")
+#: The environ key set when the trusted proxy says the client used HTTPS.
+PROXIED_HTTPS: Final = "hosthooks.proxied_https"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
 _MIN_SECRET_LENGTH: Final = 32
@@ -229,10 +236,11 @@ class App:
         ``.json`` page and a redirect to ``login_url`` for any other.
     :param login_url: where the inspector sends a visitor who is not staff.
     :param trusted_proxy: the address of a TLS-terminating proxy whose
-        ``X-Forwarded-Proto`` header is believed (making the session cookie
-        Secure); None believes no one.
-    :param error_page: renders the page of an HTTP error (404, 500...); when it
-        is None or itself fails, Werkzeug's plain page is sent.
+        ``X-Forwarded-Proto`` and ``X-Forwarded-For`` headers are believed, the
+        hop nearest it in each (see :meth:`begin`); None believes no one.
+    :param error_page: renders the page of an HTTP error (404, 500...), given
+        the request when there is one; when it is None or itself fails,
+        Werkzeug's plain page is sent.
     """
 
     def __init__(
@@ -250,7 +258,7 @@ class App:
         inspector_public: bool = False,
         login_url: str = "/login",
         trusted_proxy: str | None = None,
-        error_page: Callable[[HTTPException], Response] | None = None,
+        error_page: Callable[[HTTPException, Request | None], Response] | None = None,
     ) -> None:
         rules = [
             Rule(path, endpoint=endpoint, methods=list(methods))
@@ -289,7 +297,7 @@ class App:
             if is_ctrl_c(error):
                 raise
             response = self.failed_before_view(host, error)
-        self.finish_response(response)
+        self.finish_response(response, environ)
         status = response.status_code
 
         def finished() -> None:
@@ -308,7 +316,14 @@ class App:
     # -- what the WSGI and the ASGI entry points share ---------------------
 
     def begin(self, environ: dict[str, Any]) -> None:
-        """Note whether this is an inspector request, and believe the trusted proxy."""
+        """Note whether this is an inspector request, and believe the trusted proxy.
+
+        Only a request whose peer is the trusted proxy has its ``X-Forwarded-*``
+        headers read, and in each only the hop nearest the proxy (the last):
+        the proxy appends what it saw, while every earlier hop is whatever the
+        client chose to send. The servers read none of these headers
+        themselves, so WSGI and ASGI follow this one rule.
+        """
         INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
         if self.trusted_proxy is not None:
             self._believe_proxy(environ)
@@ -321,8 +336,10 @@ class App:
         )
         return self.error_response(InternalServerError())
 
-    def finish_response(self, response: Response) -> None:
+    def finish_response(self, response: Response, environ: dict[str, Any]) -> None:
         response.headers.update(SECURITY_HEADERS)
+        if environ.get(PROXIED_HTTPS):
+            response.headers[HSTS_HEADER[0]] = HSTS_HEADER[1]
 
     def request_finished_failed(self, host: Host, error: BaseException) -> None:
         """Log what escaped request_finished: robust calls isolate exceptions, so
@@ -336,11 +353,15 @@ class App:
     def _believe_proxy(self, environ: dict[str, Any]) -> None:
         if environ.get("REMOTE_ADDR") != self.trusted_proxy:
             return
-        # A chain of proxies lists the first hop first: that is the client's scheme.
-        forwarded = str(environ.get("HTTP_X_FORWARDED_PROTO", "")).split(",")[0]
-        scheme = forwarded.strip().lower()
+        scheme = _nearest_hop(environ, "HTTP_X_FORWARDED_PROTO").lower()
         if scheme in {"http", "https"}:
             environ["wsgi.url_scheme"] = scheme
+            environ[PROXIED_HTTPS] = scheme == "https"
+        # Without a usable address the client is known only as the proxy.
+        with contextlib.suppress(ValueError):
+            environ["REMOTE_ADDR"] = str(
+                ipaddress.ip_address(_nearest_hop(environ, "HTTP_X_FORWARDED_FOR"))
+            )
 
     def respond(self, request: Request) -> Response:
         """The response for ``request``: a view's, an HTTP error's, or a 500 page.
@@ -357,7 +378,7 @@ class App:
             refused = self.check_inspector_access(request)
             response = refused if refused is not None else self.dispatch(request)
         except HTTPException as error:
-            response = self.error_response(error)
+            response = self.error_response(error, request)
         except BaseException as error:
             if is_ctrl_c(error):
                 raise
@@ -383,7 +404,7 @@ class App:
             if self.debug:
                 response = Response(traceback.format_exc(), status=500, content_type="text/plain")
             else:
-                response = self.error_response(InternalServerError())
+                response = self.error_response(InternalServerError(), request)
         if request.user is not None:
             # A page for one user must never be kept by a cache, shared or not.
             response.headers["Cache-Control"] = "no-store"
@@ -461,12 +482,16 @@ class App:
 
     # -- error pages ----------------------------------------------------------
 
-    def error_response(self, error: HTTPException) -> Response:
-        """The page for an HTTP error: the app's own, else a plain one, escaped either way."""
+    def error_response(self, error: HTTPException, request: Request | None = None) -> Response:
+        """The page for an HTTP error: the app's own, else a plain one, escaped either way.
+
+        :param request: the request it answers, once its user is known; None
+            for an error before that (the page then shows no one signed in).
+        """
         response = None
         if self.error_page is not None:
             try:
-                response = self.error_page(error)
+                response = self.error_page(error, request)
             except BaseException as page_error:
                 if is_ctrl_c(page_error):
                     raise
@@ -499,6 +524,11 @@ def is_ctrl_c(error: BaseException) -> bool:
         and threading.current_thread() is threading.main_thread()
         and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     )
+
+
+def _nearest_hop(environ: dict[str, Any], key: str) -> str:
+    """The last comma-separated value of a forwarded header, stripped ("" if none)."""
+    return str(environ.get(key, "")).rsplit(",", 1)[-1].strip()
 
 
 def log_request(environ: dict[str, Any], status: int, started: float) -> None:
