@@ -27,6 +27,7 @@ from hosthooks.engine import robust
 from hosthooks.engine.callers import AsyncHookRelay
 from hosthooks.engine.callers import HookRelay
 from hosthooks.engine.callers import HostPluginManager
+from hosthooks.engine.muting import Switchboard
 from hosthooks.engine.muting import silence
 from hosthooks.engine.robust import RobustOutcome
 from hosthooks.engine.tracing import BroadcastTracer
@@ -116,6 +117,8 @@ class Host(PluginLoading, PluginSettingsAccess):
         #: :meth:`has_listeners` answers without a sender, for code that asks per
         #: row (the model layer) and cannot spend a method call on it. Read-only.
         self.listening: Final[Mapping[str, bool]] = plugin_manager.callers.listening
+        #: The mutes in force (an operator's, the circuit breaker's) and the breaker.
+        self.switchboard: Final = Switchboard(self.hook_callers, self._callers.refresh)
         for module in FAMILIES.values() if specs is None else specs:
             self.plugin_manager.add_hookspecs(module)
         # A host of another project's hooks has no class_prepared to replay.
@@ -186,7 +189,9 @@ class Host(PluginLoading, PluginSettingsAccess):
         :param kwargs: the hook's arguments.
         :raises AttributeError: when no hook has that name.
         """
-        return robust.fire_robust(self._robust_caller(name), kwargs, self._callers.tracer)
+        caller = self._robust_caller(name)
+        self.switchboard.expire()
+        return robust.fire_robust(caller, kwargs, self._callers.tracer, self.switchboard.breaker)
 
     async def afire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
         """The async :meth:`fire_robust`: the same outcomes in the same order, async
@@ -194,8 +199,10 @@ class Host(PluginLoading, PluginSettingsAccess):
 
         :raises AttributeError: when no hook has that name.
         """
+        caller = self._robust_caller(name)
+        self.switchboard.expire()
         return await async_calls.fire_robust(
-            self._robust_caller(name), kwargs, self._callers.tracer
+            caller, kwargs, self._callers.tracer, self.switchboard.breaker
         )
 
     def _robust_caller(self, name: str) -> pluggy.HookCaller:

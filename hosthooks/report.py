@@ -4,6 +4,7 @@ the CLI and the runtime, so neither imports the other."""
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from hosthooks.engine import dispatch
 from hosthooks.engine import ordering
 from hosthooks.engine.async_bridge import async_original
 from hosthooks.engine.async_bridge import is_async_implementation
+from hosthooks.engine.muting import MUTED_ORIGINALS
+from hosthooks.engine.tracing import describe_sender
 from hosthooks.engine.tracing import function_name
 from hosthooks.host import Host
 from hosthooks.loading.records import PluginRecord
@@ -24,6 +27,8 @@ from hosthooks.loading.records import ProblemKind
 from hosthooks.loading.records import Source
 from hosthooks.loading.records import Status
 from hosthooks.markers import DEFER_OPTION
+from hosthooks.markers import THREAD_OPTION
+from hosthooks.markers import WHEN_OPTION
 
 
 def listed_records(
@@ -70,9 +75,26 @@ def plugin_infos(host: Host, records: Sequence[PluginRecord]) -> list[dict[str, 
             "compatible": record.compatible,
             "location": plugin_location(host, record),
             "problems": problems[record.name],
+            **mute_info(host, record.name),
         }
         for record in records
     ]
+
+
+def mute_info(host: Host, name: str) -> dict[str, Any]:
+    """``muted``, ``muted_by``, ``muted_until`` (ISO 8601, UTC, or null) of a plugin."""
+    mute = host.switchboard.plugin_mute(name)
+    return {
+        "muted": mute is not None,
+        "muted_by": None if mute is None else mute.by,
+        "muted_until": None if mute is None or mute.until is None else iso_time(mute.until),
+    }
+
+
+def iso_time(seconds: float) -> str:
+    """Seconds since the epoch as ISO 8601 in UTC, to the second."""
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 def plugin_location(host: Host, record: PluginRecord) -> str | None:
@@ -108,28 +130,69 @@ def spec_callers(host: Host) -> list[tuple[str, pluggy.HookCaller]]:
     ]
 
 
-def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
-    """An implementation as ``hosthooks hooks --json`` shows it (``sender`` as its repr)."""
-    sender = dispatch.sender_filter(impl)
-    deferred = bool(impl.opts.get(DEFER_OPTION))
+def impl_function_name(impl: pluggy.HookImpl) -> str:
+    """The function an implementation was written as, whatever stands in for it."""
+    function = MUTED_ORIGINALS.get(impl, impl.function)
     # A deferred implementation's registered function is the stand-in that
     # enqueues, an async one's the stand-in that runs it from synchronous calls.
-    original = (
-        inspect.unwrap(impl.function)
-        if deferred
-        else async_original(impl.function) or impl.function
-    )
+    if impl.opts.get(DEFER_OPTION):
+        return function_name(inspect.unwrap(function))
+    return function_name(async_original(function) or function)
+
+
+def impl_options(impl: pluggy.HookImpl) -> list[str]:
+    """An implementation's options, one short string each, as every listing shows
+    them (``hosthooks hooks``, the JSON's ``options``, the console): pluggy's
+    flags, ``async``, ``thread``, ``defer``, ``when=``, ``sender=``, and the
+    ``before=``/``after=`` constraints that placed it."""
+    options = [
+        flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
+    ]
+    if is_async_implementation(impl):
+        options.append("async")
+    if impl.opts.get(THREAD_OPTION):
+        options.append("thread")
+    if impl.opts.get(DEFER_OPTION):
+        options.append("defer")
+    when = impl.opts.get(WHEN_OPTION)
+    if when is not None:
+        # Why an implementation listed may not run: the condition it waits for.
+        options.append(f"when={condition_name(when)}")
+    sender = dispatch.sender_filter(impl)
+    if sender is not None:
+        options.append(f"sender={describe_sender(sender)}")
+    before, after = ordering.constraints(impl)
+    if before:
+        options.append(f"before={','.join(before)}")
+    if after:
+        options.append(f"after={','.join(after)}")
+    return options
+
+
+def condition_name(condition: object) -> str:
+    """A ``when=`` condition as listings name it: its qualified name."""
+    name = getattr(condition, "__qualname__", None)
+    return name if isinstance(name, str) else repr(condition)
+
+
+def impl_info(impl: pluggy.HookImpl) -> dict[str, Any]:
+    """An implementation as ``hosthooks hooks --json`` shows it; ``sender`` and
+    ``when`` as listings show them, ``options`` as :func:`impl_options` does."""
+    sender = dispatch.sender_filter(impl)
+    when = impl.opts.get(WHEN_OPTION)
     return {
         "plugin": impl.plugin_name,
-        "function": function_name(original),
-        "sender": None if sender is None else repr(sender),
+        "function": impl_function_name(impl),
+        "sender": None if sender is None else describe_sender(sender),
         "tryfirst": impl.tryfirst,
         "trylast": impl.trylast,
         "wrapper": bool(impl.wrapper or impl.hookwrapper),
         "async": is_async_implementation(impl),
-        "defer": deferred,
+        "defer": bool(impl.opts.get(DEFER_OPTION)),
         "before": list(ordering.constraints(impl)[0]),
         "after": list(ordering.constraints(impl)[1]),
+        "when": None if when is None else condition_name(when),
+        "options": impl_options(impl),
     }
 
 

@@ -33,6 +33,9 @@ PLUGIN_JSON_KEYS = frozenset(
         "compatible",
         "location",
         "problems",
+        "muted",
+        "muted_by",
+        "muted_until",
     }
 )
 

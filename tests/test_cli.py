@@ -79,6 +79,8 @@ def test_hooks_json_has_the_contract_keys_and_call_order(plugins_dir, capsys):
         "defer": False,
         "before": [],
         "after": [],
+        "when": None,
+        "options": [],
     }
     assert post_save["impls"] == [
         {
@@ -86,6 +88,7 @@ def test_hooks_json_has_the_contract_keys_and_call_order(plugins_dir, capsys):
             "function": "hosthooks_plugins_dir.alpha.post_save",
             **flags,
             "tryfirst": True,
+            "options": ["tryfirst"],
         },
         {"plugin": "beta", "function": "hosthooks_plugins_dir.beta.post_save", **flags},
     ]
@@ -141,6 +144,9 @@ def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
         "compatible": True,
         "location": str(plugins_dir / "alpha.py"),
         "problems": [],
+        "muted": False,
+        "muted_by": None,
+        "muted_until": None,
     }
     assert gamma["status"] == "failed"
     # A plugin that failed to import is still found where it was to load from.
@@ -313,6 +319,9 @@ def test_plugins_all_includes_the_built_in_plugins(plugins_dir, capsys):
             "compatible": True,
             "location": str(Path(hosthooks.__file__).parent / "loading" / "builtins.py"),
             "problems": [],
+            "muted": False,
+            "muted_by": None,
+            "muted_until": None,
         }
     ]
     code, out, _ = run(capsys, "plugins", "--json")

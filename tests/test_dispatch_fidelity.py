@@ -154,7 +154,7 @@ def test_a_held_reference_sees_later_plugins_and_tracing(host, capsys):
     host.set_tracing(True)
     assert fire(sender=Article, **POST_SAVE) == ["late"]
     host.set_tracing(False)
-    assert capsys.readouterr().err.startswith("hosthooks trace: post_save sender=Article ")
+    assert capsys.readouterr().err.startswith("hosthooks trace: post_save sender=blog.Article ")
     monitored: list[str] = []
     undo = host.plugin_manager.add_hookcall_monitoring(
         lambda name, impls, kwargs: monitored.append(name), lambda *_: None

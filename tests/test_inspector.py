@@ -66,6 +66,8 @@ def test_the_json_twins_are_the_cli_contract(server):
         "defer",
         "before",
         "after",
+        "when",
+        "options",
     }
     status, _, body = client.get("/-/plugins.json")
     assert status == 200
@@ -94,7 +96,7 @@ def test_calls_json_shows_the_apps_calls_but_not_its_own_polling(server):
     calls: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         calls += json.loads(client.get(f"/-/calls.json?after={last}")[2])["calls"]
-        saved = any(call["hook"] == "post_save" and call["sender"] == "Note" for call in calls)
+        saved = any(call["hook"] == "post_save" and call["sender"] == "demo.Note" for call in calls)
         if saved and any(call["hook"] == "request_finished" for call in calls):
             break
         last = max([call["seq"] for call in calls], default=last)
@@ -105,7 +107,7 @@ def test_calls_json_shows_the_apps_calls_but_not_its_own_polling(server):
     # Fired robustly, after the body was sent: recorded like every other call.
     assert "request_finished" in hooks
     post_save = next(
-        call for call in calls if call["hook"] == "post_save" and call["sender"] == "Note"
+        call for call in calls if call["hook"] == "post_save" and call["sender"] == "demo.Note"
     )
     # Both test plugins of the server implement post_save; the later registered runs first.
     assert [impl["plugin"] for impl in post_save["impls"]] == ["recorder", "faults"]

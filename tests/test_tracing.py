@@ -56,7 +56,7 @@ def test_tracing_to_stderr_one_line_per_call(host, capsys):
     fire_post_save(host, Article)
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 2
-    assert lines[0].startswith("hosthooks trace: post_save sender=Article ")
+    assert lines[0].startswith("hosthooks trace: post_save sender=blog.Article ")
     assert "raiser:" in lines[0]
     assert "raised (RuntimeError: traced failure)" in lines[0]
     assert "tracer-test:" in lines[1]
@@ -78,7 +78,7 @@ def test_tracing_to_a_file_as_json_lines(tmp_path):
     host.set_tracing(False)
     records = [json.loads(line) for line in trace_file.read_text().splitlines()]
     assert [record["hook"] for record in records] == ["pre_save", "post_save"]
-    assert records[0]["sender"] == "Article"
+    assert records[0]["sender"] == "blog.Article"  # a model is shown by its label
     assert records[0]["impls"][0]["plugin"] == "p"
     assert records[0]["impls"][0]["outcome"] == "ok"
     assert records[1]["impls"] == []

@@ -34,32 +34,10 @@ def _signature(caller: pluggy.HookCaller) -> str:
 
 
 def _impl_flags(impl: pluggy.HookImpl) -> str:
-    flags = [
-        flag for flag in ("tryfirst", "trylast", "wrapper", "hookwrapper") if getattr(impl, flag)
-    ]
-    from hosthooks.engine.async_bridge import is_async_implementation
-    from hosthooks.engine.dispatch import sender_filter
-    from hosthooks.markers import THREAD_OPTION
-    from hosthooks.markers import WHEN_OPTION
+    from hosthooks.report import impl_options
 
-    if is_async_implementation(impl):
-        flags.append("async")
-    if impl.opts.get(THREAD_OPTION):
-        flags.append("thread")
-    when = impl.opts.get(WHEN_OPTION)
-    if when is not None:
-        # Why an implementation listed here may not run: the condition it waits for.
-        flags.append(f"when={getattr(when, '__qualname__', None) or repr(when)}")
-    sender = sender_filter(impl)
-    if sender is not None:
-        flags.append(f"sender={sender!r}")
-    from hosthooks.engine.ordering import why
-
-    constraint = why(impl)
-    if constraint:
-        # The constraint that put it where it is in the order shown.
-        flags.append(constraint)
-    return f" [{', '.join(flags)}]" if flags else ""
+    options = impl_options(impl)
+    return f" [{', '.join(options)}]" if options else ""
 
 
 def _unknown_hook(name: str, known: Sequence[str]) -> NoReturn:
@@ -82,8 +60,8 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
 
     Example: hosthooks hooks post_save
     """
-    from hosthooks.engine.tracing import function_name
     from hosthooks.report import hook_info
+    from hosthooks.report import impl_function_name
     from hosthooks.report import spec_callers
     from hosthooks.specs import FAMILIES
 
@@ -127,13 +105,11 @@ def hooks(obj: Context, name: str | None, family: str | None, as_json: bool) -> 
         if info["impls"]:
             click.echo(f"\n{info['name']}:")
             for impl in host.implementations(caller.name):
-                click.echo(
-                    f"  {impl.plugin_name}: {function_name(impl.function)}{_impl_flags(impl)}"
-                )
+                click.echo(f"  {impl.plugin_name}: {impl_function_name(impl)}{_impl_flags(impl)}")
 
 
 def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> None:
-    from hosthooks.engine.tracing import function_name
+    from hosthooks.report import impl_function_name
 
     tags = [info["family"], *(flag for flag in ("historic", "firstresult") if info[flag])]
     click.echo(f"{info['name']}{_signature(caller)}  [{', '.join(tags)}]")
@@ -148,8 +124,7 @@ def _show_hook(host: Host, caller: pluggy.HookCaller, info: dict[str, Any]) -> N
         click.echo("Implementations, in call order:")
         for position, impl in enumerate(impls, start=1):
             click.echo(
-                f"  {position}. {impl.plugin_name}: "
-                f"{function_name(impl.function)}{_impl_flags(impl)}"
+                f"  {position}. {impl.plugin_name}: {impl_function_name(impl)}{_impl_flags(impl)}"
             )
     if "receivers" in info:
         click.echo("")

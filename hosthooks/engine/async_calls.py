@@ -36,6 +36,7 @@ from hosthooks.engine.dispatch import check_arguments
 from hosthooks.engine.dispatch import for_sender
 from hosthooks.engine.dispatch import is_wrapper
 from hosthooks.engine.dispatch import note_pluggy_error
+from hosthooks.engine.muting import Breaker
 from hosthooks.engine.plans import Shape
 from hosthooks.engine.plans import Template
 from hosthooks.engine.plans import _calls
@@ -417,12 +418,15 @@ def build_call(
 
 
 async def fire_robust(
-    hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None = None
+    hook_caller: pluggy.HookCaller,
+    kwargs: Mapping[str, Any],
+    tracer: Tracer | None = None,
+    breaker: Breaker | None = None,
 ) -> list[tuple[str, RobustOutcome]]:
     """The async twin of :func:`hosthooks.engine.robust.fire_robust`: every implementation,
     in call order, awaited when async, whatever each raises; failures logged with the
     plugin's name, and the call traced to ``tracer`` when given."""
-    call = RobustCall(hook_caller, kwargs, tracer)
+    call = RobustCall(hook_caller, kwargs, tracer, breaker)
     wrappers: list[_Wrapper] = []
     try:
         for impl in call.impls:

@@ -23,6 +23,7 @@ from typing import Final
 
 import pluggy
 
+from hosthooks.engine.health import ERRORS
 from hosthooks.markers import SENDER_OPTION
 
 #: pluggy's ``_hookexec`` signature: hook name, implementations, arguments, firstresult.
@@ -129,13 +130,25 @@ def implementations_for(
 # -- errors --------------------------------------------------------------------
 
 
+#: How the note naming the plugin an error came from begins.
+ATTRIBUTION: Final = "raised by plugin "
+
+
 def attribute_error(error: BaseException, plugin_name: str, hook_name: str) -> None:
     """Name the plugin and hook an exception came from, as a note on the exception.
 
     Notes are shown under the traceback (PEP 678); a note is added once per
     hook call the exception passes through, so nested hooks read outside-in.
+    The first one also counts the error against its plugin (:mod:`hosthooks.health`).
     """
     note = f"raised by plugin {plugin_name!r} in hook {hook_name!r}"
+    if not any(
+        isinstance(known, str) and known.startswith(ATTRIBUTION)
+        for known in getattr(error, "__notes__", ())
+    ):
+        # Counted once, for the plugin that raised it, not again for each
+        # implementation of an outer hook it passes through.
+        ERRORS.failed(plugin_name, hook_name, error)
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:  # pragma: no cover - Python 3.10 keeps notes but does not print them

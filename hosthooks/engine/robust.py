@@ -18,6 +18,8 @@ import pluggy
 
 from hosthooks.engine.dispatch import implementations_for
 from hosthooks.engine.dispatch import is_wrapper
+from hosthooks.engine.health import ERRORS
+from hosthooks.engine.muting import Breaker
 from hosthooks.engine.tracing import StepTrace
 from hosthooks.engine.tracing import Tracer
 from hosthooks.markers import PROJECT
@@ -42,12 +44,18 @@ class RobustCall:
     :param hook_caller: the hook's pluggy caller.
     :param kwargs: the arguments given; the spec's defaults fill in the rest.
     :param tracer: where the call's trace goes; None: not traced.
+    :param breaker: told of each failure and success; None: the circuit breaker is off.
     """
 
     def __init__(
-        self, hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None
+        self,
+        hook_caller: pluggy.HookCaller,
+        kwargs: Mapping[str, Any],
+        tracer: Tracer | None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.name: Final = hook_caller.name
+        self.breaker: Final = breaker
         spec = hook_caller.spec
         self.kwargs: Final = {**(spec.kwargdefaults if spec else {}), **kwargs}
         sender = self.kwargs.get("sender")
@@ -61,6 +69,8 @@ class RobustCall:
         """A plain implementation returned ``value``."""
         self.outcomes.append((impl.plugin_name, value))
         self.trace.step(impl, started, value)
+        if self.breaker is not None:
+            self.breaker.succeeded(impl, self.name)
 
     def failed(self, impl: pluggy.HookImpl, error: Exception, started: float) -> None:
         """An implementation or wrapper raised ``error`` (or misbehaved): logged, and
@@ -74,6 +84,9 @@ class RobustCall:
         )
         self.outcomes.append((impl.plugin_name, error))
         self.trace.step(impl, started, error)
+        ERRORS.failed(impl.plugin_name, self.name, error)
+        if self.breaker is not None:
+            self.breaker.failed(impl, self.name)
 
     def left(self, wrapper: pluggy.HookImpl, started: float) -> None:
         """A wrapper finished its teardown as it should."""
@@ -90,7 +103,10 @@ class RobustCall:
 
 
 def fire_robust(
-    hook_caller: pluggy.HookCaller, kwargs: Mapping[str, Any], tracer: Tracer | None = None
+    hook_caller: pluggy.HookCaller,
+    kwargs: Mapping[str, Any],
+    tracer: Tracer | None = None,
+    breaker: Breaker | None = None,
 ) -> list[tuple[str, RobustOutcome]]:
     """What ``Host.fire_robust`` runs: every implementation, in call order, whatever
     each raises; failures logged with the plugin's name, and the call traced to
@@ -99,7 +115,7 @@ def fire_robust(
 
     :returns: ``(plugin name, result or exception)`` pairs in call order.
     """
-    call = RobustCall(hook_caller, kwargs, tracer)
+    call = RobustCall(hook_caller, kwargs, tracer, breaker)
     teardowns: list[tuple[pluggy.HookImpl, Any]] = []
     try:
         for impl in call.impls:

@@ -24,6 +24,8 @@ from hosthooks.engine.async_bridge import async_original
 from hosthooks.engine.dispatch import HookExec
 from hosthooks.engine.dispatch import for_sender
 from hosthooks.engine.dispatch import is_wrapper
+from hosthooks.engine.muting import MUTED_ORIGINALS
+from hosthooks.engine.muting import SILENT_STAND_INS
 
 if TYPE_CHECKING:
     # The callers module imports this one (async calls trace through it).
@@ -37,8 +39,9 @@ class ImplTrace:
     plugin: str
     function: str
     duration_ms: float
-    #: ``"ok"``, ``"result"`` (returned a value), ``"raised"``, or ``"wrapped"``
-    #: for a call pluggy ran whole (wrappers), timed as a whole.
+    #: ``"ok"``, ``"result"`` (returned a value), ``"raised"``, ``"muted"`` (its
+    #: plugin is muted: a stand-in ran), or ``"wrapped"`` for a call pluggy ran
+    #: whole (wrappers), timed as a whole.
     outcome: str
     error: str | None = None
 
@@ -73,10 +76,20 @@ def function_name(function: Callable[..., object]) -> str:
 
 
 def describe_sender(sender: object) -> str:
-    if isinstance(sender, type):
-        return sender.__qualname__
+    """A sender as every listing shows it: a model's label (``"demo.Note"``), a
+    class's qualified name, a string as it is (a module's name), None as
+    ``"None"``, any other object as its class's qualified name. A tuple of
+    them (a ``sender=`` filter) is shown as its items joined by commas."""
+    if isinstance(sender, tuple):
+        return ", ".join(describe_sender(item) for item in sender)
     if isinstance(sender, str):
-        return repr(sender)
+        return sender
+    if isinstance(sender, type):
+        label = getattr(sender, "hosthooks_label", None)
+        if not isinstance(label, str):
+            # Duck-typed: tracing must not import Django to recognise its models.
+            label = getattr(getattr(sender, "_meta", None), "label", None)
+        return label if isinstance(label, str) else sender.__qualname__
     return type(sender).__qualname__ if sender is not None else "None"
 
 
@@ -132,17 +145,25 @@ def add_impl_trace(
     """Add ``impl``'s part to ``record``: from ``started`` (a ``time.perf_counter()``
     reading) until now, with its outcome and, when it failed, its error."""
     elapsed = (time.perf_counter() - started) * 1000
-    # An async implementation is named as written, not as its synchronous stand-in.
-    function = async_original(impl.function) or impl.function
     record.impls.append(
         ImplTrace(
             impl.plugin_name,
-            function_name(function),
+            impl_name(impl),
             elapsed,
-            outcome,
+            "muted" if impl.function in SILENT_STAND_INS else outcome,
             None if error is None else error_text(error),
         )
     )
+
+
+def impl_name(impl: pluggy.HookImpl) -> str:
+    """The function of ``impl`` as traces name it: as written, not as the stand-in
+    running it (an async implementation's, a muted one's)."""
+    function = impl.function
+    if function in SILENT_STAND_INS:
+        original = MUTED_ORIGINALS.get(impl)
+        function = original if original is not None else function
+    return function_name(async_original(function) or function)
 
 
 class StepTrace:
@@ -264,9 +285,9 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
                 raise
             elapsed = (clock() - started) * 1000
             outcome = "ok" if result is None else "result"
-            record.impls.append(
-                ImplTrace(impl.plugin_name, function_name(impl.function), elapsed, outcome)
-            )
+            if impl.function in SILENT_STAND_INS:
+                outcome = "muted"
+            record.impls.append(ImplTrace(impl.plugin_name, impl_name(impl), elapsed, outcome))
             if result is not None:
                 if firstresult:
                     return result

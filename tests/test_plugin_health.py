@@ -1,0 +1,244 @@
+"""Per-plugin error counts, muting a plugin until unmuted, and the circuit breaker,
+on a real Host with plain and robust calls, sync and async."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Generator
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hosthooks import Host
+from hosthooks import hookimpl
+from hosthooks.engine.health import ERRORS
+from hosthooks.engine.muting import BREAKER
+from hosthooks.engine.muting import Breaker
+from hosthooks.engine.muting import Mute
+from hosthooks.report import plugins_json
+
+POST_SAVE: dict[str, Any] = {
+    "sender": object,
+    "instance": 1,
+    "created": True,
+    "raw": False,
+    "using": "default",
+    "update_fields": None,
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts() -> Iterator[None]:
+    ERRORS.reset()
+    yield
+    ERRORS.reset()
+
+
+class Failing:
+    """Raises in post_save and request_finished until told to stop."""
+
+    def __init__(self) -> None:
+        self.failing = True
+        self.calls: list[str] = []
+
+    @hookimpl
+    def post_save(self, instance: object) -> None:
+        self.calls.append("post_save")
+        if self.failing:
+            raise ValueError("broken\nsecond line")
+
+    @hookimpl
+    def request_finished(self, sender: object) -> None:
+        self.calls.append("request_finished")
+        if self.failing:
+            raise RuntimeError("finisher broke")
+
+    @hookimpl
+    def pre_save(self, instance: object) -> None:
+        self.calls.append("pre_save")
+        if self.failing:
+            raise PermissionError("vetoed")
+
+
+class Quiet:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    @hookimpl
+    def post_save(self, instance: object) -> str:
+        self.calls.append("post_save")
+        return "quiet"
+
+    @hookimpl
+    def request_finished(self, sender: object) -> None:
+        self.calls.append("request_finished")
+
+
+def test_errors_are_counted_per_plugin_with_the_last_one_and_its_time(host: Host) -> None:
+    failing, quiet = Failing(), Quiet()
+    host.register(failing, "failing")
+    host.register(quiet, "quiet")
+    before = time.time()
+    for _ in range(3):
+        with pytest.raises(ValueError, match="broken"):
+            host.hook.post_save(**POST_SAVE)
+    counted = ERRORS.of("failing")
+    assert counted.count == 3
+    assert counted.last_error == "ValueError: broken"
+    assert counted.last_hook == "post_save"
+    assert counted.last_at is not None
+    assert before <= counted.last_at <= time.time()
+    # The plugin that succeeded has nothing counted.
+    assert ERRORS.of("quiet").count == 0
+    # A robust call counts its failures too.
+    host.fire_robust("request_finished", sender=object)
+    assert ERRORS.of("failing").count == 4
+    assert ERRORS.of("failing").last_hook == "request_finished"
+
+
+def test_an_error_passing_through_an_outer_hook_is_counted_once(host: Host) -> None:
+    class Inner:
+        @hookimpl
+        def post_save(self, instance: object) -> None:
+            raise KeyError("inner")
+
+    class Outer:
+        @hookimpl
+        def request_started(self, sender: object) -> None:
+            host.hook.post_save(**POST_SAVE)
+
+    host.register(Inner(), "inner")
+    host.register(Outer(), "outer")
+    with pytest.raises(KeyError):
+        host.hook.request_started(sender=object)
+    assert (ERRORS.of("inner").count, ERRORS.of("outer").count) == (1, 0)
+
+
+def test_async_calls_count_errors_too(host: Host) -> None:
+    class AsyncFailing:
+        @hookimpl
+        async def post_save(self, instance: object) -> None:
+            raise OSError("async broke")
+
+    host.register(AsyncFailing(), "async-failing")
+    with pytest.raises(OSError, match="async broke"):
+        asyncio.run(host.ahook.post_save(**POST_SAVE))
+    asyncio.run(host.afire_robust("post_save", **POST_SAVE))
+    assert ERRORS.of("async-failing").count == 2
+
+
+def test_a_muted_plugin_keeps_its_place_and_is_not_called_until_unmuted(host: Host) -> None:
+    failing, quiet = Failing(), Quiet()
+    failing.failing = False
+    host.register(failing, "failing")
+    host.register(quiet, "quiet")
+    host.switchboard.mute(Mute("quiet", None, "operator", time.time()))
+    assert host.hook.post_save(**POST_SAVE) == []
+    assert quiet.calls == []
+    assert failing.calls == ["post_save"]
+    # Listed as muted; its status is what it was.
+    info = next(p for p in plugins_json(host) if p["name"] == "quiet")
+    assert (info["status"], info["muted"], info["muted_by"], info["muted_until"]) == (
+        "active",
+        True,
+        "operator",
+        None,
+    )
+    order = [impl.plugin_name for impl in host.implementations("post_save")]
+    host.switchboard.unmute("quiet")
+    assert [impl.plugin_name for impl in host.implementations("post_save")] == order
+    assert host.hook.post_save(**POST_SAVE) == ["quiet"]
+    assert quiet.calls == ["post_save"]
+    assert next(p for p in plugins_json(host) if p["name"] == "quiet")["muted"] is False
+
+
+def test_a_mute_with_an_end_ends_by_itself(host: Host) -> None:
+    quiet = Quiet()
+    host.register(quiet, "quiet")
+    host.switchboard.mute(Mute("quiet", None, "operator", time.time(), time.time() + 0.2))
+    until = next(p for p in plugins_json(host) if p["name"] == "quiet")["muted_until"]
+    assert until is not None
+    assert until.endswith("+00:00")
+    host.fire_robust("request_finished", sender=object)
+    assert quiet.calls == []
+    time.sleep(0.25)
+    host.fire_robust("request_finished", sender=object)
+    assert quiet.calls == ["request_finished"]
+    assert host.switchboard.plugin_mute("quiet") is None
+
+
+def test_a_muted_call_is_traced_as_muted_under_the_plugins_own_function(host: Host) -> None:
+    quiet = Quiet()
+    host.register(quiet, "quiet")
+    traces: list[Any] = []
+    stop = host.add_call_listener(traces.append)
+    try:
+        host.switchboard.mute(Mute("quiet", None, "operator", time.time()))
+        host.hook.post_save(**POST_SAVE)
+        host.fire_robust("request_finished", sender=object)
+    finally:
+        stop()
+    outcomes = [(t.hook, [(i.outcome, i.function) for i in t.impls]) for t in traces]
+    assert outcomes == [
+        ("post_save", [("muted", f"{__name__}.Quiet.post_save")]),
+        ("request_finished", [("muted", f"{__name__}.Quiet.request_finished")]),
+    ]
+
+
+def test_the_breaker_mutes_a_plugin_in_one_hook_then_retries_it(host: Host) -> None:
+    failing, quiet = Failing(), Quiet()
+    host.register(failing, "failing")
+    host.register(quiet, "quiet")
+    host.switchboard.breaker = Breaker(host.switchboard, failures=3, cooldown=0.3)
+    for _ in range(3):
+        host.fire_robust("request_finished", sender=object)
+    assert failing.calls == ["request_finished"] * 3
+    [mute] = host.switchboard.hook_mutes("failing")
+    assert (mute.hook, mute.by) == ("request_finished", BREAKER)
+    # Open: not called in that hook, still called in every other one.
+    host.fire_robust("request_finished", sender=object)
+    assert failing.calls == ["request_finished"] * 3
+    assert quiet.calls == ["request_finished"] * 4
+    with pytest.raises(ValueError, match="broken"):
+        host.hook.post_save(**POST_SAVE)
+    # After the cool-down, one call goes through; failing again opens it at once.
+    time.sleep(0.35)
+    host.fire_robust("request_finished", sender=object)
+    assert failing.calls.count("request_finished") == 4
+    assert host.switchboard.hook_mutes("failing") != []
+    # Recovered: after the next cool-down a success closes it for good.
+    failing.failing = False
+    time.sleep(0.35)
+    for _ in range(5):
+        host.fire_robust("request_finished", sender=object)
+    assert failing.calls.count("request_finished") == 9
+    assert host.switchboard.hook_mutes("failing") == []
+    assert host.switchboard.breaker.trips == {("failing", "request_finished"): 2}
+
+
+def test_the_breaker_ignores_pre_hooks_and_wrappers(host: Host) -> None:
+    class Wrapping:
+        @hookimpl(wrapper=True)
+        def request_finished(self, sender: object) -> Generator[None, Any, Any]:
+            yield
+            raise RuntimeError("wrapper broke")
+
+    failing = Failing()
+    host.register(failing, "failing")
+    host.register(Wrapping(), "wrapping")
+    host.switchboard.breaker = Breaker(host.switchboard, failures=1, cooldown=60)
+    for _ in range(3):
+        host.fire_robust("pre_save", sender=object, instance=1, raw=False, using="default")
+    assert failing.calls.count("pre_save") == 3
+    host.fire_robust("request_finished", sender=object)
+    # failing tripped in request_finished; the wrapper, failing as well, never trips.
+    assert [m.plugin for m in host.switchboard.mutes()] == ["failing"]
+    assert ERRORS.of("wrapping").count == 1
+
+
+def test_the_breaker_refuses_nonsense() -> None:
+    host = Host()
+    with pytest.raises(ValueError, match="failures >= 1"):
+        Breaker(host.switchboard, failures=0, cooldown=1)
