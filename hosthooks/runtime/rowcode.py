@@ -68,14 +68,21 @@ class RowCode:
         self.update_sql = (
             f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?' if assignments else None
         )
+        # Every global the generated ``__init__`` reads starts with "__": its
+        # parameters are the fields' names, which may be any identifier
+        # (``type``, ``State``) and would hide a global of the same name.
         self._namespace: dict[str, Any] = {"model": model, "new": object.__new__}
-        self._namespace["State"] = state_class
+        self._namespace["State"] = self._namespace["__State"] = state_class
+        self._namespace["__type"] = type
         self._namespace["__general_init"] = general_init
         self._namespace["__initialised"] = initialised
         self._namespace["__get_host"] = get_host
         self._namespace["__MISSING"] = _MISSING
-        # Fields become parameters: only names a def can take.
-        plain = all(_is_name(name) for field in fields for name in field.names)
+        # Fields become parameters: only names a def can take, and none that
+        # could be one of the generated function's own (those start with "__").
+        plain = all(
+            _is_name(name) and not name.startswith("__") for field in fields for name in field.names
+        )
         sources = [
             _init_source(model, fields, self._constant) if plain else "__init__ = None\n",
             _assign_source(fields, self._constant),
@@ -106,8 +113,9 @@ class RowCode:
         self.update_row: Row = self._namespace["update_row"]
 
     def _constant(self, value: Any) -> str:
-        """A name the generated source uses for ``value`` (a default, a conversion)."""
-        name = f"c{len(self._namespace)}"
+        """A name the generated source uses for ``value`` (a default, a conversion);
+        it starts with "__", as no parameter of the generated ``__init__`` does."""
+        name = f"__c{len(self._namespace)}"
         self._namespace[name] = value
         return name
 
@@ -155,7 +163,7 @@ def _init_source(
         "    if (",
         "        __args",
         "        or __kwargs",
-        f"        or type(__self) is not {constant(model)}",
+        f"        or __type(__self) is not {constant(model)}",
         '        or __listening.get("pre_init")',
         *(f"        or {condition}" for condition in doubled),
         "    ):",
@@ -169,7 +177,7 @@ def _init_source(
             )
         ),
         "        return __general_init(__self, *__args, **__kwargs)",
-        "    __self._state = State()",
+        "    __self._state = __State()",
     ]
     for field in fields:
         default = _default_expression(field, constant)

@@ -1,0 +1,187 @@
+"""Generated code works whatever its inputs are called: a model's row code with
+fields named after builtins (``type``), after the generator's own names
+(``State``) or one case change or underscore away from them."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+import hosthooks
+from hosthooks import Host
+from hosthooks import hookimpl
+from hosthooks.runtime import Database
+from hosthooks.runtime import Model
+from hosthooks.runtime import fields
+from hosthooks.runtime import migrate
+from hosthooks.runtime.models import registry
+from tests.bookshop.models import Book
+from tests.generated_names import distinct_stems
+from tests.generated_names import identifiers_in
+from tests.generated_names import risky_names
+
+_models = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _forget_models() -> Iterator[None]:
+    """The models a test defines leave the registry (which ``migrate()`` reads) after it."""
+    before = set(registry)
+    yield
+    for label in set(registry) - before:
+        del registry[label]
+
+
+def _row_code_names() -> set[str]:
+    # The names row code uses, read from what it generates for a model with
+    # every kind of field (a foreign key, a callable default, a conversion).
+    Book(title="t", author_id=1)
+    return identifiers_in(Book._meta.row_code.source)
+
+
+def test_a_field_named_after_a_builtin_or_a_generated_name_makes_every_instance(default_host):
+    class Kind(Model):
+        type = fields.Text(default="plain")
+        State = fields.Text(default="solid")
+
+    # The first instance compiles the row code; the second one runs it.
+    first, second = Kind(type="a"), Kind(type="b", State="liquid")
+    assert (first.type, first.State, second.type, second.State) == ("a", "solid", "b", "liquid")
+
+
+def test_each_name_the_row_code_uses_can_name_a_field(default_host):
+    names = distinct_stems(name for name in _row_code_names() if _field_name_allowed(name))
+    for number, name in enumerate(names):
+        parent: Any = type(f"Target{number}", (Model,), {"__module__": __name__})
+        declared = {
+            name: fields.Text(default="default"),
+            f"{name}_fk": fields.ForeignKey(parent, on_delete=fields.CASCADE, null=True),
+        }
+        model: Any = type(f"Own{number}", (Model,), {"__module__": __name__, **declared})
+        made = [model(**{name: "given"}), model(**{name: "given"}), model()]
+        assert [getattr(instance, name) for instance in made] == ["given", "given", "default"]
+
+
+#: Names a field can never have, whatever the generator: the model's own attributes,
+#: and dunder names (Python's).
+_TAKEN = {name.lower() for name in dir(Model)} | {"id", "pk"}
+
+
+def _field_name_allowed(name: str) -> bool:
+    taken = name.lower() in _TAKEN or f"{name}_id".lower() in _TAKEN
+    return not taken and not (name.startswith("__") and name.endswith("__"))
+
+
+FIELD_NAME = risky_names(_row_code_names(), _field_name_allowed)
+FIELD = st.sampled_from(["text", "callable default", "nullable integer", "foreign key"])
+
+
+class _PreInit:
+    """Listening to pre_init sends every instance through Model's own ``__init__``."""
+
+    @hookimpl
+    def pre_init(self, sender: Any, args: Any, kwargs: Any) -> None:
+        pass
+
+
+def _declare(name: str, kind: str, parent: type[Model]) -> Any:
+    if kind == "text":
+        return fields.Text(default=f"default of {name}")
+    if kind == "callable default":
+        return fields.Integer(default=lambda: len(name))
+    if kind == "nullable integer":
+        return fields.Integer(null=True)
+    return fields.ForeignKey(parent, on_delete=fields.CASCADE, null=True, related_name="+")
+
+
+def _expected(name: str, kind: str, given: dict[str, Any]) -> Any:
+    if name in given:
+        return given[name]
+    return {"text": f"default of {name}", "callable default": len(name)}.get(kind)
+
+
+@example(
+    declared=[("type", "text"), ("State", "foreign key")], given_values=[True] * 5, listening=False
+)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    declared=st.lists(
+        st.tuples(FIELD_NAME, FIELD),
+        min_size=1,
+        max_size=5,
+        # Columns are named by attribute, and SQL names ignore case.
+        unique_by=lambda item: item[0].lower(),
+    ).filter(
+        lambda items: (
+            len({n.lower() for name, kind in items for n in {name, f"{name}_id"}})
+            == len(items) + sum(kind == "foreign key" for _, kind in items)
+        )
+    ),
+    given_values=st.lists(st.booleans(), min_size=5, max_size=5),
+    listening=st.booleans(),
+)
+def test_row_code_makes_writes_and_loads_instances_whatever_the_fields_are_called(
+    declared, given_values, listening
+):
+    number = next(_models)
+    module = {"__module__": __name__}
+    parent: Any = type(f"Parent{number}", (Model,), {**module, "label": fields.Text()})
+    attributes = {name: _declare(name, kind, parent) for name, kind in declared}
+    model: Any = type(f"Named{number}", (Model,), {**module, **attributes})
+    host = Host()
+    if listening:
+        host.register(_PreInit())
+    hosthooks.set_default_host(host)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            database = Database(Path(directory) / "names.sqlite3")
+            try:
+                migrate(database, models=[parent, model], verbosity=0)
+                owner = parent(label="owner")
+                owner.save()
+                given: dict[str, Any] = {}
+                for (name, kind), give in zip(declared, given_values, strict=False):
+                    if give:
+                        given[name] = owner if kind == "foreign key" else f"given {name}"
+                        if kind in {"callable default", "nullable integer"}:
+                            given[name] = len(name) * 10
+                # Twice: the first instance compiles the row code, the second runs it.
+                instances = [model(**given), model(**given)]
+                for instance in instances:
+                    for name, kind in declared:
+                        value = getattr(instance, name)
+                        assert value == _expected(name, kind, given), name
+                    instance.save()
+                loaded = list(model.objects.order_by("id"))
+                assert [row.pk for row in loaded] == [instance.pk for instance in instances]
+                for row in loaded:
+                    for name, kind in declared:
+                        expected = _expected(name, kind, given)
+                        if kind == "foreign key":
+                            assert getattr(row, f"{name}_id") == (expected and expected.pk)
+                        else:
+                            assert getattr(row, name) == expected, name
+                    for name, kind in declared:
+                        if kind == "text":
+                            setattr(row, name, f"changed {name}")
+                    row.save()
+                for row in model.objects.all():
+                    for name, kind in declared:
+                        if kind == "text":
+                            assert getattr(row, name) == f"changed {name}"
+            finally:
+                database.close()
+    finally:
+        hosthooks.set_default_host(None)
+        for label in (parent._meta.label, model._meta.label):
+            del registry[label]
