@@ -9,9 +9,11 @@ from typing import Any
 import pluggy
 import pytest
 from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import hosthooks
+import hosthooks.specs.models
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks.loading.records import ProblemKind
@@ -196,3 +198,131 @@ def test_implementations_are_stored_where_pluggy_stores_them(kinds):
         reference._add_hookimpl(impl(index, kind))
         _insert(stored, impl(index, kind))
     assert [i.plugin_name for i in stored] == [i.plugin_name for i in reference.get_hookimpls()]
+
+
+def test_a_constraint_leaves_pluggys_trylast_order_alone():
+    reference = pluggy.PluginManager("hosthooks")
+    host = Host()
+    reference.add_hookspecs(hosthooks.specs.models)
+    for manager in (reference, host):
+        manager.register(plugin("A", trylast=True), "A")
+        manager.register(plugin("B", trylast=True), "B")
+        manager.register(plugin("C", before=["not-installed"]), "C")
+    assert reference.hook.post_save(**ARGS) == ["C", "A", "B"]
+    assert host.hook.post_save(**ARGS) == ["C", "A", "B"]
+
+
+_OPTIONS = {
+    "plain": {},
+    "tryfirst": {"tryfirst": True},
+    "trylast": {"trylast": True},
+    "wrapper": {"wrapper": True},
+    "wrapper-tryfirst": {"wrapper": True, "tryfirst": True},
+    "wrapper-trylast": {"wrapper": True, "trylast": True},
+    "hookwrapper": {"hookwrapper": True},
+}
+#: Names constraints may point at: the plugins' own (p0...), and one never registered.
+_TARGETS = st.lists(st.sampled_from([*(f"p{index}" for index in range(8)), "absent"]), max_size=2)
+_REGISTRATION = st.fixed_dictionaries(
+    {"kind": st.sampled_from(sorted(_OPTIONS)), "before": _TARGETS, "after": _TARGETS}
+)
+_STEP = st.one_of(
+    st.tuples(st.just("register"), _REGISTRATION),
+    st.tuples(st.just("unregister"), st.integers(0, 7)),
+)
+
+
+def _calling_plugin(name: str, calls: list[str], kind: str, **options: Any) -> object:
+    class Plugin:
+        if kind == "hookwrapper":
+
+            @hookimpl(**options)
+            def post_save(self, sender):
+                calls.append(name)
+                yield
+
+        elif options.get("wrapper"):
+
+            @hookimpl(**options)
+            def post_save(self, sender):
+                calls.append(name)
+                return (yield)
+
+        else:
+
+            @hookimpl(**options)
+            def post_save(self, sender):
+                calls.append(name)
+
+    return Plugin()
+
+
+def _constrained(pluggy_order: list[str], rules: dict[str, dict[str, Any]]) -> list[str]:
+    """The order the constraints give: pluggy's call order, where within each group
+    of the same wrapping and tier the next is always the earliest in pluggy's order
+    whose constraints allow it; a group whose constraints form a cycle keeps
+    pluggy's order."""
+
+    def group(name: str) -> tuple[bool, int]:
+        options = _OPTIONS[rules[name]["kind"]]
+        wrapping = bool(options.get("wrapper") or options.get("hookwrapper"))
+        return not wrapping, 0 if options.get("tryfirst") else 2 if options.get("trylast") else 1
+
+    result: list[str] = []
+    for key in sorted({group(name) for name in pluggy_order}):
+        members = [name for name in pluggy_order if group(name) == key]
+
+        def must_follow(name: str, members: list[str] = members) -> set[str]:
+            return {
+                other
+                for other in members
+                if other != name
+                and (name in rules[other]["before"] or other in rules[name]["after"])
+            }
+
+        placed: list[str] = []
+        while len(placed) < len(members):
+            free = [
+                name for name in members if name not in placed and must_follow(name) <= set(placed)
+            ]
+            if not free:
+                placed = members  # a cycle: pluggy's order
+                break
+            placed.append(free[0])
+        result += placed
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STEP, min_size=1, max_size=16))
+def test_constraints_reorder_only_what_they_must_within_pluggys_tiers(steps):
+    host = Host()
+    reference = pluggy.PluginManager("hosthooks")
+    reference.add_hookspecs(hosthooks.specs.models)
+    rules: dict[str, dict[str, Any]] = {}
+    ours: list[str] = []
+    theirs: list[str] = []
+    registered = 0
+    for action, argument in steps:
+        if action == "register" and registered < 8:
+            name = f"p{registered}"
+            registered += 1
+            rules[name] = argument
+            options = _OPTIONS[argument["kind"]]
+            constraints = {key: argument[key] for key in ("before", "after") if argument[key]}
+            host.register(
+                _calling_plugin(name, ours, argument["kind"], **options, **constraints), name
+            )
+            reference.register(_calling_plugin(name, theirs, argument["kind"], **options), name)
+        elif action == "unregister" and rules:
+            name = sorted(rules)[argument % len(rules)]
+            del rules[name]
+            host.unregister(name=name)
+            reference.unregister(name=name)
+        ours.clear()
+        theirs.clear()
+        host.hook.post_save(**ARGS)
+        reference.hook.post_save(**ARGS)
+        assert ours == _constrained(theirs, rules)
+        stored = [impl.plugin_name for impl in host.hook.post_save.get_hookimpls()]
+        assert stored[::-1] == ours

@@ -83,15 +83,20 @@ class LiveHookCaller(pluggy.HookCaller):
     def _remove_plugin(self, plugin: object) -> None:
         with self._registry.lock:
             held = list(self._hookimpls)
+            registry = self._registry
+            was_constrained = registry.constrained.get(self.name)
             try:
                 super()._remove_plugin(plugin)
             finally:
-                registry = self._registry
                 for impl in held:
                     if impl not in self._hookimpls:
                         registry.registered.pop(id(impl), None)
                         if ordering.is_constrained(impl):
                             registry.constrained[self.name] -= 1
+                # The implementations a constraint of the one removed moved go
+                # back where the constraints left (or pluggy) would put them.
+                if was_constrained:
+                    ordering.reorder(self._hookimpls, registry.registration_of)
                 registry.changed(self, added=None, removed=plugin)
 
     def set_specification(self, specmodule_or_class: Any, spec_opts: Any) -> None:

@@ -104,23 +104,29 @@ def reorder(
     """Put pluggy's stored list (the reverse of call order) in constrained order, in place.
 
     :param registration: when each implementation was added; pluggy's own order
-        (latest first within a tier) is rebuilt from it, so that earlier
+        (see :func:`_pluggy_position`) is rebuilt from it, so that earlier
         reorderings never shift the base the constraints apply to.
     :returns: the cycles found.
     """
+    default = sorted(stored, key=lambda impl: _pluggy_position(impl, registration))
     if not any(is_constrained(impl) for impl in stored):
+        # The last constrained implementation just left: pluggy's order is back.
+        stored[:] = default[::-1]
         return []
-    default = sorted(
-        stored,
-        key=lambda impl: (
-            not _group_of(impl)[0],
-            _group_of(impl)[1],
-            -registration(impl),
-        ),
-    )
     ordered, cycles = constrained_call_order(default)
     stored[:] = ordered[::-1]
     return cycles
+
+
+def _pluggy_position(
+    impl: pluggy.HookImpl, registration: Callable[[pluggy.HookImpl], int]
+) -> tuple[bool, int, int]:
+    """Where pluggy calls ``impl``: wrappers first; tryfirst, plain, trylast; within
+    tryfirst and plain the latest registered first, but within trylast the
+    earliest (pluggy puts each new trylast implementation at the end of the calls)."""
+    wrapper, tier = _group_of(impl)
+    order = registration(impl)
+    return not wrapper, tier, order if tier == 2 else -order
 
 
 def cycles_of(stored: Sequence[pluggy.HookImpl]) -> list[list[str]]:
