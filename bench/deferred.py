@@ -53,7 +53,7 @@ def post_save(sender, created):
     return None
 """
 
-ARGUMENTS = {
+ARGUMENTS: dict[str, Any] = {
     "sender": object,
     "instance": None,
     "created": True,

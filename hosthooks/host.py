@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
 from typing import TextIO
 from typing import TypeVar
+from typing import cast
 
 import pluggy
 
@@ -24,8 +26,6 @@ from hosthooks.engine import async_calls
 from hosthooks.engine import dispatch
 from hosthooks.engine import ordering
 from hosthooks.engine import robust
-from hosthooks.engine.callers import AsyncHookRelay
-from hosthooks.engine.callers import HookRelay
 from hosthooks.engine.callers import HostPluginManager
 from hosthooks.engine.muting import Switchboard
 from hosthooks.engine.muting import silence
@@ -47,6 +47,10 @@ from hosthooks.loading.records import import_object
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
 from hosthooks.specs import FAMILIES
+
+if TYPE_CHECKING:
+    from hosthooks.typed_calls import AsyncHooks
+    from hosthooks.typed_calls import Hooks
 
 _Settings = TypeVar("_Settings")
 
@@ -109,10 +113,12 @@ class Host(PluginLoading, PluginSettingsAccess):
         self.plugin_manager: Final = plugin_manager
         self._callers: Final = plugin_manager.callers
         #: Every hook's live caller: ``host.hook.<name>(**kwargs)`` fires it.
-        self.hook: Final[HookRelay] = plugin_manager.callers.relay
+        #: Typed for the checkers by :mod:`hosthooks.typed_calls` (the built-in hooks'
+        #: names, arguments and results); at run time a :class:`HookRelay`.
+        self.hook: Final = cast("Hooks", plugin_manager.callers.relay)
         #: Every hook's async caller: ``await host.ahook.<name>(**kwargs)`` fires it
         #: (:mod:`hosthooks.engine.async_calls`).
-        self.ahook: Final[AsyncHookRelay] = plugin_manager.callers.async_relay
+        self.ahook: Final = cast("AsyncHooks", plugin_manager.callers.async_relay)
         #: Whether each hook would call anything, any sender: what
         #: :meth:`has_listeners` answers without a sender, for code that asks per
         #: row (the model layer) and cannot spend a method call on it. Read-only.

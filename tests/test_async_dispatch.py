@@ -24,7 +24,7 @@ from hosthooks import hookspec
 from hosthooks.engine.async_calls import ASYNC_PATH_FILENAME
 from hosthooks.report import hooks_json
 
-POST_SAVE = {
+POST_SAVE: dict[str, Any] = {
     "instance": 1,
     "created": True,
     "raw": False,
@@ -139,7 +139,7 @@ def test_firstresult_stops_at_the_first_result_and_never_starts_the_rest():
     host.register(plugin(choose=hookimpl(never, trylast=True)), "never")
     host.register(plugin(choose=hookimpl(answer)), "answer")
     host.register(plugin(choose=hookimpl(slow, tryfirst=True)), "slow")
-    assert asyncio.run(host.ahook.choose(sender=None, value=21)) == 42
+    assert asyncio.run(host.ahook.choose(sender=None, value=21)) == 42  # type: ignore[attr-defined]
     assert started == ["slow", "answer"]
 
 
@@ -171,10 +171,10 @@ def test_a_positional_argument_is_a_type_error_on_every_kind_of_async_call(filte
     positional = r"post_save.__call__\(\) takes 0 positional arguments but 1 was given"
     # First through the async path (the plan is built on the first call), then the plan.
     with pytest.raises(TypeError, match=positional):
-        host.ahook.post_save(Article)
+        host.ahook.post_save(Article)  # type: ignore[call-arg,unused-coroutine]
     assert asyncio.run(asave(host)) == ["saved"]
     with pytest.raises(TypeError, match=positional):
-        host.ahook.post_save(Article)
+        host.ahook.post_save(Article)  # type: ignore[call-arg,unused-coroutine]
 
 
 def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():
@@ -187,21 +187,21 @@ def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():
     host.register(plugin(post_save=hookimpl(post_save)), "p")
 
     async def caller() -> int:
-        await host.ahook.post_save(sender=Article, instance=7)
+        await host.ahook.post_save(sender=Article, instance=7)  # type: ignore[call-arg]
         return caller.__code__.co_firstlineno + 1
 
     with pytest.warns(UserWarning, match="'created'") as warned:
         line = asyncio.run(caller())
     # As pluggy's: the warning points at the line that awaited the hook.
     assert [(warning.filename, warning.lineno) for warning in warned] == [(__file__, line)]
-    asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE, surplus=1))
+    asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE, surplus=1))  # type: ignore[call-arg]
     assert seen == [7, 1]
 
 
 def test_a_historic_hook_cannot_be_awaited_directly():
     host = Host()
     with pytest.raises(AssertionError, match="historic"):
-        asyncio.run(host.ahook.class_prepared(sender=Article))
+        asyncio.run(host.ahook.class_prepared(sender=Article))  # type: ignore[attr-defined]
 
 
 # -- errors ------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_a_call_with_an_extra_argument_names_the_plugin_once(filtered):
     host.register(plugin(post_save=hookimpl(broken, sender=Article if filtered else None)))
     for _ in range(2):  # the first call builds the plan, the second runs it
         with pytest.raises(ValueError, match="no") as raised:
-            asyncio.run(host.ahook.post_save(sender=Article, flavour="extra", **POST_SAVE))
+            asyncio.run(host.ahook.post_save(sender=Article, flavour="extra", **POST_SAVE))  # type: ignore[call-arg]
         assert len(getattr(raised.value, "__notes__", [])) == 1
 
 

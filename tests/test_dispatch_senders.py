@@ -13,7 +13,7 @@ from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks.engine.dispatch import MAX_CACHED_SENDERS
 
-POST_SAVE = {
+POST_SAVE: dict[str, Any] = {
     "instance": 1,
     "created": True,
     "raw": False,

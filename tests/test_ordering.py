@@ -18,7 +18,7 @@ from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks.loading.records import ProblemKind
 
-ARGS = {
+ARGS: dict[str, Any] = {
     "sender": object,
     "instance": None,
     "created": True,
@@ -59,7 +59,7 @@ def test_before_and_after_move_an_implementation_relative_to_named_plugins():
     # Registered in another order, the same constraints give an order that keeps them.
     other = Host()
     register(other, ("c", {}), ("b", {"after": ["a"]}), ("a", {"before": ["c"]}))
-    order = other.hook.post_save(**ARGS)
+    order: list[Any] = other.hook.post_save(**ARGS)
     assert order.index("a") < order.index("c")
     assert order.index("a") < order.index("b")
 

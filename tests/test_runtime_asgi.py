@@ -43,7 +43,7 @@ def saving(request: Request) -> Response:
     # A view's model hook: fired synchronously from the view's thread.
     from hosthooks import get_host
 
-    results = get_host().hook.post_save(
+    results: list[Any] = get_host().hook.post_save(
         sender=App, instance=1, created=True, raw=False, using="default", update_fields=None
     )
     return Response(",".join(results))

@@ -40,7 +40,7 @@ def test_new_plugin_writes_a_distribution_in_name_by_default(capsys, tmp_path, m
     assert 'name = "hosthooks-hello"' in pyproject
     assert '[project.entry-points.hosthooks]\nhosthooks-hello = "hosthooks_hello"' in pyproject
     code = (tmp_path / "hosthooks-hello" / "hosthooks_hello" / "__init__.py").read_text()
-    assert "def post_save(\n    sender: type[Any],\n    instance: Any," in code
+    assert "@hooks.post_save\ndef post_save(\n    sender: type[Any],\n    instance: Any," in code
     assert '    """A model instance has been written."""' in code
 
 
@@ -128,6 +128,11 @@ def test_the_written_plugin_is_lint_and_type_clean_and_its_tests_pass(capsys, tm
         "tests",
         MYPYPATH=str(REPO),
     )
+    # pyright too, strict (basedpyright's wheel brings its own Node: nothing downloaded).
+    (target / "pyrightconfig.json").write_text(
+        json.dumps({"typeCheckingMode": "strict", "extraPaths": [str(REPO)]})
+    )
+    check("basedpyright", "--pythonpath", sys.executable, "hosthooks_every_family", "tests")
     check("pytest", "-q", "-p", "no:cacheprovider", PYTHONPATH=str(target))
 
 
@@ -137,6 +142,8 @@ def venv(tmp_path_factory, hosthooks_wheel) -> Venv:
 
 
 TYPOS = """
+from hosthooks import hookimpl
+
 
 @hookimpl
 def post_svae(sender: Any) -> None:

@@ -12,7 +12,7 @@ from hosthooks import Host
 from hosthooks import HostConfig
 from hosthooks import hookimpl
 
-POST_SAVE = {
+POST_SAVE: dict[str, Any] = {
     "instance": 1,
     "created": True,
     "raw": False,

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from collections.abc import MutableMapping
 from typing import Any
 from typing import Final
+from typing import cast
 
 from asgiref.sync import sync_to_async
 from werkzeug.wrappers import Response
@@ -87,7 +88,9 @@ class AsgiApp:
         response: Response | None = None
         try:
             if host.has_listeners("request_started"):
-                await host.ahook.request_started(sender=sender, scope=scope)
+                # The spec's scope is a dict, as every ASGI server sends it.
+                scope_dict = cast("dict[str, Any]", scope)
+                await host.ahook.request_started(sender=sender, scope=scope_dict)
         except BaseException as error:
             if is_ctrl_c(error) or _is_cancellation(error):
                 raise

@@ -7,6 +7,7 @@ the tests use the fixtures of :mod:`hosthooks.authoring.pytest_plugin`.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import keyword
@@ -76,12 +77,43 @@ def _implementation(hook: str, summary: str) -> str:
     )
 
 
+#: A value of each kind of spec annotation, by how the annotation starts, for the
+#: calls the written tests make: typed calls are checked, so each must fit.
+_PLACEHOLDERS: Final = (
+    ("bool", "False"),
+    ("str", '"default"'),
+    ("int", "0"),
+    ("dict[", "{}"),
+    ("tuple[", "()"),
+    ("list[", "[]"),
+    ("set[", "set()"),
+    ("frozenset[", "frozenset()"),
+    ("Sequence[", "[]"),
+)
+
+
+def _placeholder(annotation: str) -> str:
+    if annotation in ("type[Any]", "Any"):
+        return "object"
+    if annotation == "None" or annotation.endswith("| None"):
+        return "None"
+    for start, value in _PLACEHOLDERS:
+        if annotation.startswith(start):
+            return value
+    return "None"
+
+
 def _hook_test(hook: str) -> str:
-    placeholders = "".join(
-        f"            {parameter.name}={'object' if parameter.name == 'sender' else 'None'},\n"
-        for parameter in _parameters(hook)
+    values = {parameter.name: _placeholder(parameter.annotation) for parameter in _parameters(hook)}
+    placeholders = "".join(f"            {name}={value},\n" for name, value in values.items())
+    # The implementation logs its sender's repr: the literal's, evaluated here.
+    logged = repr(ast.literal_eval(values["sender"])) if values["sender"] != "object" else None
+    return _template("hook_test.py.tmpl").substitute(
+        hook=hook,
+        placeholders=placeholders,
+        sender=values["sender"],
+        logged=logged or "<class 'object'>",
     )
-    return _template("hook_test.py.tmpl").substitute(hook=hook, placeholders=placeholders)
 
 
 def check_hooks(hooks: list[str]) -> None:

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from hosthooks import hookimpl
+from hosthooks import hooks
 from hosthooks import on_commit
 from hosthooks import plugin_settings
 from hosthooks import sender_label
@@ -60,9 +60,14 @@ def after_commit(using: str, entry: dict[str, Any]) -> None:
     on_commit(lambda: write_entry(entry), using=using)
 
 
-@hookimpl
+@hooks.post_save
 def post_save(
-    sender: Any, instance: Any, created: bool, using: str, update_fields: frozenset[str] | None
+    sender: Any,
+    instance: Any,
+    created: bool,
+    using: str,
+    update_fields: frozenset[str] | None,
+    **_: object,
 ) -> None:
     after_commit(
         using,
@@ -76,8 +81,8 @@ def post_save(
     )
 
 
-@hookimpl
-def post_delete(sender: Any, instance: Any, using: str) -> None:
+@hooks.post_delete
+def post_delete(sender: Any, instance: Any, using: str, **_: object) -> None:
     after_commit(
         using,
         {
@@ -90,9 +95,15 @@ def post_delete(sender: Any, instance: Any, using: str) -> None:
     )
 
 
-@hookimpl
+@hooks.m2m_changed
 def m2m_changed(
-    sender: Any, instance: Any, action: str, model: Any, pk_set: set[Any] | None, using: str
+    sender: Any,
+    instance: Any,
+    action: str,
+    model: Any,
+    pk_set: set[Any] | None,
+    using: str,
+    **_: object,
 ) -> None:
     if not action.startswith("post_"):
         return

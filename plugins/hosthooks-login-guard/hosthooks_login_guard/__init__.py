@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from hosthooks import hookimpl
+from hosthooks import hooks
 from hosthooks import plugin_settings
 from hosthooks import setting
 
@@ -56,8 +56,8 @@ def reset() -> None:
         _failures.clear()
 
 
-@hookimpl
-def user_login_failed(credentials: dict[str, Any]) -> None:
+@hooks.user_login_failed
+def user_login_failed(credentials: dict[str, Any], **_: object) -> None:
     username = str(credentials.get("username", ""))
     with _lock:
         _failures[username] += 1
@@ -66,8 +66,8 @@ def user_login_failed(credentials: dict[str, Any]) -> None:
         logger.warning("login-guard: %d consecutive failed logins for %r", count, username)
 
 
-@hookimpl
-def user_logged_in(user: Any) -> None:
+@hooks.user_logged_in
+def user_logged_in(user: Any, **_: object) -> None:
     username = str(getattr(user, "username", ""))
     with _lock:
         _failures.pop(username, None)

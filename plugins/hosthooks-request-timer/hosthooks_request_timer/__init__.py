@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hookimpl
+from hosthooks import hooks
 from hosthooks import plugin_settings
 
 logger = logging.getLogger("hosthooks.request_timer")
@@ -55,8 +56,10 @@ def recent() -> list[Timing]:
         return list(_recent)
 
 
-@hookimpl
-def request_started(environ: dict[str, Any] | None, scope: dict[str, Any] | None) -> None:
+@hooks.request_started
+def request_started(
+    environ: dict[str, Any] | None, scope: dict[str, Any] | None, **_: object
+) -> None:
     # A WSGI server sends the environ, an ASGI server the scope.
     if environ is not None:
         method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "")
@@ -65,8 +68,8 @@ def request_started(environ: dict[str, Any] | None, scope: dict[str, Any] | None
     _current.set(Timing(method=str(method), path=str(path), started=time.perf_counter()))
 
 
-@hookimpl
-def got_request_exception() -> None:
+@hooks.got_request_exception
+def got_request_exception(**_: object) -> None:
     timing = _current.get()
     if timing is not None:
         timing.failed = True

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from hosthooks import hookimpl
+from hosthooks import hooks
 from hosthooks import plugin_setting_given
 from hosthooks import plugin_settings
 from hosthooks import sender_label
@@ -59,13 +59,13 @@ async def notify(event: dict[str, Any]) -> None:
         logger.warning("webhook: %s %s not delivered: %s", event["event"], event["model"], error)
 
 
-@hookimpl(when=url_given)
-async def post_save(sender: type[Any], instance: Any, created: bool) -> None:
+@hooks.post_save.options(when=url_given)
+async def post_save(sender: type[Any], instance: Any, created: bool, **_: object) -> None:
     await notify(
         {"event": "post_save", "model": sender_label(sender), "pk": instance.pk, "created": created}
     )
 
 
-@hookimpl(when=url_given)
-async def post_delete(sender: type[Any], instance: Any) -> None:
+@hooks.post_delete.options(when=url_given)
+async def post_delete(sender: type[Any], instance: Any, **_: object) -> None:
     await notify({"event": "post_delete", "model": sender_label(sender), "pk": instance.pk})
