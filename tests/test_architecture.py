@@ -1,9 +1,13 @@
 """The rules of the house hold: the import contracts of ``[tool.importlinter]`` in
-pyproject.toml are kept, and each one reports a deliberately wrong import by name."""
+pyproject.toml are kept, and each one reports a deliberately wrong import by name;
+the map of the house (docs/architecture.md) names every contract, and every module
+it names exists."""
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +118,114 @@ def test_a_wrong_import_is_reported_with_the_contract_name(tmp_path, contract, m
     assert f"{contract} BROKEN" in checked.stdout
     wrong_module = "hosthooks." + module.removesuffix(".py").replace("/", ".")
     assert wrong_module in checked.stdout
+
+
+# -- the map: docs/architecture.md -------------------------------------------------
+
+MAP = REPO / "docs" / "architecture.md"
+#: A path in the package: hosthooks/engine/callers.py, hosthooks/runtime/ ...
+PACKAGE_PATH = re.compile(r"(?<![\w.])hosthooks(?:/[\w.]+)+/?")
+#: A file named by a shorter path, relative to the wing the text is about: deletion.py,
+#: engine/ordering.py, tests/databases.py.
+SHORT_PATH = re.compile(r"(?<![\w./])(?!hosthooks/)(?:[\w.]+/)*\w+\.py\b")
+#: A dotted name: a module (hosthooks.cli), a name a module defines (hosthooks.on_commit),
+#: or module:name as the host imports by name (hosthooks.deferred.runner:prepare).
+DOTTED_NAME = re.compile(r"(?<![\w/.])hosthooks(?:\.\w+)+(?::\w+)?")
+
+
+def module_file(dotted: str) -> Path | None:
+    base = REPO.joinpath(*dotted.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def defined_names(source: Path) -> set[str]:
+    """The names a module defines at its top level, and those its ``__all__`` lists."""
+    names: set[str] = set()
+    for node in ast.parse(source.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+            if any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
+                assert node.value is not None
+                names.update(ast.literal_eval(node.value))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def name_exists(dotted: str) -> bool:
+    module, _, attribute = dotted.partition(":")
+    source = module_file(module)
+    if source is None:
+        # Not a module: then a name its parent module defines (hosthooks.on_commit).
+        if attribute:
+            return False
+        module, _, attribute = module.rpartition(".")
+        source = module_file(module)
+        if source is None:
+            return False
+    return not attribute or attribute in defined_names(source)
+
+
+def test_the_map_names_every_import_contract():
+    text = " ".join(MAP.read_text(encoding="utf-8").split())
+    missing = [name for name in contract_names() if name not in text]
+    assert missing == [], f"docs/architecture.md does not name these contracts: {missing}"
+
+
+def test_every_path_the_map_names_exists():
+    text = MAP.read_text(encoding="utf-8")
+    named = {match.rstrip(".") for match in PACKAGE_PATH.findall(text)}
+    assert len(named) >= 30, sorted(named)
+    missing = sorted(path for path in named if not (REPO / path).exists())
+    assert missing == [], f"docs/architecture.md names paths that do not exist: {missing}"
+
+
+def test_every_short_path_the_map_names_is_a_file_of_the_repository():
+    text = MAP.read_text(encoding="utf-8")
+    files = [
+        path.relative_to(REPO).as_posix()
+        for folder in (REPO / "hosthooks", REPO / "tests")
+        for path in folder.rglob("*.py")
+    ]
+    named = set(SHORT_PATH.findall(text))
+    assert {"deletion.py", "engine/ordering.py", "tests/databases.py"} <= named
+    missing = sorted(
+        short for short in named if not any(f"/{file}".endswith(f"/{short}") for file in files)
+    )
+    assert missing == [], f"docs/architecture.md names files that do not exist: {missing}"
+
+
+def test_every_dotted_name_the_map_names_exists():
+    named = set(DOTTED_NAME.findall(MAP.read_text(encoding="utf-8")))
+    assert {"hosthooks.cli", "hosthooks.on_commit", "hosthooks.deferred.runner:prepare"} <= named
+    missing = sorted(name for name in named if not name_exists(name))
+    assert missing == [], (
+        f"docs/architecture.md names modules or names that do not exist: {missing}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dotted", "exists"),
+    [
+        ("hosthooks.engine.plans", True),
+        ("hosthooks.engine", True),
+        ("hosthooks.on_commit", True),
+        ("hosthooks.deferred.runner:prepare", True),
+        ("hosthooks.engine.planz", False),
+        ("hosthooks.no_such_name", False),
+        ("hosthooks.deferred.runner:no_such_name", False),
+        ("hosthooks.no_such_module:prepare", False),
+    ],
+)
+def test_a_name_the_map_could_name_is_judged_by_the_tree(dotted, exists):
+    assert name_exists(dotted) is exists
+
+
+def test_the_readme_links_the_map():
+    assert "(docs/architecture.md)" in (REPO / "README.md").read_text(encoding="utf-8")
