@@ -181,6 +181,29 @@ class Host(PluginLoading, PluginSettingsAccess):
 
         return stop
 
+    def watch_implementations(self, watcher: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``watcher(name)`` for every hook at once, then whenever a hook's
+        implementations change (one registered, unregistered, or changed in
+        place) or whether it listens does (tracing turned on or off): what a
+        front end that connects by sender (the Django bridge) follows.
+
+        The watcher runs as :meth:`watch_listening`'s does, under the dispatch
+        lock, and must not register or unregister plugins.
+
+        :returns: a function that stops the watching.
+        """
+        callers = self._callers
+        with callers.lock:
+            for name in list(callers.listening):
+                watcher(name)
+            callers.change_watchers.append(watcher)
+
+        def stop() -> None:
+            with callers.lock:
+                callers.change_watchers.remove(watcher)
+
+        return stop
+
     def fire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
         """Call every implementation of ``name``, whatever each one raises.
 
@@ -376,22 +399,25 @@ class Host(PluginLoading, PluginSettingsAccess):
             for name in changed:
                 self._callers.refresh(name)
 
-    def set_known_models(self, labels: Collection[str] | None) -> None:
+    def set_known_models(self, labels: Collection[str] | None, *, fatal: bool = True) -> None:
         """Check the ``sender=`` labels of every plugin against these model labels
         (``"app.Model"``) from now on; None stops checking them.
 
         A label is only checked when the host is told which models exist: an
         application defines its models after its plugins load.
 
-        :raises PluginLoadError: when ``config.strict`` is on and a label names
-            no known model.
+        :param fatal: False keeps every problem found a recorded problem, even in
+            strict mode, for a host whose models may still grow (Django's apps
+            join its registry later, and its system checks report problems).
+        :raises PluginLoadError: when ``config.strict`` is on, ``fatal`` too, and
+            a label names no known model.
         """
         with self._lock:
             self._known_labels = None if labels is None else frozenset(labels)
             for record in list(self._records.values()):
                 plugin = self.plugin_manager.get_plugin(record.name)
                 if record.status is Status.ACTIVE and plugin is not None:
-                    self._examine(record, plugin)
+                    self._examine(record, plugin, fatal=fatal)
 
     # -- introspection ----------------------------------------------------
 

@@ -168,18 +168,25 @@ def test_a_forwarder_passes_djangos_arguments_on_by_name_minus_signal():
     assert forward.__module__ == "hosthooks.django.bridge"
 
 
-def test_a_forwarder_leaves_out_what_django_leaves_out():
+def test_what_django_leaves_out_reaches_plugins_as_the_specs_default_without_a_warning():
+    import warnings
+
     from hosthooks.django.bridge import make_forwarder
 
     host = Host()
-    host.register(types.SimpleNamespace(pre_migrate=hookimpl(lambda sender, plan: plan)))
-    forward = make_forwarder("pre_migrate", host.hook.pre_migrate)
-    # plan has a spec default; using is required.
-    with pytest.warns(UserWarning, match="'using' which are declared in the hookspec"):
-        result = forward(
-            signal=None, sender="app", app_config="app", verbosity=1, interactive=False
-        )
-    assert result == []  # plan=None: pluggy leaves None results out
+    heard: list[tuple[object, ...]] = []
+
+    def post_migrate(sender: object, interactive: object, using: object, plan: object) -> None:
+        heard.append((sender, interactive, using, plan))
+
+    host.register(types.SimpleNamespace(post_migrate=hookimpl(post_migrate)), "partial")
+    forward = make_forwarder("post_migrate", host.hook.post_migrate)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # As Django's own sites tests send it: no interactive, using, plan.
+        forward(signal=None, sender="sites", app_config="sites", verbosity=0)
+        forward(signal=None, sender="sites", app_config="sites", verbosity=0, using="other")
+    assert heard == [("sites", None, None, None), ("sites", None, "other", None)]
 
 
 def test_a_plugin_raising_through_a_forwarder_is_named_in_a_note():

@@ -15,6 +15,7 @@ from hosthooks.configuration.keys import ConfigError
 from hosthooks.django.bridge import bridge
 from hosthooks.host import Host
 from hosthooks.host import create_default_host
+from hosthooks.loading.loader import plugins_logger
 from hosthooks.loading.records import HostConfig
 
 
@@ -45,11 +46,22 @@ def create_project_host() -> Host:
     not the runtime's built-in ones (Django has its own), and its ``sender=``
     labels checked against the project's models.
 
-    :raises hosthooks.PluginLoadError: when strict mode is on and a plugin fails.
+    When Django rebuilds its app registry (its test runner does, and so does
+    ``override_settings(INSTALLED_APPS=...)``), the host attached already is
+    kept if the configuration is unchanged: its plugins have heard every model
+    prepared so far, and only the labels are checked anew. A label naming no
+    model is a problem Django's system checks report (:mod:`hosthooks.django.checks`),
+    never fatal here, not even in strict mode: the app defining that model may
+    join the registry later.
+
+    :raises hosthooks.PluginLoadError: when strict mode is on and a plugin fails to load.
     """
     config = HostConfig.from_configuration(project_configuration())
-    host = create_default_host(config.with_changes(builtin_plugins=False))
-    host.set_known_models(model_labels())
+    config = config.with_changes(builtin_plugins=False)
+    host = bridge.host
+    if host is None or host.config != config or host.config.plugin_tables != config.plugin_tables:
+        host = create_default_host(config)
+    host.set_known_models(model_labels(), fatal=False)
     return host
 
 
@@ -67,4 +79,9 @@ class HostHooksConfig(AppConfig):  # type: ignore[misc]
         bridge.keep_prepared_classes()
 
     def ready(self) -> None:
+        # Django's system checks show the plugins' problems (each once, with its
+        # id): the log lines that would repeat them are left out.
+        plugins_logger.disabled = True
+        from hosthooks.django import checks  # noqa: F401  (registers the checks)
+
         bridge.attach(create_project_host())

@@ -3,9 +3,19 @@
 For each built-in signal whose hook has an implementation, the bridge connects
 one receiver (strongly, ``dispatch_uid="hosthooks:<hook>"``) that calls
 ``host.hook.<hook>`` with the keyword arguments Django sends, minus
-``signal``. When a hook gains its first implementation or loses its last, its
-receiver is connected or disconnected, so a signal no plugin implements costs
-exactly what Django's ``send`` costs without it.
+``signal``. An argument Django leaves out (some of its sends are partial:
+``setting_changed`` without ``value``, ``post_migrate`` with only
+``app_config`` and ``verbosity``) reaches the plugins as the spec's default,
+``None`` for an argument without one, as each spec's docstring says.
+
+Receivers follow the implementations. A signal no plugin implements has no
+receiver, so it costs exactly what Django's ``send`` costs without it. When
+every implementation of a hook is filtered by ``sender=`` on classes (or on
+labels of the project's models), the receiver is connected for exactly those
+senders, so Django's ``has_listeners`` stays false for the others and its fast
+paths (a queryset's fast delete, the fast add of many-to-many rows) stay on.
+A receiver that is still wanted keeps its place in Django's list, whatever
+changes around it, as one connected with a ``dispatch_uid`` does.
 
 An implementation that raises is a receiver that raises: Django's ``send``
 propagates the exception (with a note naming the plugin), ``send_robust``
@@ -18,13 +28,15 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 from typing import Final
 
 from hosthooks.django.signals import SIGNAL_PATHS
 from hosthooks.django.signals import built_in_signals
-from hosthooks.engine.dispatch import MISSING
+from hosthooks.engine.dispatch import sender_filter
 from hosthooks.host import Host
+from hosthooks.specs import MODEL_SENDER_HOOKS
 from hosthooks.transactions import CommitHandler
 from hosthooks.transactions import set_commit_handler
 
@@ -49,6 +61,60 @@ def _on_django_commit(callback: Callable[[], None], using: str | None) -> None:
 django_commit_handler: Final[CommitHandler] = _on_django_commit
 
 
+def _members(wanted: object) -> Iterator[object]:
+    if isinstance(wanted, tuple):
+        for member in wanted:
+            yield from _members(member)
+    else:
+        yield wanted
+
+
+def _project_model(label: str) -> type | None:
+    """The model of the project's registry whose label is exactly ``label``, if any."""
+    from django.apps import apps
+
+    if not apps.models_ready:
+        return None
+    try:
+        found: Any = apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+    # get_model ignores the case of the model's name; a label filter does not.
+    if found._meta.label != label:
+        return None
+    model: type = found
+    return model
+
+
+def senders_to_connect(host: Host, hook: str) -> list[object]:
+    """The senders the receiver of ``hook`` is connected for: none when nothing
+    listens, ``[None]`` (every sender) when an implementation takes every sender
+    or names one Django cannot be told about, else exactly the named senders.
+
+    A label string is a sender Django can be told about when it names a model of
+    the project (a hook sent by models); any other string is compared by value,
+    which Django's identity matching cannot do.
+    """
+    if not host.listening.get(hook, False):
+        return []
+    # A tracer hears every call.
+    if host.tracer is not None:
+        return [None]
+    senders: dict[int, object] = {}
+    for impl in host.implementations(hook):
+        wanted = sender_filter(impl)
+        if wanted is None:
+            return [None]
+        for member in _members(wanted):
+            if isinstance(member, str):
+                model = _project_model(member) if hook in MODEL_SENDER_HOOKS else None
+                if model is None:
+                    return [None]
+                member = model
+            senders[id(member)] = member
+    return list(senders.values())
+
+
 class Bridge:
     """Forwards Django's built-in signals to one host at a time.
 
@@ -65,6 +131,11 @@ class Bridge:
         self._prepared: list[type] = []
         #: How many of them each host has been given through class_prepared.
         self._given: weakref.WeakKeyDictionary[Host, int] = weakref.WeakKeyDictionary()
+        #: Each hook's receiver: made once, pointed at the attached host's caller,
+        #: so that attaching another host leaves Django's list of receivers as it is.
+        self._forwarders: dict[str, Callable[..., Any]] = {}
+        #: The senders each hook's receiver is connected for (None: every sender), by id.
+        self._connected: dict[str, dict[int, object]] = {}
 
     @property
     def host(self) -> Host | None:
@@ -72,14 +143,39 @@ class Bridge:
         return self._host
 
     def keep_prepared_classes(self) -> None:
-        """Keep every model class Django prepares from now until :meth:`attach`, to
-        give them to the host's historic ``class_prepared`` in the same order."""
-        signal = built_in_signals()["class_prepared"]
-        signal.connect(self._keep_prepared, weak=False, dispatch_uid=_KEEPER_UID)
+        """Keep every model class Django prepares from now on, to give them to a
+        host's historic ``class_prepared`` in Django's order: the ones prepared
+        before :meth:`attach` when it attaches, later ones as they come.
 
-    def _keep_prepared(self, sender: type, **_: Any) -> None:
+        This one receiver stays connected for good, first in Django's list: a
+        class is prepared once, and the hook is historic, so a plugin registered
+        at any time hears every class once.
+        """
+        signal = built_in_signals()["class_prepared"]
+        signal.connect(self._class_prepared, weak=False, dispatch_uid=_KEEPER_UID)
+
+    def _class_prepared(self, signal: object, sender: type, **arguments: Any) -> None:
+        from django.apps import apps
+
+        in_registry = getattr(getattr(sender, "_meta", None), "apps", None) is apps
         with self._lock:
-            self._prepared.append(sender)
+            host = self._host
+            if in_registry:
+                self._prepared.append(sender)
+                if host is not None:
+                    self._given[host] = len(self._prepared)
+        if host is None:
+            return
+        caller = host.plugin_manager.hook.class_prepared
+        kwargs = {"sender": sender, **arguments}
+        if in_registry:
+            caller.call_historic(kwargs=kwargs)
+        elif host.listening.get("class_prepared", False):
+            # A model of another registry: migrations render each state of the
+            # project's models as one. Every implementation hears it, as every
+            # receiver does, but it is not kept for later plugins: keeping it
+            # would keep every rendered state alive.
+            host.plugin_manager._hookexec("class_prepared", caller.get_hookimpls(), kwargs, False)
 
     def attach(self, host: Host) -> None:
         """Forward every built-in signal some implementation of ``host`` listens to,
@@ -87,15 +183,25 @@ class Bridge:
 
         ``host`` first receives ``class_prepared`` (historic) for every project model
         prepared so far that it was not given yet, in Django's order. A host
-        attached before replaces it.
+        attached before is replaced; the receivers both want keep their places.
+        Attaching the attached host again connects receivers anew for the
+        project's models as they are now (after Django rebuilt its registry).
         """
         with self._lock:
-            self.detach()
-            built_in_signals()["class_prepared"].disconnect(dispatch_uid=_KEEPER_UID)
+            if self._stop_watching is not None:
+                self._stop_watching()
+                self._stop_watching = None
             self._host = host
+            for hook, forward in list(self._forwarders.items()):
+                caller = getattr(host.hook, hook)
+                if forward.__globals__["spec_names"] == _spec_names(caller):
+                    forward.__globals__["call"] = caller
+                else:  # another host's spec: a receiver of its own, in a new place
+                    self._connect(hook, [])
+                    del self._forwarders[hook]
             self._give_prepared(host)
             set_commit_handler(django_commit_handler)
-            self._stop_watching = host.watch_listening(self._listening_changed)
+            self._stop_watching = host.watch_implementations(self._implementations_changed)
 
     def detach(self) -> None:
         """Stop forwarding: every receiver of the bridge is disconnected."""
@@ -103,8 +209,8 @@ class Bridge:
             if self._stop_watching is not None:
                 self._stop_watching()
                 self._stop_watching = None
-            for hook in SIGNAL_PATHS:
-                self._listening_changed(hook, False)
+            for hook in self._connected:
+                self._connect(hook, [])
             previous = set_commit_handler(None)
             if previous is not django_commit_handler:
                 set_commit_handler(previous)  # another host's: not the bridge's to remove
@@ -117,42 +223,47 @@ class Bridge:
             caller.call_historic(kwargs={"sender": cls})
         self._given[host] = len(self._prepared)
 
-    def _listening_changed(self, hook: str, listening: bool) -> None:
-        if hook not in SIGNAL_PATHS:
+    def _implementations_changed(self, hook: str) -> None:
+        if hook not in SIGNAL_PATHS or hook == "class_prepared":
             return
-        signal = built_in_signals()[hook]
         host = self._host
-        if listening and host is not None:
-            signal.connect(self._forwarder(host, hook), weak=False, dispatch_uid=dispatch_uid(hook))
-        else:
-            signal.disconnect(dispatch_uid=dispatch_uid(hook))
-        if hook == "template_rendered":
-            send_template_rendered(listening and host is not None)
+        self._connect(hook, [] if host is None else senders_to_connect(host, hook))
 
-    def _forwarder(self, host: Host, hook: str) -> Callable[..., Any]:
-        if hook == "class_prepared":
-            return self._forward_class_prepared
-        return make_forwarder(hook, getattr(host.hook, hook))
+    def _connect(self, hook: str, senders: list[object]) -> None:
+        """Connect ``hook``'s receiver for exactly ``senders``: the ones it keeps
+        stay where they are in Django's list."""
+        with self._lock:
+            connected = self._connected.setdefault(hook, {})
+            wanted = {id(sender): sender for sender in senders}
+            if wanted.keys() == connected.keys():
+                return
+            signal = built_in_signals()[hook]
+            uid = dispatch_uid(hook)
+            for key in [key for key in connected if key not in wanted]:
+                signal.disconnect(sender=connected.pop(key), dispatch_uid=uid)
+            if wanted:
+                forward = self._forwarder(hook)
+                for key, sender in wanted.items():
+                    if key not in connected:
+                        signal.connect(forward, sender=sender, weak=False, dispatch_uid=uid)
+                        connected[key] = sender
+            if hook == "template_rendered":
+                send_template_rendered(bool(connected))
 
-    def _forward_class_prepared(self, signal: object, sender: type, **arguments: Any) -> None:
-        from django.apps import apps
+    def _forwarder(self, hook: str) -> Callable[..., Any]:
+        forward = self._forwarders.get(hook)
+        if forward is None:
+            assert self._host is not None
+            forward = make_forwarder(hook, getattr(self._host.hook, hook))
+            self._forwarders[hook] = forward
+        return forward
 
-        host = self._host
-        if host is None:
-            return
-        caller = host.plugin_manager.hook.class_prepared
-        kwargs = {"sender": sender, **arguments}
-        if getattr(getattr(sender, "_meta", None), "apps", None) is apps:
-            with self._lock:
-                self._prepared.append(sender)
-                self._given[host] = len(self._prepared)
-            caller.call_historic(kwargs=kwargs)
-            return
-        # A model of another registry: migrations render each state of the
-        # project's models as one. Every implementation hears it, as every
-        # receiver does, but it is not kept for later plugins: keeping it would
-        # keep every rendered state alive.
-        host.plugin_manager._hookexec("class_prepared", caller.get_hookimpls(), kwargs, False)
+
+def _spec_names(call: Any) -> tuple[str, ...] | None:
+    spec = getattr(call, "spec", None)
+    if spec is None:
+        return None
+    return (*spec.argnames, *spec.kwargnames)
 
 
 def make_forwarder(hook: str, call: Any) -> Callable[..., Any]:
@@ -161,37 +272,33 @@ def make_forwarder(hook: str, call: Any) -> Callable[..., Any]:
     Its parameters are the hook's, by name: Django calls receivers by keyword,
     and so does it call the hook, with no dictionary of the arguments built in
     between (a receiver taking ``**kwargs`` builds one, and unpacks it again).
-    An argument Django leaves out reaches the hook as left out, where pluggy
-    warns of a required one; one the hook does not know is passed on, as Django
-    sent it.
+    An argument Django leaves out reaches the hook as the spec's default, or
+    None when the spec has none, with no warning: Django sends some signals
+    with fewer arguments than usual, and a receiver must take them. One the hook
+    does not know is passed on, as Django sent it.
+
+    The receiver's ``__globals__["call"]`` is what it calls: pointing it at another
+    host's caller of the same hook moves the receiver to that host, in place.
     """
     spec = call.spec
     names = [*spec.argnames, *spec.kwargnames]
-    required = [name for name in names if name not in spec.kwargdefaults]
-    defaults = {name: spec.kwargdefaults.get(name, MISSING) for name in names}
+    defaults = {name: spec.kwargdefaults.get(name) for name in names}
     parameters = ", ".join(f"{name}=defaults[{name!r}]" for name in names)
     arguments = ", ".join(f"{name}={name}" for name in names)
-    mapping = ", ".join(f"{name!r}: {name}" for name in names)
-    unusual = " or ".join(["extra", *(f"{name} is MISSING" for name in required)])
     namespace: dict[str, Any] = {"defaults": defaults}
     # Generated, not written out: each hook has its own arguments. The names
     # are the spec's, which pluggy has validated as identifiers.
     exec(
         f"def forward_{hook}(signal, {parameters}, **extra):\n"
-        f"    if {unusual}:\n"
-        f"        return call(**passed({{{mapping}}}, extra))\n"
+        f"    if extra:\n"
+        f"        return call({arguments}, **extra)\n"
         f"    return call({arguments})\n",
-        {"call": call, "MISSING": MISSING, "passed": _passed},
+        {"call": call, "spec_names": (*names,)},
         namespace,
     )
     forward: Callable[..., Any] = namespace[f"forward_{hook}"]
     forward.__module__ = __name__
     return forward
-
-
-def _passed(arguments: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """The arguments Django passed: the hook's it sent, and the ones the hook lacks."""
-    return {**{name: value for name, value in arguments.items() if value is not MISSING}, **extra}
 
 
 # -- template_rendered ------------------------------------------------------------

@@ -259,6 +259,8 @@ class HookCallers:
         self._by_plugin: dict[int, dict[str, list[pluggy.HookImpl]]] = {}
         #: Called with a hook's name and new :attr:`listening` value when it changes.
         self.listening_watchers: list[Callable[[str, bool], None]] = []
+        #: Called with a hook's name whenever its implementations (or :attr:`listening`) change.
+        self.change_watchers: list[Callable[[str], None]] = []
         self.caller_class: Final[type[LiveHookCaller]] = type(
             "HookCaller",
             (LiveHookCaller,),
@@ -404,6 +406,8 @@ class HookCallers:
             self.listening[caller.name] = listening
             for watcher in list(self.listening_watchers):
                 watcher(caller.name, listening)
+        for change_watcher in list(self.change_watchers):
+            change_watcher(caller.name)
         if live.pluggy_path is None:
             rebuild = functools.partial(self._rebuild, live)
             live.pluggy_path = plans.pluggy_path(

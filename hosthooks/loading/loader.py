@@ -194,9 +194,9 @@ class PluginLoading:
     def _diagnose(self, plugin: object, name: str, dist: str | None) -> list[Problem]:
         return diagnose(self.plugin_manager, plugin, name, dist, self._known_labels)
 
-    def _examine(self, record: PluginRecord, plugin: object) -> None:
+    def _examine(self, record: PluginRecord, plugin: object, *, fatal: bool = True) -> None:
         """Find what is wrong with an active plugin, logging what is new; in strict
-        mode the first problem unregisters the plugin and is raised."""
+        mode (unless not ``fatal``) the first problem unregisters the plugin and is raised."""
         reported = {str(problem) for problem in record.problems}
         # Registered: the host holds its implementations already, so the
         # plugin's attributes are not read a second time.
@@ -210,7 +210,7 @@ class PluginLoading:
         # Cycles depend on the other plugins loaded, so they are found anew by
         # check(), not kept with the record; here they are reported once, at load.
         cycles = self.ordering_problems(record.name)
-        if (record.problems or cycles) and self.config.strict:
+        if (record.problems or cycles) and self.config.strict and fatal:
             self.plugin_manager.unregister(name=record.name)
             del self._records[record.name]
             raise PluginLoadError(record, [*record.problems, *cycles][0])

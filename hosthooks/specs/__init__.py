@@ -3,6 +3,12 @@
 The specs know nothing of the runtime that fires them: a firing site passes
 every argument by keyword, ``sender`` first, exactly as Django sends them
 (minus ``signal=``, since the hook name is the signal).
+
+A few of Django's sends leave arguments out. Through the Django bridge, an
+argument left out reaches implementations as the spec's default, ``None``
+where the spec has none, never as an error or a warning; where a Django send
+is known to leave one out, its ``:param:`` says so with the words of
+:data:`LEFT_OUT_DEFAULT_NOTE`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from hosthooks.specs import management
 from hosthooks.specs import models
 from hosthooks.specs import other
 from hosthooks.specs import requests
+
+#: How a spec's ``:param:`` documents the value an argument has when a sender
+#: leaves it out (the spec's default, or ``None`` when it has none).
+LEFT_OUT_DEFAULT_NOTE: Final = "``None`` when the sender leaves it out"
 
 #: Family name -> the module holding that family's hookspecs, in display order.
 FAMILIES: Final[dict[str, ModuleType]] = {

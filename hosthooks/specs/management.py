@@ -54,8 +54,11 @@ def post_migrate(
     :param sender: the app that was migrated: the module holding its models.
     :param app_config: the same app, as Django passes its AppConfig.
     :param verbosity: how much the command prints (0 to 3).
-    :param interactive: whether the user may be prompted.
-    :param using: the alias of the database that was migrated.
+    :param interactive: whether the user may be prompted; ``None`` when the sender
+        leaves it out (Django's own tests send ``post_migrate`` with only
+        ``app_config`` and ``verbosity``).
+    :param using: the alias of the database that was migrated; ``None`` when the
+        sender leaves it out.
     :param apps: the model registry as it is after the migration, or None.
     :param plan: the operations that were applied, in order, or None.
     :param stdout: the stream the command writes to, or None for standard output.

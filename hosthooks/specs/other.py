@@ -19,7 +19,9 @@ def setting_changed(sender: type[Any], setting: str, value: Any, enter: bool) ->
 
     :param sender: the settings class.
     :param setting: the name of the setting.
-    :param value: the value now in force (None when the setting was unset).
+    :param value: the value now in force (None when the setting was unset);
+        ``None`` when the sender leaves it out (Django's cache tests announce the
+        end of a ``CACHES`` override without it).
     :param enter: True when the override starts, False when it ends.
     """
 
