@@ -1,9 +1,7 @@
 """pluggy's own test suite, with every plugin manager a hosthooks host's.
 
-The suite ships in pluggy's sdist (``testing/``). It is fetched once for the
-installed pluggy with ``pip download --no-binary :all:`` and kept under the
-user's cache directory, outside the repository; when the package index cannot
-be reached the test is skipped, unless ``HOSTHOOKS_REQUIRE_SERVICES=1``.
+The suite ships in pluggy's sdist (``testing/``), fetched once for the
+installed pluggy by :mod:`tests.sdists`.
 
 It runs, unedited, in a pytest subprocess with ``tests/pluggy_bridge.py``,
 which makes ``pluggy.PluginManager`` a host's plugin manager, in two modes:
@@ -16,15 +14,14 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+
+from tests.sdists import fetch_sdist_directory
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PLUGGY_VERSION = importlib.metadata.version("pluggy")
@@ -34,65 +31,9 @@ PLUGGY_VERSION = importlib.metadata.version("pluggy")
 EXCLUDED: dict[str, str] = {}
 
 
-def cache_directory() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hosthooks" / f"pluggy-{PLUGGY_VERSION}"
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("HOSTHOOKS_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (HOSTHOOKS_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 def fetch_pluggy_tests() -> Path:
     """pluggy's ``testing/`` directory for the installed version, downloaded once."""
-    target = cache_directory() / "testing"
-    if (target / "conftest.py").is_file():
-        return target
-    with tempfile.TemporaryDirectory() as scratch:
-        download = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "--disable-pip-version-check",
-                f"pluggy=={PLUGGY_VERSION}",
-                "--dest",
-                scratch,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-        archives = list(Path(scratch).glob(f"pluggy-{PLUGGY_VERSION}.tar.gz"))
-        if download.returncode != 0 or not archives:
-            last_line = (download.stderr.strip().splitlines() or ["no output"])[-1]
-            unavailable(f"cannot download pluggy {PLUGGY_VERSION}'s sdist: {last_line}")
-        unpacked = Path(scratch) / "unpacked"
-        with tarfile.open(archives[0]) as archive:
-            # The "data" filter (refusing links and paths out of the directory)
-            # exists from Python 3.10.12 on.
-            if hasattr(tarfile, "data_filter"):
-                archive.extractall(unpacked, filter="data")
-            else:  # pragma: no cover
-                archive.extractall(unpacked)
-        cache_directory().mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(dir=cache_directory()))
-        shutil.move(unpacked / f"pluggy-{PLUGGY_VERSION}" / "testing", staged / "testing")
-        # A rename, so that a concurrent run never sees half a directory.
-        try:
-            (staged / "testing").rename(target)
-        except OSError:
-            if not (target / "conftest.py").is_file():
-                raise
-        shutil.rmtree(staged, ignore_errors=True)
-    return target
+    return fetch_sdist_directory("pluggy", PLUGGY_VERSION, "testing", "conftest.py")
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ from typing import Final
 
 from django.core import checks
 
+from hosthooks.django.bridge import bridge
 from hosthooks.loading.records import Problem
 from hosthooks.loading.records import Status
-from hosthooks.django.bridge import bridge
 
 #: A plugin that failed to load.
 FAILED_TO_LOAD: Final = "hosthooks.E001"
