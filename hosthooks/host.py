@@ -466,7 +466,7 @@ class Host(PluginLoading, PluginSettingsAccess):
                 problems.extend(record.all_problems())
         problems.extend(
             problem
-            for problem in [*self.ordering_problems(), *self._settings_problems(names)]
+            for problem in [*self.ordering_problems(), *self.settings_problems(names)]
             if names is None or problem.plugin in names
         )
         return problems

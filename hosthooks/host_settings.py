@@ -15,7 +15,7 @@ from hosthooks.configuration.typed_settings import PluginSettingsError
 from hosthooks.configuration.typed_settings import declared_settings
 from hosthooks.configuration.typed_settings import load_plugin_settings
 from hosthooks.configuration.typed_settings import setting_given
-from hosthooks.configuration.typed_settings import setting_sources
+from hosthooks.configuration.typed_settings import settings_rows
 from hosthooks.configuration.typed_settings import shown_settings
 from hosthooks.loading.records import HostConfig
 from hosthooks.loading.records import PluginRecord
@@ -101,28 +101,34 @@ class PluginSettingsAccess:
 
     def plugin_settings_report(self) -> dict[str, dict[str, Any]]:
         """Every active plugin's settings as ``hosthooks config`` shows them:
-        ``{"plugins.NAME.KEY": {"value", "source", "file"}}``, secrets redacted;
-        a plugin whose settings are unusable is left out (``check`` says why)."""
+        ``{"plugins.NAME.KEY": {"value", "source", "file", "problem"}}``, secrets
+        redacted; a setting that is unusable shows what was given and why
+        (``problem``, None for a usable one)."""
         report: dict[str, dict[str, Any]] = {}
         for record in self.plugins():
             if record.status is not Status.ACTIVE:
                 continue
             settings_class = declared_settings(self.plugin_manager.get_plugin(record.name))
-            shown = self.shown_plugin_settings(record.name)
-            if settings_class is None or shown is None:
+            if settings_class is None:
                 continue
             table = self.config.plugin_tables.get(record.name, {})
-            sources = setting_sources(record.name, settings_class, table, os.environ)
+            rows = settings_rows(
+                record.name, settings_class, table, os.environ, self.config.config_dir
+            )
             file = self.config.config_file
-            for key, value in shown.items():
+            for key, (value, source, problem) in rows.items():
                 report[f"plugins.{record.name}.{key}"] = {
                     "value": value,
-                    "source": sources[key],
-                    "file": str(file) if sources[key] == "file" and file else None,
+                    "source": source,
+                    "file": str(file) if source == "file" and file else None,
+                    "problem": problem,
                 }
         return report
 
-    def _settings_problems(self, names: Collection[str] | None) -> list[Problem]:
+    def settings_problems(self, names: Collection[str] | None = None) -> list[Problem]:
+        """What is wrong with the settings of the active plugins (only those
+        ``names`` when given), one problem per setting; and, when ``names`` is
+        None, each ``[plugins.<name>]`` table of a plugin not installed."""
         problems: list[Problem] = []
         for record in self.plugins():
             if record.status is not Status.ACTIVE or (

@@ -130,7 +130,8 @@ def test_the_named_file_wins_and_the_old_variable_still_names_it(workdir, tmp_pa
     for variable in ("HOSTHOOKS_CONFIG", "HOSTHOOKS_SETTINGS_FILE"):
         config = load_configuration(environ={variable: str(elsewhere)}, cwd=workdir)
         assert config.file == elsewhere
-        assert config.runtime["DATABASE"].value == "named.sqlite3"
+        # Relative to the file that names it, not to where the command runs.
+        assert config.runtime["DATABASE"].value == str(elsewhere.parent / "named.sqlite3")
     explicit = load_configuration(environ={}, cwd=workdir, config_file=elsewhere)
     assert explicit.file == elsewhere
 
@@ -141,7 +142,8 @@ def test_runtime_settings_come_from_the_runtime_table_and_the_environment(workdi
         "INSPECTOR_PUBLIC = true\n"
     )
     settings = Settings({"HOSTHOOKS_MAX_BODY_SIZE": "2048"})
-    assert settings.DATABASE == "app.sqlite3"
+    database = settings.DATABASE
+    assert database == str(workdir / "app.sqlite3")
     assert settings.DEBUG is True
     assert settings.INSPECTOR_PUBLIC is True
     assert settings.MAX_BODY_SIZE == 2048

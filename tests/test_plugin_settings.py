@@ -231,6 +231,17 @@ def test_config_shows_each_plugins_settings_with_sources_and_secrets_redacted(
         "value": "http://127.0.0.1:9/",
         "source": "file",
         "file": file,
+        "problem": None,
     }
-    assert report["plugins.webhook.token"] == {"value": "********", "source": "file", "file": file}
-    assert report["plugins.webhook.retries"] == {"value": 5, "source": "environment", "file": None}
+    assert report["plugins.webhook.token"] == {
+        "value": "********",
+        "source": "file",
+        "file": file,
+        "problem": None,
+    }
+    assert report["plugins.webhook.retries"] == {
+        "value": 5,
+        "source": "environment",
+        "file": None,
+        "problem": None,
+    }

@@ -83,6 +83,23 @@ class Context:
 
         self.report(listed_records(self.host))
 
+    def refuse_unusable_settings(self) -> None:
+        """Stop a command that writes before it writes anything when a loaded
+        plugin cannot use its settings: the plugin would fail on the writes'
+        hooks, or once they are committed (its problems were printed already).
+
+        :raises click.ClickException: naming the plugins.
+        """
+        from hosthooks.loading.records import Status
+
+        active = {record.name for record in self.host.plugins() if record.status is Status.ACTIVE}
+        unusable = sorted({problem.plugin for problem in self.host.settings_problems()} & active)
+        if unusable:
+            raise click.ClickException(
+                f"nothing was written: the settings of {', '.join(unusable)} are unusable "
+                "(see above; hosthooks config shows them)"
+            )
+
     def report(
         self, records: Sequence[PluginRecord] | None, *, err: bool = True, lines: bool = True
     ) -> int:

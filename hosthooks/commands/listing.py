@@ -279,6 +279,7 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
     """
     import difflib
 
+    from hosthooks.loading.records import Status
     from hosthooks.report import listed_records
     from hosthooks.report import plugin_infos
 
@@ -306,7 +307,9 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
         click.echo(json.dumps(plugin_infos(host, records), indent=2))
     failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
     if not as_json and not failed:
-        click.echo(f"{len(records)} plugin(s) checked, no problems.")
+        # A blocked plugin is never imported: there is nothing of it to check.
+        checked = sum(record.status is not Status.BLOCKED for record in records)
+        click.echo(f"{checked} plugin(s) checked, no problems.")
     if failed:
         raise SystemExit(EXIT_FAILED)
 
@@ -321,19 +324,27 @@ def show_config(obj: Context, as_json: bool) -> None:
     """The effective configuration: every key, its value and where it came from.
 
     Each plugin's settings are shown too (as plugins.NAME.KEY), once its
-    plugins are loaded. Secrets are shown redacted.
+    plugins are loaded; a setting the plugin cannot use has the problem beside
+    it, and the exit status is then 1. Secrets are shown redacted.
 
     Example: hosthooks --config prod.toml config --json
     """
     import json
 
     report = {**obj.configuration.report(), **obj.host.plugin_settings_report()}
+    unusable = any(entry.get("problem") for entry in report.values())
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
-    if obj.configuration.file is not None:
-        click.echo(f"configuration file: {obj.configuration.file}")
     else:
-        click.echo("configuration file: none (defaults and environment only)")
-    rows = [[key, json.dumps(entry["value"]), entry["source"]] for key, entry in report.items()]
-    _table(["key", "value", "source"], rows)
+        if obj.configuration.file is not None:
+            click.echo(f"configuration file: {obj.configuration.file}")
+        else:
+            click.echo("configuration file: none (defaults and environment only)")
+        rows = [
+            [key, json.dumps(entry["value"]), entry["source"], entry.get("problem") or ""]
+            for key, entry in report.items()
+        ]
+        _table(["key", "value", "source", "problem" if unusable else ""], rows)
+    # As check does: a configuration a plugin cannot use is a failed check.
+    if unusable:
+        raise SystemExit(EXIT_FAILED)

@@ -66,6 +66,7 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     """
     # Plugins load (and become the default host) before models exist.
     obj.report_every_plugin()
+    obj.refuse_unusable_settings()
     from hosthooks.runtime import Database
     from hosthooks.runtime import DatabaseError
     from hosthooks.runtime import migrate as run_migrate
@@ -293,8 +294,11 @@ def worker(
         raise click.ClickException(
             f"the worker needs Celery: pip install 'hosthooks[celery]' ({error})"
         ) from None
+    from hosthooks.configuration.files import redact_url
+
     config = obj.config
-    click.echo(f"hosthooks: worker on {config.broker_url}, queues {', '.join(names)}", err=True)
+    broker = redact_url(config.broker_url)
+    click.echo(f"hosthooks: worker on {broker}, queues {', '.join(names)}", err=True)
     run_worker(config.broker_url, config.queue_visibility_timeout, names, concurrency)
 
 
@@ -320,6 +324,7 @@ def createuser(
     """
     # Plugins load (and become the default host) before models exist.
     obj.report_every_plugin()
+    obj.refuse_unusable_settings()
     from hosthooks.runtime.auth import AuthError
     from hosthooks.runtime.auth import create_user
     from hosthooks.runtime.db import Database

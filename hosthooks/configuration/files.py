@@ -40,6 +40,7 @@ from hosthooks.configuration.keys import RUNTIME_TABLE
 from hosthooks.configuration.keys import ConfigError
 from hosthooks.configuration.keys import Origin
 from hosthooks.configuration.keys import Sourced
+from hosthooks.configuration.keys import runtime_path
 from hosthooks.configuration.keys import runtime_value
 
 # -- the configuration --------------------------------------------------------
@@ -92,6 +93,8 @@ class Configuration:
             value = sourced.value
             if setting.secret and value is not None:
                 value = REDACTED
+            elif setting.path and isinstance(value, str):
+                value = redact_url(value)
             shown[f"{RUNTIME_TABLE}.{name}"] = _report_entry(value, sourced)
         return shown
 
@@ -106,12 +109,22 @@ def redact_url(url: str) -> str:
     from urllib.parse import urlunsplit
 
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.password is None and "password" not in parts.query:
         return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:{REDACTED}@{host}{port}"))
+    if parts.password is not None:
+        # The netloc as written, but for the password: "user:secret@host:port".
+        user, _, place = parts.netloc.rpartition("@")
+        parts = parts._replace(netloc=f"{user.partition(':')[0]}:{REDACTED}@{place}")
+    if "password" in parts.query:
+        # libpq takes the password as a query parameter too (?password=...).
+        from urllib.parse import parse_qsl
+
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        query = "&".join(
+            f"{key}={REDACTED if key == 'password' else value}" for key, value in pairs
+        )
+        parts = parts._replace(query=query)
+    return urlunsplit(parts)
 
 
 def _report_entry(value: Any, sourced: Sourced) -> dict[str, Any]:
@@ -253,6 +266,8 @@ def load_configuration(
         found = find_config_file(env, folder, config_file)
         if found is not None:
             path, table_path = found
+            # Absolute: what is relative to it stays right wherever it is shown or used.
+            path = Path(os.path.abspath(folder / path))
             from_file, runtime, plugins = _read_file(path, table_path)
     values: dict[str, Sourced] = {}
     for name, key in KEYS.items():
@@ -326,7 +341,7 @@ def _read_table(
             for name, value in raw.items():
                 upper = _runtime_name(name, f"{where}.{name}")
                 checked = runtime_value(upper, value, f"{where}.{name}")
-                runtime[upper] = Sourced(checked, origin, path)
+                runtime[upper] = Sourced(_relative_to(upper, checked, folder), origin, path)
         elif key == PLUGINS_TABLE:
             if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
                 raise ConfigError(f"{where}: expected a [plugins.<name>] table per plugin")
@@ -335,10 +350,18 @@ def _read_table(
             # The runtime's settings file held its settings at the top level;
             # such a file keeps working as a configuration file.
             name = key.upper()
-            runtime[name] = Sourced(runtime_value(name, raw, where), origin, path)
+            checked = runtime_value(name, raw, where)
+            runtime[name] = Sourced(_relative_to(name, checked, folder), origin, path)
         else:
             raise ConfigError(f"{where}: unknown key{_did_you_mean(key)}")
     return values, runtime, plugins
+
+
+def _relative_to(name: str, value: Any, folder: Path) -> Any:
+    # A path in a file means the same wherever the command runs: relative to the file.
+    if RUNTIME_SETTINGS[name].path and isinstance(value, str):
+        return runtime_path(value, folder)
+    return value
 
 
 def _runtime_name(name: str, where: str) -> str:

@@ -254,12 +254,15 @@ KEYS: Final[dict[str, Key]] = {
 
 
 class RuntimeSetting(NamedTuple):
-    """One of the runtime's settings: upper-case name, default, whether it is a secret."""
+    """One of the runtime's settings: upper-case name, default, whether it is a
+    secret, and whether it is a path (or a URL): a relative path in the
+    configuration file is relative to the file."""
 
     name: str
     default: Any
     help: str
     secret: bool = False
+    path: bool = False
 
 
 #: The runtime's settings, declared here so that the configuration can be read,
@@ -267,7 +270,9 @@ class RuntimeSetting(NamedTuple):
 RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
     setting.name: setting
     for setting in (
-        RuntimeSetting("DATABASE", "hosthooks.sqlite3", "a SQLite path or a database URL"),
+        RuntimeSetting(
+            "DATABASE", "hosthooks.sqlite3", "a SQLite path or a database URL", path=True
+        ),
         RuntimeSetting(
             "SECRET_KEY",
             None,
@@ -297,6 +302,9 @@ def runtime_value(name: str, value: object, where: str) -> Any:
     setting = RUNTIME_SETTINGS[name]
     like = setting.default
     expected: type = str if like is None else type(like)
+    if setting.path and isinstance(value, os.PathLike):
+        # Django settings build paths with pathlib (BASE_DIR / "app.sqlite3").
+        value = os.fspath(value)
     if isinstance(value, str) and expected is not str:
         try:
             return _bool_from_text(value) if expected is bool else int(value)
@@ -306,5 +314,25 @@ def runtime_value(name: str, value: object, where: str) -> Any:
     # Exact types: bool is an int in Python, and a boolean where a number belongs is a mistake.
     if type(value) is not expected:
         kind = {bool: "true or false", int: "a whole number", str: "a string"}[expected]
-        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+        raise ConfigError(f"{where}: expected {kind}, got {shown_value(value, setting.secret)}")
     return value
+
+
+def shown_value(value: object, secret: bool) -> str:
+    """``value`` as a message quotes it: a secret's by its type alone, so that a
+    secret given with the wrong type is never printed or logged."""
+    if secret:
+        return f"a value of type {type(value).__name__} (a secret: not shown)"
+    return repr(value)
+
+
+def is_url(value: str) -> bool:
+    return "://" in value
+
+
+def runtime_path(value: str, folder: Path) -> str:
+    """A path setting's value taken from a file in ``folder``: a relative path
+    joined to it; a URL or SQLite's ``:memory:`` as it is."""
+    if is_url(value) or value == ":memory:":
+        return value
+    return str(folder / Path(value).expanduser())

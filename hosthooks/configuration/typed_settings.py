@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 import types
 import typing
@@ -34,6 +35,7 @@ from typing import TypeVar
 
 from hosthooks.configuration.files import REDACTED
 from hosthooks.configuration.keys import ConfigError
+from hosthooks.configuration.keys import shown_value
 
 #: The attribute of a plugin that names its settings dataclass.
 SETTINGS_ATTRIBUTE: Final = "hosthooks_settings"
@@ -108,10 +110,24 @@ def load_plugin_settings(
     :raises PluginSettingsError: listing every problem: an unknown key, a
         missing required value, a value of the wrong type, an unreadable secret.
     """
+    values, problems = _read(plugin_name, settings_class, table, environ, base)
+    if problems:
+        raise PluginSettingsError([f"{plugin_name}: {key}: {problem}" for key, problem in problems])
+    return settings_class(**values)
+
+
+def _read(
+    plugin_name: str,
+    settings_class: type[Any],
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base: Path | None,
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The values set (defaults left out) and every problem, as (key, what is wrong)."""
     if not dataclasses.is_dataclass(settings_class):
         raise TypeError(f"{plugin_name}: {settings_class!r} is not a dataclass")
     fields, hints = _schema(settings_class)
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
     for key in table:
         if key not in fields:
@@ -119,27 +135,60 @@ def load_plugin_settings(
 
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"{plugin_name}: {key}: unknown setting{hint}")
+            problems.append((key, f"unknown setting{hint}"))
     prefix = env_prefix(plugin_name)
     for name, field in fields.items():
         found, raw, is_text = _raw_value(name, field, table, environ, prefix)
         required = field.default is field.default_factory is dataclasses.MISSING
         if not found:
             if required:
-                problems.append(
-                    f"{plugin_name}: {name}: required (set it in [plugins.{plugin_name}] "
-                    f"or {prefix}{name.upper()})"
-                )
+                where = f"[plugins.{plugin_name}] or {prefix}{name.upper()}"
+                problems.append((name, f"required (set it in {where})"))
             continue
         try:
+            # A path in the file is relative to the file; one in the environment,
+            # or in a secret's file, to the working directory.
+            folder = None if is_text else base
             if isinstance(raw, dict):
                 raw, is_text = _dereference(raw, environ, base), True
-            values[name] = _convert(raw, hints[name], is_text)
+            values[name] = _convert(raw, hints[name], is_text, is_secret(field), folder)
         except ValueError as error:
-            problems.append(f"{plugin_name}: {name}: {error}")
-    if problems:
-        raise PluginSettingsError(problems)
-    return settings_class(**values)
+            problems.append((name, str(error)))
+    return values, problems
+
+
+def settings_rows(
+    plugin_name: str,
+    settings_class: type[Any],
+    table: Mapping[str, Any],
+    environ: Mapping[str, str],
+    base: Path | None = None,
+) -> dict[str, tuple[Any, str, str | None]]:
+    """Every setting as ``hosthooks config`` shows it: ``{key: (value, source,
+    problem)}``, secrets redacted. A setting with a problem shows the value as
+    given (None when missing) beside it; a key the plugin does not declare is
+    a row too, with its problem.
+    """
+    values, problems = _read(plugin_name, settings_class, table, environ, base)
+    wrong = dict(problems)
+    fields, _ = _schema(settings_class)
+    sources = setting_sources(plugin_name, settings_class, table, environ)
+    prefix = env_prefix(plugin_name)
+    rows: dict[str, tuple[Any, str, str | None]] = {}
+    for name, field in fields.items():
+        if name in values:
+            value = values[name]
+        elif name in wrong:
+            value = _raw_value(name, field, table, environ, prefix)[1]
+        elif field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            value = field.default
+        rows[name] = (_shown(value, is_secret(field)), sources[name], wrong.get(name))
+    for key in table:
+        if key not in fields:
+            rows[key] = (_shown(table[key], False), "file", wrong[key])
+    return rows
 
 
 def setting_given(
@@ -210,9 +259,18 @@ def _dereference(raw: dict[str, Any], environ: Mapping[str, str], base: Path | N
     raise ValueError('expected a value, { env = "VAR" } or { file = "path" }')
 
 
-def _convert(value: Any, hint: Any, is_text: bool) -> Any:
+def _convert(
+    value: Any, hint: Any, is_text: bool, secret: bool = False, folder: Path | None = None
+) -> Any:
     """``value`` as the type ``hint`` says. Text from the environment or a secret's
-    file is parsed; a value from the configuration file must have the type already."""
+    file is parsed; a value from the configuration file must have the type already.
+
+    :param secret: the message of a value of the wrong type leaves the value out.
+    :param folder: what a relative path is relative to (the file's folder); as
+        given when None.
+    :raises ValueError: saying what was expected.
+    """
+    got = shown_value(value, secret)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         members = [member for member in typing.get_args(hint) if member is not type(None)]
@@ -224,7 +282,7 @@ def _convert(value: Any, hint: Any, is_text: bool) -> Any:
         if is_text:
             value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ValueError(f"expected a list of strings, got {value!r}")
+            raise ValueError(f"expected a list of strings, got {got}")
         return list(value) if origin is list else tuple(value)
     if hint is bool:
         if is_text:
@@ -235,7 +293,7 @@ def _convert(value: Any, hint: Any, is_text: bool) -> Any:
                 return False
         if type(value) is bool:
             return value
-        raise ValueError(f"expected true or false, got {value!r}")
+        raise ValueError(f"expected true or false, got {got}")
     if hint in (int, float):
         if is_text:
             try:
@@ -245,32 +303,44 @@ def _convert(value: Any, hint: Any, is_text: bool) -> Any:
         elif type(value) is hint or (hint is float and type(value) is int):
             return hint(value)
         kind = "a whole number" if hint is int else "a number"
-        raise ValueError(f"expected {kind}, got {value!r}")
+        raise ValueError(f"expected {kind}, got {got}")
     if hint is Path:
-        if isinstance(value, str):
-            return Path(value).expanduser()
-        raise ValueError(f"expected a path, got {value!r}")
+        # os.PathLike too: Django settings build paths with pathlib (BASE_DIR / "x").
+        if isinstance(value, str | os.PathLike) and isinstance(os.fspath(value), str):
+            path = Path(value).expanduser()
+            return folder / path if folder is not None and not path.is_absolute() else path
+        raise ValueError(f"expected a path, got {got}")
     if hint is str:
         if isinstance(value, str):
             return value
-        raise ValueError(f"expected a string, got {value!r}")
+        if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
+            return os.fspath(value)
+        raise ValueError(f"expected a string, got {got}")
     return value
 
 
 def shown_settings(settings: object) -> dict[str, Any]:
     """A settings instance as JSON-ready data, secrets redacted."""
     assert dataclasses.is_dataclass(settings)
-    shown: dict[str, Any] = {}
-    for field in dataclasses.fields(settings):
-        value = getattr(settings, field.name)
-        if is_secret(field) and value not in (None, ""):
-            value = REDACTED
-        elif isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        shown[field.name] = value
-    return shown
+    return {
+        field.name: _shown(getattr(settings, field.name), is_secret(field))
+        for field in dataclasses.fields(settings)
+    }
+
+
+def _shown(value: Any, secret: bool) -> Any:
+    if secret and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        # { env = "VAR" } or { file = "path" } as written: names, not values.
+        return {str(key): _shown(item, False) for key, item in value.items()}
+    if value is None or isinstance(value, str | int | float | bool | list):
+        return value
+    return repr(value)
 
 
 def declared_settings(plugin: object) -> type[Any] | None:

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hosthooks import hooks
@@ -21,10 +22,11 @@ PLUGIN_NAME = "audit"
 @dataclass
 class AuditSettings:
     """``[plugins.audit]``: ``path``, the file the log is appended to (also
-    ``HOSTHOOKS_PLUGIN_AUDIT__PATH``, or the older ``HOSTHOOKS_AUDIT_LOG``); empty:
-    entries go to the ``hosthooks.audit`` logger."""
+    ``HOSTHOOKS_PLUGIN_AUDIT__PATH``, or the older ``HOSTHOOKS_AUDIT_LOG``); a
+    relative path in the configuration file is relative to the file. Unset or
+    empty: entries go to the ``hosthooks.audit`` logger."""
 
-    path: str = setting("", aliases=("HOSTHOOKS_AUDIT_LOG",))
+    path: Path | None = setting(None, aliases=("HOSTHOOKS_AUDIT_LOG",))
 
 
 hosthooks_settings = AuditSettings
@@ -37,14 +39,14 @@ def _model_name(sender: Any) -> str:
 
 
 def write_entry(entry: dict[str, Any]) -> None:
-    """Append one entry to the file the ``path`` setting names, or log it when it is empty.
+    """Append one entry to the file the ``path`` setting names, or log it when none is set.
 
     The setting is read on each write so that a host started before it was set
     (or a test that sets it) writes where it says.
     """
     line = json.dumps(entry, sort_keys=True, default=str)
     path = plugin_settings(PLUGIN_NAME, AuditSettings).path
-    if not path:
+    if path is None:
         logger.info("%s", line)
         return
     with _write_lock, open(path, "a", encoding="utf-8") as log:
