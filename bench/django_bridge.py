@@ -7,7 +7,12 @@ six keyword arguments:
 - ``django``: the same ``send`` on a signal with one plain receiver;
 - ``bridge-none``: ``pre_save.send(...)`` with the bridge attached and no plugin
   implementing ``pre_save`` (so no receiver connected);
-- ``django-none``: the same ``send`` on a signal with no receiver.
+- ``django-none``: the same ``send`` on a signal with no receiver;
+- ``bridge-unnamed``: ``post_delete.send(...)`` for a model the one plugin
+  implementing ``post_delete`` does not name (``sender=`` another class): the
+  bridge's receiver is connected for that class only;
+- ``django-unnamed``: the same ``send`` on a signal whose one plain receiver is
+  connected for that other class, as Django's own lazy ``sender=`` receivers are.
 
 The plugin's implementation and the plain receiver do nothing, so the ratios are
 the whole cost of the bridge.
@@ -27,10 +32,21 @@ from bench.timing import format_table
 from bench.timing import interleaved_medians
 from bench.timing import parse_arguments
 
-CONTENDERS = ("bridge", "django", "bridge-none", "django-none")
+CONTENDERS = (
+    "bridge",
+    "django",
+    "bridge-none",
+    "django-none",
+    "bridge-unnamed",
+    "django-unnamed",
+)
 
 
 class Article:
+    pass
+
+
+class Comment:
     pass
 
 
@@ -50,6 +66,7 @@ def _setup_django() -> None:
 def contenders() -> dict[str, Callable[[int], None]]:
     """Every contender as a loop runner; Django must be set up."""
     from django.db.models.signals import ModelSignal
+    from django.db.models.signals import post_delete
     from django.db.models.signals import post_save
     from django.db.models.signals import pre_save
 
@@ -71,6 +88,12 @@ def contenders() -> dict[str, Callable[[int], None]]:
 
     host.register(types.SimpleNamespace(post_save=hookimpl(post_save_impl)), "one")
 
+    def post_delete_impl(sender: Any, instance: Any) -> None:
+        pass
+
+    comments_only = hookimpl(sender=Comment)(post_delete_impl)
+    host.register(types.SimpleNamespace(post_delete=comments_only), "comments")
+
     def receiver(sender: Any, **kwargs: Any) -> None:
         pass
 
@@ -78,6 +101,8 @@ def contenders() -> dict[str, Callable[[int], None]]:
     plain = ModelSignal(use_caching=True)
     plain.connect(receiver, weak=False)
     unheard = ModelSignal(use_caching=True)
+    elsewhere = ModelSignal(use_caching=True)
+    elsewhere.connect(receiver, sender=Comment, weak=False)
     instance = Article()
 
     def loop(send: Callable[..., Any]) -> Callable[[int], None]:
@@ -99,6 +124,8 @@ def contenders() -> dict[str, Callable[[int], None]]:
         "django": loop(plain.send),
         "bridge-none": loop(pre_save.send),
         "django-none": loop(unheard.send),
+        "bridge-unnamed": loop(post_delete.send),
+        "django-unnamed": loop(elsewhere.send),
     }
 
 
@@ -109,6 +136,7 @@ def measure(rounds: int) -> dict[str, Any]:
         "median_ns": medians,
         "bridge_vs_django": medians["bridge"] / medians["django"],
         "none_vs_django_none": medians["bridge-none"] / medians["django-none"],
+        "unnamed_vs_django_unnamed": medians["bridge-unnamed"] / medians["django-unnamed"],
     }
 
 
@@ -125,12 +153,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         format_table(
-            [*(f"{name} ns" for name in CONTENDERS), "bridge/django", "none/django-none"],
+            [
+                *(f"{name} ns" for name in CONTENDERS),
+                "bridge/django",
+                "none/django-none",
+                "unnamed/django-unnamed",
+            ],
             [
                 [
                     *(f"{medians[name]:.0f}" for name in CONTENDERS),
                     f"{result['bridge_vs_django']:.2f}",
                     f"{result['none_vs_django_none']:.2f}",
+                    f"{result['unnamed_vs_django_unnamed']:.2f}",
                 ]
             ],
         )

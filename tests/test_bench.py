@@ -142,10 +142,18 @@ def test_model_layer_benchmark_on_postgresql_reports_every_case_and_contender():
 def test_django_bridge_benchmark_reports_every_contender_and_ratio():
     # A subprocess: the benchmark configures Django's settings, once per process.
     report = run_benchmark("-m", "bench.django_bridge", "--rounds", "1", "--json")
-    assert set(report["median_ns"]) == {"bridge", "django", "bridge-none", "django-none"}
+    assert set(report["median_ns"]) == {
+        "bridge",
+        "django",
+        "bridge-none",
+        "django-none",
+        "bridge-unnamed",
+        "django-unnamed",
+    }
     assert all(value > 0 for value in report["median_ns"].values())
     assert report["bridge_vs_django"] > 0
     assert report["none_vs_django_none"] > 0
+    assert report["unnamed_vs_django_unnamed"] > 0
 
 
 def test_startup_benchmark_reports_commands_memory_discovery_and_goals():
