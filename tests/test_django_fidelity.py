@@ -98,14 +98,18 @@ def test_an_unfiltered_implementation_keeps_one_receiver_for_every_sender(narrow
     assert report["receivers_after"] == []
 
 
-@pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory) -> Any:
+def run_rebuilt(tmp_path: Path, strict: bool) -> Any:
     settings = {
         "autoload": False,
-        "strict_plugins": True,
+        "strict_plugins": strict,
         "plugins_dir": str(PROJECT / "rebuild_plugins"),
     }
-    return run_fidelity(tmp_path_factory.mktemp("rebuilt"), "registry_rebuilt", settings)
+    return run_fidelity(tmp_path, "registry_rebuilt", settings)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> Any:
+    return run_rebuilt(tmp_path_factory.mktemp("rebuilt"), strict=False)
 
 
 def test_each_model_is_prepared_once_for_plugins_across_registry_rebuilds(rebuilt):
@@ -123,12 +127,22 @@ def test_the_bridges_receivers_keep_their_place_across_registry_rebuilds(rebuilt
     assert rebuilt["post_migrate_receivers_after"] == expected
 
 
-def test_a_label_of_an_app_joining_later_is_a_checked_problem_not_fatal_in_strict_mode(rebuilt):
-    # Strict mode: the problem is an error of Django's checks (level 40), not of ready().
+def test_a_label_of_an_app_joining_later_is_a_warning_until_it_joins(rebuilt):
+    # Level 30: Django's WARNING.
+    assert rebuilt["problems_before"] == [
+        ["hosthooks.W001", 30, "post_save: sender 'admin.LogEntry' names no known model"]
+    ]
+    # Once the app joined, the label names its model, and the receiver is narrowed to it.
+    assert rebuilt["problems_during"] == []
+    assert rebuilt["post_save_senders_during"] == ["admin.LogEntry"]
+
+
+def test_a_label_of_an_app_joining_later_is_a_checked_error_not_fatal_in_strict_mode(tmp_path):
+    rebuilt = run_rebuilt(tmp_path, strict=True)
+    # Strict mode: an error of Django's checks (level 40), not of ready().
     assert rebuilt["problems_before"] == [
         ["hosthooks.W001", 40, "post_save: sender 'admin.LogEntry' names no known model"]
     ]
-    # Once the app joined, the label names its model, and the receiver is narrowed to it.
     assert rebuilt["problems_during"] == []
     assert rebuilt["post_save_senders_during"] == ["admin.LogEntry"]
 

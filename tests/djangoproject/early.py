@@ -15,3 +15,7 @@ def _keep(sender: type, **kwargs: Any) -> None:
 
 
 class_prepared.connect(_keep, weak=False, dispatch_uid="tests.djangoproject.early")
+
+#: What the plugins of ``rebuild_plugins`` heard of class_prepared: kept here, in a
+#: module imported once, as an installed plugin's module is whatever hosts load it.
+heard_by_plugins: list[type] = []

@@ -159,7 +159,6 @@ def registry_rebuilt() -> dict[str, Any]:
     joins, then leaves), with the plugins of ``rebuild_plugins`` in strict mode."""
     call_command("migrate", verbosity=0, run_syncdb=True)
     host = hosthooks.get_host()
-    recording: Any = host.plugin_manager.get_plugin("recording")
 
     def plain(signal: Any, sender: Any, **kwargs: Any) -> None:
         pass
@@ -175,7 +174,8 @@ def registry_rebuilt() -> dict[str, Any]:
         report["problems_during"] = _hosthooks_problems()
         report["post_save_senders_during"] = _bridge_senders("post_save")
     report["post_migrate_receivers_after"] = _receiver_names("post_migrate")
-    in_registry: list[Any] = [cls for cls in recording.prepared if cls._meta.apps is apps]
+    heard: list[Any] = list(early.heard_by_plugins)
+    in_registry = [cls for cls in heard if cls._meta.apps is apps]
     prepared = Counter(cls._meta.label for cls in in_registry)
     report["prepared_more_than_once"] = sorted(label for label, n in prepared.items() if n > 1)
     prepared_early: list[Any] = list(early.prepared)

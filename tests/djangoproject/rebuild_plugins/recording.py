@@ -1,17 +1,17 @@
-"""A plugin keeping every class_prepared it hears, and listening to post_migrate."""
+"""A plugin keeping every class_prepared it hears (in a module imported once, as an
+installed plugin's is), and listening to post_migrate."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hosthooks import hookimpl
-
-prepared: list[type] = []
+from tests.djangoproject import early
 
 
 @hookimpl
 def class_prepared(sender: type) -> None:
-    prepared.append(sender)
+    early.heard_by_plugins.append(sender)
 
 
 @hookimpl
