@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from hosthooks.host import plugin_settings as plugin_settings
     from hosthooks.host import set_default_host as set_default_host
     from hosthooks.host import using_host as using_host
+    from hosthooks.instances import field_names as field_names
+    from hosthooks.instances import field_values as field_values
+    from hosthooks.instances import instance_pk as instance_pk
+    from hosthooks.instances import is_adding as is_adding
+    from hosthooks.instances import model_label as model_label
     from hosthooks.loading.records import HostConfig as HostConfig
     from hosthooks.loading.records import PluginLoadError as PluginLoadError
     from hosthooks.loading.records import PluginRecord as PluginRecord
@@ -68,6 +73,11 @@ _WHERE = {
     "plugin_settings": "hosthooks.host",
     "set_default_host": "hosthooks.host",
     "using_host": "hosthooks.host",
+    "field_names": "hosthooks.instances",
+    "field_values": "hosthooks.instances",
+    "instance_pk": "hosthooks.instances",
+    "is_adding": "hosthooks.instances",
+    "model_label": "hosthooks.instances",
     "ENTRY_POINT_GROUP": "hosthooks.markers",
     "PROJECT": "hosthooks.markers",
     "hookimpl": "hosthooks.markers",
@@ -96,9 +106,14 @@ __all__ = [
     "Status",
     "create_default_host",
     "create_host",
+    "field_names",
+    "field_values",
     "get_host",
     "hookimpl",
     "hookspec",
+    "instance_pk",
+    "is_adding",
+    "model_label",
     "on_commit",
     "plugin_setting_given",
     "plugin_settings",

@@ -488,8 +488,19 @@ def async_send() -> dict[str, Any]:
     return report
 
 
+def model_api() -> list[list[Any]]:
+    """What hosthooks' model API reads of Django's instances (tests/model_api_plugin.py)."""
+    from tests import model_api_plugin
+    from tests.comparison.django_app.models import Author as ComparedAuthor
+    from tests.comparison.django_app.models import Book as ComparedBook
+
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    return model_api_plugin.run(ComparedAuthor, ComparedBook)
+
+
 SCENARIOS: dict[str, Callable[[], Any]] = {
     "async_send": async_send,
+    "model_api": model_api,
     "compare": compare,
     "example_plugins": example_plugins,
     "plugins_change": plugins_change,

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hosthooks import hooks
+from hosthooks import instance_pk
+from hosthooks import model_label
 from hosthooks import on_commit
 from hosthooks import plugin_settings
 from hosthooks import sender_label
@@ -76,7 +78,7 @@ def post_save(
         {
             "event": "created" if created else "updated",
             "model": _model_name(sender),
-            "pk": getattr(instance, "pk", None),
+            "pk": instance_pk(instance),
             "using": using,
             "fields": sorted(update_fields) if update_fields is not None else None,
         },
@@ -90,7 +92,7 @@ def post_delete(sender: Any, instance: Any, using: str, **_: object) -> None:
         {
             "event": "deleted",
             "model": _model_name(sender),
-            "pk": getattr(instance, "pk", None),
+            "pk": instance_pk(instance),
             "using": using,
             "fields": None,
         },
@@ -113,8 +115,8 @@ def m2m_changed(
         using,
         {
             "event": f"m2m:{action}",
-            "model": _model_name(type(instance)),
-            "pk": getattr(instance, "pk", None),
+            "model": model_label(instance),
+            "pk": instance_pk(instance),
             "using": using,
             "related": _model_name(model),
             "pks": sorted(pk_set) if pk_set is not None else None,

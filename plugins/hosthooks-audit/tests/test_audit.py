@@ -14,17 +14,21 @@ from hosthooks.runtime import atomic
 from hosthooks.runtime import fields
 
 
-class Article:
-    hosthooks_label = "blog.Article"
+class Article(Model):
+    """A model of the runtime, never saved here: the hooks are called directly."""
+
+    title = fields.Text()
+
+    class Meta:
+        app_label = "blog"
 
 
 class Tag:
-    pass
+    """Not a model: the related model of an m2m change is named whatever it is."""
 
 
-class Instance:
-    def __init__(self, pk: int) -> None:
-        self.pk = pk
+def article_with_pk(pk: int) -> Article:
+    return Article(id=pk, title="An article")
 
 
 class Memo(Model):
@@ -49,7 +53,7 @@ def read(path: Path) -> list[dict[str, Any]]:
 
 
 def test_save_delete_and_relation_changes_are_logged_in_order(host: Host, audit_log: Path) -> None:
-    article = Instance(7)
+    article = article_with_pk(7)
     host.hook.post_save(
         sender=Article,
         instance=article,
@@ -103,7 +107,9 @@ def test_without_a_log_file_entries_go_to_the_logger(
 ) -> None:
     monkeypatch.delenv("HOSTHOOKS_AUDIT_LOG", raising=False)
     with caplog.at_level("INFO", logger="hosthooks.audit"):
-        host.hook.post_delete(sender=Article, instance=Instance(2), using="other", origin=None)
+        host.hook.post_delete(
+            sender=Article, instance=article_with_pk(2), using="other", origin=None
+        )
     assert json.loads(caplog.records[0].getMessage())["using"] == "other"
 
 
@@ -112,7 +118,9 @@ def test_an_unwritable_log_raises_and_names_the_plugin(
 ) -> None:
     monkeypatch.setenv("HOSTHOOKS_AUDIT_LOG", str(tmp_path / "missing-dir" / "audit.jsonl"))
     with pytest.raises(FileNotFoundError) as caught:
-        host.hook.post_delete(sender=Article, instance=Instance(2), using="default", origin=None)
+        host.hook.post_delete(
+            sender=Article, instance=article_with_pk(2), using="default", origin=None
+        )
     assert "raised by plugin 'audit' in hook 'post_delete'" in getattr(
         caught.value, "__notes__", []
     )

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from hosthooks import field_values
 from hosthooks import hooks
 from hosthooks import plugin_settings
 from hosthooks import setting
@@ -68,6 +69,7 @@ def user_login_failed(credentials: dict[str, Any], **_: object) -> None:
 
 @hooks.user_logged_in
 def user_logged_in(user: Any, **_: object) -> None:
-    username = str(getattr(user, "username", ""))
+    # The user is a model instance of whichever host runs: read through the model API.
+    username = str(field_values(user).get("username", ""))
     with _lock:
         _failures.pop(username, None)

@@ -3,12 +3,8 @@ import pytest
 
 from hosthooks import HookCalls
 from hosthooks import Host
+from hosthooks.runtime.auth import User
 from hosthooks.runtime.demo_client import DemoClient
-
-
-class User:
-    def __init__(self, username: str) -> None:
-        self.username = username
 
 
 @pytest.fixture
@@ -32,7 +28,7 @@ def test_failures_are_counted_per_user_and_reset_by_a_login(host: Host) -> None:
     fail(host, "bob")
     assert hosthooks_login_guard.failures("ann") == 3
     assert hosthooks_login_guard.failures("bob") == 1
-    host.hook.user_logged_in(sender=User, request=None, user=User("ann"))
+    host.hook.user_logged_in(sender=User, request=None, user=User(username="ann"))
     assert hosthooks_login_guard.failures("ann") == 0
     assert hosthooks_login_guard.failures("bob") == 1
 

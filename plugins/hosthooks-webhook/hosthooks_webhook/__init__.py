@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hosthooks import hooks
+from hosthooks import instance_pk
 from hosthooks import plugin_setting_given
 from hosthooks import plugin_settings
 from hosthooks import sender_label
@@ -62,10 +63,17 @@ async def notify(event: dict[str, Any]) -> None:
 @hooks.post_save.options(when=url_given)
 async def post_save(sender: type[Any], instance: Any, created: bool, **_: object) -> None:
     await notify(
-        {"event": "post_save", "model": sender_label(sender), "pk": instance.pk, "created": created}
+        {
+            "event": "post_save",
+            "model": sender_label(sender),
+            "pk": instance_pk(instance),
+            "created": created,
+        }
     )
 
 
 @hooks.post_delete.options(when=url_given)
 async def post_delete(sender: type[Any], instance: Any, **_: object) -> None:
-    await notify({"event": "post_delete", "model": sender_label(sender), "pk": instance.pk})
+    await notify(
+        {"event": "post_delete", "model": sender_label(sender), "pk": instance_pk(instance)}
+    )

@@ -12,13 +12,7 @@ import hosthooks_webhook
 import pytest
 
 from hosthooks import Host
-
-
-class Note:
-    hosthooks_label = "demo.Note"
-
-    def __init__(self, pk: int) -> None:
-        self.pk = pk
+from hosthooks.runtime.demo import Note
 
 
 @pytest.fixture
@@ -36,13 +30,23 @@ def closed_port() -> int:
 
 def save(host: Host) -> object:
     return host.hook.post_save(
-        sender=Note, instance=Note(3), created=True, raw=False, using="default", update_fields=None
+        sender=Note,
+        instance=Note(id=3),
+        created=True,
+        raw=False,
+        using="default",
+        update_fields=None,
     )
 
 
 def asave(host: Host) -> Any:
     return host.ahook.post_save(
-        sender=Note, instance=Note(4), created=False, raw=False, using="default", update_fields=None
+        sender=Note,
+        instance=Note(id=4),
+        created=False,
+        raw=False,
+        using="default",
+        update_fields=None,
     )
 
 
