@@ -536,3 +536,211 @@ class ConnectionCreatedMarker(_TypedMarker):
 
 
 connection_created: Final = ConnectionCreatedMarker("connection_created")
+
+
+_PreBulkCreateT = TypeVar(
+    "_PreBulkCreateT", bound=typed_implementations.PreBulkCreateImplementation
+)
+_PreBulkCreateMethodT = TypeVar(
+    "_PreBulkCreateMethodT", bound=typed_implementations.PreBulkCreateMethod
+)
+
+
+class PreBulkCreateMarker(_TypedMarker):
+    """``@hookimpl`` for ``pre_bulk_create``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PreBulkCreateT, /) -> _PreBulkCreateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PreBulkCreateMethodT, /) -> _PreBulkCreateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+pre_bulk_create: Final = PreBulkCreateMarker("pre_bulk_create")
+
+
+_PostBulkCreateT = TypeVar(
+    "_PostBulkCreateT", bound=typed_implementations.PostBulkCreateImplementation
+)
+_PostBulkCreateMethodT = TypeVar(
+    "_PostBulkCreateMethodT", bound=typed_implementations.PostBulkCreateMethod
+)
+
+
+class PostBulkCreateMarker(_TypedMarker):
+    """``@hookimpl`` for ``post_bulk_create``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PostBulkCreateT, /) -> _PostBulkCreateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PostBulkCreateMethodT, /) -> _PostBulkCreateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+post_bulk_create: Final = PostBulkCreateMarker("post_bulk_create")
+
+
+_PreBulkUpdateT = TypeVar(
+    "_PreBulkUpdateT", bound=typed_implementations.PreBulkUpdateImplementation
+)
+_PreBulkUpdateMethodT = TypeVar(
+    "_PreBulkUpdateMethodT", bound=typed_implementations.PreBulkUpdateMethod
+)
+
+
+class PreBulkUpdateMarker(_TypedMarker):
+    """``@hookimpl`` for ``pre_bulk_update``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PreBulkUpdateT, /) -> _PreBulkUpdateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PreBulkUpdateMethodT, /) -> _PreBulkUpdateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+pre_bulk_update: Final = PreBulkUpdateMarker("pre_bulk_update")
+
+
+_PostBulkUpdateT = TypeVar(
+    "_PostBulkUpdateT", bound=typed_implementations.PostBulkUpdateImplementation
+)
+_PostBulkUpdateMethodT = TypeVar(
+    "_PostBulkUpdateMethodT", bound=typed_implementations.PostBulkUpdateMethod
+)
+
+
+class PostBulkUpdateMarker(_TypedMarker):
+    """``@hookimpl`` for ``post_bulk_update``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PostBulkUpdateT, /) -> _PostBulkUpdateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PostBulkUpdateMethodT, /) -> _PostBulkUpdateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+post_bulk_update: Final = PostBulkUpdateMarker("post_bulk_update")
+
+
+_PreQuerysetUpdateT = TypeVar(
+    "_PreQuerysetUpdateT", bound=typed_implementations.PreQuerysetUpdateImplementation
+)
+_PreQuerysetUpdateMethodT = TypeVar(
+    "_PreQuerysetUpdateMethodT", bound=typed_implementations.PreQuerysetUpdateMethod
+)
+
+
+class PreQuerysetUpdateMarker(_TypedMarker):
+    """``@hookimpl`` for ``pre_queryset_update``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PreQuerysetUpdateT, /) -> _PreQuerysetUpdateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PreQuerysetUpdateMethodT, /) -> _PreQuerysetUpdateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+pre_queryset_update: Final = PreQuerysetUpdateMarker("pre_queryset_update")
+
+
+_PostQuerysetUpdateT = TypeVar(
+    "_PostQuerysetUpdateT", bound=typed_implementations.PostQuerysetUpdateImplementation
+)
+_PostQuerysetUpdateMethodT = TypeVar(
+    "_PostQuerysetUpdateMethodT", bound=typed_implementations.PostQuerysetUpdateMethod
+)
+
+
+class PostQuerysetUpdateMarker(_TypedMarker):
+    """``@hookimpl`` for ``post_queryset_update``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PostQuerysetUpdateT, /) -> _PostQuerysetUpdateT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PostQuerysetUpdateMethodT, /) -> _PostQuerysetUpdateMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+post_queryset_update: Final = PostQuerysetUpdateMarker("post_queryset_update")
+
+
+_PreQuerysetDeleteT = TypeVar(
+    "_PreQuerysetDeleteT", bound=typed_implementations.PreQuerysetDeleteImplementation
+)
+_PreQuerysetDeleteMethodT = TypeVar(
+    "_PreQuerysetDeleteMethodT", bound=typed_implementations.PreQuerysetDeleteMethod
+)
+
+
+class PreQuerysetDeleteMarker(_TypedMarker):
+    """``@hookimpl`` for ``pre_queryset_delete``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PreQuerysetDeleteT, /) -> _PreQuerysetDeleteT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PreQuerysetDeleteMethodT, /) -> _PreQuerysetDeleteMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+pre_queryset_delete: Final = PreQuerysetDeleteMarker("pre_queryset_delete")
+
+
+_PostQuerysetDeleteT = TypeVar(
+    "_PostQuerysetDeleteT", bound=typed_implementations.PostQuerysetDeleteImplementation
+)
+_PostQuerysetDeleteMethodT = TypeVar(
+    "_PostQuerysetDeleteMethodT", bound=typed_implementations.PostQuerysetDeleteMethod
+)
+
+
+class PostQuerysetDeleteMarker(_TypedMarker):
+    """``@hookimpl`` for ``post_queryset_delete``, checked against its spec."""
+
+    __slots__ = ()
+
+    def __call__(self, function: _PostQuerysetDeleteT, /) -> _PostQuerysetDeleteT:
+        self._mark(function)
+        return function
+
+    def method(self, function: _PostQuerysetDeleteMethodT, /) -> _PostQuerysetDeleteMethodT:
+        """The same for a method of a plugin class."""
+        self._mark(function)
+        return function
+
+
+post_queryset_delete: Final = PostQuerysetDeleteMarker("post_queryset_delete")

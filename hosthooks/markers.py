@@ -34,6 +34,10 @@ THREAD_OPTION: Final = "thread"
 #: asked before each call of the implementation, which is skipped while it is false.
 WHEN_OPTION: Final = "when"
 
+#: The attribute of a deferred implementation's stand-in holding the argument names
+#: the implementation itself takes (the stand-in takes every argument of the spec).
+DEFERRED_ARGNAMES: Final = "hosthooks_deferred_argnames"
+
 #: What ``sender=`` accepts: a class (or any object, matched by identity), a
 #: tuple of them, or a label string such as ``"blog.Article"`` resolved lazily.
 SenderFilter = object

@@ -254,6 +254,109 @@ class ConnectionCreatedCaller(pluggy.HookCaller):
     ) -> list[None]: ...
 
 
+class PreBulkCreateCaller(pluggy.HookCaller):
+    """``host.hook.pre_bulk_create``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> list[None]: ...
+
+
+class PostBulkCreateCaller(pluggy.HookCaller):
+    """``host.hook.post_bulk_create``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> list[None]: ...
+
+
+class PreBulkUpdateCaller(pluggy.HookCaller):
+    """``host.hook.pre_bulk_update``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> list[None]: ...
+
+
+class PostBulkUpdateCaller(pluggy.HookCaller):
+    """``host.hook.post_bulk_update``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> list[None]: ...
+
+
+class PreQuerysetUpdateCaller(pluggy.HookCaller):
+    """``host.hook.pre_queryset_update``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+    ) -> list[None]: ...
+
+
+class PostQuerysetUpdateCaller(pluggy.HookCaller):
+    """``host.hook.post_queryset_update``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> list[None]: ...
+
+
+class PreQuerysetDeleteCaller(pluggy.HookCaller):
+    """``host.hook.pre_queryset_delete``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        using: str,
+    ) -> list[None]: ...
+
+
+class PostQuerysetDeleteCaller(pluggy.HookCaller):
+    """``host.hook.post_queryset_delete``: a ``HookCaller`` whose calls are typed."""
+
+    def __call__(  # type: ignore[override,empty-body]
+        self,
+        *,
+        sender: type[Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> list[None]: ...
+
+
 class Hooks(Protocol):
     """``host.hook``: every hook's live caller."""
 
@@ -313,6 +416,30 @@ class Hooks(Protocol):
 
     @property
     def connection_created(self) -> ConnectionCreatedCaller: ...
+
+    @property
+    def pre_bulk_create(self) -> PreBulkCreateCaller: ...
+
+    @property
+    def post_bulk_create(self) -> PostBulkCreateCaller: ...
+
+    @property
+    def pre_bulk_update(self) -> PreBulkUpdateCaller: ...
+
+    @property
+    def post_bulk_update(self) -> PostBulkUpdateCaller: ...
+
+    @property
+    def pre_queryset_update(self) -> PreQuerysetUpdateCaller: ...
+
+    @property
+    def post_queryset_update(self) -> PostQuerysetUpdateCaller: ...
+
+    @property
+    def pre_queryset_delete(self) -> PreQuerysetDeleteCaller: ...
+
+    @property
+    def post_queryset_delete(self) -> PostQuerysetDeleteCaller: ...
 
 
 class AsyncHooks(Protocol):
@@ -477,4 +604,75 @@ class AsyncHooks(Protocol):
         *,
         sender: type[Any],
         connection: Any,
+    ) -> list[None]: ...
+
+    async def pre_bulk_create(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> list[None]: ...
+
+    async def post_bulk_create(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> list[None]: ...
+
+    async def pre_bulk_update(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> list[None]: ...
+
+    async def post_bulk_update(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> list[None]: ...
+
+    async def pre_queryset_update(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+    ) -> list[None]: ...
+
+    async def post_queryset_update(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> list[None]: ...
+
+    async def pre_queryset_delete(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        using: str,
+    ) -> list[None]: ...
+
+    async def post_queryset_delete(
+        self,
+        *,
+        sender: type[Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
     ) -> list[None]: ...

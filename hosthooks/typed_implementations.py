@@ -536,3 +536,225 @@ class ConnectionCreatedMethod(Protocol):
         sender: type[Any],
         connection: Any,
     ) -> Awaitable[None] | None: ...
+
+
+class PreBulkCreateImplementation(Protocol):
+    """What ``@hooks.pre_bulk_create`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreBulkCreateMethod(Protocol):
+    """What ``@hooks.pre_bulk_create.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostBulkCreateImplementation(Protocol):
+    """What ``@hooks.post_bulk_create`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostBulkCreateMethod(Protocol):
+    """What ``@hooks.post_bulk_create.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreBulkUpdateImplementation(Protocol):
+    """What ``@hooks.pre_bulk_update`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreBulkUpdateMethod(Protocol):
+    """What ``@hooks.pre_bulk_update.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostBulkUpdateImplementation(Protocol):
+    """What ``@hooks.post_bulk_update`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostBulkUpdateMethod(Protocol):
+    """What ``@hooks.post_bulk_update.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        objs: list[Any],
+        fields: frozenset[str],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreQuerysetUpdateImplementation(Protocol):
+    """What ``@hooks.pre_queryset_update`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreQuerysetUpdateMethod(Protocol):
+    """What ``@hooks.pre_queryset_update.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostQuerysetUpdateImplementation(Protocol):
+    """What ``@hooks.post_queryset_update`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostQuerysetUpdateMethod(Protocol):
+    """What ``@hooks.post_queryset_update.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        values: dict[str, Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreQuerysetDeleteImplementation(Protocol):
+    """What ``@hooks.pre_queryset_delete`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PreQuerysetDeleteMethod(Protocol):
+    """What ``@hooks.pre_queryset_delete.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        queryset: Any,
+        using: str,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostQuerysetDeleteImplementation(Protocol):
+    """What ``@hooks.post_queryset_delete`` accepts."""
+
+    def __call__(
+        self,
+        *,
+        sender: type[Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> Awaitable[None] | None: ...
+
+
+class PostQuerysetDeleteMethod(Protocol):
+    """What ``@hooks.post_queryset_delete.method`` accepts: a plugin class's method."""
+
+    def __call__(
+        self,
+        plugin: Any,
+        /,
+        *,
+        sender: type[Any],
+        using: str,
+        pks: list[Any] | None,
+        count: int,
+    ) -> Awaitable[None] | None: ...

@@ -181,7 +181,8 @@ def test_a_failing_run_is_retried_then_given_up_without_reaching_the_caller(eage
         (
             "@hookimpl(defer=True)\ndef pre_save(instance): pass\n",
             "plugin 'bad': hook 'pre_save': defer=True is not allowed on 'pre_save' (only on "
-            "m2m_changed, post_delete, post_migrate, post_save, setting_changed)",
+            "m2m_changed, post_bulk_create, post_bulk_update, post_delete, post_migrate, "
+            "post_queryset_delete, post_queryset_update, post_save, setting_changed)",
         ),
         (
             "@hookimpl(defer=True, wrapper=True)\ndef post_save(instance):\n    return (yield)\n",

@@ -39,10 +39,22 @@ ALL_SPECS = [
 ]
 
 
-def test_the_hooks_are_exactly_djangos_built_in_signals():
-    names = [name for _, name, _ in ALL_SPECS]
+def test_the_hooks_are_djangos_built_in_signals_and_hosthooks_own_bulk_hooks():
+    names = [name for family, name, _ in ALL_SPECS if family not in specs.OWN_FAMILIES]
     assert len(names) == len(set(names)) == 19
     assert set(names) == DJANGO_SIGNALS
+    own = [name for family, name, _ in ALL_SPECS if family in specs.OWN_FAMILIES]
+    assert own == [
+        "pre_bulk_create",
+        "post_bulk_create",
+        "pre_bulk_update",
+        "post_bulk_update",
+        "pre_queryset_update",
+        "post_queryset_update",
+        "pre_queryset_delete",
+        "post_queryset_delete",
+    ]
+    assert not set(own) & DJANGO_SIGNALS
 
 
 def test_a_host_declares_every_spec():

@@ -25,6 +25,7 @@ from hosthooks.engine.tracing import ImplTrace
 from hosthooks.engine.tracing import describe_sender
 from hosthooks.engine.tracing import function_name
 from hosthooks.markers import DEFER_OPTION
+from hosthooks.markers import DEFERRED_ARGNAMES
 from hosthooks.markers import QUEUE_OPTION
 from hosthooks.markers import RETRIES_OPTION
 from hosthooks.transactions import on_commit
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 logger: Final = logging.getLogger("hosthooks.deferred")
 
 #: The attribute of a stand-in that holds the implementation's own argument names.
-_ARGNAMES: Final = "hosthooks_deferred_argnames"
+_ARGNAMES: Final = DEFERRED_ARGNAMES
 
 
 def prepare(host: Host, impl: pluggy.HookImpl, hook_caller: pluggy.HookCaller) -> None:

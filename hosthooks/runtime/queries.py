@@ -1,8 +1,12 @@
 """Queries: a model's rows read, filtered, counted, created, updated and deleted.
 
-Part of the model layer (see :mod:`hosthooks.runtime.models`). ``update()`` and
-``bulk_create()`` fire nothing, as in Django; ``create()`` saves (``pre_save``,
-``post_save``) and ``delete()`` deletes as :mod:`hosthooks.runtime.deletion` does.
+Part of the model layer (see :mod:`hosthooks.runtime.models`). ``create()`` saves
+(``pre_save``, ``post_save``) and ``delete()`` deletes as
+:mod:`hosthooks.runtime.deletion` does. ``bulk_create()``, ``bulk_update()``,
+``update()`` and ``delete()`` fire none of Django's save signals, as in Django, and
+this module is the only place that fires hosthooks' own bulk and queryset hooks
+(:mod:`hosthooks.specs.bulk`) around them: each asked first whether anyone
+listens, so that they cost a dictionary lookup while nobody does.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Final
 
+from hosthooks.host import Host
+from hosthooks.host import get_host
+from hosthooks.markers import DEFERRED_ARGNAMES
 from hosthooks.runtime.backends.base import INTEGER_RANGE
 from hosthooks.runtime.db import DEFAULT_ALIAS
 from hosthooks.runtime.db import get_database
@@ -36,6 +43,16 @@ def _beyond_integers(value: Any) -> int:
         if value < low:
             return -1
     return 0
+
+
+def _names_argument(host: Host, hook: str, argument: str) -> bool:
+    """Whether an implementation of ``hook`` takes ``argument`` (a deferred one: itself,
+    not the stand-in that enqueues it, which takes every argument)."""
+    for impl in host.implementations(hook):
+        names = getattr(impl.function, DEFERRED_ARGNAMES, None)
+        if argument in (names if names is not None else (*impl.argnames, *impl.kwargnames)):
+            return True
+    return False
 
 
 class QuerySet:
@@ -232,19 +249,72 @@ class QuerySet:
                 return self.create(**{**lookups, **(defaults or {})}), True
 
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
-        """Insert many rows in one transaction. Fires nothing, as in Django."""
+        """Insert many rows in one transaction, without ``pre_save``/``post_save`` (as in
+        Django); ``pre_bulk_create`` and ``post_bulk_create`` fire around the inserts.
+        """
         database = get_database(self._using)
         code = self.model._meta.row_code
         row = code.insert_row
+        host = get_host()
+        listening = host.listening
+        objs = list(instances)
         with database.atomic(savepoint=False):
-            ids = database.insert_many(code.insert_sql, [row(instance) for instance in instances])
-            for instance, pk in zip(instances, ids, strict=True):
+            if objs and listening.get("pre_bulk_create"):
+                host.hook.pre_bulk_create(sender=self.model, objs=objs, using=self._using)
+            ids = database.insert_many(code.insert_sql, [row(instance) for instance in objs])
+            for instance, pk in zip(objs, ids, strict=True):
                 instance.pk = pk
                 instance._state.db, instance._state.adding = self._using, False
-        return list(instances)
+            if objs and listening.get("post_bulk_create"):
+                host.hook.post_bulk_create(sender=self.model, objs=objs, using=self._using)
+        return objs
+
+    def bulk_update(self, instances: Sequence[Model], fields: Sequence[str]) -> int:
+        """Write ``fields`` of each instance to its row, in one transaction, without
+        ``pre_save``/``post_save`` (as in Django); ``pre_bulk_update`` and
+        ``post_bulk_update`` fire around the updates.
+
+        :returns: the number of rows written.
+        :raises ValueError: when no field is named, a field is the primary key,
+            or an instance has no primary key; nothing is written.
+        :raises LookupError: for an unknown field.
+        """
+        if not fields:
+            raise ValueError("Field names must be given to bulk_update().")
+        meta = self.model._meta
+        chosen = [meta.field(name) for name in fields]
+        if any(field.name == "id" for field in chosen):
+            raise ValueError("bulk_update() cannot be used with primary key fields.")
+        objs = list(instances)
+        if any(instance.pk is None for instance in objs):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        if not objs:
+            return 0
+        assignments = ", ".join(f'"{field.column}" = ?' for field in chosen)
+        sql = f'UPDATE "{meta.table}" SET {assignments} WHERE "id" = ?'
+        database = get_database(self._using)
+        host = get_host()
+        listening = host.listening
+        names = frozenset(field.name for field in chosen)
+        written = 0
+        with database.atomic(savepoint=False):
+            if listening.get("pre_bulk_update"):
+                host.hook.pre_bulk_update(
+                    sender=self.model, objs=objs, fields=names, using=self._using
+                )
+            for instance in objs:
+                params = [_db_value(field, getattr(instance, field.attname)) for field in chosen]
+                written += database.execute(sql, [*params, instance.pk]).rowcount
+            if listening.get("post_bulk_update"):
+                host.hook.post_bulk_update(
+                    sender=self.model, objs=objs, fields=names, using=self._using
+                )
+        return written
 
     def update(self, **values: Any) -> int:
-        """Set fields on every matching row in one statement. Fires nothing, as in Django.
+        """Set fields on every matching row in one statement, without ``pre_save``/
+        ``post_save`` (as in Django); ``pre_queryset_update`` and
+        ``post_queryset_update`` fire around it.
 
         :returns: the number of rows changed.
         """
@@ -253,14 +323,38 @@ class QuerySet:
         for name, value in values.items():
             field = meta.field(name)
             assignments.append(f'"{field.column}" = ?')
-            params.append(value.pk if isinstance(value, Model) else field.to_db(value))
+            params.append(_db_value(field, value))
         if self._matches_nothing:
             return 0
         where, where_params = self._where_clause()
         sql = f'UPDATE "{meta.table}" SET {", ".join(assignments)}{where}'
         database = get_database(self._using)
+        host = get_host()
+        listening = host.listening
         with database.atomic(savepoint=False):
-            count: int = database.execute(sql, [*params, *where_params]).rowcount
+            if listening.get("pre_queryset_update"):
+                host.hook.pre_queryset_update(
+                    sender=self.model, queryset=self, values=dict(values), using=self._using
+                )
+            if not listening.get("post_queryset_update"):
+                count: int = database.execute(sql, [*params, *where_params]).rowcount
+                return count
+            pks = None
+            if _names_argument(host, "post_queryset_update", "pks"):
+                # The statement reads the keys itself: no SELECT before, no race.
+                rows = database.execute(sql + ' RETURNING "id"', [*params, *where_params])
+                pks = [pk for (pk,) in rows.fetchall()]
+                count = len(pks)
+            else:
+                count = database.execute(sql, [*params, *where_params]).rowcount
+            host.hook.post_queryset_update(
+                sender=self.model,
+                queryset=self,
+                values=dict(values),
+                using=self._using,
+                pks=pks,
+                count=count,
+            )
         return count
 
     def delete(self) -> tuple[int, dict[str, int]]:
@@ -271,6 +365,10 @@ class QuerySet:
         """
         if self._matches_nothing:
             return 0, {}
+        host = get_host()
+        listening = host.listening
+        if listening.get("pre_queryset_delete") or listening.get("post_queryset_delete"):
+            return self._delete_heard(host)
         collector = Collector(self._using, origin=self)
         if collector.can_fast_delete(self.model):
             where, params = self._where_clause()
@@ -282,3 +380,40 @@ class QuerySet:
             return deleted, ({self.model._meta.label: deleted} if deleted else {})
         collector.collect(list(self))
         return collector.delete()
+
+    def _delete_heard(self, host: Host) -> tuple[int, dict[str, int]]:
+        """:meth:`delete` with ``pre_queryset_delete``/``post_queryset_delete`` around it,
+        in one transaction; the fast path stays the fast path."""
+        database = get_database(self._using)
+        label = self.model._meta.label
+        with database.atomic(savepoint=False):
+            if host.listening.get("pre_queryset_delete"):
+                host.hook.pre_queryset_delete(sender=self.model, queryset=self, using=self._using)
+            heard = host.listening.get("post_queryset_delete")
+            wants_pks = heard and _names_argument(host, "post_queryset_delete", "pks")
+            pks: list[Any] | None = None
+            collector = Collector(self._using, origin=self)
+            if collector.can_fast_delete(self.model):
+                where, params = self._where_clause()
+                sql = f'DELETE FROM "{self.model._meta.table}"{where}'
+                if wants_pks:
+                    pks = [pk for (pk,) in database.execute(sql + ' RETURNING "id"', params)]
+                    deleted = len(pks)
+                else:
+                    deleted = database.execute(sql, params).rowcount
+                counts = {label: deleted} if deleted else {}
+            else:
+                collector.collect(list(self))
+                if wants_pks:
+                    pks = list(collector.data.get(self.model, {}))
+                deleted, counts = collector.delete()
+            if heard:
+                host.hook.post_queryset_delete(
+                    sender=self.model, using=self._using, pks=pks, count=deleted
+                )
+        return deleted, counts
+
+
+def _db_value(field: Any, value: Any) -> Any:
+    """What a column stores for ``value``: an instance's primary key, else the field's."""
+    return value.pk if isinstance(value, Model) else field.to_db(value)

@@ -1,4 +1,5 @@
-"""Every Django built-in signal as a pluggy hookspec, one module per signal family.
+"""Every Django built-in signal as a pluggy hookspec, one module per signal family,
+and hosthooks' own hooks for the writes Django never signals (:mod:`~hosthooks.specs.bulk`).
 
 The specs know nothing of the runtime that fires them: a firing site passes
 every argument by keyword, ``sender`` first, exactly as Django sends them
@@ -17,6 +18,7 @@ from types import ModuleType
 from typing import Final
 
 from hosthooks.specs import auth
+from hosthooks.specs import bulk
 from hosthooks.specs import management
 from hosthooks.specs import models
 from hosthooks.specs import other
@@ -33,13 +35,27 @@ FAMILIES: Final[dict[str, ModuleType]] = {
     "requests": requests,
     "management": management,
     "other": other,
+    "bulk": bulk,
 }
+
+#: The families of hosthooks' own hooks: no Django signal has their names.
+OWN_FAMILIES: Final = frozenset({"bulk"})
 
 #: The hooks an implementation may mark ``defer=True``: their arguments can all
 #: travel to a worker, and their point is not to run before something
 #: (``m2m_changed`` is deferred for its ``post_`` actions only).
 DEFERRABLE_HOOKS: Final = frozenset(
-    {"post_save", "post_delete", "m2m_changed", "post_migrate", "setting_changed"}
+    {
+        "post_save",
+        "post_delete",
+        "m2m_changed",
+        "post_migrate",
+        "setting_changed",
+        "post_bulk_create",
+        "post_bulk_update",
+        "post_queryset_update",
+        "post_queryset_delete",
+    }
 )
 
 #: The hooks whose sender is a model class, so that a ``sender=`` label on their
@@ -57,6 +73,7 @@ MODEL_SENDER_HOOKS: Final = frozenset(
         "m2m_changed",
         "user_logged_in",
         "user_logged_out",
+        *(name for name in vars(bulk) if name.startswith(("pre_", "post_"))),
     }
 )
 
