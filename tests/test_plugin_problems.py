@@ -3,14 +3,15 @@ known model, each one line with the closest known name, wherever plugins are sho
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import types
 from pathlib import Path
+from typing import cast
 
 import pluggy
 import pytest
@@ -24,6 +25,9 @@ from hosthooks import Status
 from hosthooks import hookimpl
 from hosthooks.cli import main
 from tests.probes import run_probe
+from tests.serving import PASSWORD
+from tests.serving import Client
+from tests.serving import Server
 
 HOSTHOOKS = Path(sys.executable).with_name("hosthooks")
 
@@ -342,9 +346,28 @@ def test_serve_reports_label_problems_at_start_up_and_in_plugins_json(tmp_path):
     directory = write_plugins(tmp_path / "plugins", labels=TYPO_LABEL)
     env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
     env["HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    env["HOSTHOOKS_INSPECTOR_PUBLIC"] = "1"  # /-/plugins.json without signing in as staff
     command = [str(HOSTHOOKS), "--plugins-dir", str(directory), "serve", "--port", "0"]
     command += ["--db", str(tmp_path / "demo.sqlite3")]
+    # /-/plugins.json is for staff: one is made first.
+    created = subprocess.run(
+        [
+            str(HOSTHOOKS),
+            "--plugins-dir",
+            str(directory),
+            "createuser",
+            "operator",
+            "--staff",
+            "--db",
+            str(tmp_path / "demo.sqlite3"),
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
     expected = [
         "labels: post_save: sender 'demo.Nte' names no known model (did you mean 'demo.Note'?)",
         "labels: pre_delete: sender 'auth.Usr' names no known model (did you mean 'auth.User'?)",
@@ -369,10 +392,10 @@ def test_serve_reports_label_problems_at_start_up_and_in_plugins_json(tmp_path):
         assert start_up[3].startswith("hosthooks: plugins hosthooks.last-login, labels")
         assert start_up[4].startswith("hosthooks: serving the demo app on http://127.0.0.1:")
         port = int(start_up[4].rsplit(":", 1)[1].split("/")[0])
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/-/plugins.json")
-        [served] = json.loads(connection.getresponse().read())
-        connection.close()
+        client = Client(cast(Server, types.SimpleNamespace(port=port)))
+        client.get("/login")
+        assert client.post("/login", {"username": "operator", "password": PASSWORD})[0] == 303
+        [served] = json.loads(client.get("/-/plugins.json")[2])
         assert served["problems"] == expected
     finally:
         process.send_signal(signal.SIGINT)

@@ -4,6 +4,7 @@ the headers, the database file's mode, and hostile input answered as such."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import time
@@ -222,10 +223,15 @@ def test_the_login_page_never_redirects_off_site(server):
     assert (status, headers["Location"]) == (303, "/")
 
 
-def test_inspector_public_opens_the_inspector_to_anyone(open_server):
-    status, _, body = Client(open_server).get("/-/plugins.json")
-    assert status == 200
-    assert '"name": "recorder"' in body
+def test_inspector_public_no_longer_opens_the_console(open_server):
+    anonymous = Client(open_server)
+    status, _, body = anonymous.get("/-/plugins.json")
+    assert (status, json.loads(body)) == (403, {"error": "The console is for staff users only."})
+    status, headers, _ = anonymous.get("/-/calls")
+    assert (status, headers["Location"]) == (303, "/login?next=%2F-%2Fcalls")
+    assert anonymous.signup("curious") == 303
+    assert anonymous.get("/-/overview.json")[0] == 403
+    assert anonymous.post("/-/plugins/recorder/mute", {"until": ""})[0] == 403
 
 
 # -- 5. headers ---------------------------------------------------------------------

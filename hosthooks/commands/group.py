@@ -146,6 +146,8 @@ COMMANDS: Final = {
     "serve": ("runtime", "serve"),
     "worker": ("runtime", "worker"),
     "createuser": ("runtime", "createuser"),
+    "mute": ("muting", "mute"),
+    "unmute": ("muting", "unmute"),
     "install": ("packages", "install"),
     "uninstall": ("packages", "uninstall"),
     "docs": ("authoring", "docs"),

@@ -288,7 +288,20 @@ RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
             None,
             "the address of a TLS-terminating proxy whose X-Forwarded-Proto is believed",
         ),
-        RuntimeSetting("INSPECTOR_PUBLIC", False, "open the /-/ pages to everyone, not only staff"),
+        RuntimeSetting(
+            "INSPECTOR_PUBLIC",
+            False,
+            "no longer opens anything: the console under /-/ is for staff only",
+        ),
+        RuntimeSetting(
+            "BREAKER_FAILURES",
+            0,
+            "failures in a row of a plugin in one hook (robust calls, deferred runs) "
+            "that mute it there for BREAKER_COOLDOWN; 0 turns the circuit breaker off",
+        ),
+        RuntimeSetting(
+            "BREAKER_COOLDOWN", 60, "seconds a plugin the circuit breaker muted stays muted"
+        ),
     )
 }
 

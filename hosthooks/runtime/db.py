@@ -337,6 +337,15 @@ class Database:
     def in_atomic_block(self) -> bool:
         return bool(self._state().blocks)
 
+    def transaction_key(self) -> int | None:
+        """A number the transaction open on this thread keeps until it ends (what
+        the console groups hook calls by), or None outside any block."""
+        try:
+            state: _ThreadState = self._local.state
+        except AttributeError:
+            return None
+        return id(state.blocks[0]) if state.blocks else None
+
     def joined_block(self) -> JoinedBlock | None:
         """What ``atomic(savepoint=False)`` enters inside an atomic block: that
         block's part, for a write to join; None outside any block."""

@@ -17,8 +17,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from hosthooks.runtime import auth
+from hosthooks.runtime import console
 from hosthooks.runtime import fields
-from hosthooks.runtime import inspector
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.migrations import migrate
@@ -229,8 +229,8 @@ ROUTES: Final = [
     ("/notes", "add_note", ["POST"]),
     (f"/notes/<int(max={MAX_ID}):note_id>/delete", "delete_note", ["POST"]),
     ("/static/style.css", "stylesheet", ["GET"]),
-    # The App lets only staff (or everyone, with INSPECTOR_PUBLIC) reach /-/.
-    *inspector.ROUTES,
+    # Staff only, whatever INSPECTOR_PUBLIC says: the console checks that itself.
+    *console.ROUTES,
 ]
 
 
@@ -246,19 +246,25 @@ def make_app(
         (default: the TRUSTED_PROXY setting; empty or None believes no one).
 
     :raises DatabaseError: when the database cannot be opened or migrated.
-    :raises ValueError: when the configured secret key is too short.
+    :raises ValueError: when the configured secret key is too short, or the
+        circuit breaker's settings are negative.
     """
     settings = settings or get_settings()
     path = database_path or settings.DATABASE
     database = Database(path)
     migrate(database, models=list(MODELS), verbosity=0)
-    views = DemoViews(Templates())
-    inspector_views = inspector.InspectorViews(views.page, inspector.RecentCalls())
+    templates = Templates()
+    views = DemoViews(templates)
+    console_views = console.setup(database, templates, settings)
     return App(
         ROUTES,
         {
-            endpoint: getattr(views, endpoint, None) or getattr(inspector_views, endpoint)
-            for _, endpoint, _ in ROUTES
+            **console_views.endpoints(),
+            **{
+                endpoint: getattr(views, endpoint)
+                for _, endpoint, _ in ROUTES
+                if not endpoint.startswith("console.")
+            },
         },
         secret_key=load_secret_key(str(path), settings.SECRET_KEY),
         load_user=auth.get_user,

@@ -77,6 +77,13 @@ INSPECTOR_PREFIX: Final = "/-/"
 #: Whether the request this thread serves is one of the inspector's own: the
 #: recent calls it shows leave out the calls its polling makes.
 INSPECTING: Final[ContextVar[bool]] = ContextVar("hosthooks_inspecting", default=False)
+#: The environ of the request this thread serves (None outside one): the
+#: console's recent calls group hook calls by it.
+CURRENT_ENVIRON: Final[ContextVar[dict[str, Any] | None]] = ContextVar(
+    "hosthooks_environ", default=None
+)
+#: The environ key the response's status is noted under, once known.
+STATUS_KEY: Final = "hosthooks.status"
 #: Sent with a response to a request that came over HTTPS through the trusted
 #: proxy: browsers then reach the site over HTTPS only, for a year.
 HSTS_HEADER: Final = ("Strict-Transport-Security", "max-age=31536000")
@@ -325,6 +332,7 @@ class App:
         themselves, so WSGI and ASGI follow this one rule.
         """
         INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
+        CURRENT_ENVIRON.set(environ)
         if self.trusted_proxy is not None:
             self._believe_proxy(environ)
 
@@ -337,6 +345,7 @@ class App:
         return self.error_response(InternalServerError())
 
     def finish_response(self, response: Response, environ: dict[str, Any]) -> None:
+        environ[STATUS_KEY] = response.status_code
         response.headers.update(SECURITY_HEADERS)
         if environ.get(PROXIED_HTTPS):
             response.headers[HSTS_HEADER[0]] = HSTS_HEADER[1]
@@ -432,8 +441,8 @@ class App:
             return None
         if getattr(request.user, "is_staff", False) is True:
             return None
-        if request.path.endswith(".json"):
-            body = json.dumps({"error": "The inspector is for staff users only."})
+        if request.path.endswith(".json") or request.method not in SAFE_METHODS:
+            body = json.dumps({"error": "The console is for staff users only."})
             return Response(body, status=403, content_type="application/json")
         query = urllib.parse.urlencode({"next": request.path})
         return Response("", status=303, headers={"Location": f"{self.login_url}?{query}"})

@@ -1,0 +1,164 @@
+"""Mutes kept in the app's database, so that every process of the app follows them.
+
+An operator mutes a loaded plugin from the console or ``hosthooks mute``: a
+row of ``hosthooks_mute`` (SQLite or PostgreSQL alike), read by every process
+of the app at most :data:`SYNC_SECONDS` later (:class:`MuteSync`) and at its
+start, so a restart keeps it. ``disable_plugins`` still blocks a plugin before
+it is imported; a mute only silences one that is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from hosthooks.engine.muting import Mute
+from hosthooks.host import Host
+from hosthooks.runtime.db import Database
+
+logger: Final = logging.getLogger("hosthooks.console")
+
+#: How often each process reads the mutes: a mute reaches all within 5 seconds.
+SYNC_SECONDS: Final = 2.0
+TABLE: Final = "hosthooks_mute"
+_SCHEMA: Final = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    "plugin TEXT PRIMARY KEY, muted_by TEXT NOT NULL, muted_at DOUBLE PRECISION NOT NULL, "
+    "muted_until DOUBLE PRECISION)"
+)
+_DURATION: Final = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``"30s"``, ``"15m"``, ``"2h"``, ``"7d"`` -> seconds.
+
+    :raises ValueError: for anything else, or a duration of zero.
+    """
+    found = _DURATION.match(text)
+    if found is None or int(found.group(1)) == 0:
+        raise ValueError(
+            f"{text!r} is not a duration: a positive number and a unit, as in 30s, 15m, 2h or 7d"
+        )
+    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+
+
+@dataclass(frozen=True)
+class StoredMute:
+    plugin: str
+    by: str
+    at: float
+    until: float | None
+
+    def as_mute(self) -> Mute:
+        return Mute(self.plugin, None, self.by, self.at, self.until)
+
+
+class MuteStore:
+    """The mutes in ``database``: the table is made on first use (and by ``migrate``)."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._made = False
+
+    def ensure_table(self) -> None:
+        if not self._made:
+            with self.database.atomic():
+                self.database.execute(_SCHEMA)
+            self._made = True
+
+    def mute(self, plugin: str, by: str, until: float | None = None) -> StoredMute:
+        """Mute ``plugin`` (again: the new row replaces the old), logged with who."""
+        self.ensure_table()
+        stored = StoredMute(plugin, by, time.time(), until)
+        with self.database.atomic():
+            self.database.execute(f"DELETE FROM {TABLE} WHERE plugin = ?", (plugin,))
+            self.database.execute(
+                f"INSERT INTO {TABLE} (plugin, muted_by, muted_at, muted_until) "
+                "VALUES (?, ?, ?, ?)",
+                (plugin, by, stored.at, until),
+            )
+        logger.warning(
+            "plugin %r muted by %s%s", plugin, by, "" if until is None else f" until {_iso(until)}"
+        )
+        return stored
+
+    def unmute(self, plugin: str, by: str) -> bool:
+        """Unmute ``plugin``; whether it was muted. Logged with who."""
+        self.ensure_table()
+        with self.database.atomic():
+            cursor = self.database.execute(f"DELETE FROM {TABLE} WHERE plugin = ?", (plugin,))
+            removed = cursor.rowcount > 0
+        if removed:
+            logger.warning("plugin %r unmuted by %s", plugin, by)
+        return removed
+
+    def current(self, now: float | None = None) -> list[StoredMute]:
+        """The mutes in force (those whose time ran out left out), by plugin name."""
+        self.ensure_table()
+        now = time.time() if now is None else now
+        rows = self.database.execute(
+            f"SELECT plugin, muted_by, muted_at, muted_until FROM {TABLE} ORDER BY plugin"
+        ).fetchall()
+        return [
+            StoredMute(str(plugin), str(by), float(at), None if until is None else float(until))
+            for plugin, by, at, until in rows
+            if until is None or float(until) > now
+        ]
+
+
+def _iso(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(
+        timespec="seconds"
+    )
+
+
+class MuteSync:
+    """Keeps a host's plugin mutes what the database says, read every ``interval``
+    seconds by a daemon thread (its own connection) until :meth:`stop`.
+
+    A read that fails (the database away for a moment) is logged once and
+    tried again; the mutes in force stay as they were meanwhile.
+    """
+
+    def __init__(self, host: Host, store: MuteStore, interval: float = SYNC_SECONDS) -> None:
+        self.host = host
+        self.store = store
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+
+    def sync(self) -> None:
+        """Read the mutes now and put them in force."""
+        mutes = [stored.as_mute() for stored in self.store.current()]
+        self.host.switchboard.replace_plugin_mutes(mutes)
+        self.host.switchboard.expire()
+
+    def start(self) -> None:
+        self.sync()
+        self._thread = threading.Thread(target=self._run, name="hosthooks-mutes", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            try:
+                self.sync()
+            except Exception as error:  # the next round tries again
+                if not self._failing:
+                    logger.error("reading the mutes failed: %s", error)
+                self._failing = True
+            else:
+                if self._failing:
+                    logger.info("reading the mutes works again")
+                self._failing = False

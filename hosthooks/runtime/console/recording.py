@@ -1,0 +1,226 @@
+"""The recent hook calls the console shows, recorded only while someone looks.
+
+The first look (a console page or its JSON) attaches a listener to the host,
+each later one keeps it, and it detaches itself when no one has looked for
+:data:`LINGER_SECONDS`. Until then hook calls are not traced at all, so the
+console costs nothing while it is closed.
+
+Each call is kept with the request it was made in (method, path, status; the
+app notes each request's environ, see :data:`hosthooks.runtime.web.CURRENT_ENVIRON`)
+or, outside a request, the transaction open on the default database, so the
+console can show a request as a waterfall of its hook calls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Final
+
+from hosthooks.engine.tracing import HookTrace
+from hosthooks.host import Host
+from hosthooks.runtime.db import DatabaseError
+from hosthooks.runtime.db import get_database
+from hosthooks.runtime.web import CURRENT_ENVIRON
+from hosthooks.runtime.web import INSPECTING
+from hosthooks.runtime.web import STATUS_KEY
+
+#: How long recording goes on after the last look.
+LINGER_SECONDS: Final = 30.0
+#: How many recent calls are kept.
+RECENT_CALLS: Final = 500
+#: How many implementation timings are kept for the percentiles.
+RECENT_TIMINGS: Final = 20_000
+#: The window of the overview's call counts and percentiles.
+WINDOW_SECONDS: Final = 300.0
+_REQUEST_KEY: Final = "hosthooks.console.request"
+
+
+@dataclass
+class RequestSeen:
+    """A request some recorded call was made in."""
+
+    number: int
+    method: str
+    path: str
+    started: float
+    environ: dict[str, Any] | None
+    status: int | None = None
+    ended: float | None = None
+    calls: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        status = self.status
+        if status is None and self.environ is not None:
+            status = self.environ.get(STATUS_KEY)
+        end = self.ended
+        return {
+            "number": self.number,
+            "method": self.method,
+            "path": self.path,
+            "status": status,
+            "at": _iso(self.started),
+            "duration_ms": None if end is None else round((end - self.started) * 1000, 3),
+        }
+
+
+def _iso(seconds: float) -> str:
+    import datetime
+
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds")
+
+
+class RecentCalls:
+    """The most recent hook calls of a host, recorded while someone looks.
+
+    :param size: how many calls are kept.
+    :param linger: seconds recording goes on after the last :meth:`touch`.
+    """
+
+    def __init__(self, size: int = RECENT_CALLS, linger: float = LINGER_SECONDS) -> None:
+        self._calls: deque[dict[str, Any]] = deque(maxlen=size)
+        self._requests: dict[int, RequestSeen] = {}
+        self._timings: deque[tuple[float, str, float]] = deque(maxlen=RECENT_TIMINGS)
+        self._linger = linger
+        self._lock = threading.Lock()
+        self._sequence = 0
+        self._request_numbers = itertools.count(1)
+        self._host: Host | None = None
+        self._detach: Callable[[], None] | None = None
+        self._timer: threading.Timer | None = None
+        #: When recording last started (seconds since the epoch), or None.
+        self.since: float | None = None
+
+    @property
+    def recording(self) -> bool:
+        return self._detach is not None
+
+    def touch(self, host: Host) -> None:
+        """Record ``host``'s calls from now until ``linger`` seconds pass without a touch."""
+        with self._lock:
+            if self._host is not host and self._detach is not None:
+                self._detach()
+                self._detach = None
+            if self._detach is None:
+                self._host = host
+                self._detach = host.add_call_listener(self._record)
+                self.since = time.time()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self._linger, self.stop)
+            # The process may end while no one looks: the timer must not keep it alive.
+            self._timer.daemon = True
+            self._timer.start()
+
+    def stop(self) -> None:
+        """Stop recording (the calls recorded so far are kept)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._detach is not None:
+                self._detach()
+                self._detach = None
+                self.since = None
+
+    def after(self, sequence: int) -> list[dict[str, Any]]:
+        """The calls recorded after number ``sequence``, oldest first."""
+        with self._lock:
+            return [call for call in self._calls if call["seq"] > sequence]
+
+    def requests(self) -> dict[int, dict[str, Any]]:
+        """The requests of the calls kept, by number, as JSON."""
+        with self._lock:
+            return {number: seen.as_json() for number, seen in self._requests.items()}
+
+    def timings(self, since: float) -> dict[str, list[float]]:
+        """Each plugin's implementation durations (ms) recorded since ``since``, in order."""
+        found: dict[str, list[float]] = {}
+        with self._lock:
+            for at, plugin, duration in self._timings:
+                if at >= since:
+                    found.setdefault(plugin, []).append(duration)
+        return found
+
+    def _record(self, trace: HookTrace) -> None:
+        if INSPECTING.get():
+            return
+        now = time.time()
+        environ = CURRENT_ENVIRON.get()
+        transaction = None if environ is not None else _transaction()
+        with self._lock:
+            self._sequence += 1
+            request = None
+            if environ is not None:
+                request = self._request_of(environ, trace, now)
+                request.calls.append(self._sequence)
+                if trace.hook == "request_finished":
+                    request.ended = now
+                    request.status = environ.get(STATUS_KEY)
+                    request.environ = None
+            call = {
+                "seq": self._sequence,
+                "at": _iso(now),
+                "started": now - trace.duration_ms / 1000,
+                "hook": trace.hook,
+                "sender": trace.sender,
+                "duration_ms": round(trace.duration_ms, 3),
+                "request": None if request is None else request.number,
+                "transaction": transaction,
+                "impls": [
+                    {
+                        "plugin": impl.plugin,
+                        "function": impl.function,
+                        "duration_ms": round(impl.duration_ms, 3),
+                        "outcome": impl.outcome,
+                        "error": impl.error,
+                    }
+                    for impl in trace.impls
+                ],
+            }
+            if len(self._calls) == self._calls.maxlen:
+                self._forget(self._calls[0])
+            self._calls.append(call)
+            for impl in trace.impls:
+                if impl.outcome != "muted":
+                    self._timings.append((now, impl.plugin, impl.duration_ms))
+
+    def _request_of(self, environ: dict[str, Any], trace: HookTrace, now: float) -> RequestSeen:
+        number = environ.get(_REQUEST_KEY)
+        if isinstance(number, int) and number in self._requests:
+            return self._requests[number]
+        number = next(self._request_numbers)
+        environ[_REQUEST_KEY] = number
+        seen = RequestSeen(
+            number,
+            str(environ.get("REQUEST_METHOD", "?")),
+            str(environ.get("PATH_INFO", "")),
+            now - trace.duration_ms / 1000,
+            environ,
+        )
+        self._requests[number] = seen
+        return seen
+
+    def _forget(self, oldest: dict[str, Any]) -> None:
+        number = oldest["request"]
+        seen = self._requests.get(number) if number is not None else None
+        if seen is not None and seen.calls and seen.calls[0] == oldest["seq"]:
+            seen.calls.pop(0)
+            if not seen.calls:
+                del self._requests[number]
+
+
+def _transaction() -> int | None:
+    """A number for the transaction open on this thread's default database, or None."""
+    try:
+        database = get_database()
+    except DatabaseError:
+        return None
+    return database.transaction_key()

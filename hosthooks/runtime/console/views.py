@@ -1,0 +1,274 @@
+"""The console's views: every page, its JSON twin, and the POSTs that change things.
+
+Every one of them is for staff users only, whatever ``INSPECTOR_PUBLIC`` says:
+a visitor who is not staff gets 403 (JSON, or any POST) or the login page.
+POSTs are CSRF-checked by the App like every unsafe request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+from typing import Final
+
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from hosthooks.host import get_host
+from hosthooks.loading.records import Status
+from hosthooks.markers import PROJECT
+from hosthooks.report import hooks_json
+from hosthooks.report import plugins_json
+from hosthooks.runtime.console import data
+from hosthooks.runtime.console.mutes import MuteStore
+from hosthooks.runtime.console.mutes import MuteSync
+from hosthooks.runtime.console.mutes import parse_duration
+from hosthooks.runtime.console.recording import RecentCalls
+from hosthooks.runtime.templates import Templates
+from hosthooks.runtime.web import Request
+
+logger: Final = logging.getLogger("hosthooks.console")
+
+#: The console's pages, in the order the navigation lists them: (path, title).
+NAVIGATION: Final = (
+    ("/-/", "Overview"),
+    ("/-/plugins", "Plugins"),
+    ("/-/hooks", "Hooks"),
+    ("/-/calls", "Calls"),
+    ("/-/deliveries", "Deliveries"),
+)
+
+View = Callable[..., Response]
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, indent=2), status=status, content_type="application/json")
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.args.get(name, "") in {"1", "on", "true", "yes"}
+
+
+def staff_only(view: View) -> View:
+    """The view, for staff users only: others get 403 for JSON and POSTs, and the
+    login page (coming back here) for a page."""
+
+    def guarded(self: ConsoleViews, request: Request, **arguments: Any) -> Response:
+        if getattr(request.user, "is_staff", False) is True:
+            return view(self, request, **arguments)
+        if request.path.endswith(".json") or request.method != "GET":
+            return _json({"error": "The console is for staff users only."}, status=403)
+        query = urllib.parse.urlencode({"next": request.full_path.rstrip("?")})
+        return Response("", status=303, headers={"Location": f"/login?{query}"})
+
+    guarded.__name__ = view.__name__
+    guarded.__doc__ = view.__doc__
+    return guarded
+
+
+class ConsoleViews:
+    """The console on one app: its templates, recent calls and the database's mutes.
+
+    :param sync: re-reads the mutes after a change, so this process follows at once.
+    """
+
+    def __init__(
+        self, templates: Templates, recent: RecentCalls, mutes: MuteStore, sync: MuteSync
+    ) -> None:
+        self.templates = templates
+        self.recent = recent
+        self.mutes = mutes
+        self.sync = sync
+
+    def endpoints(self) -> dict[str, View]:
+        """Each endpoint of :data:`ROUTES` and its view."""
+        return {
+            endpoint: getattr(self, endpoint.removeprefix("console.")) for _, endpoint, _ in ROUTES
+        }
+
+    def page(self, request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
+        """``console/<name>`` in the console's layout; with ``?fragment=1`` only the
+        part the page's script refreshes."""
+        context.update(
+            user=request.user,
+            csrf_token=request.csrf_token,
+            project=PROJECT,
+            navigation=NAVIGATION,
+            here=request.path,
+            fragment=_flag(request, "fragment"),
+        )
+        context.setdefault("error", None)
+        body = self.templates.render(f"console/{name}", context)
+        return Response(body, status=status, content_type="text/html; charset=utf-8")
+
+    # -- overview ----------------------------------------------------------------
+
+    @staff_only
+    def overview_page(self, request: Request) -> Response:
+        self.recent.touch(get_host())
+        return self.page(request, "overview.html", overview=data.overview(get_host(), self.recent))
+
+    @staff_only
+    def overview_json(self, request: Request) -> Response:
+        self.recent.touch(get_host())
+        return _json(data.overview(get_host(), self.recent))
+
+    # -- plugins -------------------------------------------------------------------
+
+    @staff_only
+    def plugins_page(self, request: Request, *, error: str | None = None) -> Response:
+        plugins = data.plugin_details(get_host())
+        return self.page(
+            request, "plugins.html", status=400 if error else 200, plugins=plugins, error=error
+        )
+
+    @staff_only
+    def plugins_json(self, request: Request) -> Response:
+        """The CLI's ``plugins --json``; with ``?details=1`` what the page shows."""
+        if _flag(request, "details"):
+            return _json(data.plugin_details(get_host()))
+        return _json(plugins_json(get_host()))
+
+    @staff_only
+    def mute(self, request: Request, name: str) -> Response:
+        """Mute a loaded plugin (form field ``until``: a duration such as ``2h``, or empty)."""
+        host = get_host()
+        record = next((r for r in host.plugins() if r.name == name), None)
+        if record is None:
+            raise NotFound(f"No plugin is named {name!r}.")
+        if record.status is not Status.ACTIVE:
+            return self._refused(
+                request, f"{name} is {record.status.value}: only a loaded plugin can be muted."
+            )
+        text = request.form.get("until", "").strip()
+        until = None
+        if text:
+            try:
+                until = time.time() + parse_duration(text)
+            except ValueError as problem:
+                return self._refused(request, str(problem))
+        self.mutes.mute(name, request.user.username, until)
+        self.sync.sync()
+        return self._done(request, name)
+
+    @staff_only
+    def unmute(self, request: Request, name: str) -> Response:
+        if not any(r.name == name for r in get_host().plugins()):
+            raise NotFound(f"No plugin is named {name!r}.")
+        self.mutes.unmute(name, request.user.username)
+        self.sync.sync()
+        return self._done(request, name)
+
+    def _refused(self, request: Request, message: str) -> Response:
+        if _wants_json(request):
+            return _json({"error": message}, status=400)
+        return self.plugins_page(request, error=message)
+
+    def _done(self, request: Request, name: str) -> Response:
+        if _wants_json(request):
+            row = next(
+                p for p in plugins_json(get_host(), include_builtin=True) if p["name"] == name
+            )
+            return _json(row)
+        back = request.form.get("back", "")
+        target = back if back in {"/-/", "/-/plugins"} else "/-/plugins"
+        return Response("", status=303, headers={"Location": f"{target}#plugin-{name}"})
+
+    # -- hooks ---------------------------------------------------------------------
+
+    @staff_only
+    def hooks_page(self, request: Request) -> Response:
+        implemented = _flag(request, "implemented")
+        hooks = data.hook_rows(get_host(), implemented)
+        families: dict[str, list[dict[str, Any]]] = {}
+        for hook in hooks:
+            families.setdefault(hook["family"], []).append(hook)
+        return self.page(request, "hooks.html", families=families, implemented=implemented)
+
+    @staff_only
+    def hooks_json(self, request: Request) -> Response:
+        """The CLI's ``hooks --json``; ``?implemented=1`` keeps the implemented hooks,
+        ``?details=1`` adds what placed each implementation (``placed_by``)."""
+        implemented = _flag(request, "implemented")
+        if _flag(request, "details"):
+            return _json(data.hook_rows(get_host(), implemented))
+        return _json([h for h in hooks_json(get_host()) if h["impls"] or not implemented])
+
+    # -- calls ---------------------------------------------------------------------
+
+    def _calls(self, request: Request) -> dict[str, Any]:
+        self.recent.touch(get_host())
+        try:
+            after = max(0, int(request.args.get("after", "0")))
+        except ValueError:
+            after = 0
+        wanted = data.CallFilter.from_args(request.args)
+        calls = self.recent.after(after)
+        kept = [call for call in calls if wanted.keeps(call)]
+        return {
+            "recording": self.recent.recording,
+            "last": max((call["seq"] for call in calls), default=after),
+            "filter": wanted.as_query(),
+            "calls": kept,
+            "groups": data.grouped_calls(kept, self.recent.requests(), wanted),
+        }
+
+    @staff_only
+    def calls_page(self, request: Request) -> Response:
+        found = self._calls(request)
+        host = get_host()
+        return self.page(
+            request,
+            "calls.html",
+            found=found,
+            wanted=data.CallFilter.from_args(request.args),
+            hooks=[hook["name"] for hook in hooks_json(host)],
+            plugins=[plugin["name"] for plugin in plugins_json(host, include_builtin=True)],
+            outcomes=data.OUTCOMES,
+        )
+
+    @staff_only
+    def calls_json(self, request: Request) -> Response:
+        """``{"recording", "last", "filter", "calls", "groups"}``: the calls after
+        ``?after=N`` the filter keeps (``hook``, ``plugin``, ``outcome``, ``slower``
+        ms, ``empty=1``), oldest first, and grouped as the page shows them."""
+        return _json(self._calls(request))
+
+    # -- static ---------------------------------------------------------------------
+
+    @staticmethod
+    def script(request: Request) -> Response:
+        code = resources.files("hosthooks.runtime").joinpath("static/console.js").read_bytes()
+        return Response(code, content_type="text/javascript; charset=utf-8")
+
+    @staticmethod
+    def stylesheet(request: Request) -> Response:
+        css = resources.files("hosthooks.runtime").joinpath("static/console.css").read_bytes()
+        return Response(css, content_type="text/css; charset=utf-8")
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+#: The console's routes for the app's route table: (rule, endpoint, methods);
+#: each endpoint is ``console.`` and the name of a :class:`ConsoleViews` method.
+ROUTES: Final = [
+    ("/-/", "console.overview_page", ["GET"]),
+    ("/-/overview.json", "console.overview_json", ["GET"]),
+    ("/-/plugins", "console.plugins_page", ["GET"]),
+    ("/-/plugins.json", "console.plugins_json", ["GET"]),
+    ("/-/plugins/<name>/mute", "console.mute", ["POST"]),
+    ("/-/plugins/<name>/unmute", "console.unmute", ["POST"]),
+    ("/-/hooks", "console.hooks_page", ["GET"]),
+    ("/-/hooks.json", "console.hooks_json", ["GET"]),
+    ("/-/calls", "console.calls_page", ["GET"]),
+    ("/-/calls.json", "console.calls_json", ["GET"]),
+    ("/-/console.js", "console.script", ["GET"]),
+    ("/-/console.css", "console.stylesheet", ["GET"]),
+]
