@@ -239,3 +239,59 @@ def test_the_readmes_testing_example_passes_as_written(pytester):
     (pytester.path / "tests" / "test_my_plugin.py").write_text(test)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--import-mode=importlib")
     result.assert_outcomes(passed=1)
+
+
+def test_hosthooks_plugin_settings_sets_a_plugins_settings_for_one_test(pytester, tmp_path):
+    pytester.makepyfile(
+        textwrap.dedent("""
+        import dataclasses
+        from pathlib import Path
+
+        import pytest
+
+        import hosthooks
+        from hosthooks import setting
+
+        @dataclasses.dataclass
+        class LogSettings:
+            path: Path | None = None
+            level: int = setting(1, aliases=("OLD_LOG_LEVEL",))
+            token: str = setting("", secret=True)
+
+        class LogPlugin:
+            hosthooks_settings = LogSettings
+
+            @hosthooks.hookimpl
+            def post_save(self, sender):
+                return hosthooks.plugin_settings("log", LogSettings)
+
+        def saved(host):
+            return host.hook.post_save(
+                sender=None, instance=None, created=True, raw=False, using="default",
+                update_fields=None,
+            )
+
+        def test_set(hosthooks_host, hosthooks_plugin_settings, monkeypatch):
+            monkeypatch.setenv("OLD_LOG_LEVEL", "7")  # the environment would win
+            hosthooks_host.register(LogPlugin(), "log")
+            hosthooks_plugin_settings("log", path=Path("/var/log/x.jsonl"), level=3)
+            hosthooks_plugin_settings("log", token="t")  # calls add up
+            assert saved(hosthooks_host) == [LogSettings(Path("/var/log/x.jsonl"), 3, "t")]
+            with pytest.raises(KeyError, match="log has no setting 'colour'"):
+                hosthooks_plugin_settings("log", colour="red")
+            with pytest.raises(hosthooks.PluginSettingsError, match="log: level: expected"):
+                hosthooks_plugin_settings("log", level="high")
+            # A refused call changed nothing.
+            assert saved(hosthooks_host) == [LogSettings(Path("/var/log/x.jsonl"), 3, "t")]
+            hosthooks_host.seen = True
+            raise AssertionError("undone even when the test fails")
+
+        def test_undone(hosthooks_host):
+            hosthooks_host.register(LogPlugin(), "log")
+            assert hosthooks_host.config.plugin_tables == {}
+            assert saved(hosthooks_host) == [LogSettings()]
+    """)
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "undone even when the test fails" in result.stdout.str()

@@ -197,3 +197,30 @@ def test_for_real_installed_tested_listed_and_checked_in_a_throwaway_environment
     [plugin] = [p for p in json.loads(refused.stdout) if p["name"] == "hosthooks-greeter"]
     assert plugin["status"] == "failed"
     assert plugin["error"] == "pre_delete: unknown argument 'sendr' (did you mean 'sender'?)"
+
+
+def test_name_names_the_plugin_apart_from_its_distribution(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "new-plugin", "hosthooks-auditlog", "--name", "auditlog")
+    assert code == 0, err
+    written = tmp_path / "hosthooks-auditlog"
+    pyproject = (written / "pyproject.toml").read_text()
+    assert 'name = "hosthooks-auditlog"' in pyproject
+    assert '[project.entry-points.hosthooks]\nauditlog = "hosthooks_auditlog"' in pyproject
+    assert 'PLUGIN = "auditlog"' in (written / "tests" / "test_hosthooks_auditlog.py").read_text()
+    readme = (written / "README.md").read_text()
+    assert "hosthooks check auditlog" in readme
+    assert "[plugins.auditlog]" in readme
+
+
+@pytest.mark.parametrize("plugin", ["audit.log", "audit log", "-audit", "a,b", ""])
+def test_a_plugin_name_that_cannot_name_a_settings_table_is_a_usage_error(capsys, tmp_path, plugin):
+    code, out, err = run(
+        capsys, "new-plugin", "hosthooks-auditlog", "--name", plugin, "--dir", str(tmp_path / "x")
+    )
+    assert (code, out) == (2, "")
+    assert err.splitlines()[-1] == (
+        f"hosthooks: error: {plugin!r} is not a valid plugin name "
+        "(letters, digits, '-' and '_', starting and ending with a letter or digit)"
+    )
+    assert not (tmp_path / "x").exists()

@@ -13,6 +13,7 @@ from collections.abc import Collection
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Any
 from typing import Final
 
 import pytest
@@ -84,6 +85,69 @@ def mute_hooks(hosthooks_host: Host) -> Iterator[MuteHooks]:
     """``mute_hooks(*hooks, plugins=None)`` silences implementations until the test ends."""
     with contextlib.ExitStack() as stack:
         yield MuteHooks(hosthooks_host, stack)
+
+
+class PluginSettingsSetter:
+    """What the ``hosthooks_plugin_settings`` fixture gives: call it to set a
+    plugin's settings on ``hosthooks_host`` until the test ends."""
+
+    def __init__(self, host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._host = host
+        self._monkeypatch = monkeypatch
+
+    def __call__(self, plugin: str, **values: Any) -> None:
+        """Set ``plugin``'s settings as its ``[plugins.<plugin>]`` table would (values
+        of the setting's type: ``Path`` or ``str`` for paths, lists, numbers), over
+        any ``HOSTHOOKS_PLUGIN_...`` variable, until the test ends; the settings
+        not named keep theirs. Calls add up.
+
+        :raises KeyError: naming a setting the plugin (registered, declaring
+            settings) does not have; nothing is changed.
+        :raises PluginSettingsError: when the plugin could not use the values;
+            nothing is changed.
+        """
+        import dataclasses
+
+        from hosthooks.configuration.typed_settings import declared_settings
+        from hosthooks.configuration.typed_settings import env_prefix
+        from hosthooks.configuration.typed_settings import setting_variables
+
+        host = self._host
+        declared = declared_settings(host.plugin_manager.get_plugin(plugin))
+        before = host.config
+        tables = {name: dict(table) for name, table in before.plugin_tables.items()}
+        tables[plugin] = {**tables.get(plugin, {}), **values}
+        variables = [f"{env_prefix(plugin)}{key.upper()}" for key in values]
+        if declared is not None:
+            known = {field.name for field in dataclasses.fields(declared)}
+            for key in values:
+                if key not in known:
+                    raise KeyError(f"{plugin} has no setting {key!r} (it has: {sorted(known)})")
+            variables = [
+                variable for key in values for variable in setting_variables(plugin, declared, key)
+            ]
+        host.config = dataclasses.replace(before, plugin_tables=tables)
+        if declared is not None:
+            try:
+                host.plugin_settings(plugin, declared, environ={})
+            except Exception:
+                host.config = before
+                raise
+        # The environment wins over the file: the values set here must be what is read.
+        for variable in variables:
+            self._monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def hosthooks_plugin_settings(
+    hosthooks_host: Host, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PluginSettingsSetter]:
+    """``hosthooks_plugin_settings(plugin, **values)`` sets a plugin's settings for this test."""
+    before = hosthooks_host.config
+    try:
+        yield PluginSettingsSetter(hosthooks_host, monkeypatch)
+    finally:
+        hosthooks_host.config = before
 
 
 @pytest.fixture

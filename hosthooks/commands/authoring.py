@@ -57,26 +57,38 @@ def docs(output_format: str, output: Path | None) -> None:
     metavar="HOOK",
     help="A hook to implement (repeatable) [default: post_save].",
 )
-def new_plugin(name: str, directory: Path | None, hooks: tuple[str, ...]) -> None:
+@click.option(
+    "--name",
+    "plugin",
+    metavar="PLUGIN",
+    default=None,
+    help="The name hosthooks lists the plugin under, which names its [plugins.PLUGIN] "
+    "settings [default: NAME].",
+)
+def new_plugin(
+    name: str, directory: Path | None, hooks: tuple[str, ...], plugin: str | None
+) -> None:
     """Write a plugin distribution NAME to start from: pyproject.toml with its entry
     point, typed implementations, tests using hosthooks' pytest fixtures, a README.
 
-    Example: hosthooks new-plugin hosthooks-webhook --hook post_save --hook post_delete
+    Example: hosthooks new-plugin hosthooks-auditlog --name auditlog --hook post_save
     """
     from hosthooks.authoring.scaffold import ScaffoldError
     from hosthooks.authoring.scaffold import check_hooks
+    from hosthooks.authoring.scaffold import check_plugin_name
     from hosthooks.authoring.scaffold import package_name
     from hosthooks.authoring.scaffold import write_plugin
 
     chosen = list(hooks) or ["post_save"]
     try:
         package_name(name)
+        check_plugin_name(name if plugin is None else plugin)
         check_hooks(chosen)
     except ScaffoldError as error:
         raise click.UsageError(str(error)) from None
     target = directory if directory is not None else Path(name)
     try:
-        written = write_plugin(name, target, chosen)
+        written = write_plugin(name, target, chosen, plugin)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from None
     for path in written:

@@ -191,6 +191,16 @@ def settings_rows(
     return rows
 
 
+def setting_variables(plugin_name: str, settings_class: type[Any], key: str) -> list[str]:
+    """The environment variables that set setting ``key``: its own, then its aliases.
+
+    :raises KeyError: when ``settings_class`` has no field ``key``.
+    """
+    fields, _ = _schema(settings_class)
+    field = fields[key]
+    return [f"{env_prefix(plugin_name)}{key.upper()}", *field.metadata.get(_ALIASES, ())]
+
+
 def setting_given(
     plugin_name: str,
     settings_class: type[Any],

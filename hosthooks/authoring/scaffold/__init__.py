@@ -49,6 +49,21 @@ def package_name(name: str) -> str:
     return package
 
 
+#: Plugin names: what ``[plugins.<name>]`` tables and ``--disable-plugins`` lists hold.
+_PLUGIN_NAME: Final = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_-]*[A-Za-z0-9])?$")
+
+
+def check_plugin_name(name: str) -> None:
+    """:raises ScaffoldError: when ``name`` cannot name a plugin: letters, digits,
+    ``-`` and ``_``, starting and ending with a letter or digit (a ``.`` would
+    split its ``[plugins.<name>]`` table, a ``,`` its place in a list of names)."""
+    if not _PLUGIN_NAME.match(name):
+        raise ScaffoldError(
+            f"{name!r} is not a valid plugin name "
+            "(letters, digits, '-' and '_', starting and ending with a letter or digit)"
+        )
+
+
 def _template(name: str) -> Template:
     return Template(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
 
@@ -126,14 +141,20 @@ def check_hooks(hooks: list[str]) -> None:
             raise ScaffoldError(f"no hook named {hook!r}{hint}")
 
 
-def write_plugin(name: str, directory: Path, hooks: list[str]) -> list[Path]:
+def write_plugin(
+    name: str, directory: Path, hooks: list[str], plugin: str | None = None
+) -> list[Path]:
     """Write the distribution ``name`` into ``directory``, implementing ``hooks``.
 
+    :param plugin: the name hosthooks lists the plugin under (its entry point's,
+        which names its settings table); the distribution's name when None.
     :returns: the files written, in the order they were.
-    :raises ScaffoldError: for an invalid name or hook, or when ``directory``
-        exists already (nothing is ever overwritten) or cannot be created.
+    :raises ScaffoldError: for an invalid name, plugin name or hook, or when
+        ``directory`` exists already (nothing is ever overwritten) or cannot be created.
     """
     package = package_name(name)
+    plugin = name if plugin is None else plugin
+    check_plugin_name(plugin)
     check_hooks(hooks)
     hooks = list(dict.fromkeys(hooks))
     if directory.exists():
@@ -144,10 +165,13 @@ def write_plugin(name: str, directory: Path, hooks: list[str]) -> list[Path]:
     typing_imports = f"from typing import {', '.join(used)}\n" if used else ""
     files = {
         Path("pyproject.toml"): _template("pyproject.toml.tmpl").substitute(
-            name=name, package=package, requirement=_requirement()
+            name=name, plugin=plugin, package=package, requirement=_requirement()
         ),
         Path("README.md"): _template("README.md.tmpl").substitute(
-            name=name, package=package, hook_list=", ".join(f"`{hook}`" for hook in hooks)
+            name=name,
+            plugin=plugin,
+            package=package,
+            hook_list=", ".join(f"`{hook}`" for hook in hooks),
         ),
         Path(".gitignore"): _template("gitignore.tmpl").template,
         Path(package) / "__init__.py": _template("package.py.tmpl").substitute(
@@ -156,6 +180,7 @@ def write_plugin(name: str, directory: Path, hooks: list[str]) -> list[Path]:
         Path(package) / "py.typed": "",
         Path("tests") / f"test_{package}.py": _template("test_plugin.py.tmpl").substitute(
             name=name,
+            plugin=plugin,
             package=package,
             sorted_hooks="".join(f"        {json.dumps(hook)},\n" for hook in sorted(hooks)),
             hook_tests="".join(_hook_test(hook) for hook in hooks),
