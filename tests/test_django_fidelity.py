@@ -59,11 +59,13 @@ def test_sender_filters_narrow_the_senders_django_sees(narrowed):
         "pre_delete Author": False,
         "pre_delete Tag": False,
         "m2m_changed library.Tag_books": False,
+        "m2m_changed django_app.Book_tags": True,
     }
     # A class and a label in a tuple: one receiver per model, in the plugin's order.
     assert report["receivers"] == {
         "pre_delete": ["library.Book"],
         "post_save": ["library.Book", "library.Author"],
+        "m2m_changed": ["django_app.Book_tags"],
     }
     assert report["heard"] == [
         ["post_save", "library.Author"],
@@ -94,6 +96,7 @@ def test_an_unfiltered_implementation_keeps_one_receiver_for_every_sender(narrow
         "pre_delete Author": True,
         "pre_delete Tag": True,
         "m2m_changed library.Tag_books": False,
+        "m2m_changed django_app.Book_tags": True,
     }
     assert report["receivers_after"] == []
 

@@ -101,6 +101,9 @@ def _listening() -> dict[str, bool]:
         "pre_delete Author": signals["pre_delete"].has_listeners(Author),
         "pre_delete Tag": signals["pre_delete"].has_listeners(Tag),
         "m2m_changed library.Tag_books": signals["m2m_changed"].has_listeners(Tag.books.through),
+        "m2m_changed django_app.Book_tags": signals["m2m_changed"].has_listeners(
+            apps.get_model("django_app.Book_tags")
+        ),
     }
 
 
@@ -119,9 +122,15 @@ def narrowed() -> dict[str, Any]:
         def post_save(self, sender: Any, instance: Any) -> None:
             heard.append(["post_save", sender._meta.label])
 
+        # The other app's tags: Django's fast add stays on for the library's.
+        @hosthooks.hookimpl(sender="django_app.Book_tags")
+        def m2m_changed(self, sender: Any, action: str) -> None:
+            heard.append(["m2m_changed", sender._meta.label, action])
+
     host.register(Named(), "named")
     report: dict[str, Any] = {"listening": _listening()}
-    report["receivers"] = {hook: _bridge_senders(hook) for hook in ("pre_delete", "post_save")}
+    hooks = ("pre_delete", "post_save", "m2m_changed")
+    report["receivers"] = {hook: _bridge_senders(hook) for hook in hooks}
     ursula = Author.objects.create(name="Ursula")
     earthsea = Book.objects.create(title="Earthsea", author=ursula)
     Tag.objects.create(name="fantasy")
