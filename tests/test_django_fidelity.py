@@ -123,11 +123,13 @@ def test_each_model_is_prepared_once_for_plugins_across_registry_rebuilds(rebuil
 
 
 def test_the_bridges_receivers_keep_their_place_across_registry_rebuilds(rebuilt):
-    order = ["create_permissions", "create_contenttypes", "forward_post_migrate"]
-    expected = [*order, "registry_rebuilt.<locals>.plain"]
-    assert rebuilt["post_migrate_receivers_before"] == expected
-    assert rebuilt["post_migrate_receivers_during"] == expected
-    assert rebuilt["post_migrate_receivers_after"] == expected
+    before = rebuilt["post_migrate_receivers_before"]
+    # Django's own (auth's and contenttypes', more of them from Django 6), the
+    # bridge's, then the receiver connected after it.
+    assert before[-2:] == ["forward_post_migrate", "registry_rebuilt.<locals>.plain"]
+    assert "create_contenttypes" in before
+    assert rebuilt["post_migrate_receivers_during"] == before
+    assert rebuilt["post_migrate_receivers_after"] == before
 
 
 def test_a_label_of_an_app_joining_later_is_a_warning_until_it_joins(rebuilt):
