@@ -294,6 +294,50 @@ def test_check_app_checks_labels_against_that_modules_models(cli_env, capsys):
     )
 
 
+def test_check_holds_labels_to_the_configured_applications_models(cli_env, capsys, tmp_path):
+    write_plugins(
+        cli_env,
+        labels="""
+        from hosthooks import hookimpl
+
+        @hookimpl(sender="bookshop.Bok")
+        def post_save(sender):
+            pass
+
+        @hookimpl(sender="demo.Nte")
+        def post_delete(sender):
+            pass
+    """,
+    )
+    # A models module beside the configuration file, run from elsewhere.
+    (tmp_path / "shopapp").mkdir()
+    (tmp_path / "shopapp" / "__init__.py").write_text("from tests.bookshop.models import *\n")
+    config = tmp_path / "hosthooks.toml"
+    config.write_text('apps = ["shopapp"]\n')
+    code, out, _ = run(capsys, "--config", str(config), "check")
+    assert code == 1
+    assert out.splitlines() == [
+        "labels: post_delete: sender 'demo.Nte' names no known model",
+        "labels: post_save: sender 'bookshop.Bok' names no known model "
+        "(did you mean 'bookshop.Book'?)",
+    ]
+    # The demo's models module, once configured, knows demo.Note too.
+    config.write_text('apps = ["hosthooks.runtime.demo"]\n')
+    code, out, _ = run(capsys, "--config", str(config), "check")
+    assert code == 1
+    assert out.splitlines() == [
+        "labels: post_delete: sender 'demo.Nte' names no known model (did you mean 'demo.Note'?)",
+        "labels: post_save: sender 'bookshop.Bok' names no known model "
+        "(did you mean 'bookshop.Book'?)",
+    ]
+    config.write_text('apps = ["no_such_app"]\n')
+    code, out, err = run(capsys, "--config", str(config), "check")
+    assert (code, out) == (2, "")
+    assert (
+        err.splitlines()[-1] == "hosthooks: error: apps no_such_app: No module named 'no_such_app'"
+    )
+
+
 def test_check_without_app_does_not_import_the_runtime(cli_env):
     write_plugins(cli_env, labels=TYPO_LABEL)
     probe = (

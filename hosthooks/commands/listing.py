@@ -267,13 +267,15 @@ def plugins(
     "apps",
     multiple=True,
     metavar="MODULE",
-    help="Import this models module first; sender= labels are checked against its models.",
+    help="Import this models module first; sender= labels are checked against its models "
+    "[default: the configuration's apps].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the checked plugins as JSON.")
 @click.pass_obj
 def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
     """Validate plugins (every one, or those named): import, hook names, argument
-    names and, with --app, sender= labels. Exit status 1 when anything is wrong.
+    names and, with --app or the configuration's apps, sender= labels. Exit
+    status 1 when anything is wrong.
 
     Example: hosthooks check audit --app myapp.models
     """
@@ -288,10 +290,14 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
         raise click.UsageError(
             "--app: sender= labels are checked against the application's own models"
         )
-    if apps:
+    # The application's models: --app, else those of the configuration's apps.
+    configured = () if obj.embedding is not None else obj.configuration["apps"]
+    if apps or configured:
         from hosthooks.commands.runtime import import_apps
 
-        host.set_known_models(import_apps(apps))
+        where = "--app" if apps else "apps"
+        labels = import_apps(apps or configured, where, obj.configuration.file)
+        host.set_known_models(labels)
     records = listed_records(host, include_builtin=bool(names))
     if names:
         known = [record.name for record in records]

@@ -29,21 +29,29 @@ def database_option(help_text: str, *, required: bool = False) -> Callable[[_F],
     return click.option("--db", "db_path", metavar="PATH|URL", default=None, help=help_text)
 
 
-def import_apps(apps: Sequence[str]) -> list[str]:
-    """Import each models module named by ``--app``; the labels of every model then known.
+def import_apps(
+    apps: Sequence[str], where: str = "--app", config_file: Path | None = None
+) -> list[str]:
+    """Import each models module named by ``--app`` (or, as ``where`` says, by the
+    configuration's ``apps``); the labels of every model then known.
 
+    :param config_file: the configuration file naming them: its folder is
+        searched too, as the working directory is.
     :raises click.UsageError: naming the module that cannot be imported.
     """
     import importlib
 
-    # Like ``python -m``: apps in the current directory are importable.
-    if apps and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
+    # Like ``python -m``: apps in the current directory (and beside the
+    # configuration file naming them) are importable.
+    folders = [Path.cwd()] if config_file is None else [Path.cwd(), config_file.parent]
+    for folder in folders if apps else []:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
     for module in apps:
         try:
             importlib.import_module(module)
         except ImportError as error:
-            raise click.UsageError(f"--app {module}: {error}") from None
+            raise click.UsageError(f"{where} {module}: {error}") from None
     from hosthooks.runtime.models import registry
 
     return sorted(registry)
@@ -71,7 +79,8 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     from hosthooks.runtime import DatabaseError
     from hosthooks.runtime import migrate as run_migrate
 
-    import_apps(apps)
+    configured = obj.configuration["apps"]
+    import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
     try:
         database = Database(db_path)
         operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
@@ -253,7 +262,7 @@ def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
     "apps",
     multiple=True,
     metavar="MODULE",
-    help="Import this models module first [default: the demo app's].",
+    help="Import this models module first [default: the apps key, else the demo app's].",
 )
 @database_option(
     "The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting]."
@@ -276,7 +285,11 @@ def worker(
     if not names:
         raise click.UsageError("--queues names no queue")
     obj.report_every_plugin()  # plugins load (and become the default host) first
-    import_apps(apps or ("hosthooks.runtime.demo",))
+    configured = obj.configuration["apps"]
+    if apps or configured:
+        import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
+    else:
+        import_apps(("hosthooks.runtime.demo",))
     from hosthooks.runtime.db import Database
     from hosthooks.runtime.db import DatabaseError
     from hosthooks.runtime.settings import Settings

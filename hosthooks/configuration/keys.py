@@ -87,6 +87,12 @@ def _names_from_file(value: object, _: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
 
 
+def _modules_from_file(value: object, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError('expected a list of module names (["myapp.models"])')
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+
+
 def names_from_text(text: str) -> tuple[str, ...]:
     """``"a, b,,c"`` -> ``("a", "b", "c")``: a comma-separated list of names."""
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -221,6 +227,15 @@ KEYS: Final[dict[str, Key]] = {
             _path_from_file,
             _path_from_text,
             "append traces as JSON lines to this file",
+        ),
+        Key(
+            "apps",
+            (),
+            "HOSTHOOKS_APPS",
+            _modules_from_file,
+            names_from_text,
+            "the application's models modules: check holds sender= labels to their "
+            "models; migrate and worker import them",
         ),
         Key(
             "broker_url",
