@@ -8,7 +8,15 @@ receiver) on request_started and one on request_finished:
   comparison, request handling and the two signals only, and the one reported first;
 - ``django``: the same handler with ``startproject``'s default middleware
   (signed-cookie sessions, so neither side touches a database), what a new
-  Django project runs.
+  Django project runs;
+- ``hosthooks+console``: the runtime's ``App`` while a console page is open:
+  every hook call recorded (what an open console costs each request). The
+  page's own polling is timed apart: one poll (the overview's data, and the
+  calls page's live part rendered over a full buffer of recorded calls) every
+  2 seconds, as a share of one core;
+- ``demo`` and ``demo+console``: the demo app's home page (``hosthooks serve``'s
+  app on a SQLite file: session, template, the request hooks), without and with
+  a console page open: a page as the app serves it, not a hello-world.
 
 Run: ``python -m bench.web [--rounds 9] [--json]`` (needs ``pip install -e '.[bench]'``).
 """
@@ -16,7 +24,11 @@ Run: ``python -m bench.web [--rounds 9] [--json]`` (needs ``pip install -e '.[be
 from __future__ import annotations
 
 import json
+import os
+import statistics
 import sys
+import tempfile
+import time
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
@@ -30,9 +42,16 @@ from bench.timing import parse_arguments
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import set_default_host
+from hosthooks.runtime.console import data
+from hosthooks.runtime.console.recording import RecentCalls
+from hosthooks.runtime.demo import make_app
+from hosthooks.runtime.settings import Settings
+from hosthooks.runtime.templates import Templates
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
 
+#: How often an open console page asks for its live part.
+POLL_SECONDS = 2.0
 DEFAULT_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -148,23 +167,94 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def contenders() -> dict[str, Callable[[int], None]]:
+def _with_host(host: Host, run: Callable[[int], None]) -> Callable[[int], None]:
+    """``run`` with ``host`` as the default host (the App fires through it)."""
+
+    def on_host(loops: int) -> None:
+        set_default_host(host)
+        run(loops)
+
+    return on_host
+
+
+def contenders() -> tuple[dict[str, Callable[[int], None]], Callable[[], None]]:
+    """The contenders, and one poll of an open console page."""
     host = Host()
     host.register(_RequestListener())
-    set_default_host(host)
     app = App([("/", "hello", ["GET"])], {"hello": _hello}, secret_key="b" * 40)
+    watched = Host()
+    watched.register(_RequestListener())
+    recent = RecentCalls(linger=3600)
+    recent.touch(watched)
     full, bare = _django_handlers()
-    return {"hosthooks": _runner(app), "django-bare": _runner(bare), "django": _runner(full)}
+    plain = _with_host(host, _runner(app))
+    console = _with_host(watched, _runner(app))
+    demo_host, demo_watched = Host(), Host()
+    for each in (demo_host, demo_watched):
+        each.register(_RequestListener())
+    set_default_host(demo_host)
+    folder = tempfile.mkdtemp(prefix="bench-web-")
+    demo_app = make_app(os.path.join(folder, "demo.sqlite3"), Settings(environ={}))
+    demo_recent = RecentCalls(linger=3600)
+    demo_recent.touch(demo_watched)
+    return {
+        "hosthooks": plain,
+        "django-bare": _runner(bare),
+        "django": _runner(full),
+        "hosthooks+console": console,
+        "demo": _with_host(demo_host, _runner(demo_app)),
+        "demo+console": _with_host(demo_watched, _runner(demo_app)),
+    }, _poll(watched, recent)
+
+
+def _poll(host: Host, recent: RecentCalls) -> Callable[[], None]:
+    """What one poll of an open console page does (overview data, and the calls
+    page's live part rendered over the recorded calls)."""
+    templates = Templates()
+
+    def poll() -> None:
+        set_default_host(host)
+        data.overview(host, recent)
+        calls = recent.after(0)
+        wanted = data.CallFilter()
+        found = {
+            "recording": True,
+            "last": 0,
+            "filter": {},
+            "calls": calls,
+            "groups": data.grouped_calls(calls, recent.requests(), wanted),
+        }
+        templates.render(
+            "console/calls.html",
+            {"fragment": True, "found": found, "wanted": wanted, "hooks": [], "plugins": []},
+        )
+
+    return poll
+
+
+def _poll_ms(poll: Callable[[], None], rounds: int) -> float:
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        poll()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments("Per-request overhead of the request layer", argv, default_rounds=9)
-    medians = interleaved_medians(contenders(), args.rounds)
+    runs, poll = contenders()
+    medians = interleaved_medians(runs, args.rounds)
+    poll_ms = _poll_ms(poll, args.rounds)  # over the calls the rounds recorded
     set_default_host(None)
     result = {
         "median_us": {name: value / 1000 for name, value in medians.items()},
         "hosthooks_vs_django_bare": medians["hosthooks"] / medians["django-bare"],
         "hosthooks_vs_django": medians["hosthooks"] / medians["django"],
+        "console_open_vs_closed": medians["hosthooks+console"] / medians["hosthooks"],
+        "demo_console_open_vs_closed": medians["demo+console"] / medians["demo"],
+        "console_poll_ms": poll_ms,
+        "console_poll_share": poll_ms / (POLL_SECONDS * 1000),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -176,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"hosthooks/django-bare (no middleware) {result['hosthooks_vs_django_bare']:.2f}  "
         f"hosthooks/django (startproject's middleware) {result['hosthooks_vs_django']:.2f}"
+    )
+    print(
+        f"console open/closed {result['console_open_vs_closed']:.2f} per hello-world request, "
+        f"{result['demo_console_open_vs_closed']:.2f} per demo page, "
+        f"plus one poll every {POLL_SECONDS:g} s: {poll_ms:.1f} ms "
+        f"({result['console_poll_share']:.2%} of one core)"
     )
     print(json.dumps(result))
     return 0

@@ -80,7 +80,11 @@ def test_dispatch_benchmark_measures_only_the_rows_asked_for(capsys):
     ("module", "contenders", "ratio"),
     [
         ("bench.save", {"raw", "hosthooks", "hosthooks+5", "django"}, "hosthooks_vs_raw"),
-        ("bench.web", {"hosthooks", "django", "django-bare"}, "hosthooks_vs_django"),
+        (
+            "bench.web",
+            {"hosthooks", "django", "django-bare", "hosthooks+console", "demo", "demo+console"},
+            "hosthooks_vs_django",
+        ),
     ],
 )
 def test_django_configuring_benchmarks_report_every_contender_and_ratio(module, contenders, ratio):

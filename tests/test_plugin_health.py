@@ -242,3 +242,95 @@ def test_the_breaker_refuses_nonsense() -> None:
     host = Host()
     with pytest.raises(ValueError, match="failures >= 1"):
         Breaker(host.switchboard, failures=0, cooldown=1)
+
+
+def test_mutes_kept_in_the_database_reach_every_host_and_outlive_them(
+    database_location: str,
+) -> None:
+    """Two hosts on one database (SQLite, then PostgreSQL) stand for two processes
+    of the app; a third, made after, for the app restarted."""
+    from hosthooks.runtime.console.mutes import MuteStore
+    from hosthooks.runtime.console.mutes import MuteSync
+    from hosthooks.runtime.db import Database
+
+    opened: list[Database] = []
+
+    def process(alias: str) -> tuple[Host, Quiet, MuteSync]:
+        host, quiet = Host(), Quiet()
+        host.register(quiet, "quiet")
+        opened.append(Database(database_location, alias))
+        return host, quiet, MuteSync(host, MuteStore(opened[-1]))
+
+    try:
+        _mutes_across_processes(process)
+    finally:
+        for database in opened:
+            database.close()
+
+
+def _mutes_across_processes(process: Any) -> None:
+    first, first_quiet, first_sync = process("first")
+    second, second_quiet, second_sync = process("second")
+    stored = first_sync.store.mute("quiet", "operator", until=time.time() + 3600)
+    assert stored.until is not None
+    first_sync.sync()
+    second_sync.sync()
+    for host, quiet in ((first, first_quiet), (second, second_quiet)):
+        host.fire_robust("request_finished", sender=object)
+        assert quiet.calls == []
+        mute = host.switchboard.plugin_mute("quiet")
+        assert mute is not None
+        assert mute.by == "operator"
+        assert mute.until == pytest.approx(stored.until)
+    # Restarted: a new host reads the mute at its start.
+    restarted, restarted_quiet, restarted_sync = process("restarted")
+    restarted_sync.sync()
+    restarted.fire_robust("request_finished", sender=object)
+    assert restarted_quiet.calls == []
+    # A mute whose time is up is no longer in force anywhere.
+    assert second_sync.store.unmute("quiet", "operator") is True
+    second_sync.store.mute("quiet", "operator", until=time.time() - 1)
+    for host, sync, quiet in (
+        (first, first_sync, first_quiet),
+        (restarted, restarted_sync, restarted_quiet),
+    ):
+        sync.sync()
+        host.fire_robust("request_finished", sender=object)
+        assert quiet.calls == ["request_finished"]
+    assert second_sync.store.unmute("quiet", "operator") is True
+    assert second_sync.store.unmute("quiet", "operator") is False
+    assert second_sync.store.current() == []
+
+
+def test_the_sync_thread_follows_the_database_within_its_interval(tmp_path) -> None:
+    from hosthooks.runtime.console.mutes import MuteStore
+    from hosthooks.runtime.console.mutes import MuteSync
+    from hosthooks.runtime.db import Database
+
+    host, quiet = Host(), Quiet()
+    host.register(quiet, "quiet")
+    store = MuteStore(Database(tmp_path / "app.sqlite3", "sync-test"))
+    sync = MuteSync(host, store, interval=0.1)
+    sync.start()
+    try:
+        MuteStore(Database(tmp_path / "app.sqlite3", "other-process")).mute("quiet", "someone")
+        deadline = time.monotonic() + 5
+        while host.switchboard.plugin_mute("quiet") is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        sync.stop()
+
+
+def test_durations_are_read_as_operators_write_them() -> None:
+    from hosthooks.runtime.console.mutes import parse_duration
+
+    assert [parse_duration(text) for text in ("30s", "15m", "2h", "7d")] == [
+        30,
+        900,
+        7200,
+        604800,
+    ]
+    for wrong in ("", "2", "0h", "2 weeks", "-1h", "1.5h"):
+        with pytest.raises(ValueError, match="is not a duration"):
+            parse_duration(wrong)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import Final
 from typing import TextIO
 
 import pluggy
@@ -85,12 +86,26 @@ def describe_sender(sender: object) -> str:
     if isinstance(sender, str):
         return sender
     if isinstance(sender, type):
+        known = _CLASS_NAMES.get(sender)
+        if known is not None:
+            return known
         label = getattr(sender, "hosthooks_label", None)
         if not isinstance(label, str):
             # Duck-typed: tracing must not import Django to recognise its models.
             label = getattr(getattr(sender, "_meta", None), "label", None)
-        return label if isinstance(label, str) else sender.__qualname__
+        name = label if isinstance(label, str) else sender.__qualname__
+        # Traced calls name the same few classes over and over: remembered,
+        # but never without bound (classes made on the fly).
+        if len(_CLASS_NAMES) >= _NAMES_KEPT:
+            _CLASS_NAMES.clear()
+        _CLASS_NAMES[sender] = name
+        return name
     return type(sender).__qualname__ if sender is not None else "None"
+
+
+_NAMES_KEPT: Final = 1024
+_CLASS_NAMES: Final[dict[type, str]] = {}
+_FUNCTION_NAMES: Final[dict[Callable[..., object], str]] = {}
 
 
 class Tracer:
@@ -160,10 +175,18 @@ def impl_name(impl: pluggy.HookImpl) -> str:
     """The function of ``impl`` as traces name it: as written, not as the stand-in
     running it (an async implementation's, a muted one's)."""
     function = impl.function
+    known = _FUNCTION_NAMES.get(function)
+    if known is not None:
+        return known
     if function in SILENT_STAND_INS:
         original = MUTED_ORIGINALS.get(impl)
-        function = original if original is not None else function
-    return function_name(async_original(function) or function)
+        # A stand-in is shared by every muted implementation: never remembered.
+        return function_name(async_original(original) or original) if original else "?"
+    name = function_name(async_original(function) or function)
+    if len(_FUNCTION_NAMES) >= _NAMES_KEPT:
+        _FUNCTION_NAMES.clear()
+    _FUNCTION_NAMES[function] = name
+    return name
 
 
 class StepTrace:

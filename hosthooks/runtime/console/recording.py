@@ -35,11 +35,13 @@ from hosthooks.runtime.web import STATUS_KEY
 LINGER_SECONDS: Final = 30.0
 #: How many recent calls are kept.
 RECENT_CALLS: Final = 500
-#: How many implementation timings are kept for the percentiles.
-RECENT_TIMINGS: Final = 20_000
+#: How many calls (that reached an implementation) are kept for the percentiles.
+RECENT_TIMINGS: Final = 10_000
 #: The window of the overview's call counts and percentiles.
 WINDOW_SECONDS: Final = 300.0
 _REQUEST_KEY: Final = "hosthooks.console.request"
+#: A recorded call: sequence number, time, trace, request number, transaction.
+_Record = tuple[int, float, HookTrace, int | None, int | None]
 
 
 @dataclass
@@ -85,9 +87,9 @@ class RecentCalls:
     """
 
     def __init__(self, size: int = RECENT_CALLS, linger: float = LINGER_SECONDS) -> None:
-        self._calls: deque[dict[str, Any]] = deque(maxlen=size)
+        self._calls: deque[_Record] = deque(maxlen=size)
         self._requests: dict[int, RequestSeen] = {}
-        self._timings: deque[tuple[float, str, float]] = deque(maxlen=RECENT_TIMINGS)
+        self._timings: deque[tuple[float, HookTrace]] = deque(maxlen=RECENT_TIMINGS)
         self._linger = linger
         self._lock = threading.Lock()
         self._sequence = 0
@@ -131,9 +133,10 @@ class RecentCalls:
                 self.since = None
 
     def after(self, sequence: int) -> list[dict[str, Any]]:
-        """The calls recorded after number ``sequence``, oldest first."""
+        """The calls recorded after number ``sequence``, oldest first, as JSON."""
         with self._lock:
-            return [call for call in self._calls if call["seq"] > sequence]
+            kept = [record for record in self._calls if record[0] > sequence]
+        return [_as_json(record) for record in kept]
 
     def requests(self) -> dict[int, dict[str, Any]]:
         """The requests of the calls kept, by number, as JSON."""
@@ -144,12 +147,16 @@ class RecentCalls:
         """Each plugin's implementation durations (ms) recorded since ``since``, in order."""
         found: dict[str, list[float]] = {}
         with self._lock:
-            for at, plugin, duration in self._timings:
-                if at >= since:
-                    found.setdefault(plugin, []).append(duration)
+            records = [record for record in self._timings if record[0] >= since]
+        for _, trace in records:
+            for impl in trace.impls:
+                if impl.outcome != "muted":
+                    found.setdefault(impl.plugin, []).append(impl.duration_ms)
         return found
 
     def _record(self, trace: HookTrace) -> None:
+        # Runs in every hook call while recording: it keeps the trace as it is
+        # and leaves every conversion to whoever reads it (the page, every 2 s).
         if INSPECTING.get():
             return
         now = time.time()
@@ -157,45 +164,25 @@ class RecentCalls:
         transaction = None if environ is not None else _transaction()
         with self._lock:
             self._sequence += 1
-            request = None
+            sequence = self._sequence
+            number = None
             if environ is not None:
-                request = self._request_of(environ, trace, now)
-                request.calls.append(self._sequence)
+                request = self._requests.get(environ.get(_REQUEST_KEY, 0))
+                if request is None:
+                    request = self._request_of(environ, trace, now)
+                request.calls.append(sequence)
+                number = request.number
                 if trace.hook == "request_finished":
                     request.ended = now
                     request.status = environ.get(STATUS_KEY)
                     request.environ = None
-            call = {
-                "seq": self._sequence,
-                "at": _iso(now),
-                "started": now - trace.duration_ms / 1000,
-                "hook": trace.hook,
-                "sender": trace.sender,
-                "duration_ms": round(trace.duration_ms, 3),
-                "request": None if request is None else request.number,
-                "transaction": transaction,
-                "impls": [
-                    {
-                        "plugin": impl.plugin,
-                        "function": impl.function,
-                        "duration_ms": round(impl.duration_ms, 3),
-                        "outcome": impl.outcome,
-                        "error": impl.error,
-                    }
-                    for impl in trace.impls
-                ],
-            }
             if len(self._calls) == self._calls.maxlen:
                 self._forget(self._calls[0])
-            self._calls.append(call)
-            for impl in trace.impls:
-                if impl.outcome != "muted":
-                    self._timings.append((now, impl.plugin, impl.duration_ms))
+            self._calls.append((sequence, now, trace, number, transaction))
+            if trace.impls:
+                self._timings.append((now, trace))
 
     def _request_of(self, environ: dict[str, Any], trace: HookTrace, now: float) -> RequestSeen:
-        number = environ.get(_REQUEST_KEY)
-        if isinstance(number, int) and number in self._requests:
-            return self._requests[number]
         number = next(self._request_numbers)
         environ[_REQUEST_KEY] = number
         seen = RequestSeen(
@@ -208,13 +195,39 @@ class RecentCalls:
         self._requests[number] = seen
         return seen
 
-    def _forget(self, oldest: dict[str, Any]) -> None:
-        number = oldest["request"]
-        seen = self._requests.get(number) if number is not None else None
-        if seen is not None and seen.calls and seen.calls[0] == oldest["seq"]:
+    def _forget(self, oldest: _Record) -> None:
+        number = oldest[3]
+        if number is None:
+            return
+        seen = self._requests.get(number)
+        if seen is not None and seen.calls and seen.calls[0] == oldest[0]:
             seen.calls.pop(0)
             if not seen.calls:
                 del self._requests[number]
+
+
+def _as_json(record: _Record) -> dict[str, Any]:
+    sequence, at, trace, request, transaction = record
+    return {
+        "seq": sequence,
+        "at": _iso(at),
+        "started": at - trace.duration_ms / 1000,
+        "hook": trace.hook,
+        "sender": trace.sender,
+        "duration_ms": round(trace.duration_ms, 3),
+        "request": request,
+        "transaction": transaction,
+        "impls": [
+            {
+                "plugin": impl.plugin,
+                "function": impl.function,
+                "duration_ms": round(impl.duration_ms, 3),
+                "outcome": impl.outcome,
+                "error": impl.error,
+            }
+            for impl in trace.impls
+        ],
+    }
 
 
 def _transaction() -> int | None:
