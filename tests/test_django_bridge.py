@@ -403,3 +403,32 @@ def test_djangos_asend_and_send_reach_async_implementations_in_hosthooks_order(t
         "hook 'post_save' was called synchronously in a thread running an event loop, and "
         "plugin 'mixed' implements it with async def: use 'await host.ahook.post_save(...)' there",
     ]
+
+
+def test_bulk_hooks_fire_inside_django_when_the_project_opts_in(tmp_path):
+    report = run_scenario(tmp_path, "bulk_hooks", {"autoload": False, "bulk_hooks": True})
+    [ursula, terry] = report["heard"][0][2]
+    books = sorted(report["heard"][3][2])
+    assert report["heard"] == [
+        ["post_bulk_create", "Author", [ursula, terry], "default"],
+        ["pre_bulk_update", [ursula, terry], ["name"]],
+        ["post_bulk_update", "Author", ["name"]],
+        ["post_bulk_create", "Book", books, "default"],
+        ["pre_queryset_update", {"pages": 10}, 1],
+        ["post_queryset_update", [books[0]], 1],
+        ["pre_queryset_delete", "Author", 1],
+        ["post_queryset_delete", "Author", [terry], 1],
+        # The update a raising post_ hook rolled back.
+        ["pre_queryset_update", {"pages": 99}, 2],
+    ]
+    assert report["results"] == [2, 1, 1]
+    assert report["pages"] == [0, 10]
+    assert report["wrapped"] is True
+    assert report["delete_receivers"] == [False, False]
+
+
+def test_without_the_setting_querysets_are_djangos_own(tmp_path):
+    report = run_scenario(tmp_path, "bulk_hooks", {"autoload": False})
+    assert report["heard"] == []
+    assert report["wrapped"] is False
+    assert report["pages"] == [99, 99]  # nothing heard, nothing raised: the update stands

@@ -254,6 +254,14 @@ KEYS: Final[dict[str, Key]] = {
             "where deferred implementations run: celery workers, or eager (in process)",
         ),
         Key(
+            "bulk_hooks",
+            False,
+            "HOSTHOOKS_BULK_HOOKS",
+            _bool_from_file,
+            _bool_from_text,
+            "under Django: fire the bulk and queryset hooks (wraps QuerySet's methods)",
+        ),
+        Key(
             "queue_visibility_timeout",
             3600,
             "HOSTHOOKS_QUEUE_VISIBILITY_TIMEOUT",

@@ -41,7 +41,7 @@ def model_labels() -> list[str]:
     return sorted(model._meta.label for model in apps.get_models(include_auto_created=True))
 
 
-def create_project_host() -> Host:
+def create_project_host(configuration: Configuration | None = None) -> Host:
     """The process host of a Django project: its plugins discovered as usual, but
     not the runtime's built-in ones (Django has its own), and its ``sender=``
     labels checked against the project's models.
@@ -56,7 +56,7 @@ def create_project_host() -> Host:
 
     :raises hosthooks.PluginLoadError: when strict mode is on and a plugin fails to load.
     """
-    config = HostConfig.from_configuration(project_configuration())
+    config = HostConfig.from_configuration(configuration or project_configuration())
     config = config.with_changes(builtin_plugins=False)
     host = bridge.host
     if host is None or host.config != config or host.config.plugin_tables != config.plugin_tables:
@@ -84,4 +84,10 @@ class HostHooksConfig(AppConfig):  # type: ignore[misc]
         plugins_logger.disabled = True
         from hosthooks.django import checks  # noqa: F401  (registers the checks)
 
-        bridge.attach(create_project_host())
+        configuration = project_configuration()
+        bridge.attach(create_project_host(configuration))
+        if configuration["bulk_hooks"]:
+            # Imported only then: a project that does not opt in keeps QuerySet as it is.
+            from hosthooks.django import bulk
+
+            bulk.install(lambda: bridge.host)

@@ -7,6 +7,7 @@ setting (JSON); ``DJANGO_SETTINGS_MODULE`` is set here.
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import logging
@@ -498,8 +499,76 @@ def model_api() -> list[list[Any]]:
     return model_api_plugin.run(ComparedAuthor, ComparedBook)
 
 
+def bulk_hooks() -> dict[str, Any]:
+    """hosthooks' own bulk and queryset hooks, heard through the wrapped QuerySet (or
+    not, without ``bulk_hooks``), with the rollback a raising post_ hook causes."""
+    from django.db.models import QuerySet
+    from django.db.models.signals import post_delete
+    from django.db.models.signals import pre_delete
+
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    heard: list[list[Any]] = []
+
+    class Bulk:
+        @hosthooks.hookimpl
+        def post_bulk_create(self, sender, objs, using):
+            heard.append(["post_bulk_create", sender.__name__, [o.pk for o in objs], using])
+
+        @hosthooks.hookimpl
+        def pre_bulk_update(self, sender, objs, fields):
+            heard.append(["pre_bulk_update", [o.pk for o in objs], sorted(fields)])
+
+        @hosthooks.hookimpl
+        def post_bulk_update(self, sender, fields):
+            heard.append(["post_bulk_update", sender.__name__, sorted(fields)])
+
+        @hosthooks.hookimpl
+        def pre_queryset_update(self, sender, queryset, values):
+            heard.append(["pre_queryset_update", values, queryset.count()])
+
+        @hosthooks.hookimpl
+        def post_queryset_update(self, sender, pks, count):
+            heard.append(["post_queryset_update", sorted(pks), count])
+
+        @hosthooks.hookimpl
+        def pre_queryset_delete(self, sender, queryset):
+            heard.append(["pre_queryset_delete", sender.__name__, queryset.count()])
+
+        @hosthooks.hookimpl
+        def post_queryset_delete(self, sender, pks, count):
+            heard.append(["post_queryset_delete", sender.__name__, sorted(pks), count])
+
+    host = hosthooks.get_host()
+    host.register(Bulk(), "bulk")
+    ursula, terry = Author.objects.bulk_create([Author(name="Ursula"), Author(name="Terry")])
+    ursula.name, terry.name = "Ursula K.", "Terry P."
+    written = Author.objects.bulk_update([ursula, terry], ["name"])
+    Book.objects.bulk_create([Book(title=t, author=ursula) for t in ("A", "B")])
+    changed = Book.objects.filter(title="A").update(pages=10)
+    deleted = Author.objects.filter(name="Terry P.").delete()
+
+    class Refuse:
+        @hosthooks.hookimpl
+        def post_queryset_update(self):
+            raise RuntimeError("no")
+
+    host.register(Refuse(), "refuse")
+    with contextlib.suppress(RuntimeError):
+        Book.objects.all().update(pages=99)
+    host.unregister("refuse")
+    return {
+        "heard": heard,
+        "results": [written, changed, deleted[0]],
+        "pages": sorted(Book.objects.values_list("pages", flat=True)),
+        "wrapped": hasattr(QuerySet.update, "__wrapped__"),
+        # Nothing listens for Django's per-row delete signals: its fast delete stays.
+        "delete_receivers": [pre_delete.has_listeners(Author), post_delete.has_listeners(Author)],
+    }
+
+
 SCENARIOS: dict[str, Callable[[], Any]] = {
     "async_send": async_send,
+    "bulk_hooks": bulk_hooks,
     "model_api": model_api,
     "compare": compare,
     "example_plugins": example_plugins,

@@ -1,0 +1,37 @@
+"""A plugin implementing hosthooks' eight bulk and queryset hooks, each naming every
+argument of its spec but ``pks``, which it names too in the judge's ``bulk_pks``
+mode (so the keys are read). Loaded by its entry point (``judge-bulk``) while
+Django's own tests of these operations run."""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import Any
+
+from hosthooks import hookimpl
+from hosthooks.specs import bulk
+from hosthooks.specs import hook_names
+from tests.django_judge import streams
+
+
+def _implementation(hook: str, names: list[str]) -> Callable[..., Any]:
+    # Generated: pluggy passes an implementation the arguments its signature names.
+    namespace: dict[str, Any] = {}
+    exec(
+        f"def {hook}({', '.join(names)}):\n    record('plugin', {hook!r}, {{}})\n",
+        {"record": streams.record},
+        namespace,
+    )
+    implementation: Callable[..., Any] = hookimpl(namespace[hook])
+    return implementation
+
+
+_KEYS = os.environ.get("HOSTHOOKS_JUDGE_MODE") == "bulk_pks"
+
+for _hook in hook_names(bulk):
+    _names = list(inspect.signature(getattr(bulk, _hook)).parameters)
+    if not _KEYS and "pks" in _names:
+        _names.remove("pks")
+    globals()[_hook] = _implementation(_hook, _names)

@@ -1,0 +1,108 @@
+"""Django's own tests of bulk_create, bulk_update, update() and delete() judge the
+bulk hooks inside Django (``HOSTHOOKS = {"bulk_hooks": True}``): run unmodified
+with Django's ``runtests.py`` on SQLite, without hosthooks (``plain``) and with the
+app, the setting and a plugin implementing all eight hooks (``bulk``; keys
+included: ``bulk_pks``). Every test passing plain passes with the hooks, fast
+deletes included: the hooks connect no receiver to Django's per-row delete
+signals. Where a plugin names ``pks``, the keys cost one SELECT, which the
+tests counting queries see: those, and only those, fail then."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hosthooks.specs import bulk
+from hosthooks.specs import hook_names
+from tests.sdists import fetch_sdist_directory
+
+django = pytest.importorskip("django")
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+LABELS = ("bulk_create", "update", "queries.test_bulk_update", "delete", "delete_regress")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, dict[str, Any]]:
+    tests = fetch_sdist_directory("django", django.__version__, "tests", "runtests.py")
+    site = tmp_path_factory.mktemp("bulk-site")
+    info = site / "hosthooks_judge_bulk-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hosthooks-judge-bulk\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[hosthooks]\njudge-bulk = tests.django_judge.bulk_recorder\n"
+    )
+    scratch = tmp_path_factory.mktemp("bulk-judge")
+    reports = {}
+    for mode in ("plain", "bulk", "bulk_pks"):
+        report = scratch / f"{mode}.json"
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("HOSTHOOKS_")}
+        environ.update(
+            PYTHONPATH=os.pathsep.join([str(REPOSITORY), str(site)]),
+            HOSTHOOKS_JUDGE_MODE=mode,
+            HOSTHOOKS_JUDGE_REPORT=str(report),
+        )
+        result = subprocess.run(
+            [
+                *(sys.executable, "runtests.py", "--settings", "tests.django_judge.bulk_settings"),
+                *("--parallel", "1", "--noinput", *LABELS),
+            ],
+            cwd=tests,
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert report.is_file(), result.stdout[-3000:] + result.stderr[-5000:]
+        reports[mode] = json.loads(report.read_text())
+    return reports
+
+
+def _with(report: dict[str, Any], outcome: str) -> set[str]:
+    return {test for test, seen in report["outcomes"].items() if seen == outcome}
+
+
+#: Django's tests that count the queries of an update() or delete(): with a plugin
+#: naming pks, they see the SELECT of the keys.
+COUNTING_QUERIES = [
+    "delete.tests.DeletionTests.test_large_delete",
+    "delete.tests.FastDeleteTests.test_fast_delete_aggregation",
+    "delete.tests.FastDeleteTests.test_fast_delete_all",
+    "delete.tests.FastDeleteTests.test_fast_delete_empty_no_update_can_self_select",
+    "delete.tests.FastDeleteTests.test_fast_delete_full_match",
+    "delete.tests.FastDeleteTests.test_fast_delete_joined_qs",
+    "delete.tests.FastDeleteTests.test_fast_delete_large_batch",
+    "delete.tests.FastDeleteTests.test_fast_delete_qs",
+    "delete_regress.tests.DeleteTests.test_self_reference_with_through_m2m_at_second_level",
+    "delete_regress.tests.SetQueryCountTests.test_set_querycount",
+    "delete_regress.tests.Ticket19102Tests.test_ticket_19102_annotate",
+    "delete_regress.tests.Ticket19102Tests.test_ticket_19102_defer",
+    "delete_regress.tests.Ticket19102Tests.test_ticket_19102_extra",
+    "delete_regress.tests.Ticket19102Tests.test_ticket_19102_select_related",
+]
+
+
+def test_every_test_passing_plain_passes_with_the_bulk_hooks(runs):
+    passed = _with(runs["plain"], "passed")
+    assert len(passed) > 150  # the run ran: 183 with Django 5.2
+    assert sorted(passed - _with(runs["bulk"], "passed")) == []
+
+
+def test_with_the_keys_only_the_tests_counting_queries_see_a_difference(runs):
+    passed = _with(runs["plain"], "passed")
+    assert sorted(passed - _with(runs["bulk_pks"], "passed")) == COUNTING_QUERIES
+
+
+def test_the_plugin_heard_every_bulk_and_queryset_hook(runs):
+    assert runs["bulk"]["heard"]["plugin"] == sorted(hook_names(bulk))
+    assert runs["bulk_pks"]["heard"]["plugin"] == sorted(hook_names(bulk))
+    assert runs["plain"]["heard"]["plugin"] == []
