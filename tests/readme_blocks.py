@@ -11,10 +11,12 @@ Every block is one of:
   same section (a section's snippets continue one another); top-level ``await``
   runs on an event loop;
 - ``toml`` naming its file (``# hosthooks.toml``, ``# pyproject.toml``): loaded;
-- ``sh``: run when it talks only to this machine; parsed (``bash -n``) when it
+- ``sh`` (or ``bash``): run when it talks only to this machine; parsed (``bash -n``) when it
   installs from the package index or names another host; ``manage.py`` lines
   run in the Django project the README's settings make;
-- no language: output shown for reading, compared by the tests of what printed it.
+- ``json``: parsed;
+- ``text``, ``console`` or no language: output shown for reading, compared by
+  the tests of what printed it.
 
 A marker comment on the line before a fence says more: ``<!-- synopsis -->``
 (a command's usage, each option checked against its ``--help``),
@@ -31,7 +33,10 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 
 #: Fence languages the harness knows; a block of any other fails the tests.
-KNOWN_LANGUAGES = ("python", "toml", "sh", "")
+#: ``bash`` is tried as ``sh``; ``json`` is parsed; ``text``, ``console`` and no
+#: language are output shown for reading.
+KNOWN_LANGUAGES = ("python", "toml", "sh", "bash", "json", "text", "console", "")
+SHELLS = ("sh", "bash")
 #: Markers the harness knows.
 KNOWN_MARKERS = ("synopsis", "test-command")
 

@@ -26,6 +26,7 @@ else:  # pragma: no cover - Python 3.10
 from tests.readme_blocks import KNOWN_LANGUAGES
 from tests.readme_blocks import KNOWN_MARKERS
 from tests.readme_blocks import REPO
+from tests.readme_blocks import SHELLS
 from tests.readme_blocks import Block
 from tests.readme_blocks import files_before
 from tests.readme_blocks import readme_blocks
@@ -35,8 +36,8 @@ BLOCKS = readme_blocks()
 BIN = Path(sys.executable).parent
 
 
-def blocks_of(language: str) -> list[Any]:
-    return [pytest.param(block, id=block.id) for block in BLOCKS if block.language == language]
+def blocks_of(*languages: str) -> list[Any]:
+    return [pytest.param(block, id=block.id) for block in BLOCKS if block.language in languages]
 
 
 def environ(**extra: str) -> dict[str, str]:
@@ -173,6 +174,11 @@ def test_toml_block(block: Block, tmp_path: Path):
             assert Path(entry["value"]).parent == project
 
 
+@pytest.mark.parametrize("block", blocks_of("json"))
+def test_json_block(block: Block):
+    json.loads(block.text)
+
+
 # -- Django settings --------------------------------------------------------------
 
 #: What every Django project has; the README's settings example goes after it.
@@ -265,7 +271,7 @@ def hosthooks_options_exist(script: str) -> None:
             assert option in _help(None), f"hosthooks has no {option}: {line}"
 
 
-@pytest.mark.parametrize("block", blocks_of("sh"))
+@pytest.mark.parametrize("block", blocks_of(*SHELLS))
 def test_shell_block(block: Block, tmp_path: Path, django_project: Path | None):
     parsed = run(["bash", "-n", "-c", block.text], tmp_path)
     assert parsed.returncode == 0, parsed.stderr
