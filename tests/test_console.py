@@ -407,3 +407,21 @@ def test_mute_and_unmute_refuse_what_they_cannot_do_in_one_line(server):
         1,
         "hosthooks: error: faults is not muted\n",
     )
+
+
+def test_the_live_part_of_calls_answers_204_while_nothing_new_was_recorded(server):
+    client = staff_client(server)
+    status, headers, _ = client.get("/-/calls?fragment=1")
+    assert status == 200
+    last = headers["X-Console-Last"]
+    # Only console requests since: none of them is recorded.
+    status, headers, body = client.get(f"/-/calls?fragment=1&since={last}")
+    assert (status, body) == (204, "")
+    writer = Client(server)
+    writer.get("/")
+    server.settle()
+    status, headers, body = client.get(f"/-/calls?fragment=1&since={last}")
+    assert status == 200
+    assert int(headers["X-Console-Last"]) > int(last)
+    assert '<details class="group group-request"' in body
+    assert "<html" not in body  # the live part only

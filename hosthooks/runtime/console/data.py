@@ -27,6 +27,8 @@ from hosthooks.runtime.console.recording import RecentCalls
 
 #: The outcomes a call filter may ask for.
 OUTCOMES: Final = ("ok", "result", "raised", "muted", "wrapped")
+#: How many groups the calls page shows (the newest).
+MAX_GROUPS: Final = 50
 #: The width of a waterfall, in its own units (the SVG's viewBox).
 WATERFALL_WIDTH: Final = 1000.0
 
@@ -233,8 +235,8 @@ def grouped_calls(
     wanted: CallFilter,
 ) -> list[dict[str, Any]]:
     """The calls the filter keeps, grouped: by request, else by transaction, else
-    alone; newest group first, calls oldest first within a group, each group
-    with its waterfall."""
+    alone; the newest :data:`MAX_GROUPS` groups, newest first, calls oldest first
+    within a group, each group with its waterfall."""
     groups: dict[tuple[str, int], dict[str, Any]] = {}
     for call in calls:
         if not wanted.keeps(call):
@@ -250,8 +252,11 @@ def grouped_calls(
             request = requests.get(key[1]) if key[0] == "request" else None
             group = groups[key] = {"kind": key[0], "request": request, "calls": []}
         group["calls"].append(call)
-    shown = []
-    for group in groups.values():
+    shown: list[dict[str, Any]] = []
+    newest = sorted(groups.values(), key=lambda group: group["calls"][-1]["seq"], reverse=True)
+    for group in newest:
+        if len(shown) == MAX_GROUPS:
+            break
         calls_in = group["calls"]
         start = min(call["started"] for call in calls_in)
         end = max(call["started"] + call["duration_ms"] / 1000 for call in calls_in)

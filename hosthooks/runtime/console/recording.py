@@ -104,6 +104,11 @@ class RecentCalls:
     def recording(self) -> bool:
         return self._detach is not None
 
+    @property
+    def last(self) -> int:
+        """The number of the last call recorded (0 before the first)."""
+        return self._sequence
+
     def touch(self, host: Host) -> None:
         """Record ``host``'s calls from now until ``linger`` seconds pass without a touch."""
         with self._lock:

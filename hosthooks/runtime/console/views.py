@@ -220,9 +220,16 @@ class ConsoleViews:
 
     @staff_only
     def calls_page(self, request: Request) -> Response:
+        """The calls page; its live part (``?fragment=1``) answers 204 when no call
+        was recorded since the one numbered ``?since=N`` (the page's script sends
+        the ``X-Console-Last`` it last got), so an idle page costs next to nothing."""
+        fragment = _flag(request, "fragment")
+        if fragment and request.args.get("since", "") == str(self.recent.last):
+            self.recent.touch(get_host())
+            return Response(status=204)
         found = self._calls(request)
         host = get_host()
-        return self.page(
+        response = self.page(
             request,
             "calls.html",
             found=found,
@@ -231,6 +238,8 @@ class ConsoleViews:
             plugins=[plugin["name"] for plugin in plugins_json(host, include_builtin=True)],
             outcomes=data.OUTCOMES,
         )
+        response.headers["X-Console-Last"] = str(found["last"])
+        return response
 
     @staff_only
     def calls_json(self, request: Request) -> Response:

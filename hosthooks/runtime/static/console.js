@@ -11,6 +11,8 @@
     return;
   }
   const url = live.dataset.live;
+  // The calls page answers 204 while nothing new was recorded since `last`.
+  let last = "";
 
   async function refresh() {
     if (live.contains(document.activeElement)) {
@@ -19,11 +21,18 @@
       return;
     }
     try {
-      const response = await fetch(url, { credentials: "same-origin" });
+      const asked = last ? url + "&since=" + encodeURIComponent(last) : url;
+      const response = await fetch(asked, { credentials: "same-origin" });
       if (!response.ok) {
         status.textContent = "stopped (" + response.status + ")";
         return;
       }
+      if (response.status === 204) {
+        status.textContent = "recording";
+        window.setTimeout(refresh, 2000);
+        return;
+      }
+      last = response.headers.get("X-Console-Last") || "";
       const html = await response.text();
       const open = new Set(
         Array.from(live.querySelectorAll("details[open]"), (details) => details.id)
