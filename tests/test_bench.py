@@ -208,3 +208,13 @@ def test_deferred_benchmark_reports_caller_cost_and_worker_throughput():
     # raises when any is missing), at some positive rate.
     assert set(report["runs_per_second"]) == {"1", "2"}
     assert all(rate > 0 for rate in report["runs_per_second"].values())
+
+
+def test_bulk_hooks_benchmark_reports_every_case_contender_and_ratio():
+    report = run_benchmark("-m", "bench.bulk_hooks", "--rounds", "1", "--rows", "50", "--json")
+    assert list(report) == ["bulk_create", "update", "delete"]
+    for case in report.values():
+        assert set(case["ns_per_row"]) == {"django", "hosthooks", "hooked", "hooked+pks"}
+        assert all(value > 0 for value in case["ns_per_row"].values())
+        ratios = ("hooked_vs_hosthooks", "pks_vs_hooked", "hosthooks_vs_django", "hooked_vs_django")
+        assert all(case[ratio] > 0 for ratio in ratios)
