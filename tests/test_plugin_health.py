@@ -334,3 +334,100 @@ def test_durations_are_read_as_operators_write_them() -> None:
     for wrong in ("", "2", "0h", "2 weeks", "-1h", "1.5h"):
         with pytest.raises(ValueError, match="is not a duration"):
             parse_duration(wrong)
+
+
+SETTINGS_PLUGIN = """
+from dataclasses import dataclass
+from hosthooks import hookimpl, setting
+
+
+@dataclass
+class Settings:
+    url: str
+    token: str = setting("", secret=True)
+    retries: int = 3
+    events: list[str] | None = None
+
+
+hosthooks_settings = Settings
+
+
+@hookimpl(tryfirst=True, sender="demo.Note")
+def post_save(sender):
+    pass
+"""
+
+
+def test_the_plugins_page_shows_typed_settings_their_source_and_one_error(
+    tmp_path, monkeypatch
+) -> None:
+    from types import SimpleNamespace
+
+    from hosthooks import HostConfig
+    from hosthooks.runtime.console import data
+    from hosthooks.runtime.console.views import NAVIGATION
+    from hosthooks.runtime.templates import Templates
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "webhook.py").write_text(SETTINGS_PLUGIN)
+    (plugins / "broken.py").write_text("raise ImportError('no such dependency: leftpad')\n")
+    monkeypatch.setenv("HOSTHOOKS_PLUGIN_WEBHOOK__RETRIES", "5")
+    monkeypatch.setenv("HOSTHOOKS_PLUGIN_WEBHOOK__TOKEN", "hunter2")
+    host = Host(
+        HostConfig(
+            autoload=False,
+            plugins_dir=plugins,
+            plugin_tables={"webhook": {"url": "http://127.0.0.1:9/"}},
+        )
+    )
+    host.load_plugins()
+    rows = {row["name"]: row for row in data.plugin_details(host)}
+    assert rows["webhook"]["typed_settings"] == [
+        {
+            "key": "url",
+            "type": "str",
+            "value": "http://127.0.0.1:9/",
+            "source": "file",
+            "secret": False,
+        },
+        {
+            "key": "token",
+            "type": "str",
+            "value": "********",
+            "source": "environment",
+            "secret": True,
+        },
+        {"key": "retries", "type": "int", "value": 5, "source": "environment", "secret": False},
+        {
+            "key": "events",
+            "type": "list[str] | None",
+            "value": None,
+            "source": "default",
+            "secret": False,
+        },
+    ]
+    [impl] = rows["webhook"]["implementations"]
+    assert impl["options"] == ["tryfirst", "sender=demo.Note"]
+    broken = rows["broken"]
+    assert broken["status"] == "failed"
+    assert broken["attention"] is True
+    assert broken["error"] not in broken["problems"]
+    page = Templates().render(
+        "console/plugins.html",
+        {
+            "user": SimpleNamespace(username="operator"),
+            "csrf_token": "t",
+            "project": "hosthooks",
+            "navigation": NAVIGATION,
+            "here": "/-/plugins",
+            "fragment": False,
+            "error": None,
+            "plugins": list(rows.values()),
+        },
+    )
+    assert page.count("no such dependency: leftpad") == 1
+    assert "hunter2" not in page
+    assert '<td class="source source-environment">environment</td>' in page
+    assert "<code>5</code>" in page
+    assert '<code>"http://127.0.0.1:9/"</code>' in page  # the value as JSON, typed
