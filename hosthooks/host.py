@@ -47,6 +47,7 @@ from hosthooks.loading.records import import_object
 from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import PROJECT
 from hosthooks.specs import FAMILIES
+from hosthooks.transactions import add_caller_finder
 
 if TYPE_CHECKING:
     from hosthooks.typed_calls import AsyncHooks
@@ -557,6 +558,27 @@ def get_host() -> Host:
     if host is not None:
         return host
     return create_default_host(HostConfig.from_environ(), replace=False)
+
+
+def _implementation_of(code: Any) -> tuple[str, str] | None:
+    """The (plugin, hook) of the default host whose implementation runs ``code``."""
+    host = _default_host
+    if host is None:
+        return None
+    for caller in host.hook_callers():
+        for impl in caller.get_hookimpls():
+            function = getattr(impl.function, "__wrapped__", impl.function)
+            if getattr(function, "__code__", None) is code:
+                return impl.plugin_name, caller.name
+    return None
+
+
+add_caller_finder(_implementation_of)
+
+
+def current_host() -> Host | None:
+    """The process-wide host if there is one yet (never creates it)."""
+    return _default_host
 
 
 def create_default_host(config: HostConfig, *, replace: bool = True) -> Host:

@@ -200,14 +200,32 @@ def test_deferred_benchmark_reports_caller_cost_and_worker_throughput():
     from tests.services import need_service
 
     need_service("Redis", REDIS_PORT)
-    report = run_benchmark("-m", "bench.deferred", "--rounds", "1", "--calls", "20", "--json")
-    assert set(report["caller_us"]) == {"inline", "deferred", "celery send_task"}
-    assert report["deferred_vs_inline"] > 0
-    assert report["deferred_vs_send_task"] > 0
-    # Every one of the 20 calls ran, with one worker and with two (the benchmark
-    # raises when any is missing), at some positive rate.
-    assert set(report["runs_per_second"]) == {"1", "2"}
-    assert all(rate > 0 for rate in report["runs_per_second"].values())
+    report = run_benchmark(
+        "-m",
+        "bench.deferred",
+        "--rounds",
+        "1",
+        "--calls",
+        "10",
+        "--relay-rows",
+        "200",
+        "--e2e-calls",
+        "40",
+        "--purge-rows",
+        "500",
+        "--json",
+    )
+    assert set(report["save_us"]) >= {"sqlite"}
+    for costs in report["save_us"].values():
+        assert set(costs) == {"plain", "deferred", "on_commit send_task"}
+    assert set(report["deferred_vs_send_on_commit"]) == set(report["save_us"])
+    assert report["relay_rows_per_second"] > 0
+    # Every one of the 40 calls ran with two workers (the benchmark raises when
+    # any is missing), at some positive rate.
+    assert report["end_to_end_runs_per_second_two_workers"] > 0
+    # 500 done rows past the kept window purged, the 100 within it kept.
+    assert report["purge"]["purged"] == 500
+    assert (report["purge"]["beyond_window"], report["purge"]["kept"]) == (0, 100)
 
 
 def test_bulk_hooks_benchmark_reports_every_case_contender_and_ratio():

@@ -19,9 +19,11 @@ from hosthooks.deferred import ModelSnapshot
 from hosthooks.deferred import NotSerialisable
 from hosthooks.deferred import current_event
 from hosthooks.deferred import serialise
+from hosthooks.deferred.outbox import Outbox
 from hosthooks.runtime import Database
 from hosthooks.runtime import atomic
 from hosthooks.runtime import migrate
+from hosthooks.runtime.db import runtime_layer
 from tests.bookshop.models import MODELS
 from tests.bookshop.models import Author
 from tests.bookshop.models import Book
@@ -171,8 +173,13 @@ def test_a_failing_run_is_retried_then_given_up_without_reaching_the_caller(eage
         Author(name="Ann").save()  # the caller does not see the failure
     assert [attempt for _, attempt in attempts] == [1, 2, 3]
     assert len({event_id for event_id, _ in attempts}) == 1  # one event, three attempts
-    assert "gave up after 3 attempts" in caplog.text
-    assert "ValueError: webhook down" in caplog.text
+    assert "dead after 3 attempts: ValueError: webhook down" in caplog.text
+    (record,) = Outbox(runtime_layer, None).deliveries()
+    assert (record.state, record.attempts, record.last_error) == (
+        "dead",
+        3,
+        "ValueError: webhook down",
+    )
 
 
 @pytest.mark.parametrize(

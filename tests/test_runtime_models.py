@@ -526,8 +526,10 @@ def test_migrate_fires_around_the_plan_and_adds_what_is_missing(database_locatio
     default_host.register(recorder, "recorder")
     database = Database(database_location)
     plan = migrate(database, models=MODELS, verbosity=0)
-    assert [op.kind for op in plan] == ["create_table"] * len(MODELS)
+    # The models' tables, then the outbox of deferred calls with its two indexes.
+    assert [op.kind for op in plan] == ["create_table"] * (len(MODELS) + 1) + ["create_index"] * 2
     assert [op.model for op in plan][:3] == ["bookshop.Author", "bookshop.Tag", "bookshop.Book"]
+    assert {op.model for op in plan[len(MODELS) :]} == {"hosthooks.outbox"}
     [pre], [post] = recorder.named("pre_migrate"), recorder.named("post_migrate")
     assert pre["sender"].__name__ == "tests.bookshop.models"
     assert pre["app_config"] is pre["sender"]

@@ -91,6 +91,8 @@ class Deployment:
                 "2",
                 "--app",
                 "tests.bookshop.models",
+                "--db",
+                str(self.root / "app.sqlite3"),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -148,6 +148,8 @@ COMMANDS: Final = {
     "createuser": ("runtime", "createuser"),
     "mute": ("muting", "mute"),
     "unmute": ("muting", "unmute"),
+    "relay": ("deliveries", "relay"),
+    "deliveries": ("deliveries", "deliveries"),
     "install": ("packages", "install"),
     "uninstall": ("packages", "uninstall"),
     "docs": ("authoring", "docs"),

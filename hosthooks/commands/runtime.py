@@ -265,16 +265,29 @@ def _serve_asgi(app: App, listener: socket.socket, bind_host: str) -> None:
     help="Import this models module first [default: the apps key, else the demo app's].",
 )
 @database_option(
-    "The app's database, which ModelSnapshot.load() reads [default: the DATABASE setting]."
+    "The app's database: its outbox holds the calls, ModelSnapshot.load() reads it "
+    "[default: the DATABASE setting]."
+)
+@click.option(
+    "--relay/--no-relay",
+    default=True,
+    show_default=True,
+    help="Also relay the database's due calls to the broker (hosthooks relay does it alone).",
 )
 @click.pass_obj
 def worker(
-    obj: Context, queues: str, concurrency: int, apps: tuple[str, ...], db_path: str | None
+    obj: Context,
+    queues: str,
+    concurrency: int,
+    apps: tuple[str, ...],
+    db_path: str | None,
+    relay: bool,
 ) -> None:
     """Run deferred implementations (@hookimpl(defer=True)) from the task queue.
 
     Loads the same plugins and configuration as the app (the same options and
-    HOSTHOOKS_* variables); the broker is broker_url. Stops on Ctrl-C or SIGTERM
+    HOSTHOOKS_* variables); the broker is broker_url. Relays the database's
+    outbox to the broker too, unless --no-relay. Stops on Ctrl-C or SIGTERM
     after the calls it is running.
 
     Example: hosthooks worker --queues hosthooks,webhooks --concurrency 8
@@ -290,17 +303,9 @@ def worker(
         import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
     else:
         import_apps(("hosthooks.runtime.demo",))
-    from hosthooks.runtime.db import Database
-    from hosthooks.runtime.db import DatabaseError
-    from hosthooks.runtime.settings import Settings
-    from hosthooks.runtime.settings import SettingsError
+    from hosthooks.commands.deliveries import open_outbox
 
-    try:
-        settings = Settings(configuration=obj.configuration)
-        # Registered, not opened: each worker thread connects on its first read.
-        Database(db_path if db_path is not None else settings.DATABASE)
-    except (DatabaseError, SettingsError) as error:
-        raise click.ClickException(str(error)) from None
+    outbox = open_outbox(obj, db_path)
     try:
         from hosthooks.deferred.celery_app import run_worker
     except ImportError as error:
@@ -310,9 +315,20 @@ def worker(
     from hosthooks.configuration.files import redact_url
 
     config = obj.config
-    broker = redact_url(config.broker_url)
-    click.echo(f"hosthooks: worker on {broker}, queues {', '.join(names)}", err=True)
-    run_worker(config.broker_url, config.queue_visibility_timeout, names, concurrency)
+    relaying = f", relaying {outbox.describe()}" if relay else ""
+    click.echo(
+        f"hosthooks: worker on {redact_url(config.broker_url)}, queues {', '.join(names)}"
+        f"{relaying}",
+        err=True,
+    )
+    run_worker(
+        config.broker_url,
+        config.queue_visibility_timeout,
+        names,
+        concurrency,
+        {None: outbox},
+        relay=relay,
+    )
 
 
 # -- users --------------------------------------------------------------------

@@ -131,6 +131,31 @@ def _seconds_from_text(text: str) -> int:
     return value
 
 
+_DURATION_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_from_text(text: str) -> int:
+    """Seconds in a duration written ``30m``, ``12h``, ``7d``, ``45s`` or bare seconds.
+
+    :raises ValueError: naming the text, for anything else or less than 1 second.
+    """
+    cleaned = text.strip().lower()
+    unit = _DURATION_UNITS.get(cleaned[-1:]) if cleaned else None
+    number = cleaned[:-1] if unit is not None else cleaned
+    if not number.isdigit():
+        raise ValueError(f"{text!r} is not a duration (such as 30m, 12h, 7d, or seconds)")
+    value = int(number) * (unit or 1)
+    if value < 1:
+        raise ValueError(f"{text!r} is less than 1 second")
+    return value
+
+
+def _duration_from_file(value: object, where: Path) -> int:
+    if isinstance(value, str):
+        return duration_from_text(value)
+    return _seconds_from_file(value, where)
+
+
 def _choice(*choices: str) -> tuple[_FromFile, _FromText]:
     def from_text(text: str) -> str:
         if text not in choices:
@@ -268,6 +293,30 @@ KEYS: Final[dict[str, Key]] = {
             _seconds_from_file,
             _seconds_from_text,
             "seconds before Redis gives a lost worker's task to another worker",
+        ),
+        Key(
+            "deliveries_keep",
+            7 * 86400,
+            "HOSTHOOKS_DELIVERIES_KEEP",
+            _duration_from_file,
+            duration_from_text,
+            "how long done deferred calls stay in the outbox (30m, 12h, 7d), then purged",
+        ),
+        Key(
+            "deliveries_held_grace",
+            3600,
+            "HOSTHOOKS_DELIVERIES_HELD_GRACE",
+            _duration_from_file,
+            duration_from_text,
+            "how long a call whose plugin or model no worker has stays held, then dead",
+        ),
+        Key(
+            "retry_backoff_max",
+            3600,
+            "HOSTHOOKS_RETRY_BACKOFF_MAX",
+            _duration_from_file,
+            duration_from_text,
+            "the longest wait between two attempts of a deferred call",
         ),
     )
 }

@@ -1,10 +1,14 @@
 """The Celery side of deferred calls: the app, its one task, and the worker.
 
-Delivery is at least once: tasks are acknowledged after they run
-(``acks_late``) and given back when the worker running them is lost
-(``reject_on_worker_lost``). RabbitMQ redelivers such a task as soon as the
-connection drops; Redis after the visibility timeout
-(``queue_visibility_timeout``).
+A Celery message is a nudge, not the call: it carries the event ids of one or
+more calls and their database alias, and the calls stay in the outbox. The
+worker takes them there (``sent`` to ``running``, one statement) before it
+runs them, so a message delivered twice runs its calls once, and acknowledges the message as it
+starts (not ``acks_late``): a broker never gives a healthy run, however long,
+to a second worker. What the broker no longer guards, the outbox does: a
+running call's lease is renewed by its worker every 10 seconds, and a call
+whose lease lapses (its worker was killed) is sent again by the relay, so it
+runs again within a minute, on Redis as on RabbitMQ.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import Final
@@ -19,12 +25,39 @@ from typing import Final
 from celery import Celery
 from celery import Task
 
-from hosthooks.deferred import runner
 from hosthooks.deferred.events import DEFAULT_QUEUE
+from hosthooks.deferred.outbox import RUNNING_LEASE
+from hosthooks.deferred.outbox import Outbox
+from hosthooks.deferred.runner import deliver_many
 
 TASK_NAME: Final = "hosthooks.deferred.run"
+#: Seconds a connection to the broker may take to open or to answer: a broker
+#: that accepts connections and never answers must not hold the relay for long.
+BROKER_TIMEOUT: Final = 5.0
 
 logger: Final = logging.getLogger("hosthooks.deferred")
+
+
+class WorkerState:
+    """What the task needs in a worker process: the outboxes by alias, and the
+    calls running now (whose leases the worker renews)."""
+
+    def __init__(self, outboxes: Mapping[str | None, Outbox]) -> None:
+        self.outboxes = dict(outboxes)
+        self.running: dict[str | None, set[str]] = {alias: set() for alias in self.outboxes}
+
+    def outbox(self, using: str | None) -> Outbox:
+        try:
+            return self.outboxes[using]
+        except KeyError:
+            if using is None or using == "default":
+                for alias in (None, "default"):
+                    if alias in self.outboxes:
+                        return self.outboxes[alias]
+            raise
+
+
+_state: WorkerState | None = None
 
 
 def make_celery_app(broker_url: str, visibility_timeout: int) -> Celery:
@@ -34,62 +67,97 @@ def make_celery_app(broker_url: str, visibility_timeout: int) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        # One task at a time per worker thread: a lost worker gives back no more
-        # than it was running.
-        worker_prefetch_multiplier=1,
+        # Acknowledged as it starts: the outbox, not the broker, brings back a
+        # call whose worker was lost (see the module's docstring).
+        task_acks_late=False,
+        worker_prefetch_multiplier=4,
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
-            # Redis gives back a lost worker's tasks in periodic sweeps; by
-            # default one every 100 s, whatever the timeout. Sweep often enough
-            # that redelivery follows the timeout closely.
-            "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
-            "unacked_restore_throttle": 1,
+            "socket_timeout": BROKER_TIMEOUT,
+            "socket_connect_timeout": BROKER_TIMEOUT,
         },
+        broker_connection_timeout=BROKER_TIMEOUT,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        # The relay retries on its own schedule, the outbox keeping the call.
+        task_publish_retry=False,
         task_default_queue=DEFAULT_QUEUE,
         worker_hijack_root_logger=False,
     )
 
-    @app.task(  # type: ignore[untyped-decorator]
-        name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True
-    )
-    def run_deferred(task: Task, message: dict[str, Any]) -> None:
+    @app.task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator]
+    def run_deferred(task: Task, nudge: dict[str, Any]) -> None:
         from hosthooks.host import get_host
 
-        attempt = task.request.retries + 1
+        state = _state
+        if state is None:
+            logger.error("deferred call %s reached a process that is no worker", nudge)
+            return
+        using = nudge.get("using")
+        event_ids = [str(event_id) for event_id in nudge.get("event_ids", ())]
         try:
-            runner.run(get_host(), message, attempt)
-        except LookupError:
-            # Retrying cannot make a missing implementation appear.
-            logger.exception("deferred %s: dropped", message.get("event_id"))
-        except Exception as error:
-            if attempt > message["retries"]:
-                logger.error(
-                    "deferred %s by plugin %r, event %s: gave up after %d attempts",
-                    message["hook"],
-                    message["plugin"],
-                    message["event_id"],
-                    attempt,
-                )
-                return
-            raise task.retry(
-                countdown=runner.backoff(attempt), max_retries=message["retries"], exc=error
-            ) from None
+            outbox = state.outbox(using)
+        except KeyError:
+            logger.error(
+                "deferred calls %s are in database %r, which this worker does not have",
+                ", ".join(event_ids),
+                using,
+            )
+            return
+        deliver_many(get_host(), outbox, event_ids, running=state.running[outbox.using])
 
     return app
 
 
+def nudge(event_ids: Sequence[str], using: str | None) -> dict[str, Any]:
+    """What travels on the broker for a few calls of one database."""
+    return {"event_ids": list(event_ids), "using": using}
+
+
+def _renew_leases(state: WorkerState, stop: threading.Event) -> None:
+    while not stop.wait(RUNNING_LEASE / 3):
+        for alias, running in state.running.items():
+            event_ids = list(running)
+            if not event_ids:
+                continue
+            try:
+                state.outboxes[alias].renew(event_ids)
+            except Exception:
+                logger.exception("renewing the leases of running deferred calls failed")
+
+
 def run_worker(
-    broker_url: str, visibility_timeout: int, queues: Sequence[str], concurrency: int
+    broker_url: str,
+    visibility_timeout: int,
+    queues: Sequence[str],
+    concurrency: int,
+    outboxes: Mapping[str | None, Outbox],
+    *,
+    relay: bool = True,
 ) -> None:
-    """Consume ``queues`` until stopped (SIGTERM or Ctrl-C: a warm shutdown).
+    """Consume ``queues`` until stopped (SIGTERM or Ctrl-C: a warm shutdown), and,
+    with ``relay``, relay the outboxes' due calls to the broker meanwhile.
 
     Runs in threads of this one process, so a worker killed with ``-9`` leaves
-    no orphan running a task the broker will give to another worker.
+    no orphan running a call.
     """
+    global _state
+    state = WorkerState(outboxes)
+    _state = state
     app = make_celery_app(broker_url, visibility_timeout)
+    stop = threading.Event()
+    threading.Thread(
+        target=_renew_leases, args=(state, stop), name="hosthooks-leases", daemon=True
+    ).start()
+    if relay:
+        from hosthooks.deferred.relay import Relay
+        from hosthooks.host import get_host
+
+        config = get_host().config
+        the_relay = Relay(app, list(outboxes.values()), keep=config.deliveries_keep)
+        threading.Thread(
+            target=the_relay.run, args=(stop,), name="hosthooks-relay", daemon=True
+        ).start()
     worker = app.Worker(
         queues=list(queues),
         concurrency=concurrency,
@@ -100,4 +168,7 @@ def run_worker(
         without_mingle=True,
         without_heartbeat=True,
     )
-    worker.start()
+    try:
+        worker.start()
+    finally:
+        stop.set()

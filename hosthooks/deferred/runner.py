@@ -1,12 +1,21 @@
 """Both ends of a deferred call: the stand-in a hook call runs instead of the
-implementation, and the run of the implementation on a worker."""
+implementation (it writes the call to the outbox), and the run of the
+implementation on a worker, which moves the call's delivery record along."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import logging
+import random
+import threading
 import time
+import uuid
 from collections.abc import Callable
+from collections.abc import Coroutine
+from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
@@ -17,9 +26,14 @@ from hosthooks import specs
 from hosthooks.deferred import serialise
 from hosthooks.deferred.events import DEFAULT_QUEUE
 from hosthooks.deferred.events import DEFAULT_RETRIES
+from hosthooks.deferred.events import DeferredEvent
 from hosthooks.deferred.events import _current
-from hosthooks.deferred.events import event_of
-from hosthooks.deferred.events import new_message
+from hosthooks.deferred.outbox import Outbox
+from hosthooks.deferred.outbox import OutboxMissing
+from hosthooks.deferred.outbox import Started
+from hosthooks.deferred.outbox import one_line
+from hosthooks.deferred.serialise import NotLoadedHere
+from hosthooks.engine.async_bridge import async_original
 from hosthooks.engine.tracing import HookTrace
 from hosthooks.engine.tracing import ImplTrace
 from hosthooks.engine.tracing import describe_sender
@@ -28,24 +42,28 @@ from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import DEFERRED_ARGNAMES
 from hosthooks.markers import QUEUE_OPTION
 from hosthooks.markers import RETRIES_OPTION
-from hosthooks.transactions import on_commit
+from hosthooks.transactions import layer_for
+from hosthooks.transactions import on_commit_named
 
 if TYPE_CHECKING:
-    from hosthooks.deferred.queues import Queue
     from hosthooks.host import Host
 
 logger: Final = logging.getLogger("hosthooks.deferred")
 
 #: The attribute of a stand-in that holds the implementation's own argument names.
 _ARGNAMES: Final = DEFERRED_ARGNAMES
+#: The W3C ``traceparent`` of the traced call being made in this context, if any:
+#: written beside each call it defers.
+_traceparent: ContextVar[str | None] = ContextVar("hosthooks_traceparent", default=None)
 
 
 def prepare(host: Host, impl: pluggy.HookImpl, hook_caller: pluggy.HookCaller) -> None:
-    """Turn a ``defer=True`` implementation into a stand-in that enqueues its call.
+    """Turn a ``defer=True`` implementation into a stand-in that writes its call to the outbox.
 
     :raises pluggy.PluginValidationError: when the hook cannot be deferred
         (its arguments cannot all travel, or it exists to run before something),
-        or the implementation is a wrapper, or the hook is firstresult.
+        or the implementation is a wrapper, or the hook is firstresult, or
+        Celery is missing while ``queue_backend`` is ``"celery"``.
     """
     hook = hook_caller.name
     problem = None
@@ -59,6 +77,12 @@ def prepare(host: Host, impl: pluggy.HookImpl, hook_caller: pluggy.HookCaller) -
     retries: Any = impl.opts.get(RETRIES_OPTION)
     if problem is None and retries is not None and (type(retries) is not int or retries < 0):
         problem = f"retries= must be a whole number of at least 0, not {retries!r}"
+    if problem is None and host.config.queue_backend == "celery" and not _celery_installed():
+        problem = (
+            "defer=True needs Celery for queue_backend 'celery', and it is not installed: "
+            "pip install 'hosthooks[celery]' (or set queue_backend = \"eager\" to run "
+            "deferred calls in process)"
+        )
     if problem is not None:
         raise pluggy.PluginValidationError(
             impl.plugin, f"plugin {impl.plugin_name!r}: hook {hook!r}: {problem}"
@@ -78,6 +102,14 @@ def prepare(host: Host, impl: pluggy.HookImpl, hook_caller: pluggy.HookCaller) -
     setattr(impl, "kwargnames", ())  # noqa: B010
 
 
+def _celery_installed() -> bool:
+    try:
+        import celery  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _stand_in(
     host: Host,
     hook: str,
@@ -88,8 +120,12 @@ def _stand_in(
     retries: int | None,
 ) -> Callable[..., None]:
     spec_names: tuple[str, ...] = ()
+    tries = DEFAULT_RETRIES if retries is None else retries
 
-    @functools.wraps(original)
+    # updated=(): the stand-in must not inherit the attributes of what it wraps
+    # (an async implementation's coroutine stand-in marks itself by one, and the
+    # async path would then call the implementation inline).
+    @functools.wraps(original, updated=())
     def deferred(*args: Any) -> None:
         nonlocal spec_names
         if not spec_names:
@@ -102,32 +138,71 @@ def _stand_in(
             name: serialise.encode(arguments[name], f"{plugin}: {hook}: argument {name!r}")
             for name in own_names
         }
-        message = new_message(
-            hook, plugin, queue_name, DEFAULT_RETRIES if retries is None else retries, encoded
-        )
-        queue = host_queue(host)
         using = arguments.get("using")
-        on_commit(lambda: queue.enqueue(message), using if isinstance(using, str) else None)
+        write(
+            host,
+            hook,
+            plugin,
+            queue_name,
+            tries,
+            encoded,
+            using if isinstance(using, str) else None,
+        )
 
     setattr(deferred, _ARGNAMES, own_names)
     return deferred
 
 
-def host_queue(host: Host) -> Queue:
-    """The queue a host's deferred calls go to, made on first use."""
-    queue: Queue | None = getattr(host, "_deferred_queue", None)
-    if queue is None:
-        from hosthooks.deferred.queues import queue_for
+def write(
+    host: Host,
+    hook: str,
+    plugin: str,
+    queue_name: str,
+    retries: int,
+    arguments: dict[str, Any],
+    using: str | None,
+) -> str:
+    """Write one deferred call to the outbox of the database ``using``, in the
+    transaction open on it in this thread; its event id.
 
-        queue = queue_for(host)
-        host._deferred_queue = queue  # type: ignore[attr-defined]
-    return queue
+    With the eager queue it then runs in process once that transaction commits,
+    through the same delivery record.
+
+    :raises OutboxMissing: when no data layer has a database to write it to.
+    :raises Exception: the database's error when the row cannot be written (the
+        table is missing, say): the caller's write fails with it, whole.
+    """
+    event_id = uuid.uuid4().hex
+    layer = layer_for(using)
+    if layer is None:
+        raise OutboxMissing(
+            f"{plugin}: {hook}: a deferred call needs a database to be written to, and "
+            f"none is open under {using or 'default'!r} (the runtime's Database, or Django)"
+        )
+    outbox = Outbox(layer, using)
+    message = {"arguments": arguments}
+    outbox.add(event_id, hook, plugin, queue_name, retries, message, current_traceparent())
+    if host.config.queue_backend == "eager":
+        on_commit_named(lambda: run_eagerly(host, outbox, event_id), using, plugin, hook)
+    return event_id
+
+
+def current_traceparent() -> str | None:
+    """The W3C trace context of the call being deferred, when it is traced (else None)."""
+    return _traceparent.get()
+
+
+def run_eagerly(host: Host, outbox: Outbox, event_id: str) -> None:
+    """Run a call in this process now, every attempt at once (the eager queue)."""
+    states: tuple[str, ...] = ("pending",)
+    while deliver(host, outbox, event_id, states, eager=True) == "failed":
+        states = ("failed",)
 
 
 def find(host: Host, hook: str, plugin: str) -> tuple[Callable[..., object], tuple[str, ...]]:
     """The deferred implementation of ``hook`` by ``plugin`` on ``host``, and its argument names.
 
-    :raises LookupError: when the worker's host has no such implementation
+    :raises NotLoadedHere: when the worker's host has no such implementation
         (the plugin is not installed or not loaded there, or no longer defers it).
     """
     caller = getattr(host.plugin_manager.hook, hook, None)
@@ -135,38 +210,147 @@ def find(host: Host, hook: str, plugin: str) -> tuple[Callable[..., object], tup
         if impl.plugin_name == plugin and impl.opts.get(DEFER_OPTION):
             own_names: tuple[str, ...] = getattr(impl.function, _ARGNAMES)
             original: Callable[..., object] = impl.function.__wrapped__
-            return original, own_names
-    raise LookupError(f"no deferred implementation of {hook!r} by plugin {plugin!r} is loaded here")
+            # An async implementation runs as itself, not through the stand-in
+            # that runs it from synchronous hook calls.
+            return async_original(original) or original, own_names
+    raise NotLoadedHere(
+        f"no deferred implementation of {hook!r} by plugin {plugin!r} is loaded here"
+    )
 
 
-def run(host: Host, message: dict[str, Any], attempt: int) -> None:
+def deliver(
+    host: Host,
+    outbox: Outbox,
+    event_id: str,
+    from_states: tuple[str, ...] = ("sent",),
+    *,
+    eager: bool = False,
+    running: set[str] | None = None,
+) -> str:
+    """Take one call from the outbox and run it (see :func:`deliver_many`); the
+    state its record ends in, or ``"skipped"`` when it was not in one of
+    ``from_states`` (taken or done already)."""
+    outcomes = deliver_many(host, outbox, [event_id], from_states, eager=eager, running=running)
+    return outcomes.get(event_id, "skipped")
+
+
+def deliver_many(
+    host: Host,
+    outbox: Outbox,
+    event_ids: Sequence[str],
+    from_states: tuple[str, ...] = ("sent",),
+    *,
+    eager: bool = False,
+    running: set[str] | None = None,
+) -> dict[str, str]:
+    """Take calls from the outbox (one statement for all), run them one after
+    another, and record how each ended; the state each record ends in, by event
+    id (calls not in one of ``from_states`` are left out: taken or done already).
+
+    Only what the implementation raises counts against its retries: when the
+    plugin or a model is not loaded here the call is ``held`` (then ``dead``
+    once held longer than ``deliveries_held_grace``). The calls that ran well
+    are recorded ``done`` together, at the end. Nothing raises from here but
+    the database's errors.
+
+    :param running: the event ids this worker is running, whose leases it renews.
+    """
+    started = outbox.start(event_ids, from_states)
+    if running is not None:
+        running.update(call.event_id for call in started)
+    outcomes: dict[str, str] = {}
+    try:
+        for call in started:
+            outcomes[call.event_id] = _run_started(host, outbox, call, eager)
+        outbox.finish_done([event_id for event_id, state in outcomes.items() if state == "done"])
+    finally:
+        if running is not None:
+            running.difference_update(call.event_id for call in started)
+    return outcomes
+
+
+def _run_started(host: Host, outbox: Outbox, started: Started, eager: bool) -> str:
+    """Run one taken call; record it unless it ran well (the caller records those)."""
+    config = host.config
+    now = time.time()
+    try:
+        function, names = find(host, started.hook, started.plugin)
+        stored = started.message["arguments"]
+        arguments = {name: serialise.decode(stored[name]) for name in names}
+        run(host, started, function, arguments)
+    except NotLoadedHere as error:
+        held_since = started.held_since or now
+        dead = now - held_since >= config.deliveries_held_grace
+        # Offered again often enough for a worker that has it to take it within
+        # the grace period, and never sooner than a second.
+        retry_at = now + max(1.0, min(30.0, config.deliveries_held_grace / 5))
+        outbox.hold(started.event_id, one_line(error), retry_at, dead)
+        logger.warning(
+            "deferred %s by plugin %r, event %s: %s: %s",
+            started.hook,
+            started.plugin,
+            started.event_id,
+            "dead (held longer than the grace period)" if dead else "held",
+            error,
+        )
+        return "dead" if dead else "held"
+    except Exception as error:
+        if started.attempts > started.retries:
+            outbox.finish(started.event_id, "dead", error=one_line(error))
+            logger.error(
+                "deferred %s by plugin %r, event %s: dead after %d attempts: %s",
+                started.hook,
+                started.plugin,
+                started.event_id,
+                started.attempts,
+                one_line(error),
+            )
+            return "dead"
+        wait = 0.0 if eager else backoff(started.attempts, config.retry_backoff_max)
+        outbox.finish(
+            started.event_id, "failed", error=one_line(error), next_attempt_at=time.time() + wait
+        )
+        return "failed"
+    return "done"
+
+
+def run(
+    host: Host, started: Started, function: Callable[..., object], arguments: dict[str, Any]
+) -> None:
     """Run one deferred call on this process's host, traced and logged.
 
-    :raises Exception: whatever the implementation raised (the queue decides
-        whether to retry), or :class:`LookupError` when it cannot be found.
+    :raises Exception: whatever the implementation raised.
     """
-    hook, plugin = message["hook"], message["plugin"]
-    function, names = find(host, hook, plugin)
-    arguments = {name: serialise.decode(message["arguments"][name]) for name in names}
-    event = event_of(message, attempt)
+    hook, plugin = started.hook, started.plugin
+    event = DeferredEvent(
+        event_id=started.event_id,
+        hook=hook,
+        plugin=plugin,
+        queue=started.queue,
+        attempt=started.attempts,
+        retries=started.retries,
+        enqueued_at=started.created_at,
+    )
     latency_ms = max(0.0, (time.time() - event.enqueued_at) * 1000)
     token = _current.set(event)
-    started = time.perf_counter()
+    started_at = time.perf_counter()
     outcome, error_text = "ok", None
     try:
-        function(**arguments)
+        result = function(**arguments)
+        if inspect.iscoroutine(result):
+            _await(result)
     except Exception as error:
         outcome, error_text = "raised", f"{type(error).__name__}: {error}"
         raise
     finally:
         _current.reset(token)
-        duration_ms = (time.perf_counter() - started) * 1000
+        duration_ms = (time.perf_counter() - started_at) * 1000
         logger.info(
             "deferred %s by plugin %r, event %s attempt %d: %s in %.2f ms, %.1f ms after enqueue%s",
             hook,
             plugin,
             event.event_id,
-            attempt,
+            event.attempt,
             outcome,
             duration_ms,
             latency_ms,
@@ -183,6 +367,33 @@ def run(host: Host, message: dict[str, Any], attempt: int) -> None:
             tracer.emit(trace)
 
 
-def backoff(attempt: int) -> float:
-    """Seconds to wait before retry number ``attempt`` (1, 2, 4, ... capped at 5 minutes)."""
-    return float(min(300, 2 ** (attempt - 1)))
+def _await(coroutine: Coroutine[Any, Any, object]) -> None:
+    """Run an async implementation's coroutine to its end from this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    # An event loop runs in this thread (an eager call after an async commit):
+    # the coroutine gets a loop of its own in another thread.
+    outcome: list[BaseException] = []
+
+    def in_thread() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=in_thread, name="hosthooks-deferred-async")
+    thread.start()
+    thread.join()
+    if outcome:
+        raise outcome[0]
+
+
+def backoff(attempt: int, cap: float = 3600.0) -> float:
+    """Seconds to wait before the attempt after ``attempt``: 1, 2, 4, ... seconds
+    doubled each time up to ``cap``, each picked at random from its upper half
+    (jitter: calls that failed together are not retried together)."""
+    ceiling = min(cap, 2.0 ** (attempt - 1))
+    return ceiling / 2 + random.random() * ceiling / 2

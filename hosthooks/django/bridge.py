@@ -37,8 +37,7 @@ from hosthooks.django.signals import built_in_signals
 from hosthooks.engine.dispatch import sender_filter
 from hosthooks.host import Host
 from hosthooks.specs import MODEL_SENDER_HOOKS
-from hosthooks.transactions import CommitHandler
-from hosthooks.transactions import set_commit_handler
+from hosthooks.transactions import add_data_layer
 
 #: What the bridge's receivers are connected with: ``hosthooks:<hook>``.
 DISPATCH_UID_PREFIX: Final = "hosthooks:"
@@ -49,16 +48,6 @@ _KEEPER_UID: Final = "hosthooks:keep-prepared-classes"
 def dispatch_uid(hook: str) -> str:
     """The ``dispatch_uid`` of the bridge's receiver for ``hook``."""
     return f"{DISPATCH_UID_PREFIX}{hook}"
-
-
-def _on_django_commit(callback: Callable[[], None], using: str | None) -> None:
-    from django.db import transaction
-
-    transaction.on_commit(callback, using=using)
-
-
-#: ``hosthooks.on_commit`` under Django: its transactions are Django's.
-django_commit_handler: Final[CommitHandler] = _on_django_commit
 
 
 def _members(wanted: object) -> Iterator[object]:
@@ -127,6 +116,7 @@ class Bridge:
         self._lock = threading.RLock()
         self._host: Host | None = None
         self._stop_watching: Callable[[], None] | None = None
+        self._remove_layer: Callable[[], None] | None = None
         #: The project's model classes, in the order Django prepared them.
         self._prepared: list[type] = []
         #: How many of them each host has been given through class_prepared.
@@ -179,7 +169,9 @@ class Bridge:
 
     def attach(self, host: Host) -> None:
         """Forward every built-in signal some implementation of ``host`` listens to,
-        from now on, and make ``hosthooks.on_commit`` wait for Django's transactions.
+        from now on, and make Django's transactions known to ``hosthooks.on_commit``
+        and to the outbox of deferred calls (beside the runtime's, if it is
+        imported too: each call follows the transaction open on its connection).
 
         ``host`` first receives ``class_prepared`` (historic) for every project model
         prepared so far that it was not given yet, in Django's order. A host
@@ -200,7 +192,9 @@ class Bridge:
                     self._connect(hook, [])
                     del self._forwarders[hook]
             self._give_prepared(host)
-            set_commit_handler(django_commit_handler)
+            from hosthooks.django.outbox import django_layer
+
+            self._remove_layer = add_data_layer(django_layer)
             self._stop_watching = host.watch_implementations(self._implementations_changed)
 
     def detach(self) -> None:
@@ -211,9 +205,9 @@ class Bridge:
                 self._stop_watching = None
             for hook in self._connected:
                 self._connect(hook, [])
-            previous = set_commit_handler(None)
-            if previous is not django_commit_handler:
-                set_commit_handler(previous)  # another host's: not the bridge's to remove
+            if self._remove_layer is not None:
+                self._remove_layer()
+                self._remove_layer = None
             self._host = None
 
     def _give_prepared(self, host: Host) -> None:

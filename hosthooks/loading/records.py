@@ -167,6 +167,12 @@ class HostConfig:
     queue_backend: str = "celery"
     broker_url: str = "redis://127.0.0.1:6379/0"
     queue_visibility_timeout: int = 3600
+    #: Seconds done deferred calls stay in the outbox before the relay purges them.
+    deliveries_keep: int = 7 * 86400
+    #: Seconds a call stays held (no worker has its plugin or model) before it is dead.
+    deliveries_held_grace: int = 3600
+    #: The longest wait, in seconds, between two attempts of a deferred call.
+    retry_backoff_max: int = 3600
     #: Whether the runtime's built-in plugins load: a host firing Django's own
     #: signals has Django's built-in receivers instead.
     builtin_plugins: bool = True
@@ -194,6 +200,9 @@ class HostConfig:
             queue_backend=configuration["queue_backend"],
             broker_url=configuration["broker_url"],
             queue_visibility_timeout=configuration["queue_visibility_timeout"],
+            deliveries_keep=configuration["deliveries_keep"],
+            deliveries_held_grace=configuration["deliveries_held_grace"],
+            retry_backoff_max=configuration["retry_backoff_max"],
             plugin_tables=configuration.plugins,
             config_file=configuration.file,
         )

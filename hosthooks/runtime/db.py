@@ -28,7 +28,7 @@ from hosthooks.runtime.backends.base import DatabaseError
 from hosthooks.runtime.backends.base import IntegrityError
 from hosthooks.runtime.backends.base import SerializationError
 from hosthooks.runtime.backends.base import TransactionManagementError
-from hosthooks.transactions import set_commit_handler
+from hosthooks.transactions import add_data_layer
 
 __all__ = [
     "DEFAULT_ALIAS",
@@ -561,14 +561,54 @@ def on_commit(callback: Callable[[], None], using: str = DEFAULT_ALIAS) -> None:
     get_database(using).on_commit(callback)
 
 
-def _commit_handler(callback: Callable[[], None], using: str | None) -> None:
-    database = _databases.get(using or DEFAULT_ALIAS)
-    if database is None:
-        # No runtime database by that name: no transaction to wait for.
-        callback()
-        return
-    database.on_commit(callback)
+class RuntimeLayer:
+    """The runtime's databases as a data layer (:mod:`hosthooks.transactions`):
+    ``hosthooks.on_commit`` and the outbox of deferred calls follow the
+    transaction open on a runtime database."""
+
+    name = "runtime"
+
+    def has_database(self, using: str | None) -> bool:
+        return (using or DEFAULT_ALIAS) in _databases
+
+    def in_transaction(self, using: str | None) -> bool:
+        database = _databases.get(using or DEFAULT_ALIAS)
+        if database is None:
+            return False
+        try:
+            state: _ThreadState = database._local.state
+        except AttributeError:
+            return False
+        # A block atomic_from_first_write() has not begun yet counts: the
+        # write that begins it is on its way.
+        return bool(state.blocks) or state.deferred
+
+    def on_commit(self, callback: Callable[[], None], using: str | None) -> None:
+        get_database(using or DEFAULT_ALIAS).on_commit(callback)
+
+    def vendor(self, using: str | None) -> str:
+        return get_database(using or DEFAULT_ALIAS).vendor
+
+    def execute(self, using: str | None, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        cursor = get_database(using or DEFAULT_ALIAS).execute(sql, params)
+        # A statement that returns no rows has no description (psycopg refuses fetchall then).
+        if getattr(cursor, "description", None) is None:
+            return []
+        return list(cursor.fetchall())
+
+    def atomic(self, using: str | None) -> Atomic | JoinedBlock:
+        return get_database(using or DEFAULT_ALIAS).atomic()
+
+    def describe(self, using: str | None) -> str:
+        return get_database(using or DEFAULT_ALIAS).backend.describe()
+
+    def model(self, label: str) -> type[Any] | None:
+        # Imported here: the models module imports this one.
+        from hosthooks.runtime.models import registry
+
+        return registry.get(label)
 
 
-# hosthooks.on_commit waits for the runtime's transactions once the runtime is in use.
-set_commit_handler(_commit_handler)
+#: Added when the runtime is imported; other layers (Django's) stay known beside it.
+runtime_layer: Final = RuntimeLayer()
+add_data_layer(runtime_layer)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import TextIO
 
+from hosthooks.deferred import schema as outbox_schema
 from hosthooks.host import get_host
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import get_database
@@ -22,14 +23,18 @@ from hosthooks.runtime.models import registry
 class Operation:
     """One schema change of a migration plan."""
 
-    #: ``"create_table"`` or ``"add_column"``.
+    #: ``"create_table"``, ``"add_column"`` or ``"create_index"``.
     kind: str
     #: The label of the model it is for.
     model: str
     sql: str
 
     def describe(self) -> str:
-        verb = "Create table for" if self.kind == "create_table" else "Add column to"
+        verb = {
+            "create_table": "Create table for",
+            "add_column": "Add column to",
+            "create_index": "Create index for",
+        }[self.kind]
         return f"{verb} {self.model}: {self.sql}"
 
 
@@ -50,8 +55,25 @@ def _ordered_models(models: list[type[Model]]) -> list[type[Model]]:
     return ordered
 
 
+#: The label the outbox's operations are shown under.
+OUTBOX_LABEL = "hosthooks.outbox"
+
+
+def _outbox_operations(database: Database) -> list[Operation]:
+    """The outbox of deferred calls (:mod:`hosthooks.deferred.outbox`): every
+    database gets it, whichever models it holds, as it may hold deferred calls."""
+    if database.table_columns(outbox_schema.TABLE):
+        return []
+    create, *indexes = outbox_schema.create_statements(database.vendor)
+    return [
+        Operation("create_table", OUTBOX_LABEL, create),
+        *(Operation("create_index", OUTBOX_LABEL, index) for index in indexes),
+    ]
+
+
 def plan(database: Database, models: list[type[Model]] | None = None) -> list[Operation]:
-    """The operations that bring ``database`` up to ``models`` (default: every registered one)."""
+    """The operations that bring ``database`` up to ``models`` (default: every
+    registered one), and the outbox of deferred calls."""
     chosen = _ordered_models(list(registry.values()) if models is None else models)
     operations = []
     for model in chosen:
@@ -79,7 +101,7 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
                         f'ALTER TABLE "{meta.table}" ADD COLUMN {definition}',
                     )
                 )
-    return operations
+    return [*operations, *_outbox_operations(database)]
 
 
 def migrate(

@@ -1,5 +1,7 @@
 """``manage.py hosthooks hooks|plugins|check|docs``: the ``hosthooks`` command's own
-commands, options and JSON, run on the project's host.
+commands, options and JSON, run on the project's host; ``manage.py hosthooks
+worker|relay``: deferred calls run and relayed with the project's settings, apps
+and databases (every alias whose database has the outbox table).
 
 ``hooks`` also lists, under ``receivers``, the Django receivers connected to
 each signal; ``check`` checks ``sender=`` labels against the project's models.
@@ -27,6 +29,8 @@ from hosthooks.django.signals import SIGNAL_PATHS
 
 #: The ``hosthooks`` commands that apply to a project; the others run the runtime.
 PROJECT_COMMANDS = ("hooks", "plugins", "check", "docs")
+#: The commands of deferred calls, run here with Django's databases.
+DEFERRED_COMMANDS = ("worker", "relay")
 
 
 def _hook_extras(hook: str) -> dict[str, Any]:
@@ -60,7 +64,10 @@ class Command(BaseCommand):  # type: ignore[misc]
     requires_system_checks: ClassVar[list[str]] = []
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        available = [name for name in PROJECT_COMMANDS if name in cli.commands]
+        available = [
+            *(name for name in PROJECT_COMMANDS if name in cli.commands),
+            *DEFERRED_COMMANDS,
+        ]
         parser.add_argument("command", choices=available, help="the hosthooks command")
         parser.add_argument(
             "arguments",
@@ -72,6 +79,9 @@ class Command(BaseCommand):  # type: ignore[misc]
         host = bridge.host
         if host is None:
             raise CommandError("the hosthooks.django app is not ready: is it in INSTALLED_APPS?")
+        if options["command"] in DEFERRED_COMMANDS:
+            self._deferred(options["command"], options["arguments"])
+            return
         embedding = Embedding(host, project_configuration(), _hook_extras)
         # Django's own --traceback is the hosthooks command's, given before its command.
         shown = ["--traceback"] if options.get("traceback") else []
@@ -82,3 +92,55 @@ class Command(BaseCommand):  # type: ignore[misc]
         except SystemExit as done:
             if done.code:
                 raise
+
+    def _deferred(self, command: str, arguments: list[str]) -> None:
+        import logging
+        import threading
+
+        from hosthooks.django.outbox import outboxes
+
+        parser = argparse.ArgumentParser(prog=f"manage.py hosthooks {command}")
+        if command == "worker":
+            parser.add_argument("--queues", default="hosthooks")
+            parser.add_argument("--concurrency", type=int, default=4)
+            parser.add_argument("--no-relay", action="store_true")
+        given = parser.parse_args(arguments)
+        found = outboxes()
+        if not found:
+            raise CommandError(
+                "the outbox table 'hosthooks_outbox' is in none of the project's databases: "
+                "run manage.py migrate hosthooks"
+            )
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        config = project_configuration()
+        broker_url = config["broker_url"]
+        try:
+            from hosthooks.deferred.celery_app import make_celery_app
+            from hosthooks.deferred.celery_app import run_worker
+        except ImportError as error:
+            raise CommandError(
+                f"deferred calls need Celery: pip install 'hosthooks[celery]' ({error})"
+            ) from None
+        aliases = ", ".join(str(alias) for alias in found)
+        if command == "relay":
+            from hosthooks.deferred.relay import Relay
+
+            app = make_celery_app(broker_url, config["queue_visibility_timeout"])
+            self.stderr.write(f"hosthooks: relaying databases {aliases}")
+            stop = threading.Event()
+            try:
+                Relay(app, list(found.values()), keep=config["deliveries_keep"]).run(stop)
+            except KeyboardInterrupt:
+                stop.set()
+            return
+        queues = [name.strip() for name in given.queues.split(",") if name.strip()]
+        self.stderr.write(f"hosthooks: worker, queues {', '.join(queues)}, databases {aliases}")
+        run_worker(
+            broker_url,
+            config["queue_visibility_timeout"],
+            queues,
+            given.concurrency,
+            found,
+            relay=not given.no_relay,
+        )

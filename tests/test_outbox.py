@@ -1,0 +1,402 @@
+"""The outbox of deferred calls on the runtime, SQLite and PostgreSQL: a call is a
+row of the write's own transaction, its delivery record moves through its
+states, only the implementation's own errors count, a missing plugin holds the
+call, and the operators' verbs act on the records."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hosthooks
+from hosthooks import Host
+from hosthooks import HostConfig
+from hosthooks import hookimpl
+from hosthooks.configuration.keys import duration_from_text
+from hosthooks.deferred import current_event
+from hosthooks.deferred.outbox import Delivery
+from hosthooks.deferred.outbox import Outbox
+from hosthooks.deferred.runner import backoff
+from hosthooks.deferred.runner import deliver
+from hosthooks.runtime import Database
+from hosthooks.runtime import DatabaseError
+from hosthooks.runtime import atomic
+from hosthooks.runtime import migrate
+from hosthooks.runtime.db import runtime_layer
+from tests.bookshop.models import MODELS
+from tests.bookshop.models import Author
+from tests.services import free_port
+
+HOSTHOOKS = Path(sys.executable).parent / "hosthooks"
+REPO = Path(__file__).resolve().parent.parent
+#: A broker nobody listens on: the caller must never notice.
+NOWHERE = f"redis://127.0.0.1:{free_port()}/0"
+RECORD_KEYS = {
+    "event_id",
+    "hook",
+    "plugin",
+    "queue",
+    "state",
+    "attempts",
+    "retries",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "updated_at",
+}
+
+
+class Calls:
+    """A plugin deferring post_save, recording each run; an author named
+    ``key-error`` raises KeyError on the first attempt, ``poison`` always raises."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, int]] = []
+
+    @hookimpl(defer=True, retries=2)
+    def post_save(self, instance: Any) -> None:
+        event = current_event()
+        assert event is not None
+        name = instance.fields["name"]
+        self.runs.append((name, event.attempt))
+        if name == "key-error" and event.attempt == 1:
+            raise KeyError("missing-key")
+        if name == "poison":
+            raise RuntimeError("poisoned")
+
+
+def make_host(backend: str, **config: Any) -> Iterator[Host]:
+    host = Host(HostConfig(autoload=False, queue_backend=backend, broker_url=NOWHERE, **config))
+    hosthooks.set_default_host(host)
+    yield host
+    hosthooks.set_default_host(None)
+
+
+@pytest.fixture
+def celery_host() -> Iterator[Host]:
+    """A host whose deferred calls go to a broker that does not exist."""
+    yield from make_host("celery")
+
+
+@pytest.fixture
+def eager_host() -> Iterator[Host]:
+    yield from make_host("eager", deliveries_held_grace=1)
+
+
+def open_database(location: str) -> Database:
+    database = Database(location)
+    migrate(database, models=MODELS, verbosity=0)
+    return database
+
+
+@pytest.fixture
+def outbox(database_location: str) -> Iterator[Outbox]:
+    database = open_database(database_location)
+    yield Outbox(runtime_layer, None)
+    database.close()
+
+
+def from_another_thread(outbox: Outbox) -> list[Delivery]:
+    """The records as another connection sees them (each thread has its own)."""
+    seen: list[Delivery] = []
+    reader = threading.Thread(target=lambda: seen.extend(outbox.deliveries()))
+    reader.start()
+    reader.join()
+    return seen
+
+
+def test_a_deferred_call_is_a_row_of_the_writes_own_transaction(celery_host, outbox):
+    celery_host.register(Calls(), "calls")
+    with atomic():
+        Author(name="kept").save()
+        # Written on the write's connection, inside its transaction: this
+        # connection sees it, no other one does yet.
+        assert [record.state for record in outbox.deliveries()] == ["pending"]
+        assert from_another_thread(outbox) == []
+    (committed,) = from_another_thread(outbox)
+    assert (committed.plugin, committed.hook, committed.state) == ("calls", "post_save", "pending")
+    with pytest.raises(RuntimeError, match="abort"), atomic():
+        Author(name="rolled back").save()
+        raise RuntimeError("abort")
+    assert [record.event_id for record in from_another_thread(outbox)] == [committed.event_id]
+
+
+def test_the_caller_pays_a_local_insert_never_a_broker_round_trip(celery_host, outbox):
+    celery_host.register(Calls(), "calls")
+    started = time.perf_counter()
+    for index in range(50):
+        Author(name=f"author-{index}").save()
+    elapsed = time.perf_counter() - started
+    # No broker listens: a single attempt to reach it would cost far more.
+    assert elapsed < 2.0
+    records = outbox.deliveries()
+    assert len(records) == 50
+    assert {record.state for record in records} == {"pending"}
+
+
+def test_a_missing_outbox_table_fails_the_write_whole(celery_host, tmp_path):
+    database = open_database(str(tmp_path / "app.sqlite3"))
+    database.execute('DROP TABLE "hosthooks_outbox"')
+    celery_host.register(Calls(), "calls")
+    with pytest.raises(DatabaseError, match="hosthooks_outbox"):
+        Author(name="never half-written").save()
+    assert Author.objects.count() == 0
+    assert not Outbox(runtime_layer, None).exists()
+    database.close()
+
+
+def test_records_end_done_and_a_key_error_is_retried_like_any_error(eager_host, outbox):
+    calls = Calls()
+    eager_host.register(calls, "calls")
+    Author(name="fine").save()
+    # Before: the worker took every LookupError for "not loaded here" and dropped the call.
+    Author(name="key-error").save()
+    assert calls.runs == [("fine", 1), ("key-error", 1), ("key-error", 2)]
+    states = {record.event_id: record for record in outbox.deliveries()}
+    assert sorted((record.state, record.attempts) for record in states.values()) == [
+        ("done", 1),
+        ("done", 2),
+    ]
+    done = [record for record in states.values() if record.attempts == 2]
+    assert done[0].last_error is None
+    assert all(record.next_attempt_at is None for record in states.values())
+
+
+def test_a_poison_call_ends_dead_with_its_error(eager_host, outbox):
+    calls = Calls()
+    eager_host.register(calls, "calls")
+    Author(name="poison").save()
+    assert calls.runs == [("poison", 1), ("poison", 2), ("poison", 3)]
+    (record,) = outbox.deliveries()
+    assert (record.state, record.attempts, record.retries) == ("dead", 3, 2)
+    assert record.last_error == "RuntimeError: poisoned"
+    assert set(record.as_json()) == RECORD_KEYS
+
+
+def test_a_call_whose_plugin_is_missing_is_held_then_dead_then_retried(eager_host, outbox):
+    calls = Calls()
+    eager_host.register(calls, "calls")
+    with atomic():
+        Author(name="later").save()
+        (pending,) = outbox.deliveries()
+    # A worker without the plugin (a rolling deploy): held, the attempt not counted.
+    without = Host(HostConfig(autoload=False, queue_backend="eager", deliveries_held_grace=1))
+    (record,) = outbox.deliveries()
+    assert record.state == "done"  # the eager host ran it after commit
+    event_id = pending.event_id
+    assert outbox.retry([event_id]) == []  # done: not retried
+    outbox.finish(event_id, "failed", next_attempt_at=time.time())
+    outbox.retry([event_id])
+    assert deliver(without, outbox, event_id, ("pending",)) == "held"
+    (held,) = outbox.deliveries()
+    assert (held.state, held.attempts) == ("held", 0)
+    assert held.last_error == (
+        "NotLoadedHere: no deferred implementation of 'post_save' by plugin 'calls' is loaded here"
+    )
+    time.sleep(1.1)  # the grace period of 1 s passes
+    outbox._run("UPDATE hosthooks_outbox SET state = 'sent'")
+    assert deliver(without, outbox, event_id) == "dead"
+    assert outbox.deliveries()[0].state == "dead"
+    # The plugin is there again: an operator retries the dead call, and it runs.
+    assert outbox.retry(dead=True) == [event_id]
+    runs_before = len(calls.runs)
+    assert deliver(eager_host, outbox, event_id, ("pending",)) == "done"
+    assert len(calls.runs) == runs_before + 1
+    assert outbox.counts()["done"] == 1
+
+
+def test_a_message_delivered_twice_runs_once(eager_host, outbox):
+    calls = Calls()
+    eager_host.register(calls, "calls")
+    with atomic():
+        Author(name="once").save()
+        (record,) = outbox.deliveries()
+    assert deliver(eager_host, outbox, record.event_id, ("pending", "sent")) == "skipped"
+    assert calls.runs == [("once", 1)]
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap():
+    for attempt in range(1, 12):
+        ceiling = min(30.0, 2.0 ** (attempt - 1))
+        waits = {backoff(attempt, 30.0) for _ in range(50)}
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+        assert len(waits) > 1  # jitter: not the same wait for every call
+    assert max(backoff(40, 3600.0) for _ in range(20)) <= 3600.0
+
+
+def test_an_after_commit_callback_that_raises_is_logged_and_the_others_run(
+    eager_host, outbox, caplog
+):
+    ran: list[str] = []
+
+    class Boom:
+        @hookimpl
+        def post_save(self, instance: Any) -> None:
+            def explode() -> None:
+                raise ValueError("after-commit failure")
+
+            hosthooks.on_commit(explode)
+
+    class Fine:
+        @hookimpl
+        def post_save(self, instance: Any) -> None:
+            hosthooks.on_commit(lambda: ran.append(instance.name))
+
+    eager_host.register(Boom(), "boom")
+    eager_host.register(Fine(), "fine")
+    with caplog.at_level(logging.ERROR, logger="hosthooks.transactions"), atomic():
+        Author(name="committed").save()
+    assert ran == ["committed"]
+    assert "of plugin 'boom', hook 'post_save' raised" in caplog.text
+    assert "ValueError: after-commit failure" in caplog.text
+    assert Author.objects.count() == 1
+
+
+def test_an_async_implementation_defers_under_ahook_as_under_hook(eager_host, outbox):
+    ran: list[tuple[str, int]] = []
+
+    class AsyncCalls:
+        @hookimpl(defer=True)
+        async def post_save(self, instance: Any, created: bool) -> None:
+            await asyncio.sleep(0)
+            event = current_event()
+            assert event is not None
+            ran.append((instance.fields["name"], event.attempt))
+
+    eager_host.register(AsyncCalls(), "async_calls")
+    author = Author(name="async")
+    with atomic():
+        author.save()
+        assert ran == []  # deferred: not run inside the transaction
+        # Before: host.ahook called the implementation inline with every argument.
+        asyncio.run(
+            eager_host.ahook.post_save(
+                sender=Author,
+                instance=author,
+                created=False,
+                raw=False,
+                using="default",
+                update_fields=None,
+            )
+        )
+        assert ran == []
+    assert ran == [("async", 1), ("async", 1)]
+    assert [record.state for record in outbox.deliveries()] == ["done", "done"]
+
+
+def test_defer_without_celery_is_a_problem_at_load_naming_the_extra(monkeypatch, tmp_path):
+    plugin = tmp_path / "needs_celery.py"
+    plugin.write_text(
+        "from hosthooks import hookimpl\n\n@hookimpl(defer=True)\ndef post_save(instance): pass\n"
+    )
+    # None in sys.modules makes `import celery` fail as it does when it is not installed.
+    monkeypatch.setitem(sys.modules, "celery", None)
+    host = Host(HostConfig(autoload=False, queue_backend="celery"))
+    (record,) = host.load_directory(tmp_path)
+    assert record.status is hosthooks.Status.FAILED
+    assert record.error is not None
+    assert "pip install 'hosthooks[celery]'" in record.error
+    eager = Host(HostConfig(autoload=False, queue_backend="eager"))
+    (eager_record,) = eager.load_directory(tmp_path)
+    assert eager_record.status is hosthooks.Status.ACTIVE
+
+
+def test_durations_read_as_the_configuration_writes_them():
+    assert [duration_from_text(text) for text in ("30m", "12h", "7d", "45s", "90")] == [
+        1800,
+        43200,
+        604800,
+        45,
+        90,
+    ]
+    with pytest.raises(ValueError, match="'7x' is not a duration"):
+        duration_from_text("7x")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HOSTHOOKS), "--disable-plugin-autoload", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+def test_the_operators_verbs_list_retry_and_purge(eager_host, tmp_path):
+    location = str(tmp_path / "app.sqlite3")
+    database = open_database(location)
+    calls = Calls()
+    eager_host.register(calls, "calls")
+    Author(name="poison").save()
+    Author(name="fine").save()
+    outbox = Outbox(runtime_layer, None)
+    dead_id = next(record.event_id for record in outbox.deliveries() if record.state == "dead")
+    # Done a day ago: purged by --done-older-than 12h, not by 7d.
+    outbox._run(
+        "UPDATE hosthooks_outbox SET updated_at = ? WHERE state = 'done'", (time.time() - 86400,)
+    )
+    database.close()
+
+    listed = run_cli("deliveries", "--db", location, "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    records = json.loads(listed.stdout)
+    assert [(record["state"], set(record)) for record in records] == [
+        ("done", RECORD_KEYS),
+        ("dead", RECORD_KEYS),
+    ]
+    dead_only = run_cli("deliveries", "--db", location, "--state", "dead", cwd=tmp_path)
+    assert dead_only.returncode == 0, dead_only.stderr
+    assert dead_only.stdout.splitlines()[0].startswith("pending 0, sent 0, running 0, done 1")
+    assert dead_id in dead_only.stdout
+    assert "RuntimeError: poisoned" in dead_only.stdout
+
+    kept = run_cli("deliveries", "purge", "--done-older-than", "7d", "--db", location, cwd=tmp_path)
+    assert (kept.returncode, kept.stdout) == (0, "purged 0 done call(s)\n")
+    purged = run_cli(
+        "deliveries", "purge", "--done-older-than", "12h", "--db", location, cwd=tmp_path
+    )
+    assert (purged.returncode, purged.stdout) == (0, "purged 1 done call(s)\n")
+
+    unknown = run_cli("deliveries", "retry", "f" * 32, "--db", location, cwd=tmp_path)
+    assert unknown.returncode == 1
+    assert f"not retried: {'f' * 32}: no such call" in unknown.stderr
+    retried = run_cli("deliveries", "retry", "--dead", "--db", location, cwd=tmp_path)
+    assert (retried.returncode, retried.stdout) == (0, "retried 1 call(s)\n")
+    after = json.loads(run_cli("deliveries", "--db", location, "--json", cwd=tmp_path).stdout)
+    assert [(record["event_id"], record["state"], record["attempts"]) for record in after] == [
+        (dead_id, "pending", 0)
+    ]
+    bad = run_cli(
+        "deliveries", "purge", "--done-older-than", "soon", "--db", location, cwd=tmp_path
+    )
+    assert bad.returncode == 2
+    assert "'soon' is not a duration" in bad.stderr
+
+
+def test_worker_and_relay_refuse_to_start_without_the_outbox_table(tmp_path):
+    location = tmp_path / "app.sqlite3"
+    database = Database(location)
+    database.execute('CREATE TABLE "unrelated" ("id" INTEGER PRIMARY KEY)')
+    database.close()
+    for command in (["worker", "--app", "tests.bookshop.models"], ["relay"], ["deliveries"]):
+        result = subprocess.run(
+            [str(HOSTHOOKS), "--disable-plugin-autoload", *command, "--db", str(location)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+        )
+        assert result.returncode == 1, (command, result.stderr)
+        assert "the outbox table 'hosthooks_outbox' is missing" in result.stderr
+        assert "run hosthooks migrate" in result.stderr
