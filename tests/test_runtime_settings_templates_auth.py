@@ -31,7 +31,8 @@ def test_settings_come_from_defaults_file_and_environment(tmp_path):
             "HOSTHOOKS_MAX_BODY_SIZE": "2048",
         }
     )
-    assert settings.DATABASE == "from-file.sqlite3"
+    database = settings.DATABASE
+    assert database == str(tmp_path / "from-file.sqlite3")  # relative to the file
     assert settings.DEBUG is True
     assert settings.MAX_BODY_SIZE == 2048  # the environment beats the file
     assert settings.SESSION_COOKIE_NAME == "hosthooks_session"
