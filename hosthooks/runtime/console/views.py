@@ -255,6 +255,30 @@ class ConsoleViews:
         code = resources.files("hosthooks.runtime").joinpath("static/console.js").read_bytes()
         return Response(code, content_type="text/javascript; charset=utf-8")
 
+    # -- deliveries --------------------------------------------------------------
+
+    @staff_only
+    def deliveries_json(self, request: Request) -> Response:
+        """The delivery records of deferred calls, newest first, as ``hosthooks
+        deliveries --json`` prints them; ``?state=``, ``?plugin=``, ``?limit=`` (100)."""
+        from hosthooks.deferred.outbox import STATES
+        from hosthooks.deferred.outbox import Outbox
+        from hosthooks.runtime.db import runtime_layer
+
+        state = request.args.get("state") or None
+        if state is not None and state not in STATES:
+            return _json({"error": f"state must be one of {', '.join(STATES)}"}, status=400)
+        limit_text = request.args.get("limit", "100")
+        if not limit_text.isdigit() or int(limit_text) < 1:
+            return _json({"error": "limit must be a whole number of at least 1"}, status=400)
+        outbox = Outbox(runtime_layer, None)
+        if not outbox.exists():
+            return _json({"error": "this database has no outbox table: run hosthooks migrate"}, 404)
+        records = outbox.deliveries(
+            state=state, plugin=request.args.get("plugin") or None, limit=int(limit_text)
+        )
+        return _json([record.as_json() for record in records])
+
     @staticmethod
     def stylesheet(request: Request) -> Response:
         css = resources.files("hosthooks.runtime").joinpath("static/console.css").read_bytes()
@@ -278,6 +302,7 @@ ROUTES: Final = [
     ("/-/hooks.json", "console.hooks_json", ["GET"]),
     ("/-/calls", "console.calls_page", ["GET"]),
     ("/-/calls.json", "console.calls_json", ["GET"]),
+    ("/-/deliveries.json", "console.deliveries_json", ["GET"]),
     ("/-/console.js", "console.script", ["GET"]),
     ("/-/console.css", "console.stylesheet", ["GET"]),
 ]

@@ -1,0 +1,118 @@
+"""Deferred calls and after-commit callbacks inside the test project, one scenario per
+process: ``python -m tests.djangoproject.deferred_scenarios NAME`` prints JSON.
+
+``PROJECT_DB`` names the SQLite file, ``PROJECT_HOSTHOOKS`` the ``HOSTHOOKS``
+setting (JSON); ``DJANGO_SETTINGS_MODULE`` is set here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.djangoproject.settings"
+
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
+
+import hosthooks  # noqa: E402
+from hosthooks import hookimpl  # noqa: E402
+from hosthooks.deferred import ModelSnapshot  # noqa: E402
+from hosthooks.deferred import current_event  # noqa: E402
+from hosthooks.deferred.outbox import Outbox  # noqa: E402
+from hosthooks.django.outbox import django_layer  # noqa: E402
+from tests.djangoproject.library.models import Author  # noqa: E402
+
+
+class Snapshots:
+    """A deferred post_save recording what each run gets."""
+
+    def __init__(self) -> None:
+        self.runs: list[dict[str, Any]] = []
+
+    @hookimpl(defer=True)
+    def post_save(self, sender: Any, instance: ModelSnapshot, created: bool) -> None:
+        event = current_event()
+        assert event is not None
+        self.runs.append(
+            {
+                "sender": sender._meta.label,
+                "label": instance.label,
+                "pk": instance.pk,
+                "name": instance.fields["name"],
+                "loaded": instance.load().name,
+                "created": created,
+                "attempt": event.attempt,
+                "in_atomic": transaction.get_connection().in_atomic_block,
+            }
+        )
+
+
+def deferred_eager() -> dict[str, Any]:
+    """A Django model instance travels as a snapshot; nothing runs for a rollback."""
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    plugin = Snapshots()
+    hosthooks.get_host().register(plugin, "snapshots")
+    outbox = Outbox(django_layer, None)
+    with transaction.atomic():
+        ursula = Author.objects.create(name="Ursula")
+        inside = len(plugin.runs)
+        rows_inside = len(outbox.deliveries())
+    try:
+        with transaction.atomic():
+            Author.objects.create(name="Rolled back")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    ursula.name = "Ursula K."
+    ursula.save()
+    return {
+        "runs_inside_the_transaction": inside,
+        "rows_inside_the_transaction": rows_inside,
+        "runs": plugin.runs,
+        "states": sorted(record.state for record in outbox.deliveries()),
+    }
+
+
+def on_commit_after_runtime_import() -> dict[str, Any]:
+    """hosthooks.on_commit under Django once the runtime and deferred/ are imported
+    after ready(), as a view module may import them."""
+    import hosthooks.deferred.runner
+    import hosthooks.runtime
+
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    ran: list[str] = []
+
+    class Callbacks:
+        @hookimpl
+        def post_save(self, instance: Any) -> None:
+            hosthooks.on_commit(lambda: ran.append(instance.name))
+
+    hosthooks.get_host().register(Callbacks(), "callbacks")
+    with transaction.atomic():
+        Author.objects.create(name="committed")
+        ran_inside = list(ran)
+    try:
+        with transaction.atomic():
+            Author.objects.create(name="rolled back")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    return {"ran_inside": ran_inside, "ran": ran}
+
+
+SCENARIOS: dict[str, Callable[[], Any]] = {
+    "deferred_eager": deferred_eager,
+    "on_commit_after_runtime_import": on_commit_after_runtime_import,
+}
+
+
+if __name__ == "__main__":
+    print(json.dumps(SCENARIOS[sys.argv[1]]()))
