@@ -15,6 +15,7 @@ from tests.databases import empty_schema
 from tests.databases import scratch_postgresql_database
 from tests.services import POSTGRESQL_PORT
 from tests.services import need_service
+from tests.serving import TEST_SCRYPT_N
 from tests.venvs import build_wheel
 
 #: The keys of each plugin in ``hosthooks plugins --json`` (the CLI's contract;
@@ -46,6 +47,12 @@ class Recorder(HookCalls):
 
     def __init__(self) -> None:
         super().__init__(tryfirst=False)
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed at TEST_SCRYPT_N in this process too (the default costs ~0.5 s)."""
+    monkeypatch.setenv("HOSTHOOKS_PASSWORD_SCRYPT_N", TEST_SCRYPT_N)
 
 
 @pytest.fixture(scope="session")

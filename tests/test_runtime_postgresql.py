@@ -170,7 +170,9 @@ def test_migrate_createuser_and_serve_take_a_database_url(postgresql_url, defaul
         f" operation(s) applied to database {name} on the PostgreSQL server 127.0.0.1:5432."
     )
     assert "Create table for bookshop.Author" in result.stdout
-    result = run_cli("createuser", "ann", "--db", postgresql_url, "--password-stdin", stdin="pw\n")
+    result = run_cli(
+        "createuser", "ann", "--db", postgresql_url, "--password-stdin", stdin="a password\n"
+    )
     assert (result.returncode, result.stdout) == (0, "hosthooks: created user 'ann'\n")
     database = Database(postgresql_url)
     assert database.execute('SELECT "username" FROM "auth_user"').fetchall() == [("ann",)]

@@ -12,12 +12,13 @@ from hosthooks import hookimpl
 from hosthooks.runtime import Database
 from hosthooks.runtime import auth
 from hosthooks.runtime import migrate
+from hosthooks.runtime.sessions import Session
 from hosthooks.runtime.settings import Settings
 from hosthooks.runtime.settings import SettingsError
 from hosthooks.runtime.settings import get_settings
 from hosthooks.runtime.templates import Templates
-from hosthooks.runtime.web import Session
 from tests.conftest import Recorder
+from tests.serving import PASSWORD
 
 # -- settings ----------------------------------------------------------------
 
@@ -243,10 +244,10 @@ def test_credentials_are_cleansed_like_djangos():
 def test_authenticate_login_logout(users, default_host):
     recorder = Recorder()
     default_host.register(recorder)
-    user = auth.create_user("ann", "right")
+    user = auth.create_user("ann", "right password")
     request = FakeRequest()
     assert auth.authenticate(request, username="ann", password="wrong", api_token="t") is None
-    assert auth.authenticate(request, username="nobody", password="right") is None
+    assert auth.authenticate(request, username="nobody", password="right password") is None
     assert auth.authenticate(request, username="ann", password="") is None
     [first, second, third] = recorder.named("user_login_failed")
     assert first == {
@@ -256,7 +257,7 @@ def test_authenticate_login_logout(users, default_host):
     }
     assert second["credentials"]["username"] == "nobody"
     assert third["credentials"]["password"] == auth.CLEANSED
-    found = auth.authenticate(request, username="ann", password="right")
+    found = auth.authenticate(request, username="ann", password="right password")
     assert found == user
     key_before = request.session.key
     request.session["csrf_token"] = "before-login"
@@ -279,7 +280,7 @@ def test_authenticate_login_logout(users, default_host):
 
 
 def test_a_second_user_logging_in_on_a_session_starts_afresh(users):
-    ann, bob = auth.create_user("ann", "a"), auth.create_user("bob", "b")
+    ann, bob = auth.create_user("ann", "ann's password"), auth.create_user("bob", "bob's password")
     request = FakeRequest()
     auth.login(request, ann)
     request.session["cart"] = "ann's"
@@ -288,25 +289,31 @@ def test_a_second_user_logging_in_on_a_session_starts_afresh(users):
 
 
 def test_a_password_change_forgets_every_other_session(users):
-    ann = auth.create_user("ann", "old")
+    ann = auth.create_user("ann", "old password")
     here, elsewhere = FakeRequest(), FakeRequest()
     auth.login(here, ann)
     auth.login(elsewhere, ann)
     key_before = here.session.key
-    auth.change_password(here, ann, "new")
+    auth.change_password(here, ann, "new password")
     assert here.session.key != key_before
     assert auth.get_user(here.session) == ann
     assert auth.get_user(elsewhere.session) is None
-    assert auth.User.objects.get(pk=ann.pk).check_password("new")
-    with pytest.raises(auth.AuthError, match="may not be empty"):
-        auth.change_password(here, ann, "")
+    assert auth.User.objects.get(pk=ann.pk).check_password("new password")
+    for refused, problem in (
+        ("", "must have at least 8 characters"),
+        ("short", "must have at least 8 characters"),
+        ("x" * 1025, "may have at most 1024 characters"),
+    ):
+        with pytest.raises(auth.AuthError, match=problem):
+            auth.change_password(here, ann, refused)
+    assert auth.User.objects.get(pk=ann.pk).check_password("new password")
     assert auth.get_user(here.session) == ann
 
 
 def test_a_login_forgets_the_users_sessions_older_than_the_session_max_age(users):
     import datetime
 
-    ann, bob = auth.create_user("ann", "a"), auth.create_user("bob", "b")
+    ann, bob = auth.create_user("ann", "ann's password"), auth.create_user("bob", "bob's password")
     long_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
         seconds=get_settings().SESSION_MAX_AGE + 60
     )
@@ -321,12 +328,16 @@ def test_a_login_forgets_the_users_sessions_older_than_the_session_max_age(users
 
 
 def test_create_user_refuses_bad_input(users):
-    auth.create_user("ann", "pw")
+    auth.create_user("ann", PASSWORD)
     for username, password, message in [
-        ("ann", "pw", "is taken"),
-        ("  ", "pw", "username may not be empty"),
-        ("bob", "", "password may not be empty"),
-        ("x" * 151, "pw", "at most 150"),
+        ("ann", PASSWORD, "is taken"),
+        ("ANN", PASSWORD, "'ANN' is taken"),
+        ("\uff41nn", PASSWORD, "is taken"),  # a fullwidth a: one name, once normalised
+        ("  ", PASSWORD, "username may not be empty"),
+        ("bob", "", "password must have at least 8 characters"),
+        ("bob", "1234567", "password must have at least 8 characters"),
+        ("bob", "x" * 1025, "password may have at most 1024 characters"),
+        ("x" * 151, PASSWORD, "at most 150"),
     ]:
         with pytest.raises(auth.AuthError, match=message):
             auth.create_user(username, password)

@@ -21,9 +21,9 @@ from werkzeug.wrappers import Response
 
 from hosthooks import hookimpl
 from hosthooks.runtime.asgi import AsgiApp
+from hosthooks.runtime.sessions import load_secret_key
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
-from hosthooks.runtime.web import load_secret_key
 from tests.test_runtime_asgi import serve as serve_asgi
 
 SECRET = "s" * 40

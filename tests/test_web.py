@@ -165,7 +165,7 @@ def test_notes_fire_the_model_and_template_hooks_and_hostile_text_is_escaped(ser
     rendered = hooks_of(records, "template_rendered")
     assert [r["template"] for r in rendered] == ["index.html"]
     assert rendered[0]["same"] is True
-    assert rendered[0]["keys"] == ["csrf_token", "error", "notes", "user"]
+    assert rendered[0]["keys"] == ["csrf_token", "current", "error", "notes", "pages", "user"]
 
     mark = server.settle()
     assert client.post(f"/notes/{note_id}/delete", {})[0] == 303
@@ -179,8 +179,9 @@ def test_notes_fire_the_model_and_template_hooks_and_hostile_text_is_escaped(ser
 
 def test_connections_are_announced_and_the_database_was_migrated_at_start(server):
     records = server.records()
-    # The demo's five tables, and the outbox of deferred calls with its two indexes.
-    assert {"hook": "post_migrate", "sender": "hosthooks.runtime.auth", "operations": 8} in records
+    # The demo's six tables (login failures among them), and the outbox of
+    # deferred calls with its two indexes.
+    assert {"hook": "post_migrate", "sender": "hosthooks.runtime.auth", "operations": 9} in records
     assert hooks_of(records, "connection_created")[0]["sender"] == "Database"
 
 
@@ -197,10 +198,13 @@ def test_another_users_note_cannot_be_deleted(server):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"username": "", "password": "pw"}, "the username may not be empty"),
-        ({"username": "emptypw", "password": ""}, "the password may not be empty"),
-        ({"username": "x" * 151, "password": "pw"}, "at most 150 characters"),
-        ({"username": "taken", "password": "pw"}, "the username &#39;taken&#39; is taken"),
+        ({"username": "", "password": PASSWORD}, "the username may not be empty"),
+        ({"username": "emptypw", "password": ""}, "the password must have at least 8 characters"),
+        ({"username": "shortpw", "password": "7 chars"}, "must have at least 8 characters"),
+        ({"username": "longpw", "password": "x" * 1025}, "may have at most 1024 characters"),
+        ({"username": "x" * 151, "password": PASSWORD}, "at most 150 characters"),
+        ({"username": "taken", "password": PASSWORD}, "the username &#39;taken&#39; is taken"),
+        ({"username": "TAKEN", "password": PASSWORD}, "the username &#39;TAKEN&#39; is taken"),
         ({}, "the username may not be empty"),
     ],
 )

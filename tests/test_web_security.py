@@ -192,26 +192,40 @@ def test_staff_created_on_the_command_line_read_the_inspector(server):
     assert '"name": "recorder"' in body
 
 
-def test_createuser_refuses_a_taken_name_and_an_empty_password_in_one_line(server):
+def test_createuser_refuses_a_taken_name_and_a_password_off_policy_in_one_line(server):
     assert server.create_user("twice").returncode == 0
     again = server.create_user("twice")
     assert (again.returncode, again.stderr) == (
         1,
         "hosthooks: error: the username 'twice' is taken\n",
     )
-    empty = subprocess.run(
-        [str(HOSTHOOKS), "createuser", "blank", "--db", str(server.database), "--password-stdin"],
-        input="\n",
-        capture_output=True,
-        text=True,
-        check=False,
-        env=clean_environ(),
-        timeout=60,
-    )
-    assert (empty.returncode, empty.stderr) == (
-        1,
-        "hosthooks: error: the password may not be empty\n",
-    )
+    for password, problem in (
+        ("", "must have at least 8 characters"),
+        ("short", "must have at least 8 characters"),
+        ("x" * 1025, "may have at most 1024 characters"),
+    ):
+        refused = subprocess.run(
+            [
+                str(HOSTHOOKS),
+                "createuser",
+                "blank",
+                "--staff",
+                "--db",
+                str(server.database),
+                "--password-stdin",
+            ],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            check=False,
+            env=clean_environ(),
+            timeout=60,
+        )
+        assert (refused.returncode, refused.stderr) == (
+            1,
+            f"hosthooks: error: the password {problem}\n",
+        )
+    assert server.query("SELECT COUNT(*) FROM auth_user WHERE username = 'blank'") == [(0,)]
 
 
 def test_the_login_page_never_redirects_off_site(server):

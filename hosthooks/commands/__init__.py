@@ -5,6 +5,22 @@ Each command imports what it uses when it runs.
 Exit codes: 0 ok, 1 a check (or a command) failed, 2 usage error.
 """
 
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+
+import click
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+def database_option(help_text: str, *, required: bool = False) -> Callable[[_F], _F]:
+    """``--db PATH|URL``, as every runtime command names its database."""
+    if required:
+        # No default at all: click takes an explicit default=None as a value given.
+        return click.option("--db", "db_path", metavar="PATH|URL", required=True, help=help_text)
+    return click.option("--db", "db_path", metavar="PATH|URL", default=None, help=help_text)

@@ -15,6 +15,7 @@ from typing import NoReturn
 import click
 
 from hosthooks.commands import EXIT_FAILED
+from hosthooks.commands import database_option
 
 if TYPE_CHECKING:
     import pluggy
@@ -271,11 +272,21 @@ def plugins(
     "[default: the configuration's apps].",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the checked plugins as JSON.")
+@database_option(
+    "Check this runtime database too (a SQLite path or a postgresql:// URL): "
+    "usernames that differ only in case."
+)
 @click.pass_obj
-def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: bool) -> None:
+def check(
+    obj: Context,
+    names: tuple[str, ...],
+    apps: tuple[str, ...],
+    as_json: bool,
+    db_path: str | None,
+) -> None:
     """Validate plugins (every one, or those named): import, hook names, argument
-    names and, with --app or the configuration's apps, sender= labels. Exit
-    status 1 when anything is wrong.
+    names and, with --app or the configuration's apps, sender= labels; with
+    --db, the runtime's database. Exit status 1 when anything is wrong.
 
     Example: hosthooks check audit --app myapp.models
     """
@@ -312,12 +323,43 @@ def check(obj: Context, names: tuple[str, ...], apps: tuple[str, ...], as_json: 
 
         click.echo(json.dumps(plugin_infos(host, records), indent=2))
     failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
+    if db_path is not None:
+        database_problems = _database_problems(db_path)
+        for line in database_problems:
+            # Beside JSON, which lists plugins only, the lines go to stderr.
+            click.echo(line, err=as_json)
+        failed = failed or bool(database_problems)
     if not as_json and not failed:
         # A blocked plugin is never imported: there is nothing of it to check.
         checked = sum(record.status is not Status.BLOCKED for record in records)
         click.echo(f"{checked} plugin(s) checked, no problems.")
     if failed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _database_problems(location: str) -> list[str]:
+    """One line per problem of the runtime's database at ``location``: users
+    whose names differ only in case (left so by migrate, which found them).
+
+    :raises click.ClickException: when the database cannot be opened.
+    """
+    from hosthooks.runtime.auth import case_duplicates
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+
+    try:
+        database = Database(location, alias="hosthooks-check")
+        try:
+            clashes = case_duplicates(database)
+        finally:
+            database.close()
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    return [
+        "database: usernames that differ only in case (sign-up and login take them "
+        f"for one): {', '.join(repr(name) for name in names)}"
+        for names in clashes
+    ]
 
 
 # -- config -------------------------------------------------------------------

@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Callable
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import TypeVar
 
 import click
+
+# Declared beside the exit codes (check takes --db too); named here as well,
+# where the runtime's commands have always found it.
+from hosthooks.commands import database_option as database_option
 
 if TYPE_CHECKING:
     from hosthooks.commands.group import Context
     from hosthooks.runtime.web import App
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def database_option(help_text: str, *, required: bool = False) -> Callable[[_F], _F]:
-    """``--db PATH|URL``, as every runtime command names its database."""
-    if required:
-        # No default at all: click takes an explicit default=None as a value given.
-        return click.option("--db", "db_path", metavar="PATH|URL", required=True, help=help_text)
-    return click.option("--db", "db_path", metavar="PATH|URL", default=None, help=help_text)
 
 
 def import_apps(
@@ -362,6 +354,7 @@ def createuser(
     from hosthooks.runtime.migrations import migrate as run_migrate
     from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
+    from hosthooks.runtime.settings import reset_settings
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -369,6 +362,8 @@ def createuser(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         settings = Settings(configuration=obj.configuration)
+        # The configured settings are the ones hashing reads (PASSWORD_SCRYPT_N).
+        reset_settings(settings)
         database = Database(db_path if db_path is not None else settings.DATABASE)
         run_migrate(database, models=list(MODELS), verbosity=0)
         create_user(name, password, is_staff=staff)

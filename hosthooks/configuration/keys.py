@@ -358,7 +358,7 @@ RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
         RuntimeSetting(
             "TRUSTED_PROXY",
             None,
-            "the address of a TLS-terminating proxy whose X-Forwarded-Proto is believed",
+            "the address of a TLS-terminating proxy whose X-Forwarded-Proto and -For are believed",
         ),
         RuntimeSetting(
             "INSPECTOR_PUBLIC",
@@ -373,6 +373,23 @@ RUNTIME_SETTINGS: Final[dict[str, RuntimeSetting]] = {
         ),
         RuntimeSetting(
             "BREAKER_COOLDOWN", 60, "seconds a plugin the circuit breaker muted stays muted"
+        ),
+        RuntimeSetting(
+            "PASSWORD_SCRYPT_N",
+            2**17,
+            "scrypt's cost (a power of 2) for new password hashes; an older hash "
+            "is redone at its user's next good login",
+        ),
+        RuntimeSetting(
+            "LOGIN_FAILURES_PER_ACCOUNT", 5, "failed logins of one account before it is throttled"
+        ),
+        RuntimeSetting(
+            "LOGIN_FAILURES_PER_ADDRESS",
+            20,
+            "failed logins from one address before it is throttled",
+        ),
+        RuntimeSetting(
+            "LOGIN_FAILURE_WINDOW", 15 * 60, "seconds a failed login counts, and the longest delay"
         ),
     )
 }

@@ -378,6 +378,23 @@ class Database:
                 return state.joined
         return Atomic(self, savepoint)
 
+    def lock(self, name: str) -> None:
+        """Wait for the lock called ``name``, then hold it until the transaction
+        ends: what follows runs in one transaction at a time, across every
+        process using the database.
+
+        :raises TransactionManagementError: outside an atomic block, where the
+            lock would be given up at once.
+        """
+        state = self._state()
+        if not state.blocks:
+            raise TransactionManagementError(
+                f"lock({name!r}) outside an atomic block on database {self.alias!r}"
+            )
+        statement = self.backend.lock_statement
+        if statement is not None:
+            self.execute(statement, [name])
+
     def _begin(self, state: _ThreadState) -> None:
         # The turn is given up however the transaction ends (_commit,
         # _rollback), or here when it does not begin.

@@ -7,6 +7,7 @@ deletes, relation changes) and connections; settings and migrations at start.
 from __future__ import annotations
 
 import datetime
+import math
 import urllib.parse
 from importlib import resources
 from typing import Any
@@ -19,20 +20,25 @@ from werkzeug.wrappers import Response
 from hosthooks.runtime import auth
 from hosthooks.runtime import console
 from hosthooks.runtime import fields
+from hosthooks.runtime import throttle
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import atomic
 from hosthooks.runtime.migrations import migrate
 from hosthooks.runtime.models import Model
+from hosthooks.runtime.sessions import CSRF_FIELD
+from hosthooks.runtime.sessions import load_secret_key
 from hosthooks.runtime.settings import Settings
 from hosthooks.runtime.settings import get_settings
 from hosthooks.runtime.templates import Templates
-from hosthooks.runtime.web import CSRF_FIELD
 from hosthooks.runtime.web import App
 from hosthooks.runtime.web import Request
 from hosthooks.runtime.web import form_text
-from hosthooks.runtime.web import load_secret_key
 
 MAX_TAGS: Final = 20
+#: Notes on a page of the home page.
+PAGE_SIZE: Final = 50
+#: The views that begin their own transactions (see App's ``own_transactions``).
+OWN_TRANSACTIONS: Final = frozenset({"login"})
 MAX_LABEL: Final = 40
 
 
@@ -79,6 +85,18 @@ def safe_next(target: str | None) -> str:
     return urllib.parse.quote(target, safe="/?#&=+;:@!$'()*,~%")
 
 
+def _page_number(text: str | None) -> int:
+    """``?page=`` as a number (1 when absent).
+
+    :raises NotFound: for anything but a positive whole number of at most 9 digits.
+    """
+    if text is None:
+        return 1
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        raise NotFound("No such page of notes.")
+    return int(text)
+
+
 def parse_tags(text: str) -> list[str]:
     """``"a, b,,a"`` -> ``["a", "b"]``: stripped, without empties or repeats, in order.
 
@@ -94,10 +112,15 @@ def parse_tags(text: str) -> list[str]:
 
 
 class DemoViews:
-    """The views of the demo app, sharing its templates."""
+    """The views of the demo app, sharing its templates.
 
-    def __init__(self, templates: Templates) -> None:
+    :param database: the app's database; the login view begins its
+        transactions there itself (see :data:`OWN_TRANSACTIONS`).
+    """
+
+    def __init__(self, templates: Templates, database: Database) -> None:
         self.templates = templates
+        self.database = database
 
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context.update(user=request.user, csrf_token=request.csrf_token)
@@ -109,11 +132,47 @@ class DemoViews:
         return Response("", status=303, headers={"Location": location})
 
     def index(self, request: Request) -> Response:
-        notes = []
-        if request.user is not None:
-            for note in Note.objects.filter(owner=request.user).order_by("-created"):
-                notes.append((note, [tag.label for tag in note.tags.all().order_by("label")]))
-        return self.page(request, "index.html", notes=notes, error=None)
+        """The user's notes, newest first, :data:`PAGE_SIZE` a page (``?page=N``),
+        with their tags read in one query for the whole page.
+
+        :raises NotFound: for a page number that is not a positive whole number.
+        """
+        if request.user is None:
+            return self.page(request, "index.html", notes=[], pages=[], current=1, error=None)
+        number = _page_number(request.args.get("page"))
+        owned = Note.objects.filter(owner=request.user)
+        total = owned.count()
+        last = max(1, math.ceil(total / PAGE_SIZE))
+        if number > last:
+            raise NotFound("No such page of notes.")
+        start = (number - 1) * PAGE_SIZE
+        notes = list(owned.order_by("-created", "-id")[start : start + PAGE_SIZE])
+        labels = self.labels_of([note.pk for note in notes])
+        return self.page(
+            request,
+            "index.html",
+            notes=[(note, labels.get(note.pk, [])) for note in notes],
+            pages=list(range(1, last + 1)) if last > 1 else [],
+            current=number,
+            error=None,
+        )
+
+    def labels_of(self, note_ids: list[int]) -> dict[int, list[str]]:
+        """Each note's tag labels, sorted, in one query for all of ``note_ids``."""
+        if not note_ids:
+            return {}
+        through = Note.tags.relation.through._meta.table
+        marks = ", ".join("?" for _ in note_ids)
+        rows = self.database.execute(
+            f'SELECT n."note_id", t."label" FROM "{through}" n '
+            f'JOIN "{Tag._meta.table}" t ON t."id" = n."tag_id" '
+            f'WHERE n."note_id" IN ({marks}) ORDER BY t."label"',
+            note_ids,
+        ).fetchall()
+        labels: dict[int, list[str]] = {}
+        for note_id, label in rows:
+            labels.setdefault(note_id, []).append(label)
+        return labels
 
     def signup(self, request: Request) -> Response:
         if request.method == "GET":
@@ -130,22 +189,50 @@ class DemoViews:
         return self.redirect("/")
 
     def login(self, request: Request) -> Response:
+        """Log in, throttled (:mod:`hosthooks.runtime.throttle`): the attempt is
+        counted, committed, before the password is checked outside any
+        transaction; a throttled one answers 429 with ``Retry-After`` and
+        checks no password. The login's writes are one transaction."""
         target = request.args.get("next")
         if request.method == "GET":
             return self.page(request, "login.html", error=None, username="", next=target)
         username = form_text(request, "username", max_length=1000)
-        user = auth.authenticate(
-            request, username=username, password=request.form.get("password", "")
-        )
-        if user is None:
-            return self.page(
+        try:
+            attempt = throttle.begin_attempt(username, request.remote_addr)
+        except throttle.Throttled as refused:
+            minutes = math.ceil(refused.retry_after / 60)
+            response = self.page(
                 request,
                 "login.html",
-                error="Unknown username or wrong password.",
+                status=429,
+                error=f"Too many failed logins: try again in {minutes} minute(s).",
                 username=username,
                 next=target,
             )
-        auth.login(request, user)
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+        user = None
+        try:
+            with self.database.atomic_from_first_write():
+                user = auth.authenticate(
+                    request, username=username, password=request.form.get("password", "")
+                )
+                if user is None:
+                    return self.page(
+                        request,
+                        "login.html",
+                        error="Unknown username or wrong password.",
+                        username=username,
+                        next=target,
+                    )
+                attempt.succeeded()
+                auth.login(request, user)
+        except BaseException:
+            # A good password whose login failed (a plugin refused it): it
+            # was no guess, and its writes are undone; so is its count.
+            if user is not None:
+                attempt.abandon()
+            raise
         return self.redirect(safe_next(target))
 
     def logout(self, request: Request) -> Response:
@@ -179,12 +266,16 @@ class DemoViews:
         if not title:
             error = "A note needs a title."
         if error is not None:
-            return self.page(request, "index.html", status=400, notes=[], error=error)
+            return self.page(
+                request, "index.html", status=400, notes=[], pages=[], current=1, error=error
+            )
         # One transaction: a plugin refusing the note (or a tag) leaves nothing behind.
         with atomic():
             note = Note.objects.create(owner=request.user, title=title, body=body)
-            tags = [Tag.objects.get_or_create(label=label)[0] for label in labels]
-            note.tags.set(tags)
+            # Tags made in one order (sorted) by every request: two notes
+            # adding the same new tags never wait on each other in a cycle.
+            made = {label: Tag.objects.get_or_create(label=label)[0] for label in sorted(labels)}
+            note.tags.set([made[label] for label in labels])
         return self.redirect("/")
 
     def delete_note(self, request: Request, note_id: int) -> Response:
@@ -254,7 +345,7 @@ def make_app(
     database = Database(path)
     migrate(database, models=list(MODELS), verbosity=0)
     templates = Templates()
-    views = DemoViews(templates)
+    views = DemoViews(templates, database)
     console_views = console.setup(database, templates, settings)
     return App(
         ROUTES,
@@ -276,4 +367,5 @@ def make_app(
         inspector_public=bool(settings.INSPECTOR_PUBLIC),
         trusted_proxy=trusted_proxy or settings.TRUSTED_PROXY or None,
         error_page=views.error_page,
+        own_transactions=OWN_TRANSACTIONS,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from typing import Any
+from typing import Final
 from typing import TextIO
 
 from hosthooks.deferred import schema as outbox_schema
@@ -104,6 +105,10 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
     return [*operations, *_outbox_operations(database)]
 
 
+#: The lock migrations take: processes started together migrate one at a time.
+MIGRATION_LOCK: Final = "hosthooks.migrate"
+
+
 def migrate(
     database: Database | None = None,
     *,
@@ -114,9 +119,14 @@ def migrate(
 ) -> list[Operation]:
     """Create what is missing for the models, in one transaction.
 
+    The transaction first takes a lock (PostgreSQL: an advisory lock; SQLite:
+    its write lock), then plans: of several processes started together on one
+    empty database, one creates the tables and the others find them made.
     Fires ``pre_migrate`` for every app (the module holding models) before any
-    change and ``post_migrate`` after, each with the whole plan, even when the
-    plan is empty. An error rolls the schema back to what it was.
+    change and ``post_migrate`` after the commit, each with the whole plan,
+    even when the plan is empty. A model's own ``after_migrate(database,
+    stdout)`` classmethod, if it has one, runs after the changes, inside the
+    transaction. An error rolls the schema back to what it was.
 
     :param database: the database; the ``"default"`` one when None.
     :param models: the models to migrate; every registered model when None.
@@ -124,7 +134,6 @@ def migrate(
     """
     database = database or get_database()
     chosen = list(registry.values()) if models is None else models
-    operations = plan(database, chosen)
     apps: list[Any] = []
     for model in chosen:
         app = sys.modules[model.__module__]
@@ -132,23 +141,29 @@ def migrate(
             apps.append(app)
     snapshot = dict(registry)
     host = get_host()
-    if host.has_listeners("pre_migrate"):
-        for app in apps:
-            host.hook.pre_migrate(
-                sender=app,
-                app_config=app,
-                verbosity=verbosity,
-                interactive=interactive,
-                using=database.alias,
-                apps=snapshot,
-                plan=operations,
-                stdout=stdout,
-            )
     with database.atomic():
+        database.lock(MIGRATION_LOCK)
+        operations = plan(database, chosen)
+        if host.has_listeners("pre_migrate"):
+            for app in apps:
+                host.hook.pre_migrate(
+                    sender=app,
+                    app_config=app,
+                    verbosity=verbosity,
+                    interactive=interactive,
+                    using=database.alias,
+                    apps=snapshot,
+                    plan=operations,
+                    stdout=stdout,
+                )
         for operation in operations:
             database.execute(operation.sql)
             if verbosity >= 1 and stdout is not None:
                 stdout.write(f"  {operation.describe()}\n")
+        for model in _ordered_models(chosen):
+            after_migrate = getattr(model, "after_migrate", None)
+            if after_migrate is not None:
+                after_migrate(database, stdout)
     if host.has_listeners("post_migrate"):
         for app in apps:
             host.hook.post_migrate(

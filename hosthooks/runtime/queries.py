@@ -21,6 +21,7 @@ from hosthooks.host import get_host
 from hosthooks.markers import DEFERRED_ARGNAMES
 from hosthooks.runtime.backends.base import INTEGER_RANGE
 from hosthooks.runtime.db import DEFAULT_ALIAS
+from hosthooks.runtime.db import IntegrityError
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.deletion import Collector
 from hosthooks.runtime.fields import ForeignKey
@@ -64,6 +65,7 @@ class QuerySet:
         self._where: list[tuple[str, list[Any]]] = []
         self._order: list[str] = []
         self._limit: int | None = None
+        self._offset = 0
         #: A filter matches nothing (``pk__in=[]``): like Django, run no SQL at all.
         self._matches_nothing = False
 
@@ -72,6 +74,7 @@ class QuerySet:
         clone._where = list(self._where)
         clone._order = list(self._order)
         clone._limit = self._limit
+        clone._offset = self._offset
         clone._matches_nothing = self._matches_nothing
         return clone
 
@@ -87,6 +90,32 @@ class QuerySet:
 
     def all(self) -> QuerySet:
         return self._clone()
+
+    def __getitem__(self, window: slice) -> QuerySet:
+        """The rows from ``window.start`` (default 0) up to ``window.stop``, as
+        ``LIMIT`` and ``OFFSET``: a page of an ordered query.
+
+        :raises TypeError: for anything but a slice with a stop, no step, and
+            no negative bound.
+        """
+        if not isinstance(window, slice):
+            raise TypeError("a QuerySet takes a slice [start:stop] of non-negative integers")
+        start, stop = window.start or 0, window.stop
+        if (
+            window.step is not None
+            or not isinstance(start, int)
+            or not isinstance(stop, int)
+            or start < 0
+            or stop < 0
+        ):
+            raise TypeError("a QuerySet takes a slice [start:stop] of non-negative integers")
+        clone = self._clone()
+        clone._offset = self._offset + start
+        end = self._offset + stop
+        if self._limit is not None:
+            end = min(end, self._offset + self._limit)
+        clone._limit = max(0, end - clone._offset)
+        return clone
 
     def filter(self, **lookups: Any) -> QuerySet:
         """Rows matching every lookup: ``name=value``, ``name__in``, ``__gt``, ``__lt``,
@@ -186,6 +215,8 @@ class QuerySet:
             sql += " ORDER BY " + ", ".join(self._order)
         if self._limit is not None:
             sql += f" LIMIT {int(self._limit)}"
+            if self._offset:
+                sql += f" OFFSET {int(self._offset)}"
         if self._matches_nothing:
             return iter(())
         rows = get_database(self._using).execute(sql, params).fetchall()
@@ -241,12 +272,31 @@ class QuerySet:
     def get_or_create(
         self, defaults: dict[str, Any] | None = None, **lookups: Any
     ) -> tuple[Any, bool]:
-        """The row matching ``lookups``, or a new one made of ``lookups`` and ``defaults``."""
-        with get_database(self._using).atomic():
+        """The row matching ``lookups``, or a new one made of ``lookups`` and ``defaults``.
+
+        Another connection may insert the same row between the look-up and the
+        insert (on PostgreSQL, where writers do not queue): when a unique
+        constraint then refuses the insert, the row it committed is returned.
+
+        :raises IntegrityError: when the insert is refused and no row matches
+            ``lookups`` even then (another constraint refused it).
+        """
+        database = get_database(self._using)
+        try:
+            return self.get(**lookups), False
+        except self.model.DoesNotExist:
+            pass
+        try:
+            # A savepoint of its own: the refused insert is undone alone, and
+            # the transaction around it can still read and write.
+            with database.atomic():
+                return self.create(**{**lookups, **(defaults or {})}), True
+        except IntegrityError:
             try:
                 return self.get(**lookups), False
             except self.model.DoesNotExist:
-                return self.create(**{**lookups, **(defaults or {})}), True
+                pass
+            raise
 
     def bulk_create(self, instances: Sequence[Model]) -> list[Model]:
         """Insert many rows in one transaction, without ``pre_save``/``post_save`` (as in

@@ -28,7 +28,6 @@ import inspect
 import ipaddress
 import json
 import logging
-import os
 import secrets
 import signal
 import threading
@@ -41,7 +40,6 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from contextlib import nullcontext
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any
 from typing import Final
 
@@ -59,7 +57,8 @@ from werkzeug.wsgi import ClosingIterator
 
 from hosthooks.host import Host
 from hosthooks.host import get_host
-from hosthooks.runtime.backends import is_url
+from hosthooks.runtime.sessions import CSRF_FIELD
+from hosthooks.runtime.sessions import Session
 
 logger: Final = logging.getLogger("hosthooks.web")
 
@@ -89,73 +88,10 @@ STATUS_KEY: Final = "hosthooks.status"
 HSTS_HEADER: Final = ("Strict-Transport-Security", "max-age=31536000")
 #: The environ key set when the trusted proxy says the client used HTTPS.
 PROXIED_HTTPS: Final = "hosthooks.proxied_https"
-CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
-_MIN_SECRET_LENGTH: Final = 32
 
 View = Callable[..., Response]
 StartResponse = Callable[..., Any]
-
-
-class Session(dict[str, Any]):
-    """A request's session: a dict kept in a signed cookie, with a key that login rotates."""
-
-    def __init__(self, data: dict[str, Any] | None = None, key: str | None = None) -> None:
-        super().__init__(data or {})
-        self.key = key or secrets.token_urlsafe(16)
-        # Only a session that changed is sent back: a visitor who never stores
-        # anything gets no cookie, and a request costs no signing.
-        self.modified = False
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        super().__setitem__(name, value)
-        self.modified = True
-
-    def __delitem__(self, name: str) -> None:
-        super().__delitem__(name)
-        self.modified = True
-
-    # Every other dict method that changes the contents marks the session too;
-    # a change the session does not know of would never reach the cookie.
-
-    def pop(self, name: str, *default: Any) -> Any:
-        if name in self:
-            self.modified = True
-        return super().pop(name, *default)
-
-    def popitem(self) -> tuple[str, Any]:
-        item = super().popitem()
-        self.modified = True
-        return item
-
-    def setdefault(self, name: str, default: Any = None) -> Any:
-        if name not in self:
-            self.modified = True
-        return super().setdefault(name, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self.modified = True
-
-    def __ior__(self, other: Any) -> Session:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
-    def clear(self) -> None:
-        if self:
-            self.modified = True
-        super().clear()
-
-    def cycle_key(self) -> None:
-        """A new key (and CSRF token), the same data: done at login."""
-        self.key = secrets.token_urlsafe(16)
-        self.pop(CSRF_FIELD, None)
-        self.modified = True
-
-    def flush(self) -> None:
-        """Forget everything, under a new key: done at logout."""
-        self.clear()
-        self.cycle_key()
 
 
 class Request(WerkzeugRequest):
@@ -190,38 +126,6 @@ class Request(WerkzeugRequest):
         return token
 
 
-def load_secret_key(database_path: str, configured: str | None) -> str:
-    """The key sessions are signed with: ``configured`` if set, else the file
-    ``<database>.secret``, generated on first run with owner-only permissions.
-
-    :raises ValueError: when the key is shorter than 32 characters, or when
-        none is configured for a database on a server (``postgresql://``): no
-        file lies beside it, and every process of the app must share one key.
-    """
-    if configured:
-        key = configured
-    elif is_url(database_path):
-        raise ValueError(
-            "set SECRET_KEY (HOSTHOOKS_SECRET_KEY) to the same key in every process of "
-            "the app: a database on a server has no file beside it to keep one in"
-        )
-    elif database_path == ":memory:":
-        key = secrets.token_urlsafe(48)
-    else:
-        path = Path(f"{database_path}.secret")
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            key = path.read_text(encoding="utf-8").strip()
-        else:
-            key = secrets.token_urlsafe(48)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as secret_file:
-                secret_file.write(key + "\n")
-    if len(key) < _MIN_SECRET_LENGTH:
-        raise ValueError(f"the secret key must have at least {_MIN_SECRET_LENGTH} characters")
-    return key
-
-
 class App:
     """A WSGI application: routes to views, sessions, CSRF checks, and the request hooks.
 
@@ -245,6 +149,9 @@ class App:
     :param trusted_proxy: the address of a TLS-terminating proxy whose
         ``X-Forwarded-Proto`` and ``X-Forwarded-For`` headers are believed, the
         hop nearest it in each (see :meth:`begin`); None believes no one.
+    :param own_transactions: endpoints whose views begin their own
+        transactions instead of running in ``request_transaction`` (a login
+        counts its attempt, committed, before it checks the password).
     :param error_page: renders the page of an HTTP error (404, 500...), given
         the request when there is one; when it is None or itself fails,
         Werkzeug's plain page is sent.
@@ -266,6 +173,7 @@ class App:
         login_url: str = "/login",
         trusted_proxy: str | None = None,
         error_page: Callable[[HTTPException, Request | None], Response] | None = None,
+        own_transactions: Iterable[str] = (),
     ) -> None:
         rules = [
             Rule(path, endpoint=endpoint, methods=list(methods))
@@ -284,6 +192,7 @@ class App:
         self.login_url = login_url
         self.trusted_proxy = trusted_proxy
         self.error_page = error_page
+        self.own_transactions = frozenset(own_transactions)
         self._signer = itsdangerous.URLSafeTimedSerializer(secret_key, salt="hosthooks.session")
         # Matching needs only the path and the method, so one adapter serves
         # every request (binding per request costs more than the match).
@@ -425,14 +334,17 @@ class App:
         """The view's response; an unsafe request's view runs in ``request_transaction``.
 
         :raises HTTPException: for no route (404), a wrong method (405), a
-            missing CSRF token (403), or what the view raises.
+            missing CSRF token (403), a form field holding U+0000 (400), or
+            what the view raises.
         """
         endpoint, arguments = self._routes.match(request.path, method=request.method)
         unsafe = request.method not in SAFE_METHODS
         if unsafe:
             self.check_csrf(request)
+            check_no_nul(request)
         transaction = self.request_transaction
-        with transaction() if unsafe and transaction is not None else nullcontext():
+        wrapped = unsafe and transaction is not None and endpoint not in self.own_transactions
+        with transaction() if wrapped and transaction is not None else nullcontext():
             return self.views[endpoint](request, **arguments)
 
     def check_inspector_access(self, request: Request) -> Response | None:
@@ -598,6 +510,17 @@ def _plan_hook(code: types.CodeType) -> str:
     if filename.startswith(prefix) and filename.endswith(">"):
         return filename[len(prefix) : -1]
     return ""
+
+
+def check_no_nul(request: Request) -> None:
+    """Refuse a form whose field holds U+0000, which no PostgreSQL text can
+    hold and no user types: before the view, so nothing is written.
+
+    :raises BadRequest: (400) naming the first such field.
+    """
+    for name, value in request.form.items(multi=True):
+        if "\x00" in value or "\x00" in name:
+            raise BadRequest(f"the field {name!r} may not hold the character U+0000 (NUL)")
 
 
 def form_text(request: Request, name: str, *, max_length: int = 10_000) -> str:

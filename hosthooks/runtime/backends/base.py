@@ -70,6 +70,10 @@ class Backend(ABC):
     primary_key_definition: ClassVar[str]
     #: What starts a transaction.
     begin_statement: ClassVar[str] = "BEGIN"
+    #: A statement that waits for the lock named by its one parameter and holds
+    #: it until the transaction ends; None where a write transaction already
+    #: excludes every other writer (SQLite's ``BEGIN IMMEDIATE``).
+    lock_statement: ClassVar[str | None] = None
     #: Whether a failed statement leaves its transaction unusable until rolled
     #: back (PostgreSQL), rather than undoing that statement alone (SQLite).
     failure_aborts_transaction: ClassVar[bool] = False
