@@ -73,7 +73,7 @@ def test_every_path_in_the_file_is_relative_to_the_file(ops: Path):
         "createuser",
         "zed",
         "--password-stdin",
-        stdin="pw\n",
+        stdin="a good password\n",
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert list(elsewhere.iterdir()) == []
@@ -105,7 +105,7 @@ def test_a_command_that_writes_writes_nothing_when_a_plugin_cannot_use_its_setti
         "createuser": ["createuser", "zed", "--password-stdin"],
         "migrate": ["migrate", "--db", str(ops / "app.sqlite3")],
     }[command]
-    result = hosthooks(ops, *arguments, stdin="pw\n")
+    result = hosthooks(ops, *arguments, stdin="a good password\n")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "audit: path: expected a path, got 5",
