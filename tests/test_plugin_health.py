@@ -18,6 +18,7 @@ from hosthooks.engine.muting import BREAKER
 from hosthooks.engine.muting import Breaker
 from hosthooks.engine.muting import Mute
 from hosthooks.report import plugins_json
+from tests.probes import run_probe
 
 POST_SAVE: dict[str, Any] = {
     "sender": object,
@@ -431,3 +432,25 @@ def test_the_plugins_page_shows_typed_settings_their_source_and_one_error(
     assert '<td class="source source-environment">environment</td>' in page
     assert "<code>5</code>" in page
     assert '<code>"http://127.0.0.1:9/"</code>' in page  # the value as JSON, typed
+
+
+def test_a_host_whose_plugins_never_raise_defines_no_error_counting():
+    # Start-up pays for what it uses: the counts are imported by the first error.
+    probe = (
+        "import sys\n"
+        "from hosthooks import Host, hookimpl\n"
+        "class Quiet:\n"
+        "    @hookimpl\n"
+        "    def post_save(self, created):\n"
+        "        return created\n"
+        "host = Host()\n"
+        "host.register(Quiet(), 'quiet')\n"
+        "assert host.hook.post_save(sender=object, instance=1, created=True, raw=False,"
+        " using='default', update_fields=None) == [True]\n"
+        "assert host.fire_robust('post_save', sender=object, instance=1, created=True,"
+        " raw=False, using='default', update_fields=None) == [('quiet', True)]\n"
+        "print('hosthooks.engine.health' in sys.modules)\n"
+    )
+    result = run_probe(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -23,7 +23,6 @@ from typing import Final
 
 import pluggy
 
-from hosthooks.engine.health import ERRORS
 from hosthooks.markers import SENDER_OPTION
 
 #: pluggy's ``_hookexec`` signature: hook name, implementations, arguments, firstresult.
@@ -139,13 +138,16 @@ def attribute_error(error: BaseException, plugin_name: str, hook_name: str) -> N
 
     Notes are shown under the traceback (PEP 678); a note is added once per
     hook call the exception passes through, so nested hooks read outside-in.
-    The first one also counts the error against its plugin (:mod:`hosthooks.health`).
+    The first one also counts the error against its plugin (:mod:`hosthooks.engine.health`).
     """
     note = f"raised by plugin {plugin_name!r} in hook {hook_name!r}"
     if not any(
         isinstance(known, str) and known.startswith(ATTRIBUTION)
         for known in getattr(error, "__notes__", ())
     ):
+        # Imported on the first error, so that starting a host defines none of it.
+        from hosthooks.engine.health import ERRORS
+
         # Counted once, for the plugin that raised it, not again for each
         # implementation of an outer hook it passes through.
         ERRORS.failed(plugin_name, hook_name, error)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Generator
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 from typing import Final
+from typing import NamedTuple
 
 import pluggy
 
@@ -88,9 +88,11 @@ def _stand_in_for(impl: pluggy.HookImpl) -> Callable[..., Any]:
     return _silent_hookwrapper if impl.hookwrapper else _silent
 
 
-@dataclass(frozen=True)
-class Mute:
+class Mute(NamedTuple):
     """One plugin silenced, in every hook (``hook`` None) or in one.
+
+    A named tuple, not a dataclass: every host imports this module, and defining
+    a dataclass costs each process that starts one (as config keys are named tuples).
 
     :param by: who muted it: a user's name, or ``"circuit breaker"``.
     :param until: when it ends by itself (seconds since the epoch); None: when unmuted.

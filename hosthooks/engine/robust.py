@@ -18,7 +18,6 @@ import pluggy
 
 from hosthooks.engine.dispatch import implementations_for
 from hosthooks.engine.dispatch import is_wrapper
-from hosthooks.engine.health import ERRORS
 from hosthooks.engine.muting import Breaker
 from hosthooks.engine.tracing import StepTrace
 from hosthooks.engine.tracing import Tracer
@@ -84,6 +83,9 @@ class RobustCall:
         )
         self.outcomes.append((impl.plugin_name, error))
         self.trace.step(impl, started, error)
+        # Imported on the first error, so that starting a host defines none of it.
+        from hosthooks.engine.health import ERRORS
+
         ERRORS.failed(impl.plugin_name, self.name, error)
         if self.breaker is not None:
             self.breaker.failed(impl, self.name)
