@@ -8,8 +8,8 @@ page live (``/-/console.js``), which the Content-Security-Policy allows.
 
 from __future__ import annotations
 
-from hosthooks.engine.muting import Breaker
 from hosthooks.host import get_host
+from hosthooks.operations import set_breaker
 from hosthooks.runtime.console.mutes import MuteStore
 from hosthooks.runtime.console.mutes import MuteSync
 from hosthooks.runtime.console.recording import RecentCalls
@@ -33,7 +33,7 @@ def setup(database: Database, templates: Templates, settings: Settings) -> Conso
     failures, cooldown = int(settings.BREAKER_FAILURES), float(settings.BREAKER_COOLDOWN)
     if failures < 0 or cooldown < 0:
         raise ValueError("BREAKER_FAILURES and BREAKER_COOLDOWN must not be negative")
-    host.switchboard.breaker = Breaker(host.switchboard, failures, cooldown) if failures else None
+    set_breaker(host, failures, cooldown)
     store = MuteStore(database)
     sync = MuteSync(host, store)
     sync.start()

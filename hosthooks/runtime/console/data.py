@@ -16,9 +16,9 @@ from typing import Final
 from hosthooks.configuration.typed_settings import declared_settings
 from hosthooks.configuration.typed_settings import is_secret
 from hosthooks.configuration.typed_settings import setting_sources
-from hosthooks.engine.health import ERRORS
 from hosthooks.host import Host
 from hosthooks.loading.records import Status
+from hosthooks.operations import plugin_errors
 from hosthooks.report import hooks_json
 from hosthooks.report import iso_time
 from hosthooks.report import plugins_json
@@ -48,7 +48,7 @@ def plugin_rows(host: Host) -> list[dict[str, Any]]:
     circuit breaker muted it in."""
     rows = plugins_json(host, include_builtin=True)
     for row in rows:
-        counted = ERRORS.of(row["name"])
+        counted = plugin_errors(row["name"])
         row["errors"] = counted.count
         row["last_error"] = counted.last_error
         row["last_error_hook"] = counted.last_hook

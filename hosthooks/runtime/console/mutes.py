@@ -17,8 +17,9 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from hosthooks.engine.muting import Mute
 from hosthooks.host import Host
+from hosthooks.operations import PluginMute
+from hosthooks.operations import put_plugin_mutes
 from hosthooks.runtime.db import Database
 
 logger: Final = logging.getLogger("hosthooks.console")
@@ -55,8 +56,8 @@ class StoredMute:
     at: float
     until: float | None
 
-    def as_mute(self) -> Mute:
-        return Mute(self.plugin, None, self.by, self.at, self.until)
+    def as_mute(self) -> PluginMute:
+        return PluginMute(self.plugin, self.by, self.at, self.until)
 
 
 class MuteStore:
@@ -136,9 +137,7 @@ class MuteSync:
 
     def sync(self) -> None:
         """Read the mutes now and put them in force."""
-        mutes = [stored.as_mute() for stored in self.store.current()]
-        self.host.switchboard.replace_plugin_mutes(mutes)
-        self.host.switchboard.expire()
+        put_plugin_mutes(self.host, [stored.as_mute() for stored in self.store.current()])
 
     def start(self) -> None:
         self.sync()
