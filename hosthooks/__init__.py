@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 if TYPE_CHECKING:
+    from hosthooks import hooks as hooks
     from hosthooks.authoring.hook_calls import HookCall as HookCall
     from hosthooks.authoring.hook_calls import HookCalls as HookCalls
     from hosthooks.configuration.typed_settings import PluginSettingsError as PluginSettingsError
@@ -52,6 +53,8 @@ __version__ = "0.1.0"
 
 #: Public name -> the module defining it.
 _WHERE = {
+    # A module of its own: the typed markers, @hooks.<name>.
+    "hooks": "hosthooks.hooks",
     "AsyncImplementationError": "hosthooks.engine.async_bridge",
     "HostPluginManager": "hosthooks.engine.callers",
     "HostConfig": "hosthooks.loading.records",
@@ -110,6 +113,7 @@ __all__ = [
     "field_values",
     "get_host",
     "hookimpl",
+    "hooks",
     "hookspec",
     "instance_pk",
     "is_adding",
@@ -128,7 +132,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'hosthooks' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value  # the next lookup is an ordinary one
     return value
 

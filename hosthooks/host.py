@@ -29,6 +29,8 @@ from hosthooks.engine import robust
 from hosthooks.engine.callers import HostPluginManager
 from hosthooks.engine.muting import Switchboard
 from hosthooks.engine.muting import silence
+from hosthooks.engine.otel import SpanSettings
+from hosthooks.engine.otel import span_settings
 from hosthooks.engine.robust import RobustOutcome
 from hosthooks.engine.tracing import BroadcastTracer
 from hosthooks.engine.tracing import HookTrace
@@ -102,6 +104,8 @@ class Host(PluginLoading, PluginSettingsAccess):
         self._known_labels: frozenset[str] | None = None
         self._lock = threading.RLock()
         self._tracer: Tracer | None = None
+        #: OpenTelemetry spans: which calls get them, and the SDK's provider; None: off.
+        self._spans: tuple[SpanSettings, Any] | None = None
         self._call_listeners: list[Callable[[HookTrace], None]] = []
         self._trace_stream: TextIO | None = None
         if plugin_manager is None:
@@ -139,6 +143,11 @@ class Host(PluginLoading, PluginSettingsAccess):
                 self.plugin_manager.hook.class_prepared.call_historic(kwargs={"sender": cls})
         if self.config.trace:
             self.set_tracing(True, self.config.trace_file)
+        if self.config.otel:
+            config = self.config
+            self.set_opentelemetry(
+                True, hooks=config.otel_hooks, deny=config.otel_deny, sample=config.otel_sample
+            )
 
     # -- dispatch ---------------------------------------------------------
 
@@ -278,8 +287,38 @@ class Host(PluginLoading, PluginSettingsAccess):
 
         return remove
 
+    def set_opentelemetry(
+        self,
+        enabled: bool,
+        *,
+        hooks: Collection[str] | None = None,
+        deny: Collection[str] | None = None,
+        sample: float = 1.0,
+        tracer_provider: Any = None,
+    ) -> None:
+        """Turn OpenTelemetry spans for hook calls on or off (:mod:`hosthooks.engine.otel`):
+        a span per call of a chosen hook, a child per implementation.
+
+        :param hooks: only these hooks; None: every hook not denied.
+        :param deny: never these hooks; None: ``pre_init`` and ``post_init``.
+        :param sample: the share of chosen calls that get spans (0 to 1).
+        :param tracer_provider: the SDK's provider; None: OpenTelemetry's global one.
+        :raises ImportError: naming the extra, when ``opentelemetry-api`` is missing.
+        :raises ValueError: for a sample outside 0 to 1.
+        """
+        settings = span_settings(hooks, deny, sample) if enabled else None
+        with self._lock:
+            self._spans = None if settings is None else (settings, tracer_provider)
+            self._install_tracing()
+
     def _install_tracing(self) -> None:
         tracer = self._tracer
+        if self._spans is not None:
+            # Imported here: the opentelemetry package is only needed with spans on.
+            from hosthooks.engine.otel import OpenTelemetryTracer
+
+            settings, provider = self._spans
+            tracer = OpenTelemetryTracer(settings, tracer, provider)
         if self._call_listeners:
             tracer = BroadcastTracer(tracer, tuple(self._call_listeners))
         self._callers.set_traced_hookexec(

@@ -236,3 +236,14 @@ def test_bulk_hooks_benchmark_reports_every_case_contender_and_ratio():
         assert all(value > 0 for value in case["ns_per_row"].values())
         ratios = ("hooked_vs_hosthooks", "pks_vs_hooked", "hosthooks_vs_django", "hooked_vs_django")
         assert all(case[ratio] > 0 for ratio in ratios)
+
+
+def test_otel_benchmark_reports_every_contender_and_ratio():
+    report = run_benchmark("-m", "bench.otel", "--rounds", "1", "--json")
+    assert list(report) == ["1", "5"]
+    for entry in report.values():
+        assert set(entry["ns_per_call"]) == {"untraced", "noop", "sdk"}
+        assert all(value > 0 for value in entry["ns_per_call"].values())
+        assert set(entry["ns_per_implementation_above_untraced"]) == {"noop", "sdk"}
+        assert entry["noop_vs_untraced"] > 0
+        assert entry["sdk_vs_untraced"] > 0

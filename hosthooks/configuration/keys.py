@@ -93,6 +93,28 @@ def _modules_from_file(value: object, _: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
 
 
+def _hooks_from_file(value: object, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        raise ValueError('expected a list of hook names (["post_save"])')
+    return tuple(dict.fromkeys(item.strip() for item in value if item.strip()))
+
+
+def _share_from_file(value: object, _: Path) -> float:
+    if type(value) not in (int, float) or not 0 <= value <= 1:  # type: ignore[operator]
+        raise ValueError("expected a share from 0 to 1")
+    return float(value)  # type: ignore[arg-type]
+
+
+def _share_from_text(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"{text!r} is not a share from 0 to 1")
+    return value
+
+
 def names_from_text(text: str) -> tuple[str, ...]:
     """``"a, b,,c"`` -> ``("a", "b", "c")``: a comma-separated list of names."""
     return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -252,6 +274,38 @@ KEYS: Final[dict[str, Key]] = {
             _path_from_file,
             _path_from_text,
             "append traces as JSON lines to this file",
+        ),
+        Key(
+            "otel",
+            False,
+            "HOSTHOOKS_OTEL",
+            _bool_from_file,
+            _bool_from_text,
+            "OpenTelemetry spans for hook calls (the extra hosthooks[otel])",
+        ),
+        Key(
+            "otel_hooks",
+            None,
+            "HOSTHOOKS_OTEL_HOOKS",
+            _hooks_from_file,
+            names_from_text,
+            "if set, the only hooks whose calls get spans",
+        ),
+        Key(
+            "otel_deny",
+            ("pre_init", "post_init"),
+            "HOSTHOOKS_OTEL_DENY",
+            _hooks_from_file,
+            names_from_text,
+            "hooks whose calls never get spans",
+        ),
+        Key(
+            "otel_sample",
+            1.0,
+            "HOSTHOOKS_OTEL_SAMPLE",
+            _share_from_file,
+            _share_from_text,
+            "the share of chosen calls that get spans, from 0 to 1",
         ),
         Key(
             "apps",

@@ -187,6 +187,7 @@ async def run_implementations(
     record = None
     if tracer is not None:
         record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
+        tracer.begin(record)
     started = time.perf_counter()
     try:
         return await _run(reached[::-1], kwargs, firstresult, record)

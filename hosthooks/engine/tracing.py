@@ -108,12 +108,38 @@ _CLASS_NAMES: Final[dict[type, str]] = {}
 _FUNCTION_NAMES: Final[dict[Callable[..., object], str]] = {}
 
 
+#: The key under which a tracer keeps what it follows of a call, on the call's
+#: record between :meth:`Tracer.begin` and :meth:`Tracer.emit`: an attribute, not
+#: a field, so that traces written as JSON leave it out.
+LIVE: Final = "_live"
+
+
+class LiveCall:
+    """What a tracer follows while a call runs (:mod:`hosthooks.engine.otel`'s span)."""
+
+    def impl_finished(self, impl: ImplTrace, error: BaseException | None) -> None:
+        """``impl`` has just finished: ``impl.duration_ms`` ago it started."""
+
+
+def _impl_finished(record: HookTrace, impl: ImplTrace, error: BaseException | None) -> None:
+    live: LiveCall | None = record.__dict__.get(LIVE)
+    if live is not None:
+        live.impl_finished(impl, error)
+
+
 class Tracer:
     """Writes hook traces: readable lines to a stream, or JSON lines to a file.
 
     Writes are serialised with a lock so lines from threads never interleave.
     An error writing a trace propagates: a trace that silently stops is worse.
+
+    :meth:`begin` is told of each traced call as it starts, :meth:`emit` once it
+    has ended; a tracer that follows calls while they run (spans) keeps a
+    :class:`LiveCall` on the record under :data:`LIVE` in between.
     """
+
+    def begin(self, record: HookTrace) -> None:
+        """A traced call of ``record.hook`` starts (its implementations not yet run)."""
 
     def __init__(self, stream: TextIO, as_json: bool) -> None:
         self._stream = stream
@@ -138,6 +164,10 @@ class BroadcastTracer(Tracer):
         self._tracer = tracer
         self._listeners = listeners
 
+    def begin(self, record: HookTrace) -> None:
+        if self._tracer is not None:
+            self._tracer.begin(record)
+
     def emit(self, trace: HookTrace) -> None:
         if self._tracer is not None:
             self._tracer.emit(trace)
@@ -160,15 +190,15 @@ def add_impl_trace(
     """Add ``impl``'s part to ``record``: from ``started`` (a ``time.perf_counter()``
     reading) until now, with its outcome and, when it failed, its error."""
     elapsed = (time.perf_counter() - started) * 1000
-    record.impls.append(
-        ImplTrace(
-            impl.plugin_name,
-            impl_name(impl),
-            elapsed,
-            "muted" if impl.function in SILENT_STAND_INS else outcome,
-            None if error is None else error_text(error),
-        )
+    trace = ImplTrace(
+        impl.plugin_name,
+        impl_name(impl),
+        elapsed,
+        "muted" if impl.function in SILENT_STAND_INS else outcome,
+        None if error is None else error_text(error),
     )
+    record.impls.append(trace)
+    _impl_finished(record, trace, error)
 
 
 def impl_name(impl: pluggy.HookImpl) -> str:
@@ -203,6 +233,8 @@ class StepTrace:
         self._tracer = tracer
         self._record = None if tracer is None else HookTrace(hook, describe_sender(sender), 0.0)
         self._started = time.perf_counter()
+        if tracer is not None and self._record is not None:
+            tracer.begin(self._record)
 
     def step(
         self, impl: pluggy.HookImpl, started: float, outcome: object, *, wrapper: bool = False
@@ -243,6 +275,7 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
         methods = for_sender(methods, kwargs)
         record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
         in_call_order = methods[::-1]
+        tracer.begin(record)
         started = clock()
         try:
             if plugin_manager.monitored or any(is_wrapper(impl) for impl in methods):
@@ -270,11 +303,11 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
         finally:
             elapsed = (clock() - started) * 1000
             for impl in methods[::-1]:
-                record.impls.append(
-                    ImplTrace(
-                        impl.plugin_name, function_name(impl.function), elapsed, outcome, error_line
-                    )
+                trace = ImplTrace(
+                    impl.plugin_name, function_name(impl.function), elapsed, outcome, error_line
                 )
+                record.impls.append(trace)
+                _impl_finished(record, trace, None)
 
     def _run_plain(
         impls: Sequence[pluggy.HookImpl],
@@ -296,21 +329,23 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
                 result = impl.function(*args, **keywords)
             except Exception as error:
                 elapsed = (clock() - started) * 1000
-                record.impls.append(
-                    ImplTrace(
-                        impl.plugin_name,
-                        function_name(impl.function),
-                        elapsed,
-                        "raised",
-                        error_text(error),
-                    )
+                trace = ImplTrace(
+                    impl.plugin_name,
+                    function_name(impl.function),
+                    elapsed,
+                    "raised",
+                    error_text(error),
                 )
+                record.impls.append(trace)
+                _impl_finished(record, trace, error)
                 raise
             elapsed = (clock() - started) * 1000
             outcome = "ok" if result is None else "result"
             if impl.function in SILENT_STAND_INS:
                 outcome = "muted"
-            record.impls.append(ImplTrace(impl.plugin_name, impl_name(impl), elapsed, outcome))
+            trace = ImplTrace(impl.plugin_name, impl_name(impl), elapsed, outcome)
+            record.impls.append(trace)
+            _impl_finished(record, trace, None)
             if result is not None:
                 if firstresult:
                     return result

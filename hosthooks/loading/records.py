@@ -163,6 +163,12 @@ class HostConfig:
     strict: bool = False
     trace: bool = False
     trace_file: Path | None = None
+    #: OpenTelemetry spans (:meth:`hosthooks.Host.set_opentelemetry`): on, which
+    #: hooks (None: all not denied), which never, and the share of calls.
+    otel: bool = False
+    otel_hooks: tuple[str, ...] | None = None
+    otel_deny: tuple[str, ...] = ("pre_init", "post_init")
+    otel_sample: float = 1.0
     #: Where deferred implementations go (:mod:`hosthooks.deferred`).
     queue_backend: str = "celery"
     broker_url: str = "redis://127.0.0.1:6379/0"
@@ -197,6 +203,10 @@ class HostConfig:
             strict=configuration["strict_plugins"],
             trace=configuration["trace"],
             trace_file=configuration["trace_file"],
+            otel=configuration["otel"],
+            otel_hooks=configuration["otel_hooks"],
+            otel_deny=configuration["otel_deny"],
+            otel_sample=configuration["otel_sample"],
             queue_backend=configuration["queue_backend"],
             broker_url=configuration["broker_url"],
             queue_visibility_timeout=configuration["queue_visibility_timeout"],

@@ -1,0 +1,174 @@
+"""OpenTelemetry spans for hook calls: one span per call, a child per implementation.
+
+Built on the tracing hook points (:class:`~hosthooks.engine.tracing.Tracer`'s
+``begin`` and ``emit``, and each implementation's trace as it finishes), so it
+costs nothing while off: the host keeps its untraced call plans. While on, a
+chosen call gets a span named after its hook, made current while the
+implementations run (a hook called from an implementation, or a call deferred
+from one, is its child); each implementation a child span from the moment it
+started to the moment it finished (an ``async def`` one: until it was awaited to
+the end), with its plugin, hook, sender and outcome, and the exception recorded
+when it raised.
+
+Only the ``opentelemetry-api`` package is needed (the extra
+``hosthooks[otel]``); where spans go is the application's SDK setup, as with
+any instrumented library. Which calls get spans: :class:`SpanSettings`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Collection
+from typing import Any
+from typing import Final
+from typing import NamedTuple
+
+from hosthooks.engine.tracing import LIVE
+from hosthooks.engine.tracing import HookTrace
+from hosthooks.engine.tracing import ImplTrace
+from hosthooks.engine.tracing import LiveCall
+from hosthooks.engine.tracing import Tracer
+
+#: Hooks left out unless named: they fire for every instance made or loaded.
+DEFAULT_DENY: Final = frozenset({"pre_init", "post_init"})
+#: The instrumentation scope the spans are made under.
+SCOPE: Final = "hosthooks"
+
+
+class SpanSettings(NamedTuple):
+    """Which hook calls get spans.
+
+    :param hooks: only these hooks; None: every hook not denied.
+    :param deny: never these hooks (``pre_init`` and ``post_init`` by default).
+    :param sample: the share of the chosen calls that get spans, from 0 to 1,
+        drawn per call.
+    """
+
+    hooks: frozenset[str] | None = None
+    deny: frozenset[str] = DEFAULT_DENY
+    sample: float = 1.0
+
+    def wants(self, hook: str) -> bool:
+        """Whether a call of ``hook`` may get a span (before sampling)."""
+        if self.hooks is not None:
+            return hook in self.hooks
+        return hook not in self.deny
+
+
+def span_settings(
+    hooks: Collection[str] | None = None,
+    deny: Collection[str] | None = None,
+    sample: float = 1.0,
+) -> SpanSettings:
+    """:class:`SpanSettings` from plain values.
+
+    :raises ValueError: when ``sample`` is not between 0 and 1.
+    """
+    if not 0.0 <= sample <= 1.0:
+        raise ValueError(f"the sample is a share of calls, from 0 to 1, not {sample!r}")
+    return SpanSettings(
+        None if hooks is None else frozenset(hooks),
+        DEFAULT_DENY if deny is None else frozenset(deny),
+        sample,
+    )
+
+
+class _CallSpan(LiveCall):
+    __slots__ = ("hook", "owner", "sender", "span", "token")
+
+    def __init__(
+        self, owner: OpenTelemetryTracer, hook: str, sender: str, span: Any, token: Any
+    ) -> None:
+        self.owner = owner
+        self.hook = hook
+        self.sender = sender
+        self.span = span
+        self.token = token
+
+    def impl_finished(self, impl: ImplTrace, error: BaseException | None) -> None:
+        owner = self.owner
+        ended = time.time_ns()
+        child = owner.tracer.start_span(
+            f"{self.hook} {impl.plugin}",
+            context=owner.in_context(self.span),
+            start_time=ended - int(impl.duration_ms * 1_000_000),
+            attributes={
+                "hosthooks.hook": self.hook,
+                "hosthooks.plugin": impl.plugin,
+                "hosthooks.sender": self.sender,
+                "hosthooks.outcome": impl.outcome,
+                "code.function": impl.function,
+            },
+        )
+        if impl.outcome == "raised":
+            if error is not None:
+                child.record_exception(error, timestamp=ended)
+            child.set_status(owner.error_status(impl.error))
+        child.end(end_time=ended)
+
+
+class OpenTelemetryTracer(Tracer):
+    """A :class:`Tracer` making OpenTelemetry spans, then handing each trace on to
+    ``inner`` (the trace file or stream, when tracing is on too).
+
+    :param settings: which calls get spans.
+    :param inner: the tracer every trace goes on to; None: none.
+    :param tracer_provider: the SDK's provider; None: the global one.
+    :raises ImportError: naming the extra, when ``opentelemetry-api`` is missing.
+    """
+
+    def __init__(
+        self, settings: SpanSettings, inner: Tracer | None = None, tracer_provider: Any = None
+    ) -> None:
+        try:
+            from opentelemetry import trace
+        except ImportError:
+            raise ImportError(
+                "OpenTelemetry spans need the opentelemetry-api package: "
+                "pip install 'hosthooks[otel]'"
+            ) from None
+        from opentelemetry import context
+        from opentelemetry.trace import Status
+        from opentelemetry.trace import StatusCode
+
+        self.settings: Final = settings
+        self._inner = inner
+        self.tracer: Final = trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
+        # Looked up once: each call uses them.
+        self.in_context: Final = trace.set_span_in_context
+        self._attach: Final = context.attach
+        self._detach: Final = context.detach
+
+        def error_status(description: str | None) -> Any:
+            return Status(StatusCode.ERROR, description)
+
+        self.error_status: Final = error_status
+
+    def begin(self, record: HookTrace) -> None:
+        if self._inner is not None:
+            self._inner.begin(record)
+        settings = self.settings
+        if not settings.wants(record.hook):
+            return
+        if settings.sample < 1.0 and random.random() >= settings.sample:
+            return
+        span = self.tracer.start_span(
+            record.hook,
+            attributes={"hosthooks.hook": record.hook, "hosthooks.sender": record.sender},
+        )
+        token = self._attach(self.in_context(span))
+        record.__dict__[LIVE] = _CallSpan(self, record.hook, record.sender, span, token)
+
+    def emit(self, trace: HookTrace) -> None:
+        live = trace.__dict__.pop(LIVE, None)
+        if isinstance(live, _CallSpan):
+            span = live.span
+            span.set_attribute("hosthooks.implementations", len(trace.impls))
+            failed = next((impl for impl in trace.impls if impl.outcome == "raised"), None)
+            if failed is not None:
+                span.set_status(self.error_status(f"{failed.plugin}: {failed.error}"))
+            self._detach(live.token)
+            span.end()
+        if self._inner is not None:
+            self._inner.emit(trace)
