@@ -216,3 +216,56 @@ def test_the_configuration_turns_spans_on_for_the_hooks_it_chooses(tmp_path):
     assert tracer.settings == SpanSettings(None, frozenset({"post_save"}), 1.0)
     with pytest.raises(ConfigError, match="HOSTHOOKS_OTEL_SAMPLE"):
         HostConfig.from_environ({**environ, "HOSTHOOKS_OTEL_SAMPLE": "2"})
+
+
+def test_a_deferred_run_is_a_span_linked_to_the_call_that_deferred_it(provider, exporter, tmp_path):
+    from hosthooks import HostConfig
+    from hosthooks import set_default_host
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import migrate
+    from tests.bookshop.models import MODELS
+    from tests.bookshop.models import Author
+
+    ran: list[Any] = []
+
+    class Later:
+        @hookimpl(defer=True)
+        def post_save(self, instance):
+            ran.append(instance.pk)
+
+        @hookimpl(defer=True)
+        def post_delete(self, instance):
+            raise RuntimeError("worker down")
+
+    host = Host(HostConfig(autoload=False, queue_backend="eager"))
+    host.register(Later(), "later")
+    host.set_opentelemetry(True, tracer_provider=provider)
+    set_default_host(host)
+    database = Database(tmp_path / "app.sqlite3")
+    try:
+        migrate(database, models=MODELS, verbosity=0)
+        exporter.clear()
+        author = Author(name="Ann")
+        author.save()
+        assert ran == [author.pk]
+        spans = by_name(exporter)
+        call, run = spans["post_save"], spans["post_save later (deferred)"]
+        [link] = run.links
+        assert (link.context.trace_id, link.context.span_id) == (
+            call.context.trace_id,
+            call.context.span_id,
+        )
+        assert run.attributes["hosthooks.plugin"] == "later"
+        assert run.attributes["hosthooks.attempt"] == 1
+        # The stand-in that wrote the call to the outbox is the call's child.
+        assert spans["post_save later"].parent.span_id == call.context.span_id
+
+        exporter.clear()
+        author.delete()
+        failed = [s for s in exporter.get_finished_spans() if s.name.endswith("(deferred)")]
+        assert failed
+        assert all(span.status.status_code is StatusCode.ERROR for span in failed)
+        assert failed[0].events[0].attributes["exception.message"] == "worker down"
+    finally:
+        set_default_host(None)
+        database.close()

@@ -131,6 +131,8 @@ class Started:
     attempts: int
     retries: int
     held_since: float | None
+    #: The W3C trace context of the call that deferred it, when that call was traced.
+    traceparent: str | None = None
 
 
 class Outbox:
@@ -273,7 +275,7 @@ class Outbox:
             f"UPDATE \"{TABLE}\" SET state = 'running', attempts = attempts + 1, "
             "next_attempt_at = ?, updated_at = ? "
             f"WHERE event_id IN ({marks}) AND state IN ({states}) RETURNING event_id, hook, "
-            "plugin, queue, created_at, message, attempts, retries, held_since",
+            "plugin, queue, created_at, message, attempts, retries, held_since, traceparent",
             (moment + RUNNING_LEASE, moment, *event_ids, *from_states),
         )
         started = [
@@ -287,6 +289,7 @@ class Outbox:
                 int(attempts),
                 int(retries),
                 None if held_since is None else float(held_since),
+                None if traceparent is None else str(traceparent),
             )
             for (
                 event_id,
@@ -298,6 +301,7 @@ class Outbox:
                 attempts,
                 retries,
                 held_since,
+                traceparent,
             ) in rows
         ]
         order = {event_id: index for index, event_id in enumerate(event_ids)}

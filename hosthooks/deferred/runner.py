@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Coroutine
 from collections.abc import Sequence
-from contextvars import ContextVar
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Final
@@ -33,6 +32,7 @@ from hosthooks.deferred.outbox import OutboxMissing
 from hosthooks.deferred.outbox import Started
 from hosthooks.deferred.outbox import one_line
 from hosthooks.deferred.serialise import NotLoadedHere
+from hosthooks.engine import otel
 from hosthooks.engine.async_bridge import async_original
 from hosthooks.engine.tracing import HookTrace
 from hosthooks.engine.tracing import ImplTrace
@@ -52,9 +52,6 @@ logger: Final = logging.getLogger("hosthooks.deferred")
 
 #: The attribute of a stand-in that holds the implementation's own argument names.
 _ARGNAMES: Final = DEFERRED_ARGNAMES
-#: The W3C ``traceparent`` of the traced call being made in this context, if any:
-#: written beside each call it defers.
-_traceparent: ContextVar[str | None] = ContextVar("hosthooks_traceparent", default=None)
 
 
 def prepare(host: Host, impl: pluggy.HookImpl, hook_caller: pluggy.HookCaller) -> None:
@@ -188,8 +185,10 @@ def write(
 
 
 def current_traceparent() -> str | None:
-    """The W3C trace context of the call being deferred, when it is traced (else None)."""
-    return _traceparent.get()
+    """The W3C trace context of the call being deferred, when it is traced (else None):
+    the span of the hook call, current while its implementations run
+    (:mod:`hosthooks.engine.otel`)."""
+    return otel.current_traceparent()
 
 
 def run_eagerly(host: Host, outbox: Outbox, event_id: str) -> None:
@@ -335,10 +334,18 @@ def run(
     token = _current.set(event)
     started_at = time.perf_counter()
     outcome, error_text = "ok", None
+    span = otel.deferred_span(
+        host.plugin_manager.callers.tracer,
+        hook,
+        plugin,
+        started.traceparent,
+        {"hosthooks.event_id": event.event_id, "hosthooks.attempt": event.attempt},
+    )
     try:
-        result = function(**arguments)
-        if inspect.iscoroutine(result):
-            _await(result)
+        with span:
+            result = function(**arguments)
+            if inspect.iscoroutine(result):
+                _await(result)
     except Exception as error:
         outcome, error_text = "raised", f"{type(error).__name__}: {error}"
         raise

@@ -17,14 +17,18 @@ any instrumented library. Which calls get spans: :class:`SpanSettings`.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sys
 import time
 from collections.abc import Collection
+from collections.abc import Iterator
 from typing import Any
 from typing import Final
 from typing import NamedTuple
 
 from hosthooks.engine.tracing import LIVE
+from hosthooks.engine.tracing import BroadcastTracer
 from hosthooks.engine.tracing import HookTrace
 from hosthooks.engine.tracing import ImplTrace
 from hosthooks.engine.tracing import LiveCall
@@ -172,3 +176,68 @@ class OpenTelemetryTracer(Tracer):
             span.end()
         if self._inner is not None:
             self._inner.emit(trace)
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the span current in this context (a traced hook
+    call's, while its implementations run), or None when there is none. Costs a
+    dictionary lookup while OpenTelemetry was never imported."""
+    if "opentelemetry.trace" not in sys.modules:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+
+
+def spans_of(tracer: Tracer | None) -> OpenTelemetryTracer | None:
+    """The :class:`OpenTelemetryTracer` among a host's tracers, if spans are on."""
+    if isinstance(tracer, BroadcastTracer):
+        tracer = tracer.tracer
+    return tracer if isinstance(tracer, OpenTelemetryTracer) else None
+
+
+@contextlib.contextmanager
+def deferred_span(
+    tracer: Tracer | None,
+    hook: str,
+    plugin: str,
+    traceparent: str | None,
+    attributes: dict[str, Any],
+) -> Iterator[None]:
+    """Around a deferred call's run on a worker: a span ``<hook> <plugin> (deferred)``
+    linked to the span of the call that deferred it (``traceparent``, as the outbox
+    kept it), when spans are on for ``hook``; the exception recorded when it raises.
+    """
+    spans = spans_of(tracer)
+    if spans is None or not spans.settings.wants(hook):
+        yield
+        return
+    from opentelemetry.trace import Link
+    from opentelemetry.trace import SpanContext
+    from opentelemetry.trace import SpanKind
+    from opentelemetry.trace import TraceFlags
+
+    links = []
+    parts = (traceparent or "").split("-")
+    if len(parts) == 4:
+        try:
+            parent = SpanContext(
+                int(parts[1], 16),
+                int(parts[2], 16),
+                is_remote=True,
+                trace_flags=TraceFlags(int(parts[3], 16)),
+            )
+        except ValueError:
+            parent = None
+        if parent is not None and parent.is_valid:
+            links.append(Link(parent))
+    with spans.tracer.start_as_current_span(
+        f"{hook} {plugin} (deferred)",
+        kind=SpanKind.CONSUMER,
+        links=links,
+        attributes={"hosthooks.hook": hook, "hosthooks.plugin": plugin, **attributes},
+    ):
+        yield

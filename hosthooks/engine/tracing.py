@@ -164,6 +164,11 @@ class BroadcastTracer(Tracer):
         self._tracer = tracer
         self._listeners = listeners
 
+    @property
+    def tracer(self) -> Tracer | None:
+        """The tracer each trace goes to before the listeners, if any."""
+        return self._tracer
+
     def begin(self, record: HookTrace) -> None:
         if self._tracer is not None:
             self._tracer.begin(record)
