@@ -220,6 +220,7 @@ def serving(
     kind: str = "wsgi",
     entry_points: Sequence[str] = (),
     db: str | None = None,
+    plugins_dir: Path = WEB_PLUGINS,
 ) -> Iterator[Server]:
     """A ``hosthooks serve`` process on a free port, with the web_plugins loaded;
     stopped with SIGINT (Ctrl-C) on exit, which must end it cleanly (unless the
@@ -229,6 +230,7 @@ def serving(
     :param serve_options: more options for ``serve`` (``--threads 64``, say).
     :param settings: runtime settings by name, passed as ``HOSTHOOKS_<NAME>``.
     :param kind: one of :data:`SERVERS`: "asgi" serves with ``serve --asgi``.
+    :param plugins_dir: the directory plugins are loaded from (the web_plugins by default).
     :param entry_points: installed entry-point plugins to load (by default none is).
     :param db: the database to serve instead of ``root/demo.sqlite3``: a
         SQLite path (another server's, say), or a PostgreSQL URL (then with a
@@ -253,7 +255,7 @@ def serving(
                 str(executable),
                 *options,
                 "--plugins-dir",
-                str(WEB_PLUGINS),
+                str(plugins_dir),
                 "serve",
                 "--port",
                 "0",

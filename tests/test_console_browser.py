@@ -8,6 +8,7 @@ Every page is screenshotted into the folder named by HOSTHOOKS_CONSOLE_SCREENSHO
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from tests.serving import serving
 from tests.test_browser import browser  # noqa: F401 - the shared chromium fixture
 
 COOLDOWN = 2
+CONSOLE_PLUGINS = Path(__file__).with_name("console_plugins")
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -202,3 +204,97 @@ def test_an_operator_walks_the_console(operator, server, screenshots):
     assert int(page.locator("#plugin-faults .errors").inner_text()) >= 3
     shoot(page, screenshots, server, "09-overview-recovered")
     assert not [text for text in console if "Content Security Policy" in text], console
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def outbox_server(request, tmp_path_factory) -> Iterator[Server]:
+    """The demo app with a deferred plugin whose calls fail until healed, run by
+    the eager queue (in process, after commit, through the delivery records)."""
+    root = tmp_path_factory.mktemp(f"console-deliveries-{request.param}")
+    settings = {"QUEUE_BACKEND": "eager", "TEST_HEALED": str(root / "healed")}
+    with serving(
+        root, kind=request.param, settings=settings, plugins_dir=CONSOLE_PLUGINS
+    ) as running:
+        created = running.create_user("operator", "--staff")
+        assert created.returncode == 0, created.stderr
+        yield running
+
+
+def test_a_dead_delivery_is_retried_from_its_page(browser, outbox_server, screenshots):  # noqa: F811
+    server = outbox_server
+    base = f"http://127.0.0.1:{server.port}"
+    writer = Client(server)
+    assert writer.signup("deferring-writer") == 303
+    assert writer.post("/notes", {"title": "to deliver", "body": "", "tags": ""})[0] == 303
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(base + "/login?next=/-/deliveries")
+        page.fill("#username", "operator")
+        page.fill("#password", PASSWORD)
+        page.click("#login button[type=submit]")
+        page.wait_for_url(base + "/-/deliveries")
+        total = page.locator("tr.total td.state-dead")
+        assert total.inner_text() == "1"
+        assert page.locator("#deliveries-flaky_webhook td.state-dead").inner_text() == "1"
+        dead = page.locator("table.dead tbody tr")
+        assert dead.count() == 1
+        assert dead.locator(".error-text").inner_text() == (
+            "RuntimeError: the webhook's server is down"
+        )
+        shoot(page, screenshots, server, "10-deliveries-dead")
+        (server.record.parent / "healed").touch()
+        dead.locator("button.retry").click()
+        page.wait_for_url(base + "/-/deliveries?notice=1+call%28s%29+sent+back+to+the+queue.")
+        assert page.locator(".notice").inner_text() == "1 call(s) sent back to the queue."
+        assert page.locator("tr.total td.state-dead").inner_text() == "0"
+        assert page.locator("tr.total td.state-done").inner_text() == "1"
+        assert page.locator("table.dead").count() == 0
+        assert (server.record.parent / "healed.delivered").exists()
+        shoot(page, screenshots, server, "11-deliveries-retried")
+    finally:
+        context.close()
+    assert "1 deferred call(s) retried by operator" in server.log.read_text()
+
+
+def test_deliveries_are_for_staff_and_their_verbs_need_csrf_and_are_audited(outbox_server):
+    server = outbox_server
+    anonymous = Client(server)
+    assert anonymous.get("/-/deliveries.json?details=1")[0] == 403
+    assert anonymous.get("/-/deliveries")[0] == 303
+    user = Client(server)
+    assert user.signup("not-an-operator") == 303
+    assert user.post("/-/deliveries/retry", {"dead": "1"})[0] == 403
+    assert user.post("/-/deliveries/purge", {"older_than": "1s"})[0] == 403
+    operator = Client(server)
+    operator.get("/login")
+    assert operator.post("/login", {"username": "operator", "password": PASSWORD})[0] == 303
+    status, _, body = operator.get("/-/deliveries.json?details=1")
+    assert status == 200
+    summary = json.loads(body)
+    assert set(summary) == {"counts", "plugins", "dead"}
+    assert list(summary["counts"]) == [
+        "pending",
+        "sent",
+        "running",
+        "done",
+        "failed",
+        "held",
+        "dead",
+    ]
+    operator.get("/-/deliveries")  # the page's CSRF token
+    assert operator.post("/-/deliveries/purge", {"older_than": "1s"}, csrf=False)[0] == 403
+    status, _, body = operator.post("/-/deliveries/purge", {"older_than": "soon"})
+    assert status == 400
+    assert "&#39;soon&#39; is not a duration" in body  # escaped in the page
+    done = summary["counts"]["done"]
+    time.sleep(1.1)
+    status, headers, _ = operator.post("/-/deliveries/purge", {"older_than": "1s"})
+    assert (status, headers["Location"]) == (
+        303,
+        f"/-/deliveries?notice={done}+done+call%28s%29+purged.",
+    )
+    assert json.loads(operator.get("/-/deliveries.json?details=1")[2])["counts"]["done"] == 0
+    assert f"{done} done deferred call(s) older than 1s purged by operator" in (
+        server.log.read_text()
+    )

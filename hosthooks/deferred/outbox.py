@@ -419,6 +419,15 @@ class Outbox:
         found = {str(state): int(count) for state, count in rows}
         return {state: found.get(state, 0) for state in STATES}
 
+    def counts_by_plugin(self) -> list[tuple[str, str, int]]:
+        """How many calls each plugin has in each state it has calls in:
+        ``(plugin, state, count)``, by plugin then state."""
+        rows = self._run(
+            f'SELECT plugin, state, COUNT(*) FROM "{TABLE}" GROUP BY plugin, state '
+            "ORDER BY plugin, state"
+        )
+        return [(str(plugin), str(state), int(count)) for plugin, state, count in rows]
+
     def retry(
         self,
         event_ids: Sequence[str] = (),

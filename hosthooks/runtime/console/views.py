@@ -248,6 +248,70 @@ class ConsoleViews:
         ms, ``empty=1``), oldest first, and grouped as the page shows them."""
         return _json(self._calls(request))
 
+    # -- deliveries -----------------------------------------------------------------
+
+    def _deliveries(self) -> dict[str, Any]:
+        from hosthooks.deferred.outbox import OutboxMissing
+        from hosthooks.runtime.console import deliveries
+
+        try:
+            return {"summary": deliveries.summary(deliveries.runtime_outbox()), "missing": None}
+        except OutboxMissing as missing:
+            return {"summary": None, "missing": str(missing)}
+
+    @staff_only
+    def deliveries_page(self, request: Request, *, notice: str | None = None) -> Response:
+        found = self._deliveries()
+        return self.page(
+            request,
+            "deliveries.html",
+            summary=found["summary"],
+            outbox_missing=found["missing"],
+            notice=notice or request.args.get("notice"),
+        )
+
+    @staff_only
+    def deliveries_retry(self, request: Request) -> Response:
+        """Retry the calls of the form's ``event_id`` fields, or with ``dead=1``
+        every dead call."""
+        from hosthooks.runtime.console import deliveries
+
+        event_ids = [value.strip() for value in request.form.getlist("event_id") if value.strip()]
+        every_dead = request.form.get("dead", "") == "1"
+        retried = deliveries.retry(
+            deliveries.runtime_outbox(), request.user.username, event_ids, every_dead
+        )
+        if _wants_json(request):
+            return _json({"retried": retried})
+        notice = f"{len(retried)} call(s) sent back to the queue."
+        return _see_deliveries(notice)
+
+    @staff_only
+    def deliveries_purge(self, request: Request) -> Response:
+        """Delete the done calls older than the form's ``older_than`` (``7d``, ``12h``)."""
+        from hosthooks.runtime.console import deliveries
+
+        older_than = request.form.get("older_than", "").strip()
+        try:
+            removed = deliveries.purge(
+                deliveries.runtime_outbox(), request.user.username, older_than
+            )
+        except ValueError as problem:
+            if _wants_json(request):
+                return _json({"error": str(problem)}, status=400)
+            return self.page(
+                request,
+                "deliveries.html",
+                status=400,
+                error=str(problem),
+                summary=self._deliveries()["summary"],
+                outbox_missing=None,
+                notice=None,
+            )
+        if _wants_json(request):
+            return _json({"purged": removed})
+        return _see_deliveries(f"{removed} done call(s) purged.")
+
     # -- static ---------------------------------------------------------------------
 
     @staticmethod
@@ -260,7 +324,14 @@ class ConsoleViews:
     @staff_only
     def deliveries_json(self, request: Request) -> Response:
         """The delivery records of deferred calls, newest first, as ``hosthooks
-        deliveries --json`` prints them; ``?state=``, ``?plugin=``, ``?limit=`` (100)."""
+        deliveries --json`` prints them; ``?state=``, ``?plugin=``, ``?limit=`` (100).
+        With ``?details=1`` what the deliveries page shows: ``{"counts", "plugins",
+        "dead"}`` (calls by state, each plugin's by state, the newest dead calls)."""
+        if _flag(request, "details"):
+            found = self._deliveries()
+            if found["missing"] is not None:
+                return _json({"error": found["missing"]}, status=404)
+            return _json(found["summary"])
         from hosthooks.deferred.outbox import STATES
         from hosthooks.deferred.outbox import Outbox
         from hosthooks.runtime.db import runtime_layer
@@ -285,6 +356,11 @@ class ConsoleViews:
         return Response(css, content_type="text/css; charset=utf-8")
 
 
+def _see_deliveries(notice: str) -> Response:
+    query = urllib.parse.urlencode({"notice": notice})
+    return Response("", status=303, headers={"Location": f"/-/deliveries?{query}"})
+
+
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -302,7 +378,10 @@ ROUTES: Final = [
     ("/-/hooks.json", "console.hooks_json", ["GET"]),
     ("/-/calls", "console.calls_page", ["GET"]),
     ("/-/calls.json", "console.calls_json", ["GET"]),
+    ("/-/deliveries", "console.deliveries_page", ["GET"]),
     ("/-/deliveries.json", "console.deliveries_json", ["GET"]),
+    ("/-/deliveries/retry", "console.deliveries_retry", ["POST"]),
+    ("/-/deliveries/purge", "console.deliveries_purge", ["POST"]),
     ("/-/console.js", "console.script", ["GET"]),
     ("/-/console.css", "console.stylesheet", ["GET"]),
 ]
