@@ -27,13 +27,13 @@ from tests.serving import Server
 from tests.serving import serving
 from tests.test_browser import browser  # noqa: F401 - the shared chromium fixture
 
-COOLDOWN = 2
+COOLDOWN = 5
 CONSOLE_PLUGINS = Path(__file__).with_name("console_plugins")
 
 
 @pytest.fixture(scope="module", params=SERVERS)
 def server(request, tmp_path_factory) -> Iterator[Server]:
-    """The demo app with the circuit breaker on (3 failures, a 2-second cool-down)."""
+    """The demo app with the circuit breaker on (3 failures, a 5-second cool-down)."""
     root = tmp_path_factory.mktemp(f"console-browser-{request.param}")
     settings = {"BREAKER_FAILURES": "3", "BREAKER_COOLDOWN": str(COOLDOWN)}
     with serving(root, kind=request.param, settings=settings) as running:

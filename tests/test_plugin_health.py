@@ -323,20 +323,6 @@ def test_the_sync_thread_follows_the_database_within_its_interval(tmp_path) -> N
         sync.stop()
 
 
-def test_durations_are_read_as_operators_write_them() -> None:
-    from hosthooks.runtime.console.mutes import parse_duration
-
-    assert [parse_duration(text) for text in ("30s", "15m", "2h", "7d")] == [
-        30,
-        900,
-        7200,
-        604800,
-    ]
-    for wrong in ("", "2", "0h", "2 weeks", "-1h", "1.5h"):
-        with pytest.raises(ValueError, match="is not a duration"):
-            parse_duration(wrong)
-
-
 SETTINGS_PLUGIN = """
 from dataclasses import dataclass
 from hosthooks import hookimpl, setting

@@ -55,14 +55,14 @@ def mute(obj: Context, name: str, duration: str | None, db_path: str | None) -> 
     """
     import time
 
+    from hosthooks.configuration.keys import duration_from_text
     from hosthooks.loading.records import Status
-    from hosthooks.runtime.console.mutes import parse_duration
     from hosthooks.runtime.db import DatabaseError
 
     until = None
     if duration is not None:
         try:
-            until = time.time() + parse_duration(duration)
+            until = time.time() + duration_from_text(duration)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--until") from None
     obj.report_every_plugin()

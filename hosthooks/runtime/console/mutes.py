@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -32,21 +31,6 @@ _SCHEMA: Final = (
     "plugin TEXT PRIMARY KEY, muted_by TEXT NOT NULL, muted_at DOUBLE PRECISION NOT NULL, "
     "muted_until DOUBLE PRECISION)"
 )
-_DURATION: Final = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> float:
-    """``"30s"``, ``"15m"``, ``"2h"``, ``"7d"`` -> seconds.
-
-    :raises ValueError: for anything else, or a duration of zero.
-    """
-    found = _DURATION.match(text)
-    if found is None or int(found.group(1)) == 0:
-        raise ValueError(
-            f"{text!r} is not a duration: a positive number and a unit, as in 30s, 15m, 2h or 7d"
-        )
-    return int(found.group(1)) * _UNIT_SECONDS[found.group(2)]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Final
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from hosthooks.configuration.keys import duration_from_text
 from hosthooks.host import get_host
 from hosthooks.loading.records import Status
 from hosthooks.markers import PROJECT
@@ -27,7 +28,6 @@ from hosthooks.report import plugins_json
 from hosthooks.runtime.console import data
 from hosthooks.runtime.console.mutes import MuteStore
 from hosthooks.runtime.console.mutes import MuteSync
-from hosthooks.runtime.console.mutes import parse_duration
 from hosthooks.runtime.console.recording import RecentCalls
 from hosthooks.runtime.templates import Templates
 from hosthooks.runtime.web import Request
@@ -149,7 +149,7 @@ class ConsoleViews:
         until = None
         if text:
             try:
-                until = time.time() + parse_duration(text)
+                until = time.time() + duration_from_text(text)
             except ValueError as problem:
                 return self._refused(request, str(problem))
         self.mutes.mute(name, request.user.username, until)
