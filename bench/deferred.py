@@ -68,7 +68,7 @@ def post_save(sender, created):
 SEND_ON_COMMIT = """
 import os
 from hosthooks import hookimpl
-from hosthooks.deferred.celery_app import TASK_NAME
+from hosthooks.deferred.events import TASK_NAME
 from hosthooks.deferred.celery_app import make_celery_app
 from hosthooks.runtime import on_commit
 

@@ -6,12 +6,14 @@ it names exists."""
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
@@ -118,6 +120,76 @@ def test_a_wrong_import_is_reported_with_the_contract_name(tmp_path, contract, m
     assert f"{contract} BROKEN" in checked.stdout
     wrong_module = "hosthooks." + module.removesuffix(".py").replace("/", ".")
     assert wrong_module in checked.stdout
+
+
+# -- circles ------------------------------------------------------------------------
+
+#: The model layer's modules know each other, as an ORM's do (a model's manager
+#: makes querysets of models, a deletion collects models, a database asks the
+#: model registry): the one circle the house keeps.
+ORM: Final = frozenset(
+    {
+        "hosthooks.runtime.db",
+        "hosthooks.runtime.deletion",
+        "hosthooks.runtime.models",
+        "hosthooks.runtime.queries",
+        "hosthooks.runtime.relations",
+    }
+)
+
+
+#: Prints each group of modules of the package on the path that import one another.
+_CIRCLES = """
+import json
+import grimp
+
+graph = grimp.build_graph("hosthooks", exclude_type_checking_imports=True, cache_dir=None)
+circles, left = [], set(graph.modules)
+while left:
+    module = min(left)
+    group = {module} | {
+        other
+        for other in graph.find_downstream_modules(module)
+        if graph.chain_exists(importer=module, imported=other)
+    }
+    left -= group
+    if len(group) > 1:
+        circles.append(sorted(group))
+print(json.dumps(circles))
+"""
+
+
+def import_circles(root: Path) -> list[list[str]]:
+    """Each group of modules of the package under ``root`` that import one another,
+    directly or not, counting imports inside functions as lint-imports does (not
+    those made only for type checking)."""
+    found = subprocess.run(
+        [sys.executable, "-c", _CIRCLES],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    circles: list[list[str]] = json.loads(found.stdout)
+    return circles
+
+
+def test_no_import_circle_but_the_models():
+    circles = [circle for circle in import_circles(REPO) if not set(circle) <= ORM]
+    assert circles == [], f"modules that import one another: {circles}"
+    assert any(set(circle) <= ORM for circle in import_circles(REPO))
+
+
+def test_a_circle_closed_inside_a_function_is_found(tmp_path):
+    shutil.copytree(
+        REPO / "hosthooks", tmp_path / "hosthooks", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "hosthooks" / "deferred" / "events.py").write_text(
+        "def late() -> None:\n    from hosthooks.deferred import relay\n"
+    )
+    assert ["hosthooks.deferred.events", "hosthooks.deferred.relay"] in import_circles(tmp_path)
 
 
 # -- the map: docs/architecture.md -------------------------------------------------

@@ -14,38 +14,13 @@ import click
 
 from hosthooks.commands.runtime import database_option
 from hosthooks.commands.runtime import import_apps
+from hosthooks.commands.runtime import open_outbox
 from hosthooks.deferred.outbox import STATES
 
 if TYPE_CHECKING:
     from hosthooks.commands.group import Context
-    from hosthooks.deferred.outbox import Outbox
 
 _DB_HELP = "The SQLite database file, or a postgresql:// URL [default: the DATABASE setting]."
-
-
-def open_outbox(obj: Context, db_path: str | None) -> Outbox:
-    """The outbox of the runtime database ``--db`` names (else the DATABASE setting).
-
-    :raises click.ClickException: when the database cannot be opened, or has no
-        outbox table (naming the database and ``hosthooks migrate``).
-    """
-    from hosthooks.deferred.outbox import Outbox
-    from hosthooks.deferred.outbox import OutboxMissing
-    from hosthooks.runtime.db import Database
-    from hosthooks.runtime.db import DatabaseError
-    from hosthooks.runtime.db import runtime_layer
-    from hosthooks.runtime.settings import Settings
-    from hosthooks.runtime.settings import SettingsError
-
-    try:
-        settings = Settings(configuration=obj.configuration)
-        database = Database(db_path if db_path is not None else settings.DATABASE)
-        outbox = Outbox(runtime_layer, None)
-        outbox.require()
-    except (DatabaseError, SettingsError, OutboxMissing) as error:
-        raise click.ClickException(str(error)) from None
-    assert database.alias == "default"
-    return outbox
 
 
 def parse_duration(text: str) -> int:

@@ -18,6 +18,7 @@ from hosthooks.commands import database_option as database_option
 
 if TYPE_CHECKING:
     from hosthooks.commands.group import Context
+    from hosthooks.deferred.outbox import Outbox
     from hosthooks.runtime.web import App
 
 
@@ -47,6 +48,31 @@ def import_apps(
     from hosthooks.runtime.models import registry
 
     return sorted(registry)
+
+
+def open_outbox(obj: Context, db_path: str | None) -> Outbox:
+    """The outbox of the runtime database ``--db`` names (else the DATABASE setting).
+
+    :raises click.ClickException: when the database cannot be opened, or has no
+        outbox table (naming the database and ``hosthooks migrate``).
+    """
+    from hosthooks.deferred.outbox import Outbox
+    from hosthooks.deferred.outbox import OutboxMissing
+    from hosthooks.runtime.db import Database
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.db import runtime_layer
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        settings = Settings(configuration=obj.configuration)
+        database = Database(db_path if db_path is not None else settings.DATABASE)
+        outbox = Outbox(runtime_layer, None)
+        outbox.require()
+    except (DatabaseError, SettingsError, OutboxMissing) as error:
+        raise click.ClickException(str(error)) from None
+    assert database.alias == "default"
+    return outbox
 
 
 @click.command()
@@ -295,8 +321,6 @@ def worker(
         import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
     else:
         import_apps(("hosthooks.runtime.demo",))
-    from hosthooks.commands.deliveries import open_outbox
-
     outbox = open_outbox(obj, db_path)
     try:
         from hosthooks.deferred.celery_app import run_worker

@@ -26,11 +26,11 @@ from celery import Celery
 from celery import Task
 
 from hosthooks.deferred.events import DEFAULT_QUEUE
+from hosthooks.deferred.events import TASK_NAME
 from hosthooks.deferred.outbox import RUNNING_LEASE
 from hosthooks.deferred.outbox import Outbox
 from hosthooks.deferred.runner import deliver_many
 
-TASK_NAME: Final = "hosthooks.deferred.run"
 #: Seconds a connection to the broker may take to open or to answer: a broker
 #: that accepts connections and never answers must not hold the relay for long.
 BROKER_TIMEOUT: Final = 5.0
@@ -107,11 +107,6 @@ def make_celery_app(broker_url: str, visibility_timeout: int) -> Celery:
         deliver_many(get_host(), outbox, event_ids, running=state.running[outbox.using])
 
     return app
-
-
-def nudge(event_ids: Sequence[str], using: str | None) -> dict[str, Any]:
-    """What travels on the broker for a few calls of one database."""
-    return {"event_ids": list(event_ids), "using": using}
 
 
 def _renew_leases(state: WorkerState, stop: threading.Event) -> None:

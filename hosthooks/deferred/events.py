@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 from typing import Final
 
 #: The queue deferred calls go to unless ``@hookimpl(queue=...)`` names another.
 DEFAULT_QUEUE: Final = "hosthooks"
 #: How often a deferred call that raises is tried again, unless ``retries=`` says.
 DEFAULT_RETRIES: Final = 3
+#: The one Celery task: the relay sends it, a worker runs it.
+TASK_NAME: Final = "hosthooks.deferred.run"
+
+
+def nudge(event_ids: Sequence[str], using: str | None) -> dict[str, Any]:
+    """What travels on the broker for a few calls of one database: their event
+    ids and its alias (the calls themselves stay in the outbox)."""
+    return {"event_ids": list(event_ids), "using": using}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 from typing import Final
 
+from hosthooks.deferred.events import TASK_NAME
+from hosthooks.deferred.events import nudge
 from hosthooks.deferred.outbox import Outbox
 
 logger: Final = logging.getLogger("hosthooks.deferred.relay")
@@ -91,9 +93,6 @@ class Relay:
         return purged
 
     def _relay(self, outbox: Outbox) -> int:
-        from hosthooks.deferred.celery_app import TASK_NAME
-        from hosthooks.deferred.celery_app import nudge
-
         due = outbox.take_due(BATCH)
         if not due:
             return 0
