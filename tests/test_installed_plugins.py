@@ -103,6 +103,9 @@ def test_pip_installed_plugins_are_found_and_a_broken_one_is_isolated(venv, tmp_
         "compatible": True,
         "location": plugins["good"]["location"],
         "problems": [],
+        "muted": False,
+        "muted_by": None,
+        "muted_until": None,
     }
     assert plugins["good"]["location"].startswith(str(venv.root))
     assert plugins["good"]["location"].endswith("/site-packages/good_plugin.py")

@@ -200,18 +200,20 @@ def test_check_fails_on_bad_settings_and_on_tables_for_missing_plugins(configure
 def test_the_audit_plugin_writes_where_its_table_says(tmp_path):
     import hosthooks_audit
 
+    from hosthooks.runtime.auth import User
+
     log = tmp_path / "audit.jsonl"
     host = hosthooks.create_default_host(
         HostConfig(autoload=False, plugin_tables={"audit": {"path": str(log)}})
     )
     try:
         host.register(hosthooks_audit, "audit")
-        host.hook.post_delete(
-            sender=WebhookSettings, instance=None, using="no-such-db", origin=None
-        )
+        user = User(pk=7, username="ada")
+        host.hook.post_delete(sender=User, instance=user, using="no-such-db", origin=user)
     finally:
         hosthooks.set_default_host(None)
-    assert json.loads(log.read_text())["event"] == "deleted"
+    written = json.loads(log.read_text())
+    assert (written["event"], written["model"], written["pk"]) == ("deleted", "auth.User", 7)
 
 
 def test_config_shows_each_plugins_settings_with_sources_and_secrets_redacted(
