@@ -440,3 +440,80 @@ def test_a_host_whose_plugins_never_raise_defines_no_error_counting():
     result = run_probe(probe)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@pytest.fixture
+def eager(tmp_path) -> Iterator[Host]:
+    """A host running deferred calls in process (the eager queue), on a migrated database."""
+    import hosthooks
+    from hosthooks import HostConfig
+    from hosthooks.runtime import Database
+    from hosthooks.runtime import migrate
+    from tests.bookshop.models import MODELS
+
+    host = Host(HostConfig(autoload=False, queue_backend="eager"))
+    hosthooks.set_default_host(host)
+    database = Database(tmp_path / "app.sqlite3")
+    migrate(database, models=MODELS, verbosity=0)
+    yield host
+    database.close()
+    hosthooks.set_default_host(None)
+
+
+def test_deferred_runs_count_errors_and_trip_the_breaker_which_postpones_them(eager) -> None:
+    from hosthooks.deferred.outbox import Outbox
+    from hosthooks.runtime.db import runtime_layer
+    from tests.bookshop.models import Author
+
+    runs: list[int] = []
+
+    class Flaky:
+        @hookimpl(defer=True, retries=5)
+        def post_save(self, instance: object) -> None:
+            runs.append(1)
+            raise ConnectionError("webhook down")
+
+    eager.register(Flaky(), "flaky")
+    eager.switchboard.breaker = Breaker(eager.switchboard, failures=2, cooldown=60)
+    before = time.time()
+    Author(name="Ann").save()
+    # Two failures in a row trip it: the third attempt waits, uncounted, instead
+    # of running (and of ending dead after its retries).
+    assert len(runs) == 2
+    assert ERRORS.of("flaky").count == 2
+    assert ERRORS.of("flaky").last_error == "ConnectionError: webhook down"
+    [mute] = eager.switchboard.hook_mutes("flaky")
+    assert (mute.hook, mute.by) == ("post_save", BREAKER)
+    (record,) = Outbox(runtime_layer, None).deliveries()
+    assert (record.state, record.attempts) == ("pending", 2)
+    assert record.next_attempt_at is not None
+    assert before + 29 <= record.next_attempt_at <= time.time() + 31
+
+
+def test_a_muted_plugin_defers_nothing_and_its_queued_calls_wait(eager) -> None:
+    from hosthooks.deferred.outbox import Outbox
+    from hosthooks.deferred.runner import run_eagerly
+    from hosthooks.runtime.db import runtime_layer
+    from tests.bookshop.models import Author
+
+    runs: list[str] = []
+
+    class Webhook:
+        @hookimpl(defer=True, retries=0)
+        def post_save(self, instance: object) -> None:
+            runs.append("ran")
+            raise ConnectionError("webhook down")
+
+    eager.register(Webhook(), "webhook")
+    Author(name="Ann").save()
+    outbox = Outbox(runtime_layer, None)
+    (dead,) = outbox.deliveries()
+    assert (dead.state, runs) == ("dead", ["ran"])
+    eager.switchboard.mute(Mute("webhook", None, "operator", time.time()))
+    Author(name="Bob").save()
+    assert len(outbox.deliveries()) == 1  # muted where the call is made: nothing queued
+    # A queued call retried while muted waits (it is not run as the silent stand-in).
+    assert outbox.retry([dead.event_id]) == [dead.event_id]
+    run_eagerly(eager, outbox, dead.event_id)
+    (waiting,) = outbox.deliveries()
+    assert (waiting.state, waiting.attempts, runs) == ("pending", 0, ["ran"])

@@ -322,6 +322,18 @@ def worker(
     else:
         import_apps(("hosthooks.runtime.demo",))
     outbox = open_outbox(obj, db_path)
+    # The worker follows the app's mutes and circuit breaker as serve does: a
+    # muted plugin's calls wait instead of running.
+    from hosthooks.runtime.console import follow_mutes
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.db import get_database
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        follow_mutes(get_database(), Settings(configuration=obj.configuration))
+    except (DatabaseError, SettingsError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
     try:
         from hosthooks.deferred.celery_app import run_worker
     except ImportError as error:

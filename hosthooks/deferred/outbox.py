@@ -244,6 +244,16 @@ class Outbox:
             (retry_at, time.time(), *event_ids),
         )
 
+    def postpone(self, event_id: str, until: float) -> None:
+        """A call taken to run whose plugin is muted here: ``pending`` again, due at
+        ``until``, the attempt it was taken for not counted."""
+        moment = time.time()
+        self._run(
+            f"UPDATE \"{TABLE}\" SET state = 'pending', attempts = attempts - 1, "
+            "next_attempt_at = ?, updated_at = ? WHERE state = 'running' AND event_id = ?",
+            (until, moment, event_id),
+        )
+
     def purge_done(self, older_than: float, now: float | None = None) -> int:
         """Delete done calls last updated more than ``older_than`` seconds ago; how many."""
         moment = time.time() if now is None else now

@@ -21,6 +21,7 @@ from typing import Final
 
 import pluggy
 
+from hosthooks import operations
 from hosthooks import specs
 from hosthooks.deferred import serialise
 from hosthooks.deferred.events import DEFAULT_QUEUE
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
     from hosthooks.host import Host
 
 logger: Final = logging.getLogger("hosthooks.deferred")
+#: How soon a call postponed for a mute that lasts until unmuted is offered again.
+MUTED_RETRY: Final = 30.0
 
 #: The attribute of a stand-in that holds the implementation's own argument names.
 _ARGNAMES: Final = DEFERRED_ARGNAMES
@@ -207,8 +210,10 @@ def find(host: Host, hook: str, plugin: str) -> tuple[Callable[..., object], tup
     caller = getattr(host.plugin_manager.hook, hook, None)
     for impl in [] if caller is None else caller.get_hookimpls():
         if impl.plugin_name == plugin and impl.opts.get(DEFER_OPTION):
-            own_names: tuple[str, ...] = getattr(impl.function, _ARGNAMES)
-            original: Callable[..., object] = impl.function.__wrapped__
+            # Its own stand-in, not the one that silences it while it is muted.
+            stand_in = operations.written_function(impl)
+            own_names: tuple[str, ...] = getattr(stand_in, _ARGNAMES)
+            original: Callable[..., object] = getattr(stand_in, "__wrapped__")  # noqa: B009
             # An async implementation runs as itself, not through the stand-in
             # that runs it from synchronous hook calls.
             return async_original(original) or original, own_names
@@ -274,9 +279,27 @@ def _run_started(host: Host, outbox: Outbox, started: Started, eager: bool) -> s
     now = time.time()
     try:
         function, names = find(host, started.hook, started.plugin)
+        muted = operations.muted_until(host, started.plugin, started.hook)
+        if muted is not None:
+            # Muted here (by an operator, or the circuit breaker after failures in
+            # a row): the call waits, its attempt not counted, and is tried again
+            # when the mute ends, or every MUTED_RETRY seconds while it lasts.
+            outbox.postpone(started.event_id, min(muted, now + MUTED_RETRY))
+            logger.info(
+                "deferred %s by plugin %r, event %s: postponed, the plugin is muted here",
+                started.hook,
+                started.plugin,
+                started.event_id,
+            )
+            return "pending"
         stored = started.message["arguments"]
         arguments = {name: serialise.decode(stored[name]) for name in names}
-        run(host, started, function, arguments)
+        try:
+            run(host, started, function, arguments)
+        except Exception as error:
+            operations.deferred_run_ended(host, started.plugin, started.hook, error)
+            raise
+        operations.deferred_run_ended(host, started.plugin, started.hook, None)
     except NotLoadedHere as error:
         held_since = started.held_since or now
         dead = now - held_since >= config.deliveries_held_grace

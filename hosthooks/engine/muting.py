@@ -258,9 +258,14 @@ class Breaker:
         return not hook.startswith("pre_") and not (impl.wrapper or impl.hookwrapper)
 
     def failed(self, impl: pluggy.HookImpl, hook: str) -> None:
-        if not self.counts(impl, hook):
+        if self.counts(impl, hook):
+            self.failed_in(impl.plugin_name, hook)
+
+    def failed_in(self, plugin: str, hook: str) -> None:
+        """``plugin`` failed in ``hook`` where no wrapper runs (a deferred run)."""
+        if hook.startswith("pre_"):
             return
-        key = (impl.plugin_name, hook)
+        key = (plugin, hook)
         with self._lock:
             in_a_row = self._in_a_row.get(key, 0) + 1
             tripped = in_a_row >= self.failures
@@ -272,7 +277,10 @@ class Breaker:
             self._switchboard.mute(Mute(key[0], hook, BREAKER, now, now + self.cooldown))
 
     def succeeded(self, impl: pluggy.HookImpl, hook: str) -> None:
-        key = (impl.plugin_name, hook)
+        self.succeeded_in(impl.plugin_name, hook)
+
+    def succeeded_in(self, plugin: str, hook: str) -> None:
+        key = (plugin, hook)
         if key in self._in_a_row:
             with self._lock:
                 self._in_a_row.pop(key, None)

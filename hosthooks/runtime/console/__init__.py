@@ -19,12 +19,24 @@ from hosthooks.runtime.db import Database
 from hosthooks.runtime.settings import Settings
 from hosthooks.runtime.templates import Templates
 
-__all__ = ["ROUTES", "ConsoleViews", "setup"]
+__all__ = ["ROUTES", "ConsoleViews", "follow_mutes", "setup"]
 
 
 def setup(database: Database, templates: Templates, settings: Settings) -> ConsoleViews:
     """The console of an app on ``database``: the mutes it holds put in force now
     and followed from now on, the circuit breaker set as the settings say.
+
+    :raises ValueError: for a negative BREAKER_FAILURES or BREAKER_COOLDOWN.
+    :raises DatabaseError: when the mutes cannot be read.
+    """
+    store, sync = follow_mutes(database, settings)
+    return ConsoleViews(templates, RecentCalls(), store, sync)
+
+
+def follow_mutes(database: Database, settings: Settings) -> tuple[MuteStore, MuteSync]:
+    """Put the mutes ``database`` holds in force on this process's host and follow
+    them from now on; set the circuit breaker as the settings say. What every
+    process of the app does: ``serve`` (through :func:`setup`) and ``worker``.
 
     :raises ValueError: for a negative BREAKER_FAILURES or BREAKER_COOLDOWN.
     :raises DatabaseError: when the mutes cannot be read.
@@ -37,4 +49,4 @@ def setup(database: Database, templates: Templates, settings: Settings) -> Conso
     store = MuteStore(database)
     sync = MuteSync(host, store)
     sync.start()
-    return ConsoleViews(templates, RecentCalls(), store, sync)
+    return store, sync
