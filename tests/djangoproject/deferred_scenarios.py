@@ -108,7 +108,31 @@ def on_commit_after_runtime_import() -> dict[str, Any]:
     return {"ran_inside": ran_inside, "ran": ran}
 
 
+def write_authors() -> dict[str, Any]:
+    """Authors saved each in a transaction of its own, one rolled back; the fault
+    suite's deferred plugin (HOSTHOOKS' plugins_dir) writes their calls."""
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    committed = []
+    for index in range(int(os.environ.get("PROJECT_AUTHORS", "5"))):
+        with transaction.atomic():
+            committed.append(Author.objects.create(name=f"author-{index}").name)
+    try:
+        with transaction.atomic():
+            Author.objects.create(name="rolled-back")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    return {"committed": committed, "rolled_back": ["rolled-back"]}
+
+
+def deliveries() -> list[dict[str, Any]]:
+    """Every delivery record of the project's default database."""
+    return [record.as_json() for record in Outbox(django_layer, None).deliveries()]
+
+
 SCENARIOS: dict[str, Callable[[], Any]] = {
+    "deliveries": deliveries,
+    "write_authors": write_authors,
     "deferred_eager": deferred_eager,
     "on_commit_after_runtime_import": on_commit_after_runtime_import,
 }

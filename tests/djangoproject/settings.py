@@ -46,12 +46,21 @@ TEMPLATES = [
         },
     }
 ]
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("PROJECT_DB", BASE_DIR / "project.sqlite3"),
     }
 }
+if os.environ.get("PROJECT_POSTGRESQL_DB"):
+    # The fault suite's project on PostgreSQL (tests/test_deferred_faults.py).
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ["PROJECT_POSTGRESQL_DB"],
+        "USER": "postgres",
+        "HOST": "127.0.0.1",
+        "PORT": "5432",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 LOGIN_REDIRECT_URL = "/books/"
