@@ -294,3 +294,40 @@ def test_the_readmes_audit_and_cache_plugins_work_as_written(db, default_host, t
     assert set(plugin.CACHE) == {("Author", ann.pk), ("Author", bob.pk)}
     Author.objects.filter(name="Ann").delete()
     assert set(plugin.CACHE) == {("Author", bob.pk)}
+
+
+def test_a_deferred_post_hook_runs_after_the_commit_with_snapshots(tmp_path):
+    import hosthooks
+    from hosthooks import Host
+    from hosthooks import HostConfig
+    from hosthooks.deferred import ModelSnapshot
+
+    ran: list[Any] = []
+
+    class Later:
+        @hookimpl(defer=True)
+        def post_bulk_create(self, sender, objs):
+            ran.append(("created", sender, objs))
+
+        @hookimpl(defer=True)
+        def post_queryset_delete(self, sender, pks, count):
+            ran.append(("deleted", sender, pks, count))
+
+    host = Host(HostConfig(autoload=False, queue_backend="eager"))
+    host.register(Later(), "later")
+    hosthooks.set_default_host(host)
+    database = Database(tmp_path / "app.sqlite3")
+    try:
+        migrate(database, models=MODELS, verbosity=0)
+        with database.atomic():
+            ann, bob = Author.objects.bulk_create([Author(name="Ann"), Author(name="Bob")])
+            assert ran == []  # not before the commit
+        [(what, sender, objs)] = ran
+        assert (what, sender) == ("created", Author)
+        assert all(isinstance(obj, ModelSnapshot) for obj in objs)
+        assert [(obj.pk, obj.fields["name"]) for obj in objs] == [(ann.pk, "Ann"), (bob.pk, "Bob")]
+        Author.objects.filter(name="Bob").delete()
+        assert ran[1] == ("deleted", Author, [bob.pk], 1)
+    finally:
+        hosthooks.set_default_host(None)
+        database.close()
