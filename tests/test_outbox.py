@@ -400,3 +400,43 @@ def test_worker_and_relay_refuse_to_start_without_the_outbox_table(tmp_path):
         assert result.returncode == 1, (command, result.stderr)
         assert "the outbox table 'hosthooks_outbox' is missing" in result.stderr
         assert "run hosthooks migrate" in result.stderr
+
+
+def test_a_worker_names_the_deferred_queues_it_does_not_consume():
+    from hosthooks.commands.runtime import unconsumed_queues
+
+    class Webhooks:
+        @hookimpl(defer=True, queue="webhooks")
+        def post_save(self, instance: Any) -> None:
+            raise AssertionError("never called")
+
+    host = Host(HostConfig(autoload=False, queue_backend="eager"))
+    host.register(Webhooks(), "webhooks")
+    host.register(Calls(), "calls")
+    assert unconsumed_queues(host, ["hosthooks", "webhooks"]) == []
+    assert unconsumed_queues(host, ["hosthooks"]) == [
+        "webhooks: hook 'post_save': its deferred calls go to queue 'webhooks', which this "
+        "worker does not consume (--queues hosthooks): another worker must"
+    ]
+
+
+def test_check_names_a_missing_outbox_table_when_plugins_defer(tmp_path):
+    import sqlite3
+
+    location = str(tmp_path / "app.sqlite3")
+    plugins = ["--plugins-dir", str(REPO / "tests" / "deferred_fault_plugins")]
+    migrated = run_cli(
+        *plugins, "migrate", "--db", location, "--app", "hosthooks.runtime.demo", cwd=REPO
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    assert run_cli(*plugins, "check", "--db", location, cwd=REPO).returncode == 0
+    with sqlite3.connect(location) as connection:
+        connection.execute('DROP TABLE "hosthooks_outbox"')
+    checked = run_cli(*plugins, "check", "--db", location, cwd=REPO)
+    assert checked.returncode == 1
+    assert checked.stdout.splitlines() == [
+        "database: the outbox table 'hosthooks_outbox' is missing, and plugins defer calls "
+        "to it (defer=True): run hosthooks migrate"
+    ]
+    # Without a plugin that defers, the table is not needed.
+    assert run_cli("check", "--db", location, cwd=REPO).returncode == 0

@@ -288,3 +288,20 @@ def test_a_broker_restarted_between_enqueue_and_run_loses_nothing(tmp_path, monk
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def test_a_run_longer_than_the_visibility_timeout_starts_once(tmp_path, monkeypatch):
+    # Before: a task was acknowledged only once it ran (acks_late), so Redis gave
+    # a run outlasting queue_visibility_timeout to a second worker while it ran.
+    need_service("Redis", REDIS_PORT)
+    for deployment in _deploy(tmp_path, monkeypatch, REDIS_URL):
+        deployment.visibility_timeout = 1
+        deployment.slow_seconds = 6
+        Author(name="slow-and-healthy").save()
+        deployment.start_worker()
+        deployment.start_worker()
+        records = deployment.wait_for(lambda records: len(done(records)) == 1, timeout=60)
+        time.sleep(3)  # a second start would come now
+        starts = [record for record in deployment.records() if record["phase"] == "start"]
+        assert len(starts) == 1, deployment.logs()[-4000:]
+        assert records[0]["event_id"] == done(records)[0]["event_id"]

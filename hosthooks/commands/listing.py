@@ -324,7 +324,7 @@ def check(
         click.echo(json.dumps(plugin_infos(host, records), indent=2))
     failed = obj.report(records if names else None, err=False, lines=not as_json) > 0
     if db_path is not None:
-        database_problems = _database_problems(db_path)
+        database_problems = _database_problems(db_path, _defers(host))
         for line in database_problems:
             # Beside JSON, which lists plugins only, the lines go to stderr.
             click.echo(line, err=as_json)
@@ -337,12 +337,25 @@ def check(
         raise SystemExit(EXIT_FAILED)
 
 
-def _database_problems(location: str) -> list[str]:
+def _defers(host: Any) -> bool:
+    """Whether a loaded plugin has a ``defer=True`` implementation."""
+    from hosthooks.markers import DEFER_OPTION
+
+    return any(
+        impl.opts.get(DEFER_OPTION)
+        for caller in host.hook_callers()
+        for impl in caller.get_hookimpls()
+    )
+
+
+def _database_problems(location: str, needs_outbox: bool) -> list[str]:
     """One line per problem of the runtime's database at ``location``: users
-    whose names differ only in case (left so by migrate, which found them).
+    whose names differ only in case (left so by migrate, which found them);
+    with ``needs_outbox``, a missing outbox table of deferred calls.
 
     :raises click.ClickException: when the database cannot be opened.
     """
+    from hosthooks.deferred.schema import TABLE
     from hosthooks.runtime.auth import case_duplicates
     from hosthooks.runtime.db import Database
     from hosthooks.runtime.db import DatabaseError
@@ -351,15 +364,22 @@ def _database_problems(location: str) -> list[str]:
         database = Database(location, alias="hosthooks-check")
         try:
             clashes = case_duplicates(database)
+            missing_outbox = needs_outbox and not database.table_columns(TABLE)
         finally:
             database.close()
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
-    return [
+    problems = [
         "database: usernames that differ only in case (sign-up and login take them "
         f"for one): {', '.join(repr(name) for name in names)}"
         for names in clashes
     ]
+    if missing_outbox:
+        problems.append(
+            f"database: the outbox table {TABLE!r} is missing, and plugins defer calls "
+            "to it (defer=True): run hosthooks migrate"
+        )
+    return problems
 
 
 # -- config -------------------------------------------------------------------

@@ -316,6 +316,8 @@ def worker(
     if not names:
         raise click.UsageError("--queues names no queue")
     obj.report_every_plugin()  # plugins load (and become the default host) first
+    for line in unconsumed_queues(obj.host, names):
+        click.echo(line, err=True)
     configured = obj.configuration["apps"]
     if apps or configured:
         import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
@@ -357,6 +359,28 @@ def worker(
         {None: outbox},
         relay=relay,
     )
+
+
+def unconsumed_queues(host: Any, queues: Sequence[str]) -> list[str]:
+    """One line per deferred implementation whose queue is not among ``queues``:
+    this worker will never run its calls (another worker must consume that queue)."""
+    from hosthooks.deferred.events import DEFAULT_QUEUE
+    from hosthooks.markers import DEFER_OPTION
+    from hosthooks.markers import QUEUE_OPTION
+
+    lines = []
+    for caller in host.hook_callers():
+        for impl in caller.get_hookimpls():
+            if not impl.opts.get(DEFER_OPTION):
+                continue
+            queue = str(impl.opts.get(QUEUE_OPTION) or DEFAULT_QUEUE)
+            if queue not in queues:
+                lines.append(
+                    f"{impl.plugin_name}: hook {caller.name!r}: its deferred calls go to queue "
+                    f"{queue!r}, which this worker does not consume (--queues "
+                    f"{','.join(queues)}): another worker must"
+                )
+    return sorted(lines)
 
 
 # -- users --------------------------------------------------------------------
