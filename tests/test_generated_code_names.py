@@ -4,12 +4,15 @@ fields named after builtins (``type``), after the generator's own names
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import tempfile
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import example
@@ -20,6 +23,7 @@ from hypothesis import strategies as st
 import hosthooks
 from hosthooks import Host
 from hosthooks import hookimpl
+from hosthooks import hookspec
 from hosthooks.runtime import Database
 from hosthooks.runtime import Model
 from hosthooks.runtime import fields
@@ -185,3 +189,177 @@ def test_row_code_makes_writes_and_loads_instances_whatever_the_fields_are_calle
         hosthooks.set_default_host(None)
         for label in (parent._meta.label, model._meta.label):
             del registry[label]
+
+
+# -- call plans -------------------------------------------------------------------
+#
+# A hook's plans (sync, async, and per sender) are generated code too: their
+# parameters are the spec's argument names and their function the hook's name.
+# Drawn from the same risky names, hosthooks must call exactly what plain pluggy
+# calls, with the same values, for a call through host.hook and host.ahook alike.
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = {*code.co_names, *code.co_varnames, *code.co_freevars, *code.co_cellvars, code.co_name}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _code_names(constant)
+    return names
+
+
+def _plan_names() -> set[str]:
+    """The names the plans use, read from the code a host runs for a hook with
+    two implementations, one filtered by sender, called twice (a plan is built
+    on the first call) in both ways."""
+    host = Host()
+
+    class One:
+        @hookimpl
+        def post_save(self, sender: Any, instance: Any) -> str:
+            return "one"
+
+    class Two:
+        @hookimpl(sender=object)
+        async def post_save(self, sender: Any, created: Any) -> str:
+            return "two"
+
+    host.register(One(), "one")
+    host.register(Two(), "two")
+    arguments = {
+        "sender": object,
+        "instance": None,
+        "created": True,
+        "raw": False,
+        "using": "default",
+        "update_fields": None,
+    }
+    for _ in range(2):
+        host.hook.post_save(**arguments)
+        asyncio.run(host.ahook.post_save(**arguments))
+    names = _code_names(host.hook.post_save.__func__.__code__)
+    names |= _code_names(host.ahook.post_save.__code__)
+    host.close()
+    return names
+
+
+#: What a raising implementation calls: a name no drawn argument can hide.
+RAISE = "raise_from_risky_plugin_"
+#: Names today's plans cannot take as arguments (see PLANS_HIDE_BUILTINS).
+HIDDEN_BY_TODAYS_PLANS = frozenset({"Exception", "KeyError"})
+
+
+#: Hook names a host has already, which a spec of the test must not redeclare.
+_HOOKS = {caller.name for caller in Host().hook_callers()}
+_PLAN_NAMES = _plan_names()
+HOOK_NAME = risky_names(_PLAN_NAMES, lambda name: name not in _HOOKS and not name.startswith("__"))
+ARGUMENT = risky_names(
+    _PLAN_NAMES,
+    lambda name: name not in {"self", "sender", RAISE, *HIDDEN_BY_TODAYS_PLANS},
+)
+
+
+def _specs(hook: str, arguments: list[str]) -> types.ModuleType:
+    # A module, not a class: a class body would mangle an argument named "__x".
+    module = types.ModuleType("risky_specs")
+    exec(
+        f"@hookspec\ndef {hook}({', '.join(['sender', *arguments])}):\n    pass\n",
+        {"hookspec": hookspec},
+        module.__dict__,
+    )
+    return module
+
+
+def _raise(plugin: str) -> None:
+    raise LookupError(f"{plugin} raised")
+
+
+def _implementation(
+    hook: str, plugin: str, taken: list[str], is_async: bool, sender: object | None, raises: bool
+) -> object:
+    """A plugin whose implementation returns (its name, each argument it takes), or raises."""
+    namespace: dict[str, Any] = {RAISE: _raise}
+    pairs = ", ".join(f"({name!r}, {name})" for name in taken)
+    body = f"{RAISE}({plugin!r})" if raises else ""
+    exec(
+        f"{'async ' if is_async else ''}def {hook}({', '.join(taken)}):\n"
+        f"    {body}\n"
+        f"    return ({plugin!r}, ({pairs}{',' if len(taken) == 1 else ''}))\n",
+        namespace,
+    )
+    marked = hookimpl(namespace[hook], sender=sender)
+    return type(plugin, (), {hook: staticmethod(marked)})()
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return ("result", call())
+    except LookupError as error:
+        return ("raised", str(error))
+
+
+#: Today's plans catch errors by the builtin names Exception and KeyError (the
+#: sender dispatcher's cache miss), which a spec argument of either name hides:
+#: "TypeError: catching classes that do not inherit from BaseException". The plans
+#: are being rebuilt (engine/plans.py); until then these two cases fail, and the
+#: property test below leaves those two names out (put them back with the fix).
+PLANS_HIDE_BUILTINS = pytest.mark.xfail(
+    strict=True, reason="plans name Exception and KeyError, which a spec argument can hide"
+)
+
+
+@PLANS_HIDE_BUILTINS
+def test_a_spec_argument_named_keyerror_with_a_sender_filter():
+    check_plans("risky", ["KeyError"], [([0, 1], False, True, False), ([1], True, False, False)])
+
+
+@PLANS_HIDE_BUILTINS
+def test_a_spec_argument_named_exception_when_an_implementation_raises():
+    check_plans("risky", ["Exception"], [([0, 1], False, False, True), ([1], True, False, False)])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hook=HOOK_NAME,
+    arguments=st.lists(ARGUMENT, max_size=4, unique=True),
+    plugins=st.lists(
+        st.tuples(
+            st.lists(st.integers(0, 4), max_size=3),  # which arguments it takes, by position
+            st.booleans(),  # async def
+            st.booleans(),  # filtered on the sender the call sends
+            st.booleans(),  # raises
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_plans_call_what_pluggy_calls_whatever_hooks_and_arguments_are_called(
+    hook, arguments, plugins
+):
+    check_plans(hook, arguments, plugins)
+
+
+def check_plans(
+    hook: str, arguments: list[str], plugins: list[tuple[list[int], bool, bool, bool]]
+) -> None:
+    """hosthooks' sync and async calls of ``hook`` give what plain pluggy's does."""
+    host = Host()
+    host.plugin_manager.add_hookspecs(_specs(hook, arguments))
+    reference = pluggy.PluginManager("hosthooks")
+    reference.add_hookspecs(_specs(hook, arguments))
+    every = ["sender", *arguments]
+    for index, (positions, is_async, filtered, raises) in enumerate(plugins):
+        taken = list(dict.fromkeys(every[position % len(every)] for position in positions))
+        name = f"p{index}"
+        sender = int if filtered else None
+        host.register(_implementation(hook, name, taken, is_async, sender, raises), name)
+        # pluggy has no sender=: its copy takes every call (all calls send int).
+        reference.register(_implementation(hook, name, taken, False, None, raises), name)
+    values = {name: f"<{name}>" for name in arguments}
+    expected = _outcome(lambda: getattr(reference.hook, hook)(sender=int, **values))
+    try:
+        for _ in range(2):  # the first call builds the plans, the second runs them
+            assert _outcome(lambda: getattr(host.hook, hook)(sender=int, **values)) == expected
+            awaited = _outcome(lambda: asyncio.run(getattr(host.ahook, hook)(sender=int, **values)))
+            assert awaited == expected
+    finally:
+        host.close()
