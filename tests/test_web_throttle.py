@@ -173,6 +173,28 @@ def test_twenty_failures_throttle_an_address_whatever_the_account(guarded, secon
     assert Guesser(guarded, address(kind, 21)).login(f"nobody-{kind}-22", "x" * 8)[0] == 200
 
 
+def test_the_current_password_is_guessed_no_more_freely_than_at_login(guarded, kind, db):
+    name = f"changer-{kind}-{'pg' if '://' in db else 'lite'}"
+    client = Client(guarded)
+    assert client.signup(name) == 303
+    client.get("/password")
+    proxied = {"X-Forwarded-For": address(kind, 40)}
+    # The right current password with a new one the policy refuses is no guess.
+    fields = {"old_password": PASSWORD, "new_password": "short"}
+    assert client.post("/password", fields, headers=proxied)[0] == 400
+    guess = {"old_password": "wrong password", "new_password": "a new passphrase"}
+    for _ in range(5):
+        assert client.post("/password", guess, headers=proxied)[0] == 400
+    right = {"old_password": PASSWORD, "new_password": "a new passphrase"}
+    status, headers, _ = client.post("/password", right, headers=proxied)
+    assert status == 429
+    assert 58 <= int(headers["Retry-After"]) <= 60
+    # One count for the account, wherever its password is checked.
+    assert Guesser(guarded, address(kind, 41)).login(name, PASSWORD)[0] == 429
+    age_failures(guarded, 900, f"account:{name}")
+    assert client.post("/password", right, headers=proxied)[0] == 303
+
+
 def test_an_older_hash_is_made_anew_at_the_next_good_login(guarded, kind, db):
     name = f"rehashed-{kind}-{'pg' if '://' in db else 'lite'}"
     # createuser hashes at the tests' cheaper cost, as an older release did.

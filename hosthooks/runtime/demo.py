@@ -38,7 +38,7 @@ MAX_TAGS: Final = 20
 #: Notes on a page of the home page.
 PAGE_SIZE: Final = 50
 #: The views that begin their own transactions (see App's ``own_transactions``).
-OWN_TRANSACTIONS: Final = frozenset({"login"})
+OWN_TRANSACTIONS: Final = frozenset({"login", "password"})
 MAX_LABEL: Final = 40
 
 
@@ -188,6 +188,26 @@ class DemoViews:
         auth.login(request, user)
         return self.redirect("/")
 
+    def begin_attempt(
+        self, request: Request, account: str, template: str, **context: Any
+    ) -> throttle.Attempt | Response:
+        """Count a password check for the username ``account`` from the client's
+        address (:func:`throttle.begin_attempt`), or the 429 page (``template``,
+        with ``Retry-After``) when either is throttled."""
+        try:
+            return throttle.begin_attempt(account, request.remote_addr)
+        except throttle.Throttled as refused:
+            minutes = math.ceil(refused.retry_after / 60)
+            response = self.page(
+                request,
+                template,
+                status=429,
+                error=f"Too many failed attempts: try again in {minutes} minute(s).",
+                **context,
+            )
+            response.headers["Retry-After"] = str(refused.retry_after)
+            return response
+
     def login(self, request: Request) -> Response:
         """Log in, throttled (:mod:`hosthooks.runtime.throttle`): the attempt is
         counted, committed, before the password is checked outside any
@@ -197,20 +217,11 @@ class DemoViews:
         if request.method == "GET":
             return self.page(request, "login.html", error=None, username="", next=target)
         username = form_text(request, "username", max_length=1000)
-        try:
-            attempt = throttle.begin_attempt(username, request.remote_addr)
-        except throttle.Throttled as refused:
-            minutes = math.ceil(refused.retry_after / 60)
-            response = self.page(
-                request,
-                "login.html",
-                status=429,
-                error=f"Too many failed logins: try again in {minutes} minute(s).",
-                username=username,
-                next=target,
-            )
-            response.headers["Retry-After"] = str(refused.retry_after)
-            return response
+        attempt = self.begin_attempt(
+            request, username, "login.html", username=username, next=target
+        )
+        if isinstance(attempt, Response):
+            return attempt
         user = None
         try:
             with self.database.atomic_from_first_write():
@@ -240,17 +251,33 @@ class DemoViews:
         return self.redirect("/")
 
     def password(self, request: Request) -> Response:
+        """Change the password; the current one is checked as a login checks it:
+        counted against the account and the address, throttled alike (a stolen
+        session must not make guessing it free)."""
         if request.user is None:
             return self.redirect("/login?next=%2Fpassword")
         if request.method == "GET":
             return self.page(request, "password.html", error=None)
-        if not request.user.check_password(request.form.get("old_password", "")):
+        user = request.user
+        counted = self.begin_attempt(request, user.username, "password.html")
+        if isinstance(counted, Response):
+            return counted
+        if not user.check_password(request.form.get("old_password", "")):
             error = "The current password is wrong."
             return self.page(request, "password.html", status=400, error=error)
         try:
-            auth.change_password(request, request.user, request.form.get("new_password", ""))
+            with self.database.atomic_from_first_write():
+                # Hashed before the transaction begins, which the count's
+                # forgetting then joins.
+                auth.change_password(request, user, request.form.get("new_password", ""))
+                counted.succeeded()
         except auth.AuthError as problem:
+            # The current password was right: no guess, whatever the new one is.
+            counted.abandon()
             return self.page(request, "password.html", status=400, error=str(problem))
+        except BaseException:
+            counted.abandon()
+            raise
         return self.redirect("/")
 
     def add_note(self, request: Request) -> Response:
