@@ -225,7 +225,7 @@ def _plan_names() -> set[str]:
 
     host.register(One(), "one")
     host.register(Two(), "two")
-    arguments = {
+    arguments: dict[str, Any] = {
         "sender": object,
         "instance": None,
         "created": True,
@@ -236,8 +236,10 @@ def _plan_names() -> set[str]:
     for _ in range(2):
         host.hook.post_save(**arguments)
         asyncio.run(host.ahook.post_save(**arguments))
-    names = _code_names(host.hook.post_save.__func__.__code__)
-    names |= _code_names(host.ahook.post_save.__code__)
+    # host.hook.<name> is a bound method of the plan, host.ahook.<name> the async plan.
+    plan: Any = host.hook.post_save
+    async_plan: Any = host.ahook.post_save
+    names = _code_names(plan.__func__.__code__) | _code_names(async_plan.__code__)
     host.close()
     return names
 
