@@ -234,3 +234,25 @@ def test_the_bridge_imports_nothing_of_the_runtime_and_nothing_imports_the_bridg
             assert not {name for name in imported if name.startswith("hosthooks.runtime")}, path
         else:
             assert not {name for name in imported if name.startswith("hosthooks.django")}, path
+
+
+def test_djangos_raw_for_m2m_changed_reaches_plugins_and_its_default_when_left_out():
+    import warnings
+
+    from hosthooks.django.bridge import make_forwarder
+
+    host = Host()
+    heard: list[tuple[str, object]] = []
+
+    def m2m_changed(action: str, raw: object) -> None:
+        heard.append((action, raw))
+
+    host.register(types.SimpleNamespace(m2m_changed=hookimpl(m2m_changed)), "fixtures")
+    forward = make_forwarder("m2m_changed", host.hook.m2m_changed)
+    sent = {"instance": None, "reverse": False, "model": None, "pk_set": {1}, "using": "default"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # Django 6.1 sends raw (True while loading a fixture); Django 5.2 does not.
+        forward(signal=None, sender=DjangoLikeModel, action="post_add", raw=True, **sent)
+        forward(signal=None, sender=DjangoLikeModel, action="pre_add", **sent)
+    assert heard == [("post_add", True), ("pre_add", False)]

@@ -150,6 +150,7 @@ class ManyRelatedManager:
                 model=self.model,
                 pk_set=pk_set,
                 using=self.using,
+                raw=False,
             )
 
     def _rows(self) -> QuerySet:

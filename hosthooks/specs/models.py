@@ -135,6 +135,7 @@ def m2m_changed(
     model: type[Any],
     pk_set: set[Any] | None,
     using: str,
+    raw: bool = False,
 ) -> None:
     """A many-to-many relation is changing.
 
@@ -153,4 +154,7 @@ def m2m_changed(
     :param pk_set: for add, the primary keys not already related (so possibly
         empty); for remove, the primary keys submitted; for clear, None.
     :param using: the alias of the database written to.
+    :param raw: True when the change comes from loading a fixture, as the
+        relation is stored as given (Django sends it from 6.1 on; ``False``
+        when the sender leaves it out, as Django 5.2 does).
     """

@@ -26,6 +26,10 @@ def normalise(hook: str, arguments: dict[str, Any]) -> dict[str, Any]:
     for key in ("created", "raw", "using", "action", "reverse"):
         if key in arguments:
             entry[key] = arguments[key]
+    if hook == "m2m_changed":
+        # Django sends raw with m2m_changed from 6.1 on; left out (5.2) it is the
+        # spec's documented default, False.
+        entry["raw"] = arguments.get("raw", False)
     if "update_fields" in arguments:
         fields = arguments["update_fields"]
         entry["update_fields"] = None if fields is None else sorted(fields)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import inspect
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.test.utils import teardown_test_environment  # noqa: E402
 
 import hosthooks  # noqa: E402
+from hosthooks import specs  # noqa: E402
 from hosthooks.django.signals import built_in_signals  # noqa: E402
 from tests.conftest import Recorder  # noqa: E402
 from tests.djangoproject import early  # noqa: E402
@@ -204,6 +206,16 @@ class HeardRecorder(Recorder):
         self.heard.add("plugin", hook, arguments)
 
 
+def spec_default(hook: str, argument: str) -> Any:
+    """The value a plugin gets for ``argument`` of ``hook`` when Django leaves it out."""
+    for family in specs.FAMILIES.values():
+        spec = getattr(family, hook, None)
+        if spec is not None:
+            default = inspect.signature(spec).parameters[argument].default
+            return None if default is inspect.Parameter.empty else default
+    raise LookupError(hook)
+
+
 def mismatches(heard: Heard) -> list[str]:
     """Where the plugin heard something else than the plain receiver: per thread, the
     same calls in the same order, each argument the very object Django sent."""
@@ -224,8 +236,13 @@ def mismatches(heard: Heard) -> list[str]:
                 found.append(f"call {position}: receiver heard {hook}, plugin {got_hook}")
                 break
             # A spec argument Django leaves out (scope= under WSGI, environ= under
-            # ASGI) reaches a plugin as the spec's default, None.
-            defaulted = {name for name in got.keys() - expected.keys() if got[name] is None}
+            # ASGI, raw= of m2m_changed before Django 6.1) reaches a plugin as the
+            # spec's documented default: None unless the spec names another.
+            defaulted = {
+                name
+                for name in got.keys() - expected.keys()
+                if got[name] is spec_default(hook, name)
+            }
             if expected.keys() != got.keys() - defaulted:
                 found.append(f"call {position} ({hook}): {sorted(expected)} != {sorted(got)}")
             for name in expected.keys() & got.keys():
