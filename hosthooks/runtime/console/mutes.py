@@ -20,6 +20,7 @@ from hosthooks.host import Host
 from hosthooks.operations import PluginMute
 from hosthooks.operations import put_plugin_mutes
 from hosthooks.runtime.db import Database
+from hosthooks.runtime.db import DatabaseError
 
 logger: Final = logging.getLogger("hosthooks.console")
 
@@ -52,10 +53,22 @@ class MuteStore:
         self._made = False
 
     def ensure_table(self) -> None:
-        if not self._made:
-            with self.database.atomic():
-                self.database.execute(_SCHEMA)
-            self._made = True
+        """Make the table unless it is there.
+
+        :raises DatabaseError: when it is not there and cannot be made.
+        """
+        if self._made:
+            return
+        if not self.database.table_columns(TABLE):
+            try:
+                with self.database.atomic():
+                    self.database.execute(_SCHEMA)
+            except DatabaseError:
+                # Processes of the app started together race to make it (on
+                # PostgreSQL IF NOT EXISTS does not settle that race): one wins.
+                if not self.database.table_columns(TABLE):
+                    raise
+        self._made = True
 
     def mute(self, plugin: str, by: str, until: float | None = None) -> StoredMute:
         """Mute ``plugin`` (again: the new row replaces the old), logged with who."""
