@@ -112,6 +112,7 @@ class M2mChangedCaller(pluggy.HookCaller):
         model: type[Any],
         pk_set: set[Any] | None,
         using: str,
+        raw: bool = ...,
     ) -> list[None]: ...
 
 
@@ -509,6 +510,7 @@ class AsyncHooks(Protocol):
         model: type[Any],
         pk_set: set[Any] | None,
         using: str,
+        raw: bool = ...,
     ) -> list[None]: ...
 
     async def user_logged_in(

@@ -217,6 +217,7 @@ class M2mChangedImplementation(Protocol):
         model: type[Any],
         pk_set: set[Any] | None,
         using: str,
+        raw: bool,
     ) -> Awaitable[None] | None: ...
 
 
@@ -235,6 +236,7 @@ class M2mChangedMethod(Protocol):
         model: type[Any],
         pk_set: set[Any] | None,
         using: str,
+        raw: bool,
     ) -> Awaitable[None] | None: ...
 
 
