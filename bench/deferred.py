@@ -3,8 +3,9 @@
 - What a deferred call costs the caller: a save in its own transaction with a
   ``defer=True`` implementation, minus the same save with none, beside the
   same save with an implementation doing what Celery's users write on the
-  runtime, ``on_commit(lambda: app.send_task(...))``; on SQLite and, when it
-  answers, PostgreSQL.
+  runtime, ``on_commit(lambda: app.send_task(...))``, and under Django beside
+  Celery's ``delay_on_commit`` (:mod:`bench.deferred_django`); on SQLite and,
+  when it answers, PostgreSQL.
 - Relay throughput: rows per second one relay moves from the outbox to Redis.
 - End to end: deferred runs per second with two ``hosthooks worker`` processes
   (each relaying too), from the first run to the last.
@@ -88,7 +89,15 @@ def _delete_queue(broker: str, queue: str) -> None:
     # kombu ships no type information.
     with Connection(broker, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
         channel = connection.default_channel
+        if broker.startswith("redis"):
+            # kombu's Redis channel deletes only the bindings its own connection
+            # declared: the queue's list and Celery's binding keys go by name.
+            channel.client.delete(
+                queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+            )
+            return
         channel.queue_delete(queue)
+        # Celery declares a direct exchange named after each queue it sends to.
         channel.exchange_delete(queue)
 
 
@@ -299,6 +308,39 @@ def rows_after_purge(location: str, done_calls: int) -> dict[str, float]:
     return {"purged": purged, "beyond_window": beyond, "kept": kept, "seconds": elapsed}
 
 
+def django_cost(database: str, args: argparse.Namespace, directory: Path) -> dict[str, float]:
+    """:mod:`bench.deferred_django` in a process of its own, renamed to this
+    module's contenders: plain, deferred, and Celery's delay_on_commit."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.deferred_django",
+            "--database",
+            database,
+            "--broker",
+            args.broker,
+            "--rounds",
+            str(args.rounds),
+            "--calls",
+            str(args.calls),
+        ],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.deferred_django failed:\n{result.stderr}")
+    values: dict[str, float] = json.loads(result.stdout.splitlines()[-1])
+    return {
+        "plain": values["plain"],
+        "deferred": values["deferred"],
+        "on_commit send_task": values["delay_on_commit"],
+    }
+
+
 def _extend(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calls", type=int, default=300, help="saves per timing (default 300)")
     parser.add_argument(
@@ -324,6 +366,14 @@ def main(argv: list[str] | None = None) -> int:
         with _scratch_postgresql() as url:
             if url is not None:
                 costs["postgresql"] = caller_cost(url, args.broker, args.rounds, args.calls, root)
+        django_costs = {
+            "sqlite": django_cost(str(root / "django.sqlite3"), args, root),
+        }
+        with _scratch_postgresql() as url:
+            if url is not None:
+                django_costs["postgresql"] = django_cost(url, args, root)
+        for backend, values in django_costs.items():
+            costs[f"django {backend}"] = values
         relayed = relay_rate(str(root / "relay.sqlite3"), args.broker, args.relay_rows)
         runs = end_to_end(str(root / "e2e.sqlite3"), args.broker, 2, args.e2e_calls, root)
         purge = rows_after_purge(str(root / "purge.sqlite3"), args.purge_rows)
@@ -360,8 +410,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print(
         format_table(
-            ["database", "save us", "+deferred us", "+on_commit(send_task) us", "ratio"], rows
+            ["database", "save us", "+deferred us", "+Celery's send on commit us", "ratio"],
+            rows,
         )
+    )
+    print(
+        "(runtime rows: on_commit(lambda: app.send_task(...)); django rows: Celery's "
+        "delay_on_commit)"
     )
     print(f"relay: {relayed:.0f} rows/s to the broker (one relay)")
     print(f"end to end, two workers: {runs:.0f} deferred runs/s")

@@ -143,6 +143,13 @@ def _delete_queue(broker_url: str, queue: str) -> None:
 
     with Connection(broker_url, connect_timeout=5) as connection:
         channel = connection.default_channel
+        if broker_url.startswith("redis"):
+            # kombu's Redis channel deletes only the bindings its own connection
+            # declared: the queue's list and Celery's binding keys go by name.
+            channel.client.delete(
+                queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"
+            )
+            return
         channel.queue_delete(queue)
         # Celery declares a direct exchange named after each queue it sends to.
         channel.exchange_delete(queue)

@@ -1,0 +1,1 @@
+"""The model bench.deferred_django saves under Django."""
