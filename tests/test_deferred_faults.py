@@ -574,26 +574,24 @@ def test_django_on_postgresql_runs_every_committed_call(tmp_path):
             return json.loads(result.stdout.splitlines()[-1])
 
         written = scenario("write_authors")
+        # The worker runs, manage.py hosthooks relay relays: both with Django's settings.
         log = tmp_path / "worker.log"
+        started: list[subprocess.Popen[str]] = []
         with log.open("w") as log_file:
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.djangoproject.manage",
-                    "hosthooks",
-                    "worker",
-                    "--queues",
-                    queue,
-                    "--concurrency",
-                    "2",
-                ],
-                cwd=REPO,
-                env=environment,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+            for command in (
+                ["worker", "--queues", queue, "--concurrency", "2", "--no-relay"],
+                ["relay"],
+            ):
+                started.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "tests.djangoproject.manage", "hosthooks", *command],
+                        cwd=REPO,
+                        env=environment,
+                        stdout=log_file,
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    )
+                )
         try:
             deadline = time.monotonic() + 90
             records: list[dict[str, Any]] = []
@@ -617,12 +615,15 @@ def test_django_on_postgresql_runs_every_committed_call(tmp_path):
                 "lost": 0,
                 "duplicates": len(titles) - len(set(titles)),
             }
-            report("Django on PostgreSQL (manage.py hosthooks worker)", line)
+            assert "hosthooks: relaying databases default" in log.read_text()
+            report("Django on PostgreSQL (manage.py hosthooks worker and relay)", line)
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            for process in started:
+                process.send_signal(signal.SIGTERM)
+            for process in started:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
             _delete_queue(SHARED_REDIS, queue)
