@@ -4,7 +4,9 @@ reached by synchronous calls."""
 from __future__ import annotations
 
 import asyncio
+import dis
 import gc
+import inspect
 import json
 import logging
 import threading
@@ -21,7 +23,7 @@ from hosthooks import AsyncImplementationError
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import hookspec
-from hosthooks.engine.async_calls import ASYNC_PATH_FILENAME
+from hosthooks.engine.generated import ASYNC_PATH_FILENAME
 from hosthooks.report import hooks_json
 
 POST_SAVE: dict[str, Any] = {
@@ -101,9 +103,14 @@ def test_async_calls_run_every_implementation_in_the_sync_order_one_after_anothe
 def test_an_async_call_runs_a_generated_plan_awaiting_only_the_async_implementations():
     host = ordered_host([])
     asyncio.run(asave(host))
-    code = host.ahook.post_save.__code__
-    assert code.co_filename == "<hosthooks plan post_save>"
-    assert code.co_flags & 0x80  # CO_COROUTINE
+    entry: Any = host.ahook.post_save
+    assert entry.__code__.co_filename == "<hosthooks plan post_save>"
+    # The entry checks the call and hands back its body's coroutine, to be awaited:
+    # a TypeError for a positional argument comes at the call, as binding's would.
+    [body] = [value for value in entry.__defaults__ if inspect.iscoroutinefunction(value)]
+    assert body.__code__.co_filename == "<hosthooks plan post_save>"
+    awaits = [op for op in dis.get_instructions(body) if op.opname == "GET_AWAITABLE"]
+    assert len(awaits) == 3
 
 
 def test_a_held_async_caller_sees_plugins_registered_and_unregistered_later():

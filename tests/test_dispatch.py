@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import keyword
 import threading
+import types
 import warnings
 from collections.abc import Generator
 from typing import Any
@@ -17,6 +19,9 @@ from hypothesis import strategies as st
 from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import hookspec
+from hosthooks.engine import generated
+from hosthooks.engine import plans
+from hosthooks.engine.dispatch import MISSING
 
 POST_SAVE: dict[str, Any] = {
     "instance": 1,
@@ -61,14 +66,17 @@ def test_a_plan_is_generated_code_with_the_spec_signature(host):
         def post_save(self, instance, created):
             return (instance, created)
 
-    host.register(Plugin())
+    plugin = Plugin()
+    host.register(plugin)
     plan = host.hook.post_save
     # The first call after a change runs through pluggy and builds the plan.
     assert plan.__code__.co_filename == "<hosthooks pluggy path>"
     assert fire_post_save(host, Article) == [(1, True)]
-    assert plan.__code__.co_filename == "<hosthooks plan post_save>"
-    assert plan.__code__.co_varnames[:7] == (
-        "self",
+    code = plan.__code__
+    assert code.co_filename == "<hosthooks plan post_save>"
+    # The spec's arguments are keyword-only, as in pluggy's calling convention.
+    assert code.co_kwonlyargcount == 6
+    assert code.co_varnames[code.co_argcount : code.co_argcount + 6] == (
         "sender",
         "instance",
         "created",
@@ -76,8 +84,92 @@ def test_a_plan_is_generated_code_with_the_spec_signature(host):
         "using",
         "update_fields",
     )
-    assert plan.__code__.co_kwonlyargcount == 6
+    # What it calls reaches it as defaults of positional-only parameters after self:
+    # MISSING, the implementation, then what only errors need.
+    assert code.co_posonlyargcount == code.co_argcount == 1 + len(plan.__defaults__) == 4
+    assert plan.__defaults__[:2] == (MISSING, plugin.post_save)
     assert fire_post_save(host, Article) == [(1, True)]
+
+
+def _constants(code: types.CodeType) -> list[object]:
+    """Every constant of ``code`` and of the code objects among them."""
+    found: list[object] = []
+    for const in code.co_consts:
+        found.append(const)
+        if isinstance(const, types.CodeType):
+            found.extend(_constants(const))
+        elif isinstance(const, tuple):
+            found.extend(const)
+    return found
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+@pytest.mark.parametrize("filtered", [False, True])
+def test_what_a_plan_calls_is_never_among_its_code_constants(host, count, filtered):
+    # CPython 3.14 compiles an unpacking of one to three names to separate constant
+    # loads: code that expected a tuple constant to fill with implementations called
+    # a placeholder string there. Plans take what they call as defaults instead.
+    seen = []
+
+    def make(index: int) -> Any:
+        def post_save(sender, instance):
+            seen.append(index)
+
+        return post_save
+
+    for index in range(count):
+        marked = hookimpl(make(index), sender=Article) if filtered else hookimpl(make(index))
+        host.register(types.SimpleNamespace(post_save=marked))
+    assert fire_post_save(host, Article) == []
+    assert asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE)) == []
+    assert seen == list(range(count))[::-1] * 2
+    seen.clear()
+    for function in (host.hook.post_save, host.ahook.post_save):
+        code = function.__code__
+        assert code.co_filename.startswith(("<hosthooks plan", "<hosthooks dispatch"))
+        assert not [
+            const
+            for const in _constants(code)
+            if callable(const) or isinstance(const, dict) or "\0" in str(const)
+        ]
+    assert fire_post_save(host, Article) == []
+    assert asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE)) == []
+    assert seen == list(range(count))[::-1] * 2
+
+
+def test_a_template_refuses_code_that_does_not_take_its_values():
+    spec = Host().hook.post_save.spec
+    assert spec is not None
+    template = plans.sender_plan_template(plans.Shape("post_save", spec, [], firstresult=False))
+    with pytest.raises(RuntimeError, match="takes 0 values, not 1"):
+        template.bind([print])
+    with pytest.raises(RuntimeError, match=r"does not take its values \('c',\)"):
+        generated.Template((lambda a, b=None, /: None).__code__, ["c"], {}, {})
+    with pytest.raises(RuntimeError, match="does not take its values"):
+        # Values that a caller could pass by keyword are not values.
+        generated.Template((lambda a, b=None: None).__code__, ["b"], {}, {})
+
+
+def test_a_plan_is_installed_only_over_a_path(host):
+    host.register(types.SimpleNamespace(post_save=hookimpl(lambda sender: "saved")))
+    assert fire_post_save(host, Article) == ["saved"]
+    function = host.hook.post_save.__func__
+    built = generated.Built(function.__code__, function.__defaults__, {})
+    with pytest.raises(RuntimeError, match="'post_save' is not on a path"):
+        generated.install(function, built)
+
+
+def test_a_positional_argument_is_the_type_error_binding_raises(host):
+    host.register(types.SimpleNamespace(post_save=hookimpl(lambda sender: "saved")))
+    for attempt in range(2):
+        # The first call runs the pluggy path, the second the plan.
+        for arguments, total in [((Article,), "2 were"), ((Article, 1, 2, 3, 4, 5, 6), "8 were")]:
+            with pytest.raises(
+                TypeError,
+                match=rf"^post_save.__call__\(\) takes 1 positional argument but {total} given$",
+            ):
+                host.hook.post_save(*arguments)
+        assert fire_post_save(host, Article) == ["saved"], attempt
 
 
 def test_spec_defaults_reach_implementations(host):

@@ -36,16 +36,10 @@ def fire_post_save(host: Host, sender: Any) -> list[Any]:
 
 
 def sender_plans(host: Host, name: str) -> dict[int, tuple[Any, Any]]:
-    """The per-sender plans a dispatcher caches (a constant of its code)."""
-    code = getattr(host.hook, name).__code__
-    assert code.co_filename == f"<hosthooks dispatch {name}>"
-    [plans] = [
-        slot
-        for const in code.co_consts
-        if isinstance(const, tuple)
-        for slot in const
-        if isinstance(slot, dict)
-    ]
+    """The per-sender plans a dispatcher caches (one of its values)."""
+    function = getattr(host.hook, name)
+    assert function.__code__.co_filename == f"<hosthooks dispatch {name}>"
+    [plans] = [value for value in function.__defaults__ if isinstance(value, dict)]
     return plans
 
 

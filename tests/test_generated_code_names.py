@@ -246,8 +246,6 @@ def _plan_names() -> set[str]:
 
 #: What a raising implementation calls: a name no drawn argument can hide.
 RAISE = "raise_from_risky_plugin_"
-#: Names today's plans cannot take as arguments (see PLANS_HIDE_BUILTINS).
-HIDDEN_BY_TODAYS_PLANS = frozenset({"Exception", "KeyError"})
 
 
 #: Hook names a host has already, which a spec of the test must not redeclare.
@@ -256,7 +254,7 @@ _PLAN_NAMES = _plan_names()
 HOOK_NAME = risky_names(_PLAN_NAMES, lambda name: name not in _HOOKS and not name.startswith("__"))
 ARGUMENT = risky_names(
     _PLAN_NAMES,
-    lambda name: name not in {"self", "sender", RAISE, *HIDDEN_BY_TODAYS_PLANS},
+    lambda name: name not in {"self", "sender", RAISE},
 )
 
 
@@ -299,22 +297,11 @@ def _outcome(call: Any) -> Any:
         return ("raised", str(error))
 
 
-#: Today's plans catch errors by the builtin names Exception and KeyError (the
-#: sender dispatcher's cache miss), which a spec argument of either name hides:
-#: "TypeError: catching classes that do not inherit from BaseException". The plans
-#: are being rebuilt (engine/plans.py); until then these two cases fail, and the
-#: property test below leaves those two names out (put them back with the fix).
-PLANS_HIDE_BUILTINS = pytest.mark.xfail(
-    strict=True, reason="plans name Exception and KeyError, which a spec argument can hide"
-)
-
-
-@PLANS_HIDE_BUILTINS
 def test_a_spec_argument_named_keyerror_with_a_sender_filter():
+    # Plans refer to the builtins they catch by names no spec argument takes.
     check_plans("risky", ["KeyError"], [([0, 1], False, True, False), ([1], True, False, False)])
 
 
-@PLANS_HIDE_BUILTINS
 def test_a_spec_argument_named_exception_when_an_implementation_raises():
     check_plans("risky", ["Exception"], [([0, 1], False, False, True), ([1], True, False, False)])
 

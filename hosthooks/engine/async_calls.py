@@ -26,30 +26,31 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from typing import Any
-from typing import Final
 
 import pluggy
 
 from hosthooks.engine.async_bridge import async_original
 from hosthooks.engine.async_bridge import in_worker_thread
-from hosthooks.engine.dispatch import check_arguments
 from hosthooks.engine.dispatch import for_sender
 from hosthooks.engine.dispatch import is_wrapper
 from hosthooks.engine.dispatch import note_pluggy_error
+from hosthooks.engine.generated import ASYNC_PATH_FILENAME
+from hosthooks.engine.generated import Built
+from hosthooks.engine.generated import Names
+from hosthooks.engine.generated import Template
+from hosthooks.engine.generated import compile_template
+from hosthooks.engine.generated import path_code
 from hosthooks.engine.muting import Breaker
 from hosthooks.engine.plans import Shape
-from hosthooks.engine.plans import Template
-from hosthooks.engine.plans import _calls
-from hosthooks.engine.plans import _compile
-from hosthooks.engine.plans import _ConstantDict
 from hosthooks.engine.plans import _entry
-from hosthooks.engine.plans import _is_firstresult
-from hosthooks.engine.plans import _Names
-from hosthooks.engine.plans import _rare_values
-from hosthooks.engine.plans import _shape
-from hosthooks.engine.plans import _unpack
+from hosthooks.engine.plans import bind_entry
+from hosthooks.engine.plans import dispatch_template
+from hosthooks.engine.plans import path_namespace
 from hosthooks.engine.plans import plan_kind
+from hosthooks.engine.plans import rare_values
+from hosthooks.engine.plans import sender_plan_template
 from hosthooks.engine.plans import sender_plans
+from hosthooks.engine.plans import shape_of
 from hosthooks.engine.robust import RobustCall
 from hosthooks.engine.robust import RobustOutcome
 from hosthooks.engine.tracing import HookTrace
@@ -255,45 +256,16 @@ async def _run(
 
 
 @functools.lru_cache(maxsize=512)
-def _plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
-    """An async entry plan: pluggy's conventions, then the calls, awaiting ``awaited`` ones."""
-    names = _Names([*shape.spec_args, "self"])
-    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
-    header, fallback = _entry(shape, names, rare, awaiting=True)
-    calls, line_of_call = _calls(shape, names, rare, awaited)
-    offsets = {len(fallback) + line: index for line, index in line_of_call.items()}
-    return _compile(header, fallback + calls, f"<hosthooks plan {shape.hook_name}>", offsets)
-
-
-@functools.lru_cache(maxsize=512)
-def _sender_plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
-    names = _Names(shape.spec_args)
-    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
-    calls, line_of_call = _calls(shape, names, rare, awaited)
-    header = f"async def {shape.hook_name}({', '.join(shape.spec_args)}):"
-    return _compile(header, calls, f"<hosthooks plan {shape.hook_name}>", line_of_call)
-
-
-@functools.lru_cache(maxsize=128)
-def _dispatch_template(shape: Shape) -> Template:
-    """An async sender dispatcher: pluggy's conventions, then the sender's async plan."""
-    names = _Names([*shape.spec_args, "self"])
-    rare = {name: names.fresh(name) for name in ("fail", "collect", "hookexec", "impls", "note")}
-    header, fallback = _entry(shape, names, rare, awaiting=True)
-    plans, plan_for, identity = names.fresh("plans"), names.fresh("plan_for"), names.fresh("id")
-    cached, sender_plan = names.fresh("cached"), names.fresh("sender_plan")
-    body = [
-        *fallback,
-        _unpack(0, [plans, plan_for, identity]),
-        "try:",
-        f"    {cached}, {sender_plan} = {plans}[{identity}(sender)]",
-        "except KeyError:",
-        f"    {cached} = ...",
-        f"if {cached} is not sender:",
-        f"    {sender_plan} = {plan_for}(sender)",
-        f"return await {sender_plan}({', '.join(shape.spec_args)})",
-    ]
-    return _compile(header, body, f"<hosthooks dispatch {shape.hook_name}>", {})
+def _entry_template(shape: Shape) -> Template:
+    """An async plan's entry: pluggy's conventions, then the coroutine of its body
+    (a per-sender plan of every implementation), handed back to be awaited."""
+    names = Names([*shape.spec_args, "self"])
+    missing, plan, rare = names.fresh("missing"), names.fresh("plan"), names.fresh("rare")
+    values = [missing, plan, rare]
+    header, fallback = _entry(shape, names, values, awaiting=True)
+    body = [*fallback, f"return {plan}({', '.join(shape.spec_args)})"]
+    filename = f"<hosthooks plan {shape.hook_name}>"
+    return compile_template(header, body, filename, {}, values, names.namespace)
 
 
 def _callables(
@@ -303,94 +275,78 @@ def _callables(
     return [function for function, _ in pairs], tuple(awaited for _, awaited in pairs)
 
 
-def build_plan(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
-) -> types.CodeType:
-    """The code of an async plan calling ``impls`` (plain ones, as pluggy stores them)."""
-    shape = _shape(hook_caller, impls)
-    functions, awaited = _callables(impls)
-    template = _plan_template(shape, awaited)
-    return template.fill(functions, _rare_values(shape, impls, template, run))
-
-
-def _build_sender_plan(
+def _build_body(
     hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
 ) -> Callable[..., Any]:
-    shape = _shape(hook_caller, impls)
+    """An ``async def`` calling ``impls`` with the spec's arguments, positionally."""
+    shape = shape_of(hook_caller, impls)
     functions, awaited = _callables(impls)
-    template = _sender_plan_template(shape, awaited)
-    code = template.fill(functions, _rare_values(shape, impls, template, None))
-    return types.FunctionType(code, {}, hook_caller.name)
+    template = sender_plan_template(shape, awaited)
+    if not functions:
+        return template.function([], hook_caller.name)
+    rare = rare_values(shape, impls, template, None)
+    return template.function([*functions, rare], hook_caller.name)
+
+
+def build_plan(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
+) -> Built:
+    """An async plan calling ``impls`` (plain ones, as pluggy stores them)."""
+    shape = shape_of(hook_caller, impls)
+    body = _build_body(hook_caller, impls)
+    return bind_entry(shape, impls, _entry_template(shape), run, [body])
 
 
 def build_sender_dispatch(
     hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], run: AsyncRun
-) -> types.CodeType:
+) -> Built:
     """The async twin of :func:`hosthooks.engine.plans.build_sender_dispatch`."""
-    shape = _shape(hook_caller, impls)
-    plans, plan_for = sender_plans(
-        impls, lambda accepted: _build_sender_plan(hook_caller, accepted)
-    )
-    template = _dispatch_template(shape)
-    return template.fill([plans, plan_for, id], _rare_values(shape, impls, template, run))
+    shape = shape_of(hook_caller, impls)
+    plans, plan_for = sender_plans(impls, lambda accepted: _build_body(hook_caller, accepted))
+    template = dispatch_template(shape, True)
+    return bind_entry(shape, impls, template, run, [plans, plan_for, id])
 
 
-ASYNC_PATH_FILENAME: Final = "<hosthooks async path>"
+@functools.lru_cache(maxsize=1024)
+def async_path(name: str, rebuild: bool) -> types.CodeType:
+    """The async path for hook ``name``: the checks of ``HookCaller.__call__``, then
+    the coroutine of :func:`run_implementations`, handed back to be awaited; first,
+    when ``rebuild``, a rebuild of the plan.
 
-#: The async path, for every hook: the checks of ``HookCaller.__call__``, then
-#: :func:`run_implementations`; first a rebuild of the plan when it is out of date.
-#: Like an async plan it takes no ``self``: the hook's caller is one of its constants.
-_ASYNC_PATH: Final = _compile(
-    "async def __call__(**kwargs):",
-    [
-        _unpack(
-            0,
-            [
-                "rebuild",
-                "call",
-                "run",
-                "hook_caller",
-                "hook_name",
-                "firstresult",
-                "defaults",
-                "check",
-            ],
-        ),
-        "if rebuild is not None and rebuild():",
-        "    return await call(**kwargs)",
+    A plain function, as a plan's entry is: a function's code may change only to
+    code of the same kind (CPython 3.14 deprecates the rest), and a call's
+    TypeError or warning comes at the call, as with pluggy's ``HookCaller``.
+    Like an async plan it takes no ``self``: the hook's caller is in its
+    namespace (:func:`async_path_namespace`).
+    """
+    first = ["if rebuild():", "    return call(**kwargs)"] if rebuild else []
+    body = [
+        *first,
         "assert not hook_caller.is_historic(), "
         "'Cannot directly call a historic hook - use call_historic instead.'",
         "if defaults:",
         "    kwargs = {**defaults, **kwargs}",
         "check(kwargs)",
-        "return await run(hook_name, hook_caller.get_hookimpls(), kwargs, firstresult)",
-    ],
-    ASYNC_PATH_FILENAME,
-    {},
-)
+        "return run(hook_name, hook_caller.get_hookimpls(), kwargs, firstresult)",
+    ]
+    return path_code(ASYNC_PATH_FILENAME, name, "def __call__(**kwargs):", body)
 
 
-def async_path(
+def async_path_namespace(
     hook_caller: pluggy.HookCaller,
     run: AsyncRun,
-    rebuild: Callable[[], bool] | None = None,
-    call: Callable[..., Any] | None = None,
-) -> types.CodeType:
-    """The code of the async path for this hook (see :func:`hosthooks.engine.plans.pluggy_path`)."""
-    spec = hook_caller.spec
-    code = _ASYNC_PATH.fill(
-        [
-            rebuild,
-            call,
-            run,
-            hook_caller,
-            hook_caller.name,
-            _is_firstresult(hook_caller),
-            _ConstantDict(spec.kwargdefaults if spec is not None else {}),
-            functools.partial(check_arguments, tuple(spec.argnames) if spec is not None else ()),
-        ],
-    )
-    return code.replace(co_name=hook_caller.name)
+    rebuild: Callable[[], bool],
+    call: Callable[..., Any],
+) -> dict[str, object]:
+    """The names :func:`async_path` reads
+    (as :func:`hosthooks.engine.plans.pluggy_path_namespace`)."""
+    return {
+        **path_namespace(hook_caller),
+        "rebuild": rebuild,
+        "call": call,
+        "run": run,
+        "hook_caller": hook_caller,
+    }
 
 
 def is_async_plan(code: types.CodeType) -> bool:
@@ -402,8 +358,8 @@ def build_call(
     impls: Sequence[pluggy.HookImpl],
     run: AsyncRun,
     path_only: bool,
-) -> types.CodeType:
-    """The code ``host.ahook.<name>`` should run for ``impls`` (as pluggy stores them).
+) -> Built:
+    """What ``host.ahook.<name>`` should run for ``impls`` (as pluggy stores them).
 
     :param path_only: run every call through the async path (tracing is on).
     """
@@ -412,7 +368,7 @@ def build_call(
         return build_sender_dispatch(hook_caller, impls, run)
     if kind == "plan":
         return build_plan(hook_caller, impls, run)
-    return async_path(hook_caller, run)
+    return Built(async_path(hook_caller.name, rebuild=False), None, {})
 
 
 # -- robust calls ----------------------------------------------------------------

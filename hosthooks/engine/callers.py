@@ -18,6 +18,7 @@ always runs the current plan, and a change costs the changed hooks only.
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import threading
 import types
@@ -34,6 +35,7 @@ import pluggy
 
 from hosthooks.engine import async_calls
 from hosthooks.engine import dispatch
+from hosthooks.engine import generated
 from hosthooks.engine import ordering
 from hosthooks.engine import plans
 from hosthooks.engine.async_bridge import stand_in_for
@@ -172,11 +174,13 @@ class _Live:
         self.caller: Final = caller
         self.function: Final = function
         self.bound: Final = types.MethodType(function, caller)
-        #: The pluggy path with a rebuild first, while the plan is out of date.
+        #: The pluggy path with a rebuild first, run while the plan is out of date;
+        #: None until the function's namespace holds what it reads.
         self.pluggy_path: types.CodeType | None = None
         #: ``host.ahook.<name>`` itself: unbound, since an async plan needs no ``self``.
         self.async_function: Final = async_function
-        #: The async path with a rebuild first, while the async plan is out of date.
+        #: The async path with a rebuild first, while the async plan is out of date
+        #: (None likewise).
         self.async_path: types.CodeType | None = None
 
 
@@ -280,14 +284,20 @@ class HookCallers:
                 raise TypeError(f"cannot adopt {caller!r}: not a plain pluggy HookCaller")
             caller.__class__ = self.caller_class
             assert isinstance(caller, self.caller_class)
+            # Each hook's functions have a namespace of their own: the paths read
+            # their values there (plans take theirs as defaults).
             function = types.FunctionType(
-                plans.pluggy_path(caller, self._hookexec), {}, caller.name
+                plans.pluggy_path(caller.name, rebuild=True), {}, caller.name
             )
             function.__qualname__ = f"{caller.name}.__call__"
             async_function = types.FunctionType(
-                async_calls.async_path(caller, self._async_run()), {}, caller.name
+                async_calls.async_path(caller.name, rebuild=True), {}, caller.name
             )
             async_function.__qualname__ = f"{caller.name}.__call__"
+            # It returns the awaitable (see async_calls.async_path): marked where
+            # Python can mark it, so that inspect sees what callers should await.
+            if hasattr(inspect, "markcoroutinefunction"):
+                inspect.markcoroutinefunction(async_function)
             live = _Live(caller, function, async_function)
             for name in _CALLER_METHODS:
                 setattr(function, name, getattr(caller, name))
@@ -410,15 +420,19 @@ class HookCallers:
             change_watcher(caller.name)
         if live.pluggy_path is None:
             rebuild = functools.partial(self._rebuild, live)
-            live.pluggy_path = plans.pluggy_path(
-                caller, self._current_hookexec(), rebuild, live.bound
+            live.function.__globals__.update(
+                plans.pluggy_path_namespace(caller, self._current_hookexec(), rebuild, live.bound)
             )
+            live.pluggy_path = plans.pluggy_path(caller.name, rebuild=True)
         live.function.__code__ = live.pluggy_path
         if live.async_path is None:
             rebuild_async = functools.partial(self._rebuild_async, live)
-            live.async_path = async_calls.async_path(
-                caller, self._async_run(), rebuild_async, live.async_function
+            live.async_function.__globals__.update(
+                async_calls.async_path_namespace(
+                    caller, self._async_run(), rebuild_async, live.async_function
+                )
             )
+            live.async_path = async_calls.async_path(caller.name, rebuild=True)
         live.async_function.__code__ = live.async_path
 
     def _current_hookexec(self) -> HookExec:
@@ -434,12 +448,13 @@ class HookCallers:
         with self.lock:
             if live.async_function.__code__ is live.async_path:
                 caller = live.caller
-                live.async_function.__code__ = async_calls.build_call(
+                built = async_calls.build_call(
                     caller,
                     caller.get_hookimpls(),
                     self._async_run(),
                     path_only=self._tracer is not None,
                 )
+                generated.install(live.async_function, built)
             return async_calls.is_async_plan(live.async_function.__code__)
 
     def _rebuild(self, live: _Live) -> bool:
@@ -448,12 +463,13 @@ class HookCallers:
         with self.lock:
             if live.function.__code__ is live.pluggy_path:
                 caller = live.caller
-                live.function.__code__ = plans.build_call(
+                built = plans.build_call(
                     caller,
                     caller.get_hookimpls(),
                     self._current_hookexec(),
                     pluggy_only=self._monitored or self._traced_hookexec is not None,
                 )
+                generated.install(live.function, built)
             return plans.is_plan(live.function.__code__)
 
 
