@@ -55,7 +55,8 @@ class RequestSeen:
     environ: dict[str, Any] | None
     status: int | None = None
     ended: float | None = None
-    calls: list[int] = field(default_factory=list)
+    #: The numbers of its calls kept, oldest first (forgotten from the left).
+    calls: deque[int] = field(default_factory=deque)
 
     def as_json(self) -> dict[str, Any]:
         status = self.status
@@ -206,7 +207,7 @@ class RecentCalls:
             return
         seen = self._requests.get(number)
         if seen is not None and seen.calls and seen.calls[0] == oldest[0]:
-            seen.calls.pop(0)
+            seen.calls.popleft()
             if not seen.calls:
                 del self._requests[number]
 
