@@ -29,8 +29,6 @@ from hosthooks.engine import robust
 from hosthooks.engine.callers import HostPluginManager
 from hosthooks.engine.muting import Switchboard
 from hosthooks.engine.muting import silence
-from hosthooks.engine.otel import SpanSettings
-from hosthooks.engine.otel import span_settings
 from hosthooks.engine.robust import RobustOutcome
 from hosthooks.engine.tracing import BroadcastTracer
 from hosthooks.engine.tracing import HookTrace
@@ -52,6 +50,7 @@ from hosthooks.specs import FAMILIES
 from hosthooks.transactions import add_caller_finder
 
 if TYPE_CHECKING:
+    from hosthooks.engine.otel import SpanSettings
     from hosthooks.typed_calls import AsyncHooks
     from hosthooks.typed_calls import Hooks
 
@@ -306,7 +305,12 @@ class Host(PluginLoading, PluginSettingsAccess):
         :raises ImportError: naming the extra, when ``opentelemetry-api`` is missing.
         :raises ValueError: for a sample outside 0 to 1.
         """
-        settings = span_settings(hooks, deny, sample) if enabled else None
+        settings = None
+        if enabled:
+            # Imported here, as the tracer is: a host without spans never loads them.
+            from hosthooks.engine.otel import span_settings
+
+            settings = span_settings(hooks, deny, sample)
         with self._lock:
             self._spans = None if settings is None else (settings, tracer_provider)
             self._install_tracing()

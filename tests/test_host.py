@@ -261,6 +261,18 @@ def test_entry_point_plugins_from_the_example_distributions_load_sorted():
     assert host.hooks_of("audit") == ["m2m_changed", "post_delete", "post_save"]
 
 
+def test_a_host_without_spans_loads_nothing_of_opentelemetry():
+    # Every command that starts a host would pay for it (and for the random module).
+    probe = (
+        "import sys, hosthooks\n"
+        "hosthooks.Host()\n"
+        "print(sorted({'hosthooks.engine.otel', 'random'} & set(sys.modules)))\n"
+    )
+    result = run_probe(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_importing_hosthooks_loads_no_plugin_and_reads_no_entry_point():
     probe = (
         "import sys, hosthooks\n"
