@@ -438,3 +438,18 @@ def test_the_live_part_of_calls_answers_204_while_nothing_new_was_recorded(serve
     assert int(headers["X-Console-Last"]) > int(last)
     assert '<details class="group group-request"' in body
     assert "<html" not in body  # the live part only
+
+
+def test_a_plugin_and_an_outcome_filter_ask_for_that_plugins_outcome():
+    call = {
+        "hook": "request_finished",
+        "impls": [
+            {"plugin": "recorder", "outcome": "ok"},
+            {"plugin": "broken", "outcome": "muted"},
+        ],
+    }
+    assert CallFilter(plugin="broken", outcome="muted").keeps(call)
+    assert not CallFilter(plugin="recorder", outcome="muted").keeps(call)
+    assert CallFilter(outcome="muted").keeps(call)
+    assert CallFilter(plugin="recorder").keeps(call)
+    assert not CallFilter(plugin="nobody").keeps(call)

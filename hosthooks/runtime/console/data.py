@@ -216,9 +216,11 @@ class CallFilter:
             return False
         if self.hook and call["hook"] != self.hook:
             return False
-        if self.plugin and all(impl["plugin"] != self.plugin for impl in impls):
+        # With both a plugin and an outcome, that plugin's implementation had it.
+        chosen = [impl for impl in impls if not self.plugin or impl["plugin"] == self.plugin]
+        if self.plugin and not chosen:
             return False
-        return not self.outcome or any(impl["outcome"] == self.outcome for impl in impls)
+        return not self.outcome or any(impl["outcome"] == self.outcome for impl in chosen)
 
     def as_query(self) -> dict[str, str]:
         query = {"hook": self.hook, "plugin": self.plugin, "outcome": self.outcome}
