@@ -23,8 +23,10 @@ Run: ``python -m bench.web [--rounds 9] [--json]`` (needs ``pip install -e '.[be
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -194,6 +196,8 @@ def contenders() -> tuple[dict[str, Callable[[int], None]], Callable[[], None]]:
         each.register(_RequestListener())
     set_default_host(demo_host)
     folder = tempfile.mkdtemp(prefix="bench-web-")
+    # The demo's database is the benchmark's own: gone when the process ends.
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     demo_app = make_app(os.path.join(folder, "demo.sqlite3"), Settings(environ={}))
     demo_recent = RecentCalls(linger=3600)
     demo_recent.touch(demo_watched)
