@@ -31,6 +31,23 @@ def _shown_sender(sender_key: object, known: dict[object, object]) -> str | None
     return sender_label(sender) or repr(sender)
 
 
+def _read_entry(entry: tuple[Any, ...]) -> tuple[Any, Any, bool, bool]:
+    """A ``Signal.receivers`` entry as (lookup key, receiver reference, whether the
+    receiver is async, whether the sender it is connected to is still alive).
+
+    Django 5.x files ``(lookup_key, receiver, is_async)``; 6.1 adds a weak
+    reference to the sender, ``(lookup_key, receiver, sender_ref, is_async)``, and
+    skips a receiver whose sender was collected.
+    """
+    import django
+
+    if django.VERSION >= (6, 1):
+        lookup_key, reference, sender_ref, is_async = entry
+        return lookup_key, reference, bool(is_async), sender_ref is None or sender_ref() is not None
+    lookup_key, reference, is_async = entry
+    return lookup_key, reference, bool(is_async), True
+
+
 def describe_receivers(hook: str) -> list[dict[str, Any]]:
     """Every live receiver of the Django signal ``hook`` names, in the order Django
     calls them for a sender they all take: the synchronous ones in the order they
@@ -49,10 +66,10 @@ def describe_receivers(hook: str) -> list[dict[str, Any]]:
     synchronous: list[dict[str, Any]] = []
     asynchronous: list[dict[str, Any]] = []
     for entry in entries:
-        (receiver_key, sender_key), reference = entry[0], entry[1]
+        (receiver_key, sender_key), reference, is_async, sender_alive = _read_entry(entry)
         weak = isinstance(reference, weakref.ReferenceType)
         receiver = reference() if weak else reference
-        if receiver is None:
+        if receiver is None or not sender_alive:
             continue  # collected: Django skips it, and drops it on its next connect
         function = getattr(receiver, "__func__", receiver)
         if not hasattr(function, "__qualname__"):
@@ -64,6 +81,5 @@ def describe_receivers(hook: str) -> list[dict[str, Any]]:
             "dispatch_uid": None if receiver_key == _make_id(receiver) else receiver_key,
             "weak": weak,
         }
-        is_async = len(entry) > 2 and bool(entry[2])
         (asynchronous if is_async else synchronous).append(described)
     return synchronous + asynchronous
