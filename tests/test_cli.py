@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import subprocess
@@ -348,7 +349,9 @@ def test_trace_option_writes_readable_lines_to_stderr(plugins_dir, tmp_path, cap
     assert "hosthooks trace: connection_created sender=Database" in err
 
 
-def test_a_plugin_raising_during_a_command_is_one_line_naming_it(plugins_dir, tmp_path, capsys):
+def test_a_plugin_raising_during_a_command_is_one_line_naming_it(
+    plugins_dir, tmp_path, capsys, monkeypatch
+):
     (plugins_dir / "veto.py").write_text(
         textwrap.dedent("""
         from hosthooks import hookimpl
@@ -359,6 +362,16 @@ def test_a_plugin_raising_during_a_command_is_one_line_naming_it(plugins_dir, tm
     """)
     )
     database = tmp_path / "vetoed.sqlite3"
+    from hosthooks.runtime import Database
+
+    closed: list[str] = []
+    close = Database.close
+
+    def recording_close(self: Database) -> None:
+        closed.append(str(self.path))
+        close(self)
+
+    monkeypatch.setattr(Database, "close", recording_close)
     code, out, err = run(capsys, "migrate", "--db", str(database), "--app", "tests.bookshop.models")
     assert code == 1
     assert err == (
@@ -367,11 +380,15 @@ def test_a_plugin_raising_during_a_command_is_one_line_naming_it(plugins_dir, tm
     )
     import sqlite3
 
-    with sqlite3.connect(database) as connection:
+    # sqlite3's context manager ends the transaction, closing() the connection.
+    with contextlib.closing(sqlite3.connect(database)) as connection:
         tables = connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'"
         ).fetchall()
     assert tables == []  # nothing was created
+    # The command closed its own database too: left open, its SQLite connection is
+    # a ResourceWarning from Python 3.13 on, in whichever test collects it.
+    assert closed == [str(database)]
 
 
 # -- the command line as people expect it ---------------------------------------

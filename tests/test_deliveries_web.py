@@ -3,6 +3,7 @@ as ``hosthooks deliveries --json`` prints them, for staff users only."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -30,7 +31,8 @@ def add_records(server: Server, states: list[str]) -> list[str]:
     """Rows of the served database's outbox, in these states (written as the relay
     and workers leave them), oldest first; their event ids."""
     event_ids = []
-    with sqlite3.connect(server.database) as connection:
+    # closing() closes the connection; the connection itself commits.
+    with contextlib.closing(sqlite3.connect(server.database)) as connection, connection:
         for state in states:
             event_id = uuid.uuid4().hex
             now = time.time()

@@ -6,6 +6,7 @@ call, and the operators' verbs act on the records."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import subprocess
@@ -430,7 +431,8 @@ def test_check_names_a_missing_outbox_table_when_plugins_defer(tmp_path):
     )
     assert migrated.returncode == 0, migrated.stderr
     assert run_cli(*plugins, "check", "--db", location, cwd=REPO).returncode == 0
-    with sqlite3.connect(location) as connection:
+    # closing() closes the connection; the connection itself commits.
+    with contextlib.closing(sqlite3.connect(location)) as connection, connection:
         connection.execute('DROP TABLE "hosthooks_outbox"')
     checked = run_cli(*plugins, "check", "--db", location, cwd=REPO)
     assert checked.returncode == 1

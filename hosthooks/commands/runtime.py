@@ -101,12 +101,19 @@ def migrate(obj: Context, db_path: str, apps: tuple[str, ...], verbosity: int) -
     import_apps(apps or configured, "--app" if apps else "apps", obj.configuration.file)
     try:
         database = Database(db_path)
-        operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
-    if verbosity:
-        click.echo(f"{len(operations)} operation(s) applied to {database.backend.describe()}.")
-    database.close()
+    # Closed whatever happens, a plugin raising included (an unclosed SQLite
+    # connection is a ResourceWarning from Python 3.13 on).
+    try:
+        operations = run_migrate(database, verbosity=verbosity, stdout=sys.stdout)
+        if verbosity:
+            described = database.backend.describe()
+            click.echo(f"{len(operations)} operation(s) applied to {described}.")
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        database.close()
 
 
 @click.command()
@@ -425,10 +432,14 @@ def createuser(
         # The configured settings are the ones hashing reads (PASSWORD_SCRYPT_N).
         reset_settings(settings)
         database = Database(db_path if db_path is not None else settings.DATABASE)
+    except (DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+    try:
         run_migrate(database, models=list(MODELS), verbosity=0)
         create_user(name, password, is_staff=staff)
     except (AuthError, DatabaseError, SettingsError) as error:
         raise click.ClickException(str(error)) from None
-    database.close()
+    finally:
+        database.close()
     kind = "staff user" if staff else "user"
     click.echo(f"hosthooks: created {kind} {name.strip()!r}")
