@@ -92,7 +92,8 @@ class AsgiApp:
                 scope_dict = cast("dict[str, Any]", scope)
                 await host.ahook.request_started(sender=sender, scope=scope_dict)
         except BaseException as error:
-            if is_ctrl_c(error) or _is_cancellation(error):
+            # Never the user's Ctrl-C here: see _is_cancellation.
+            if _is_cancellation(error):
                 raise
             response = self.app.failed_before_view(host, error)
         if response is None:
@@ -106,7 +107,7 @@ class AsgiApp:
                 if host.has_listeners("request_finished"):
                     await host.afire_robust("request_finished", sender=sender)
             except BaseException as error:
-                if is_ctrl_c(error) or _is_cancellation(error):
+                if _is_cancellation(error):
                     raise
                 self.app.request_finished_failed(host, error)
             finally:
@@ -253,6 +254,15 @@ def wsgi_environ(scope: Scope, body: io.BytesIO) -> dict[str, Any]:
     return environ
 
 
+# What ends a request's code on the event loop: only the request's task being
+# cancelled. A KeyboardInterrupt there is never the user's Ctrl-C, on any Python:
+# SIGINT belongs to what runs the loop (uvicorn handles it itself, and from 3.11
+# asyncio.run turns it into cancelling its main task), so one raised while a
+# request's code runs was raised by that code, a plugin's failure as sys.exit() is.
+# Python 3.10's asyncio.run leaves SIGINT's default handler in place, where
+# web.is_ctrl_c would take it for the user's and stop the loop for one plugin;
+# there a real Ctrl-C landing in a request's own code fails that request, and the
+# next one stops the loop.
 def _is_cancellation(error: BaseException) -> bool:
     """Whether ``error`` is this request's task being cancelled (the server
     stopping it), which must end it; a ``CancelledError`` a hook lets out of
