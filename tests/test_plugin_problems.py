@@ -294,9 +294,9 @@ def test_check_app_checks_labels_against_that_modules_models(cli_env, capsys):
     )
 
 
-def test_check_holds_labels_to_the_configured_applications_models(cli_env, capsys, tmp_path):
-    write_plugins(
-        cli_env,
+def test_check_holds_labels_to_the_configured_applications_models(tmp_path):
+    plugins = write_plugins(
+        tmp_path / "plugins",
         labels="""
         from hosthooks import hookimpl
 
@@ -309,32 +309,55 @@ def test_check_holds_labels_to_the_configured_applications_models(cli_env, capsy
             pass
     """,
     )
-    # A models module beside the configuration file, run from elsewhere.
-    (tmp_path / "shopapp").mkdir()
-    (tmp_path / "shopapp" / "__init__.py").write_text("from tests.bookshop.models import *\n")
+    # A models module beside the configuration file; the command runs elsewhere.
+    (tmp_path / "shopapp.py").write_text(
+        "from hosthooks.runtime import Model, fields\n\n"
+        "class Book(Model):\n    title = fields.Text()\n\n"
+        "    class Meta:\n        app_label = 'bookshop'\n"
+    )
     config = tmp_path / "hosthooks.toml"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
+    env.update(HOSTHOOKS_DISABLE_PLUGIN_AUTOLOAD="1", HOSTHOOKS_PLUGINS_DIR=str(plugins))
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(HOSTHOOKS), "--config", str(config), "check"],
+            cwd=elsewhere,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
     config.write_text('apps = ["shopapp"]\n')
-    code, out, _ = run(capsys, "--config", str(config), "check")
-    assert code == 1
-    assert out.splitlines() == [
-        "labels: post_delete: sender 'demo.Nte' names no known model",
-        "labels: post_save: sender 'bookshop.Bok' names no known model "
-        "(did you mean 'bookshop.Book'?)",
-    ]
-    # The demo's models module, once configured, knows demo.Note too.
+    result = check()
+    assert (result.returncode, result.stdout.splitlines()) == (
+        1,
+        [
+            "labels: post_delete: sender 'demo.Nte' names no known model",
+            "labels: post_save: sender 'bookshop.Bok' names no known model "
+            "(did you mean 'bookshop.Book'?)",
+        ],
+    )
+    # The demo's models module, once configured, knows demo.Note.
     config.write_text('apps = ["hosthooks.runtime.demo"]\n')
-    code, out, _ = run(capsys, "--config", str(config), "check")
-    assert code == 1
-    assert out.splitlines() == [
-        "labels: post_delete: sender 'demo.Nte' names no known model (did you mean 'demo.Note'?)",
-        "labels: post_save: sender 'bookshop.Bok' names no known model "
-        "(did you mean 'bookshop.Book'?)",
-    ]
+    result = check()
+    assert (result.returncode, result.stdout.splitlines()) == (
+        1,
+        [
+            "labels: post_delete: sender 'demo.Nte' names no known model "
+            "(did you mean 'demo.Note'?)",
+            "labels: post_save: sender 'bookshop.Bok' names no known model",
+        ],
+    )
     config.write_text('apps = ["no_such_app"]\n')
-    code, out, err = run(capsys, "--config", str(config), "check")
-    assert (code, out) == (2, "")
-    assert (
-        err.splitlines()[-1] == "hosthooks: error: apps no_such_app: No module named 'no_such_app'"
+    result = check()
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        "hosthooks: error: apps no_such_app: No module named 'no_such_app'"
     )
 
 
