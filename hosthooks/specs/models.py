@@ -55,8 +55,9 @@ def pre_save(
 
     Fires at the start of ``Model.save()``, inside the save's transaction and
     before any SQL is sent. An implementation that raises aborts the save:
-    nothing is written. ``save(update_fields=[])`` fires nothing, and neither
-    do ``QuerySet.update()`` and ``bulk_create()``.
+    nothing is written. ``save(update_fields=[])`` fires nothing;
+    ``QuerySet.update()``, ``bulk_create()`` and ``bulk_update()`` fire no
+    ``pre_save``, only hosthooks' own bulk and queryset hooks.
 
     :param sender: the model class of the instance.
     :param instance: the instance being saved.
