@@ -13,7 +13,9 @@ Every block is one of:
 - ``toml`` naming its file (``# hosthooks.toml``, ``# pyproject.toml``): loaded;
 - ``sh`` (or ``bash``): run when it talks only to this machine; parsed (``bash -n``) when it
   installs from the package index or names another host; ``manage.py`` lines
-  run in the Django project the README's settings make;
+  run in the Django project the README's settings make; a command that serves
+  until stopped (``serve``, ``worker``, ``relay``, ``runserver``) must start
+  and still be serving a few seconds later;
 - ``json``: parsed;
 - ``text``, ``console`` or no language: output shown for reading, compared by
   the tests of what printed it.

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -300,8 +301,46 @@ def test_shell_block(block: Block, tmp_path: Path, django_project: Path | None):
         assert django_project is not None, "a manage.py block without a settings.py example"
         cwd = django_project
     for command in _commands(block.text):
+        if _runs_until_stopped(command):
+            _starts_and_keeps_running(command, cwd)
+            continue
         result = run(["bash", "-e", "-o", "pipefail", "-c", command], cwd)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+
+#: Commands that serve until stopped: tried by starting them.
+_SERVERS = ("serve", "worker", "relay", "runserver")
+
+
+def _runs_until_stopped(command: str) -> bool:
+    words = shlex.split(command)
+    return any(word in _SERVERS for word in words[1:]) and "--help" not in words
+
+
+def _starts_and_keeps_running(command: str, cwd: Path, seconds: float = 8.0) -> None:
+    """``command`` starts and is still serving after ``seconds``; then it is stopped."""
+    process = subprocess.Popen(
+        ["bash", "-c", f"exec {command}"],
+        cwd=cwd,
+        env=environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return  # serving, as it should
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+    _, errors = process.communicate()
+    raise AssertionError(f"{command} stopped at once ({process.returncode}): {errors}")
 
 
 def _commands(script: str) -> list[str]:
