@@ -204,6 +204,41 @@ def test_the_inspector_shows_a_wrong_secret_by_its_type(secretive: Path):
     host.close()
 
 
+def test_the_serve_log_shows_a_wrong_secret_by_its_type(ops: Path):
+    (ops / "hosthooks.toml").write_text(
+        'load_plugins = ["webhook"]\n[runtime]\nDATABASE = "app.sqlite3"\n'
+        f'[plugins.webhook]\nurl = "http://127.0.0.1:9/"\ntoken = {SECRET}\n'
+    )
+    server = subprocess.Popen(
+        [str(HOSTHOOKS), "serve", "--port", "0"],
+        cwd=ops,
+        env=environ(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    logged: list[str] = []
+    try:
+        assert server.stderr is not None
+        for _ in range(20):  # the lines before it serves
+            line = server.stderr.readline()
+            logged.append(line)
+            if not line or "serving the demo app" in line:
+                break
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+    assert logged[0] == (
+        "webhook: token: expected a string, got a value of type int (a secret: not shown)\n"
+    )
+    assert "serving the demo app" in logged[-1]
+    assert SECRET not in "".join(logged)
+
+
 def test_a_secret_key_of_the_wrong_type_is_not_echoed(ops: Path):
     (ops / "hosthooks.toml").write_text(f"[runtime]\nSECRET_KEY = {SECRET}\n")
     with pytest.raises(ConfigError) as raised:
