@@ -261,6 +261,27 @@ def test_entry_point_plugins_from_the_example_distributions_load_sorted():
     assert host.hooks_of("audit") == ["m2m_changed", "post_delete", "post_save"]
 
 
+def test_a_new_host_compiles_its_paths_once_not_once_per_hook():
+    # Compiling costs ~100 us; a host adopts every hook with a sync and an async path.
+    probe = (
+        "import builtins\n"
+        "import hosthooks\n"
+        "from hosthooks.engine import generated\n"
+        "compiled = []\n"
+        "real = builtins.compile\n"
+        "def counting(*args, **kwargs):\n"
+        "    compiled.append(args[1])\n"
+        "    return real(*args, **kwargs)\n"
+        "generated.compile = counting\n"
+        "host = hosthooks.Host()\n"
+        "assert len(list(host.hook_callers())) > 20\n"
+        "print(sorted(compiled))\n"
+    )
+    result = run_probe(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['<hosthooks async path>', '<hosthooks pluggy path>']"
+
+
 def test_a_host_without_spans_loads_nothing_of_opentelemetry():
     # Every command that starts a host would pay for it (and for the random module).
     probe = (
