@@ -56,6 +56,7 @@ from hosthooks.engine.robust import RobustOutcome
 from hosthooks.engine.tracing import HookTrace
 from hosthooks.engine.tracing import add_impl_trace
 from hosthooks.engine.tracing import describe_sender
+from hosthooks.engine.tracing import impl_starting
 from hosthooks.markers import THREAD_OPTION
 
 if TYPE_CHECKING:
@@ -221,6 +222,8 @@ async def _run(
                 await wrapper.enter()
                 wrappers.append(wrapper)
                 continue
+            if not wrapped:
+                impl_starting(record, impl.plugin_name)
             called = time.perf_counter()
             try:
                 result = await _call(impl, kwargs)

@@ -4,11 +4,13 @@ Built on the tracing hook points (:class:`~hosthooks.engine.tracing.Tracer`'s
 ``begin`` and ``emit``, and each implementation's trace as it finishes), so it
 costs nothing while off: the host keeps its untraced call plans. While on, a
 chosen call gets a span named after its hook, made current while the
-implementations run (a hook called from an implementation, or a call deferred
-from one, is its child); each implementation a child span from the moment it
+implementations run; each implementation a child span from the moment it
 started to the moment it finished (an ``async def`` one: until it was awaited to
-the end), with its plugin, hook, sender and outcome, and the exception recorded
-when it raised.
+the end), current while it runs (a hook it calls, or a call it defers, is its
+child), with its plugin, hook, sender and outcome, and the exception recorded
+when it raised. Implementations timed as a whole (a call with wrappers) or told
+of only at their end (robust calls) get their span when they finished, from
+when they started.
 
 Only the ``opentelemetry-api`` package is needed (the extra
 ``hosthooks[otel]``); where spans go is the application's SDK setup, as with
@@ -79,7 +81,9 @@ def span_settings(
 
 
 class _CallSpan(LiveCall):
-    __slots__ = ("hook", "owner", "sender", "span", "token")
+    """A call's span, and the span of the implementation running, if any."""
+
+    __slots__ = ("hook", "owner", "running", "sender", "span", "token")
 
     def __init__(
         self, owner: OpenTelemetryTracer, hook: str, sender: str, span: Any, token: Any
@@ -89,22 +93,44 @@ class _CallSpan(LiveCall):
         self.sender = sender
         self.span = span
         self.token = token
+        #: The running implementation's plugin, span and context token.
+        self.running: tuple[str, Any, Any] | None = None
+
+    def _attributes(self, plugin: str) -> dict[str, Any]:
+        return {
+            "hosthooks.hook": self.hook,
+            "hosthooks.plugin": plugin,
+            "hosthooks.sender": self.sender,
+        }
+
+    def impl_started(self, plugin: str) -> None:
+        owner = self.owner
+        # Current while it runs: what it calls or defers is its child.
+        child = owner.tracer.start_span(
+            f"{self.hook} {plugin}",
+            context=owner.in_context(self.span),
+            attributes=self._attributes(plugin),
+        )
+        self.running = (plugin, child, owner.attach(owner.in_context(child)))
 
     def impl_finished(self, impl: ImplTrace, error: BaseException | None) -> None:
         owner = self.owner
         ended = time.time_ns()
-        child = owner.tracer.start_span(
-            f"{self.hook} {impl.plugin}",
-            context=owner.in_context(self.span),
-            start_time=ended - int(impl.duration_ms * 1_000_000),
-            attributes={
-                "hosthooks.hook": self.hook,
-                "hosthooks.plugin": impl.plugin,
-                "hosthooks.sender": self.sender,
-                "hosthooks.outcome": impl.outcome,
-                "code.function": impl.function,
-            },
-        )
+        running, self.running = self.running, None
+        if running is not None and running[0] == impl.plugin:
+            _, child, token = running
+            owner.detach(token)
+        else:
+            # Timed as a whole, or by a call that reports each one at its end:
+            # the span is made now, from when the implementation started.
+            child = owner.tracer.start_span(
+                f"{self.hook} {impl.plugin}",
+                context=owner.in_context(self.span),
+                start_time=ended - int(impl.duration_ms * 1_000_000),
+                attributes=self._attributes(impl.plugin),
+            )
+        child.set_attribute("hosthooks.outcome", impl.outcome)
+        child.set_attribute("code.function", impl.function)
         if impl.outcome == "raised":
             if error is not None:
                 child.record_exception(error, timestamp=ended)
@@ -141,8 +167,8 @@ class OpenTelemetryTracer(Tracer):
         self.tracer: Final = trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
         # Looked up once: each call uses them.
         self.in_context: Final = trace.set_span_in_context
-        self._attach: Final = context.attach
-        self._detach: Final = context.detach
+        self.attach: Final = context.attach
+        self.detach: Final = context.detach
 
         def error_status(description: str | None) -> Any:
             return Status(StatusCode.ERROR, description)
@@ -161,7 +187,7 @@ class OpenTelemetryTracer(Tracer):
             record.hook,
             attributes={"hosthooks.hook": record.hook, "hosthooks.sender": record.sender},
         )
-        token = self._attach(self.in_context(span))
+        token = self.attach(self.in_context(span))
         record.__dict__[LIVE] = _CallSpan(self, record.hook, record.sender, span, token)
 
     def emit(self, trace: HookTrace) -> None:
@@ -172,7 +198,7 @@ class OpenTelemetryTracer(Tracer):
             failed = next((impl for impl in trace.impls if impl.outcome == "raised"), None)
             if failed is not None:
                 span.set_status(self.error_status(f"{failed.plugin}: {failed.error}"))
-            self._detach(live.token)
+            self.detach(live.token)
             span.end()
         if self._inner is not None:
             self._inner.emit(trace)

@@ -117,8 +117,21 @@ LIVE: Final = "_live"
 class LiveCall:
     """What a tracer follows while a call runs (:mod:`hosthooks.engine.otel`'s span)."""
 
+    def impl_started(self, plugin: str) -> None:
+        """The plain implementation of ``plugin`` starts now (calls that run
+        implementations one at a time say so; the others only when each finished)."""
+
     def impl_finished(self, impl: ImplTrace, error: BaseException | None) -> None:
         """``impl`` has just finished: ``impl.duration_ms`` ago it started."""
+
+
+def impl_starting(record: HookTrace | None, plugin: str) -> None:
+    """Tell the tracer following ``record``'s call, if any, that ``plugin``'s
+    implementation starts now."""
+    if record is not None:
+        live: LiveCall | None = record.__dict__.get(LIVE)
+        if live is not None:
+            live.impl_started(plugin)
 
 
 def _impl_finished(record: HookTrace, impl: ImplTrace, error: BaseException | None) -> None:
@@ -329,6 +342,7 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
                     f"hook call must provide argument {missing.args[0]!r}"
                 ) from missing
             keywords = {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
+            impl_starting(record, impl.plugin_name)
             started = clock()
             try:
                 result = impl.function(*args, **keywords)
