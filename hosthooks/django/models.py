@@ -33,7 +33,11 @@ class DeferredCall(models.Model):  # type: ignore[misc]
     class Meta:
         db_table = "hosthooks_outbox"
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["state", "updated_at"], name="hosthooks_outbox_state")
+            models.Index(
+                fields=["updated_at"],
+                name="hosthooks_outbox_done",
+                condition=models.Q(state="done"),
+            )
         ]
 
     def __str__(self) -> str:

@@ -36,7 +36,11 @@ class Migration(migrations.Migration):  # type: ignore[misc]
             options={
                 "db_table": "hosthooks_outbox",
                 "indexes": [
-                    models.Index(fields=["state", "updated_at"], name="hosthooks_outbox_state")
+                    models.Index(
+                        fields=["updated_at"],
+                        name="hosthooks_outbox_done",
+                        condition=models.Q(state="done"),
+                    )
                 ],
             },
         ),
