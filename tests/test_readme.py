@@ -351,3 +351,24 @@ def _commands(script: str) -> list[str]:
         if words:
             commands.append(shlex.join(words))
     return commands
+
+
+def test_the_harness_finds_blocks_by_fence_and_marker_and_refuses_what_is_not_there():
+    text = (
+        "# Title\n\n## Use\n\n<!-- synopsis -->\n```sh\nhosthooks config [--json]\n```\n\n"
+        "```python\n# my_plugin.py\nx = 1\n```\n\n```toml\n# hosthooks.toml\ntrace = true\n```\n"
+        "```sh\npip install hosthooks\ncurl http://db.internal/\n```\n"
+    )
+    synopsis, module, toml, remote = readme_blocks(text)
+    assert (synopsis.marker, synopsis.section, synopsis.language) == ("synopsis", "Use", "sh")
+    assert (module.file, toml.file) == ("my_plugin.py", "hosthooks.toml")
+    assert files_before([synopsis, module, toml], toml) == {
+        "my_plugin.py": "# my_plugin.py\nx = 1\n",
+        "hosthooks.toml": "# hosthooks.toml\ntrace = true\n",
+    }
+    assert remote.talks_elsewhere == "installs from the package index"
+    assert synopsis.talks_elsewhere is None
+    with pytest.raises(AssertionError, match="hosthooks config has no --bogus"):
+        hosthooks_options_exist("hosthooks config --bogus")
+    with pytest.raises(AssertionError, match="no command 'nosuchcommand'"):
+        hosthooks_options_exist("hosthooks nosuchcommand")
