@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from pathlib import PurePosixPath
 
@@ -17,6 +18,7 @@ import pytest
 
 from hosthooks import Host
 from hosthooks import HostConfig
+from hosthooks import setting
 from hosthooks.configuration.files import load_configuration
 from hosthooks.configuration.keys import ConfigError
 from hosthooks.report import plugin_infos
@@ -122,15 +124,25 @@ def test_a_command_that_writes_writes_nothing_when_a_plugin_cannot_use_its_setti
 class Paths:
     log: Path | None = None
     name: str = ""
+    extra: list[str] = field(default_factory=list)
+    token: str = setting("", secret=True)
 
 
 def test_pathlib_paths_are_taken_for_path_and_string_settings(tmp_path):
+    (tmp_path / "token.txt").write_text("t0k\n")
     # What a Django project writes: "path": BASE_DIR / "audit.jsonl".
     configuration = load_configuration(
         environ={},
         cwd=tmp_path,
         settings={
-            "plugins": {"paths": {"log": tmp_path / "audit.jsonl", "name": PurePosixPath("a/b")}},
+            "plugins": {
+                "paths": {
+                    "log": tmp_path / "audit.jsonl",
+                    "name": PurePosixPath("a/b"),
+                    "extra": [tmp_path / "one", "two"],
+                    "token": {"file": tmp_path / "token.txt"},
+                }
+            },
             "runtime": {"DATABASE": tmp_path / "app.sqlite3"},
             "trace_file": tmp_path / "trace.jsonl",
         },
@@ -142,7 +154,9 @@ def test_pathlib_paths_are_taken_for_path_and_string_settings(tmp_path):
         settings = host.plugin_settings("paths", Paths, environ={})
     finally:
         host.close()  # it traces to the trace file: closing closes it
-    assert settings == Paths(log=tmp_path / "audit.jsonl", name="a/b")
+    assert settings == Paths(
+        log=tmp_path / "audit.jsonl", name="a/b", extra=[str(tmp_path / "one"), "two"], token="t0k"
+    )
 
 
 def test_a_relative_path_setting_in_the_file_is_relative_to_the_file(tmp_path):

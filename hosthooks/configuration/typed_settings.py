@@ -257,7 +257,7 @@ def _dereference(raw: dict[str, Any], environ: Mapping[str, str], base: Path | N
         if raw["env"] not in environ:
             raise ValueError(f"the environment variable {raw['env']} is not set")
         return environ[raw["env"]]
-    if set(raw) == {"file"} and isinstance(raw["file"], str):
+    if set(raw) == {"file"} and isinstance(_text_of_path(raw["file"]), str):
         path = Path(raw["file"]).expanduser()
         if base is not None and not path.is_absolute():
             path = base / path
@@ -267,6 +267,14 @@ def _dereference(raw: dict[str, Any], environ: Mapping[str, str], base: Path | N
         except OSError as error:
             raise ValueError(f"cannot read {str(path)!r}: {error.strerror}") from None
     raise ValueError('expected a value, { env = "VAR" } or { file = "path" }')
+
+
+def _text_of_path(value: Any) -> Any:
+    """A path-like value as its string (a str path, not bytes); anything else as it is."""
+    if isinstance(value, os.PathLike):
+        text = os.fspath(value)
+        return text if isinstance(text, str) else value
+    return value
 
 
 def _convert(
@@ -291,6 +299,9 @@ def _convert(
     if origin in (list, tuple):
         if is_text:
             value = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list | tuple):
+            # Paths among them (Django settings build them with pathlib) are strings too.
+            value = [_text_of_path(item) for item in value]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise ValueError(f"expected a list of strings, got {got}")
         return list(value) if origin is list else tuple(value)
@@ -323,8 +334,8 @@ def _convert(
     if hint is str:
         if isinstance(value, str):
             return value
-        if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
-            return os.fspath(value)
+        if isinstance(_text_of_path(value), str):
+            return _text_of_path(value)
         raise ValueError(f"expected a string, got {got}")
     return value
 
