@@ -47,13 +47,24 @@ class DjangoLayer:
         return vendor
 
     def execute(self, using: str | None, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        # The outbox's SQL marks parameters with ?; Django's cursors take %s on
-        # every backend (and the outbox's statements hold no literal %).
-        with connections[_alias(using)].cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), list(params))
-            if cursor.description is None:
-                return []
-            return list(cursor.fetchall())
+        connection = connections[_alias(using)]
+        connection.ensure_connection()
+        # As Django's own cursors do: nothing runs in a transaction marked for rollback.
+        connection.validate_no_broken_transaction()
+        # The driver's cursor on Django's connection (so in its transaction), not
+        # Django's wrapper: a deferred call's INSERT is the caller's whole cost, and
+        # the wrapper rewrites every statement's markers. The outbox's SQL marks
+        # parameters with ? (sqlite3's own); psycopg takes %s (and the outbox's
+        # statements hold no literal %). The driver's errors become Django's.
+        if connection.vendor != "sqlite":
+            sql = sql.replace("?", "%s")
+        with connection.wrap_database_errors:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql, tuple(params))
+                return [] if cursor.description is None else list(cursor.fetchall())
+            finally:
+                cursor.close()
 
     def atomic(self, using: str | None) -> AbstractContextManager[object]:
         block: AbstractContextManager[object] = transaction.atomic(using=_alias(using))
