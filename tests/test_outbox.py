@@ -442,3 +442,22 @@ def test_check_names_a_missing_outbox_table_when_plugins_defer(tmp_path):
     ]
     # Without a plugin that defers, the table is not needed.
     assert run_cli("check", "--db", location, cwd=REPO).returncode == 0
+
+
+def test_a_hook_without_a_write_of_its_own_writes_to_the_default_database(eager_host, outbox):
+    seen: list[tuple[str, object]] = []
+
+    class Settings:
+        @hookimpl(defer=True)
+        def setting_changed(self, setting: str, value: object) -> None:
+            seen.append((setting, value))
+
+    eager_host.register(Settings(), "settings_watcher")
+    eager_host.hook.setting_changed(sender=object, setting="DEBUG", value=True, enter=True)
+    assert seen == [("DEBUG", True)]
+    (record,) = outbox.deliveries()
+    assert (record.hook, record.plugin, record.state) == (
+        "setting_changed",
+        "settings_watcher",
+        "done",
+    )
