@@ -1,6 +1,7 @@
-"""Where a host's plugins come from, and how each one is recorded: built-in plugins,
-entry points (with the allow-list and compatibility), directories of ``.py``
-files; a failure recorded as ``failed``, a problem found as the plugin loads."""
+"""Loading a host's plugins, in order: the built-in plugins, then entry points
+(with the block list, the allow-list and compatibility), then directories of
+``.py`` files; each recorded as it loads (:mod:`hosthooks.loading.records`),
+a failure as ``failed``, a problem found as the plugin loads."""
 
 from __future__ import annotations
 

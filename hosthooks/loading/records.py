@@ -1,5 +1,8 @@
-"""Where plugins come from, and what the host records of each: entry points,
-directories, built-in plugins, their records and load errors."""
+"""What the host records of each plugin, and the vocabulary of loading: a
+plugin's source, status and problems, its record, the loading configuration
+(:class:`HostConfig`), the built-in plugins by name, the requirement on
+hosthooks, and how a plugin's module or file is imported. Nothing here loads
+a plugin; :mod:`hosthooks.loading.loader` does."""
 
 from __future__ import annotations
 
