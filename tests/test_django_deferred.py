@@ -58,3 +58,127 @@ def test_on_commit_follows_djangos_transaction_after_the_runtime_is_imported(tmp
     # and callbacks ran at once, for rolled-back transactions too.
     report = run_scenario(tmp_path, "on_commit_after_runtime_import", {"autoload": False})
     assert report == {"ran_inside": [], "ran": ["committed"]}
+
+
+# Delivery records in two databases: (alias, event id, plugin, state, created at).
+_RECORDS = [
+    ("default", "e-pending", "audit", "pending", 1000.0),
+    ("default", "e-dead", "webhook", "dead", 2000.0),
+    ("default", "e-old-done", "audit", "done", 3000.0),
+    ("second", "e-dead-2", "webhook", "dead", 1500.0),
+    ("second", "e-done", "audit", "done", 4000.0),
+]
+_WRITE_RECORDS = """
+import time
+from hosthooks.deferred.outbox import Outbox
+from hosthooks.django.outbox import django_layer
+for alias, event_id, plugin, state, created in {records!r}:
+    Outbox(django_layer, alias).add(event_id, 'post_save', plugin, 'hosthooks', 2, {{}}, now=created)
+    # done rows: one of ten days ago, one of a minute ago
+    updated = time.time() - (10 * 86400 if event_id == 'e-old-done' else 60)
+    django_layer.execute(
+        alias,
+        'UPDATE hosthooks_outbox SET state = ?, updated_at = ?, next_attempt_at = NULL '
+        'WHERE event_id = ?',
+        (state, updated, event_id),
+    )
+"""
+
+
+def _command(
+    env: dict[str, str], *args: str, runtime: bool = False
+) -> subprocess.CompletedProcess[str]:
+    program = ["hosthooks"] if runtime else ["tests.djangoproject.manage", "hosthooks"]
+    return subprocess.run(
+        [sys.executable, "-m", *program, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_manage_deliveries_lists_retries_and_purges_every_databases_outbox(tmp_path):
+    env = project_environ(tmp_path, {"autoload": False})
+    env["PROJECT_SECOND_DB"] = str(tmp_path / "second.sqlite3")
+    for args in (["migrate"], ["migrate", "hosthooks", "--database", "second"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.djangoproject.manage", *args, "--verbosity", "0"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    written = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.djangoproject.manage",
+            "shell",
+            "-c",
+            _WRITE_RECORDS.format(records=_RECORDS),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert written.returncode == 0, written.stderr
+
+    # Both databases, newest first, with the runtime's JSON keys.
+    listed = _command(env, "deliveries", "--json")
+    assert listed.returncode == 0, listed.stderr
+    records = json.loads(listed.stdout)
+    assert [(r["event_id"], r["state"]) for r in records] == [
+        ("e-done", "done"),
+        ("e-old-done", "done"),
+        ("e-dead", "dead"),
+        ("e-dead-2", "dead"),
+        ("e-pending", "pending"),
+    ]
+    # One alias's output is the runtime command's on the same database file, JSON and text.
+    for shown in (["--json"], []):
+        django = _command(env, "deliveries", "--db", "default", *shown)
+        runtime = _command(
+            env, "deliveries", "--db", str(tmp_path / "project.sqlite3"), *shown, runtime=True
+        )
+        assert django.returncode == runtime.returncode == 0, django.stderr + runtime.stderr
+        assert django.stdout == runtime.stdout
+    text = _command(env, "deliveries").stdout.splitlines()
+    assert text[0] == "pending 1, sent 0, running 0, done 2, failed 0, held 0, dead 2"
+
+    dead = _command(env, "deliveries", "--state", "dead", "--plugin", "webhook", "--json")
+    assert [r["event_id"] for r in json.loads(dead.stdout)] == ["e-dead", "e-dead-2"]
+
+    retried = _command(env, "deliveries", "retry", "--dead", "--plugin", "webhook")
+    assert (retried.returncode, retried.stdout) == (0, "retried 2 call(s)\n"), retried.stderr
+    refused = _command(env, "deliveries", "retry", "e-done", "e-nothing")
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        "hosthooks: not retried: e-done: it is done",
+        "hosthooks: not retried: e-nothing: no such call",
+    ]
+
+    purged = _command(env, "deliveries", "purge", "--done-older-than", "7d")
+    assert (purged.returncode, purged.stdout) == (0, "purged 1 done call(s)\n"), purged.stderr
+    after = json.loads(_command(env, "deliveries", "--json").stdout)
+    assert [(r["event_id"], r["state"]) for r in after] == [
+        ("e-done", "done"),
+        ("e-dead", "pending"),
+        ("e-dead-2", "pending"),
+        ("e-pending", "pending"),
+    ]
+
+    unknown = _command(env, "deliveries", "--db", "nosuch")
+    assert unknown.returncode == 1
+    assert unknown.stderr == (
+        "hosthooks: error: --db nosuch: no database of that alias has the outbox table "
+        "(those that have it: default, second)\n"
+    )

@@ -1,5 +1,7 @@
 """The operators' commands for deferred calls: ``hosthooks relay`` and
-``hosthooks deliveries [retry|purge]``, over the runtime's database."""
+``hosthooks deliveries [retry|purge]``, over the runtime's database (or, run by
+``manage.py hosthooks deliveries``, over every Django database with the outbox
+table)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,62 @@ from hosthooks.deferred.outbox import STATES
 
 if TYPE_CHECKING:
     from hosthooks.commands.group import Context
+    from hosthooks.deferred.outbox import Delivery
+    from hosthooks.deferred.outbox import Outbox
 
 _DB_HELP = "The SQLite database file, or a postgresql:// URL [default: the DATABASE setting]."
+_DELIVERIES_DB_HELP = (
+    "The SQLite database file, or a postgresql:// URL [default: the DATABASE setting]; "
+    "under manage.py, a database alias [default: every one with the outbox table]."
+)
+
+
+def open_outboxes(obj: Context, db_path: str | None) -> list[Outbox]:
+    """The outboxes a deliveries command reads and moves: the runtime database's
+    (``--db``, else the DATABASE setting), or an embedding application's, every
+    one of them or the one whose alias ``--db`` names.
+
+    :raises click.ClickException: when there is no outbox to use.
+    """
+    embedded = None if obj.embedding is None else obj.embedding.outboxes
+    if embedded is None:
+        return [open_outbox(obj, db_path)]
+    found = list(embedded())
+    if db_path is not None:
+        aliases = ", ".join(str(outbox.using) for outbox in found) or "none"
+        found = [outbox for outbox in found if outbox.using == db_path]
+        if not found:
+            raise click.ClickException(
+                f"--db {db_path}: no database of that alias has the outbox table "
+                f"(those that have it: {aliases})"
+            )
+    if not found:
+        raise click.ClickException(
+            "the outbox table is in none of the project's databases: "
+            "run manage.py migrate hosthooks"
+        )
+    return found
+
+
+def _records(
+    outboxes: list[Outbox],
+    state: str | None = None,
+    plugin: str | None = None,
+    limit: int | None = None,
+    event_ids: tuple[str, ...] | list[str] = (),
+) -> list[Delivery]:
+    """Delivery records of every outbox, newest first, at most ``limit``."""
+    if len(outboxes) == 1:
+        return outboxes[0].deliveries(state=state, plugin=plugin, limit=limit, event_ids=event_ids)
+    records = [
+        record
+        for outbox in outboxes
+        for record in outbox.deliveries(
+            state=state, plugin=plugin, limit=limit, event_ids=event_ids
+        )
+    ]
+    records.sort(key=lambda record: record.created_at, reverse=True)
+    return records if limit is None else records[:limit]
 
 
 def parse_duration(text: str) -> int:
@@ -95,7 +151,7 @@ def _redacted(url: str) -> str:
     "--limit", type=click.IntRange(1), default=100, show_default=True, help="At most this many."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@database_option(_DB_HELP)
+@database_option(_DELIVERIES_DB_HELP)
 @click.pass_context
 def deliveries(
     ctx: click.Context,
@@ -112,12 +168,15 @@ def deliveries(
     ctx.meta["hosthooks_db"] = db_path
     if ctx.invoked_subcommand is not None:
         return
-    outbox = open_outbox(ctx.obj, db_path)
-    records = outbox.deliveries(state=state, plugin=plugin, limit=limit)
+    outboxes = open_outboxes(ctx.obj, db_path)
+    records = _records(outboxes, state=state, plugin=plugin, limit=limit)
     if as_json:
         click.echo(json.dumps([record.as_json() for record in records], indent=2))
         return
-    counts = outbox.counts()
+    counts = dict.fromkeys(STATES, 0)
+    for outbox in outboxes:
+        for name, count in outbox.counts().items():
+            counts[name] += count
     click.echo(", ".join(f"{name} {count}" for name, count in counts.items()))
     for record in records:
         shown = record.as_json()
@@ -142,7 +201,7 @@ def _db(ctx: click.Context, db_path: str | None) -> str | None:
 @click.argument("event_ids", nargs=-1, metavar="EVENT_ID...")
 @click.option("--dead", is_flag=True, help="Every dead call (of --plugin, when given).")
 @click.option("--plugin", default=None, metavar="NAME", help="With --dead: only this plugin's.")
-@database_option(_DB_HELP)
+@database_option(_DELIVERIES_DB_HELP)
 @click.pass_context
 def retry(
     ctx: click.Context,
@@ -159,13 +218,17 @@ def retry(
         raise click.UsageError("name EVENT_IDs or give --dead, not both and not neither")
     if plugin is not None and not dead:
         raise click.UsageError("--plugin applies only with --dead")
-    outbox = open_outbox(ctx.obj, _db(ctx, db_path))
-    retried = outbox.retry(event_ids, dead=dead, plugin=plugin)
+    outboxes = open_outboxes(ctx.obj, _db(ctx, db_path))
+    retried = [
+        event_id
+        for outbox in outboxes
+        for event_id in outbox.retry(event_ids, dead=dead, plugin=plugin)
+    ]
     if event_ids:
         missing = sorted(set(event_ids) - set(retried))
         if missing:
             known = {
-                record.event_id: record.state for record in outbox.deliveries(event_ids=missing)
+                record.event_id: record.state for record in _records(outboxes, event_ids=missing)
             }
             for event_id in missing:
                 state = known.get(event_id)
@@ -184,7 +247,7 @@ def retry(
     metavar="DURATION",
     help="Delete done calls last updated longer ago than this (30m, 12h, 7d).",
 )
-@database_option(_DB_HELP)
+@database_option(_DELIVERIES_DB_HELP)
 @click.pass_context
 def purge(ctx: click.Context, older_than: str, db_path: str | None) -> None:
     """Delete done calls older than a duration (the relay purges past deliveries_keep itself).
@@ -192,5 +255,6 @@ def purge(ctx: click.Context, older_than: str, db_path: str | None) -> None:
     Example: hosthooks deliveries purge --done-older-than 7d
     """
     seconds = parse_duration(older_than)
-    outbox = open_outbox(ctx.obj, _db(ctx, db_path))
-    click.echo(f"purged {outbox.purge_done(seconds)} done call(s)")
+    outboxes = open_outboxes(ctx.obj, _db(ctx, db_path))
+    purged = sum(outbox.purge_done(seconds) for outbox in outboxes)
+    click.echo(f"purged {purged} done call(s)")

@@ -26,6 +26,7 @@ from hosthooks.commands import EXIT_USAGE
 # Imported where used, not here: each command pays only for the parts it uses.
 if TYPE_CHECKING:
     from hosthooks.configuration.files import Configuration
+    from hosthooks.deferred.outbox import Outbox
     from hosthooks.host import Host
     from hosthooks.loading.records import HostConfig
     from hosthooks.loading.records import PluginRecord
@@ -41,6 +42,9 @@ class Embedding:
     #: More keys of a hook's ``hooks --json`` object, by hook name (under Django:
     #: ``receivers``, each ``module``, ``function``, ``sender``, ``dispatch_uid``, ``weak``).
     hook_extras: Callable[[str], Mapping[str, Any]] | None = None
+    #: The outboxes ``deliveries`` reads and moves (under Django: of every alias
+    #: whose database has the table) instead of the runtime database's.
+    outboxes: Callable[[], Sequence[Outbox]] | None = None
 
 
 class Context:

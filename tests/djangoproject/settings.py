@@ -61,6 +61,12 @@ if os.environ.get("PROJECT_POSTGRESQL_DB"):
         "HOST": "127.0.0.1",
         "PORT": "5432",
     }
+if os.environ.get("PROJECT_SECOND_DB"):
+    # A second database with an outbox of its own (manage.py hosthooks deliveries).
+    DATABASES["second"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ["PROJECT_SECOND_DB"],
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 LOGIN_REDIRECT_URL = "/books/"

@@ -1,7 +1,9 @@
-"""``manage.py hosthooks hooks|plugins|check|docs``: the ``hosthooks`` command's own
-commands, options and JSON, run on the project's host; ``manage.py hosthooks
-worker|relay``: deferred calls run and relayed with the project's settings, apps
-and databases (every alias whose database has the outbox table).
+"""``manage.py hosthooks hooks|plugins|check|docs|deliveries``: the ``hosthooks``
+command's own commands, options and JSON, run on the project's host
+(``deliveries`` on every database alias whose database has the outbox table);
+``manage.py hosthooks worker|relay``: deferred calls run and relayed with the
+project's settings, apps and databases (every alias whose database has the
+outbox table).
 
 ``hooks`` also lists, under ``receivers``, the Django receivers connected to
 each signal; ``check`` checks ``sender=`` labels against the project's models.
@@ -28,13 +30,19 @@ from hosthooks.django.receivers import describe_receivers
 from hosthooks.django.signals import SIGNAL_PATHS
 
 #: The ``hosthooks`` commands that apply to a project; the others run the runtime.
-PROJECT_COMMANDS = ("hooks", "plugins", "check", "docs")
+PROJECT_COMMANDS = ("hooks", "plugins", "check", "docs", "deliveries")
 #: The commands of deferred calls, run here with Django's databases.
 DEFERRED_COMMANDS = ("worker", "relay")
 
 
 def _hook_extras(hook: str) -> dict[str, Any]:
     return {"receivers": describe_receivers(hook)} if hook in SIGNAL_PATHS else {}
+
+
+def _outboxes() -> list[Any]:
+    from hosthooks.django.outbox import outboxes
+
+    return list(outboxes().values())
 
 
 class _Verbatim(io.TextIOBase):
@@ -58,7 +66,8 @@ class _Verbatim(io.TextIOBase):
 class Command(BaseCommand):  # type: ignore[misc]
     help = (
         "List and check the hosthooks plugins of this project: the hosthooks "
-        "command's hooks, plugins, check and docs, with the same options and JSON."
+        "command's hooks, plugins, check, docs and deliveries, with the same options "
+        "and JSON; worker and relay run deferred calls with the project's databases."
     )
     # `check` reports on plugins itself, with its own exit status.
     requires_system_checks: ClassVar[list[str]] = []
@@ -82,7 +91,7 @@ class Command(BaseCommand):  # type: ignore[misc]
         if options["command"] in DEFERRED_COMMANDS:
             self._deferred(options["command"], options["arguments"])
             return
-        embedding = Embedding(host, project_configuration(), _hook_extras)
+        embedding = Embedding(host, project_configuration(), _hook_extras, _outboxes)
         # Django's own --traceback is the hosthooks command's, given before its command.
         shown = ["--traceback"] if options.get("traceback") else []
         argv = [*shown, options["command"], *options["arguments"]]
