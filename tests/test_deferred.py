@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +22,7 @@ from hosthooks.deferred import NotSerialisable
 from hosthooks.deferred import current_event
 from hosthooks.deferred import serialise
 from hosthooks.deferred.outbox import Outbox
+from hosthooks.deferred.schema import TABLE
 from hosthooks.runtime import Database
 from hosthooks.runtime import atomic
 from hosthooks.runtime import migrate
@@ -155,6 +158,19 @@ def test_current_event_names_the_call_and_is_none_outside_one(deferred, db):
     )
     assert len(event.event_id) == 32
     assert current_event() is None
+
+
+def test_event_ids_of_later_calls_sort_later_in_the_outbox(deferred, db):
+    # Ids ordered by time keep the outbox's unique index growing at its end
+    # (random ids each touched a page of their own, written at every COMMIT).
+    for number in range(5):
+        Author(name=f"Ann {number}").save()
+        time.sleep(0.002)
+    written = [event_id for (event_id,) in db.execute(f"SELECT event_id FROM {TABLE} ORDER BY id")]
+    assert len(written) == len(set(written)) == 5
+    assert all(re.fullmatch("[0-9a-f]{32}", event_id) for event_id in written)
+    assert sorted(written) == written
+    assert [run["event"].event_id for run in deferred.runs] == written
 
 
 def test_a_failing_run_is_retried_then_given_up_without_reaching_the_caller(eager_host, db, caplog):

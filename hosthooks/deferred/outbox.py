@@ -62,6 +62,9 @@ _COLUMNS: Final = (
     "last_error, created_at, updated_at"
 )
 _URL_PASSWORD: Final = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+#: A call's message as JSON, with one encoder made once (json.dumps with any
+#: option makes a new encoder each time).
+_compact_json: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class OutboxMissing(Exception):
@@ -206,7 +209,7 @@ class Outbox:
                 moment,
                 moment,
                 moment,
-                json.dumps(message, separators=(",", ":")),
+                _compact_json(message),
                 traceparent,
             ),
         )

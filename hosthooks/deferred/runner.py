@@ -121,6 +121,9 @@ def _stand_in(
 ) -> Callable[..., None]:
     spec_names: tuple[str, ...] = ()
     tries = DEFAULT_RETRIES if retries is None else retries
+    # What an argument that cannot travel is called in the error: made once
+    # here, not on every call (the call's whole cost is the caller's).
+    wheres = tuple((name, f"{plugin}: {hook}: argument {name!r}") for name in own_names)
 
     # updated=(): the stand-in must not inherit the attributes of what it wraps
     # (an async implementation's coroutine stand-in marks itself by one, and the
@@ -134,10 +137,7 @@ def _stand_in(
         arguments = dict(zip(spec_names, args, strict=True))
         if hook == "m2m_changed" and not str(arguments.get("action", "")).startswith("post_"):
             return
-        encoded = {
-            name: serialise.encode(arguments[name], f"{plugin}: {hook}: argument {name!r}")
-            for name in own_names
-        }
+        encoded = {name: serialise.encode(arguments[name], where) for name, where in wheres}
         using = arguments.get("using")
         write(
             host,
@@ -172,8 +172,7 @@ def write(
     :raises Exception: the database's error when the row cannot be written (the
         table is missing, say): the caller's write fails with it, whole.
     """
-    # 128 random bits as 32 hex digits, as uuid4().hex gives, without the UUID object.
-    event_id = os.urandom(16).hex()
+    event_id = new_event_id()
     layer = layer_for(using)
     if layer is None:
         raise OutboxMissing(
@@ -186,6 +185,17 @@ def write(
     if host.config.queue_backend == "eager":
         on_commit_named(lambda: run_eagerly(host, outbox, event_id), using, plugin, hook)
     return event_id
+
+
+def new_event_id() -> str:
+    """A call's event id: 32 hex digits, the time in milliseconds (48 bits) then
+    80 random bits, as a UUIDv7 orders them. Ids of later milliseconds sort
+    later, so the outbox's unique index on them grows at its end: the caller's
+    INSERT touches the index page it touched last, not a page of its own
+    anywhere in the index (a page journaled and written at COMMIT: with
+    100,000 rows kept, random ids doubled what the INSERT added to the commit
+    on SQLite)."""
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def current_traceparent() -> str | None:
