@@ -91,15 +91,28 @@ COUNTING_QUERIES = [
 ]
 
 
+#: Django's tests that cannot pass while a plugin listens, and why. From Django 6.1 a
+#: bulk_create of one batch outside any transaction opens none, and this test counts
+#: its statements expecting the INSERT alone. With the hooks listening, pre_bulk_create,
+#: the INSERT and post_bulk_create share one transaction (a pre_ hook that raises must
+#: leave nothing written; post_ hooks run inside the write's transaction, as post_save
+#: does), and SQLite's BEGIN is a statement Django counts. Django 5.2 has no such test.
+NEEDS_ITS_TRANSACTION = [
+    "bulk_create.tests.BulkCreateTransactionTests.test_no_unnecessary_transaction",
+]
+
+
 def test_every_test_passing_plain_passes_with_the_bulk_hooks(runs):
     passed = _with(runs["plain"], "passed")
     assert len(passed) > 150  # the run ran: 183 with Django 5.2
-    assert sorted(passed - _with(runs["bulk"], "passed")) == []
+    expected = sorted(passed & set(NEEDS_ITS_TRANSACTION))
+    assert sorted(passed - _with(runs["bulk"], "passed")) == expected
 
 
 def test_with_the_keys_only_the_tests_counting_queries_see_a_difference(runs):
     passed = _with(runs["plain"], "passed")
-    assert sorted(passed - _with(runs["bulk_pks"], "passed")) == COUNTING_QUERIES
+    expected = sorted(COUNTING_QUERIES + sorted(passed & set(NEEDS_ITS_TRANSACTION)))
+    assert sorted(passed - _with(runs["bulk_pks"], "passed")) == expected
 
 
 def test_the_plugin_heard_every_bulk_and_queryset_hook(runs):
