@@ -175,9 +175,11 @@ def test_toml_block(block: Block, tmp_path: Path):
             assert Path(entry["value"]).parent == project
 
 
-@pytest.mark.parametrize("block", blocks_of("json"))
-def test_json_block(block: Block):
-    json.loads(block.text)
+def test_every_json_block_parses():
+    # One test over however many there are (none today): an empty parameter set
+    # would be a skip in every run.
+    for block in blocks_of("json"):
+        json.loads(block.text)
 
 
 # -- Django settings --------------------------------------------------------------
