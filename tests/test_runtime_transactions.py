@@ -213,3 +213,31 @@ def test_a_failure_caught_in_a_request_transaction_commits_nothing(db, default_h
         with pytest.raises(RuntimeError, match="refused by pre_save"):
             Author.objects.create(name="refused")
     assert dump(db) == before
+
+
+def test_migrate_waits_for_a_write_lock_held_past_its_busy_timeout(tmp_path, default_host):
+    # Another process holding SQLite's write lock (its own migration on a busy
+    # machine) longer than this connection's busy timeout: the migration waits
+    # for it and then finds what is missing, instead of failing the start.
+    import sqlite3
+    import threading
+
+    path = tmp_path / "shared.sqlite3"
+    other = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+    released.start()
+    database = Database(str(path), busy_timeout=0.2)
+    try:
+        applied = migrate(database, models=MODELS, verbosity=0)
+    finally:
+        released.join()
+        other.close()
+        database.close()
+    assert applied
+    check = sqlite3.connect(path)
+    try:
+        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+    finally:
+        check.close()
+    assert {model._meta.table for model in MODELS} <= tables

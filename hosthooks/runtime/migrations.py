@@ -6,6 +6,7 @@ This module is the only place ``pre_migrate`` and ``post_migrate`` are fired.
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 from typing import Final
@@ -13,6 +14,7 @@ from typing import TextIO
 
 from hosthooks.deferred import schema as outbox_schema
 from hosthooks.host import get_host
+from hosthooks.runtime.backends.base import LockTimeout
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.fields import ForeignKey
@@ -107,6 +109,8 @@ def plan(database: Database, models: list[type[Model]] | None = None) -> list[Op
 
 #: The lock migrations take: processes started together migrate one at a time.
 MIGRATION_LOCK: Final = "hosthooks.migrate"
+#: How long a migration waits, in all, for another process's to end.
+MIGRATION_WAIT_SECONDS: Final = 120.0
 
 
 def migrate(
@@ -141,6 +145,44 @@ def migrate(
             apps.append(app)
     snapshot = dict(registry)
     host = get_host()
+    # Processes started together on one empty database wait for each other's
+    # migration, however long a busy machine makes it: on SQLite the migration
+    # lock is the write lock, which a connection waits for only its busy timeout.
+    deadline = time.monotonic() + MIGRATION_WAIT_SECONDS
+    while True:
+        try:
+            operations = _apply(database, chosen, apps, snapshot, verbosity, interactive, stdout)
+        except LockTimeout:
+            if time.monotonic() >= deadline:
+                raise
+            continue
+        break
+    if host.has_listeners("post_migrate"):
+        for app in apps:
+            host.hook.post_migrate(
+                sender=app,
+                app_config=app,
+                verbosity=verbosity,
+                interactive=interactive,
+                using=database.alias,
+                apps=dict(registry),
+                plan=operations,
+                stdout=stdout,
+            )
+    return operations
+
+
+def _apply(
+    database: Database,
+    chosen: list[type[Model]],
+    apps: list[Any],
+    snapshot: dict[str, type[Model]],
+    verbosity: int,
+    interactive: bool,
+    stdout: TextIO | None,
+) -> list[Operation]:
+    """One try of the migration, in one transaction under the migration lock."""
+    host = get_host()
     with database.atomic():
         database.lock(MIGRATION_LOCK)
         operations = plan(database, chosen)
@@ -164,16 +206,4 @@ def migrate(
             after_migrate = getattr(model, "after_migrate", None)
             if after_migrate is not None:
                 after_migrate(database, stdout)
-    if host.has_listeners("post_migrate"):
-        for app in apps:
-            host.hook.post_migrate(
-                sender=app,
-                app_config=app,
-                verbosity=verbosity,
-                interactive=interactive,
-                using=database.alias,
-                apps=dict(registry),
-                plan=operations,
-                stdout=stdout,
-            )
     return operations

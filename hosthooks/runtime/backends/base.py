@@ -37,6 +37,12 @@ class TransactionManagementError(DatabaseError):
     failed: the block rolls back instead of committing part of its work."""
 
 
+class LockTimeout(DatabaseError):
+    """Another connection held the database's write lock longer than this one
+    would wait: nothing of the transaction was written; running it again later
+    may succeed."""
+
+
 class SerializationError(DatabaseError):
     """The server gave up the transaction to keep concurrent ones serialisable
     (or broke a deadlock): nothing of it was written; running it again may succeed."""

@@ -14,6 +14,7 @@ from typing import Final
 from hosthooks.runtime.backends.base import Backend
 from hosthooks.runtime.backends.base import DatabaseError
 from hosthooks.runtime.backends.base import IntegrityError
+from hosthooks.runtime.backends.base import LockTimeout
 from hosthooks.runtime.backends.write_queue import WriteQueue
 from hosthooks.runtime.backends.write_queue import write_queue_for
 
@@ -171,7 +172,7 @@ class SQLiteBackend(Backend):
         return DatabaseError(f"{message} (database {self.alias!r})")
 
     def _locked(self, message: str) -> DatabaseError:
-        return DatabaseError(
+        return LockTimeout(
             f"database {self.location!r} is locked by another connection "
             f"(waited {self.busy_timeout:g} s): {message}"
         )
