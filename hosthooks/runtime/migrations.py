@@ -155,6 +155,9 @@ def migrate(
         except LockTimeout:
             if time.monotonic() >= deadline:
                 raise
+            # Some lock failures come at once (switching a new file to WAL):
+            # a pause keeps the wait from spinning.
+            time.sleep(0.05)
             continue
         break
     if host.has_listeners("post_migrate"):

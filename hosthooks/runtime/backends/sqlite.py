@@ -57,6 +57,7 @@ class SQLiteBackend(Backend):
         return self.location
 
     def connect(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = None
         try:
             self._create_private_file()
             connection = sqlite3.connect(
@@ -69,6 +70,10 @@ class SQLiteBackend(Backend):
             if self.location != ":memory:":
                 connection.execute("PRAGMA journal_mode = WAL")
         except sqlite3.Error as error:
+            # Switching to WAL fails at once while another connection writes: the
+            # half-set-up connection is closed, not left for the collector.
+            if connection is not None:
+                connection.close()
             raise self.translate(error) from error
         return connection
 
