@@ -9,10 +9,6 @@ tests counting queries see: those, and only those, fail then."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +17,7 @@ import pytest
 from hosthooks.specs import bulk
 from hosthooks.specs import hook_names
 from tests.sdists import fetch_sdist_directory
+from tests.test_django_suite import run_django_tests
 
 django = pytest.importorskip("django")
 
@@ -43,27 +40,9 @@ def runs(tmp_path_factory) -> dict[str, dict[str, Any]]:
     scratch = tmp_path_factory.mktemp("bulk-judge")
     reports = {}
     for mode in ("plain", "bulk", "bulk_pks"):
-        report = scratch / f"{mode}.json"
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("HOSTHOOKS_")}
-        environ.update(
-            PYTHONPATH=os.pathsep.join([str(REPOSITORY), str(site)]),
-            HOSTHOOKS_JUDGE_MODE=mode,
-            HOSTHOOKS_JUDGE_REPORT=str(report),
+        reports[mode] = run_django_tests(
+            tests, site, mode, scratch, settings="tests.django_judge.bulk_settings", labels=LABELS
         )
-        result = subprocess.run(
-            [
-                *(sys.executable, "runtests.py", "--settings", "tests.django_judge.bulk_settings"),
-                *("--parallel", "1", "--noinput", *LABELS),
-            ],
-            cwd=tests,
-            env=environ,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-        assert report.is_file(), result.stdout[-3000:] + result.stderr[-5000:]
-        reports[mode] = json.loads(report.read_text())
     return reports
 
 

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +134,17 @@ def recorder_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-def run_django_tests(tests: Path, site: Path, mode: str, scratch: Path) -> dict[str, Any]:
-    """Run :data:`LABELS` with Django's runtests.py in ``mode``: what the runner reported."""
+def run_django_tests(
+    tests: Path,
+    site: Path,
+    mode: str,
+    scratch: Path,
+    *,
+    settings: str = "tests.django_judge.settings",
+    labels: Sequence[str] = LABELS,
+) -> dict[str, Any]:
+    """Run ``labels`` with Django's runtests.py and ``settings`` in ``mode``: what
+    the runner reported."""
     report = scratch / f"{mode}.json"
     environ = {key: value for key, value in os.environ.items() if not key.startswith("HOSTHOOKS_")}
     environ.update(
@@ -144,8 +154,8 @@ def run_django_tests(tests: Path, site: Path, mode: str, scratch: Path) -> dict[
     )
     result = subprocess.run(
         [
-            *(sys.executable, "runtests.py", "--settings", "tests.django_judge.settings"),
-            *("--parallel", "1", "--noinput", *LABELS),
+            *(sys.executable, "runtests.py", "--settings", settings),
+            *("--parallel", "1", "--noinput", *labels),
         ],
         cwd=tests,
         env=environ,
