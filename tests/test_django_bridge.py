@@ -52,9 +52,16 @@ def project_environ(tmp_path: Path, hosthooks: dict[str, Any]) -> dict[str, str]
     return env
 
 
-def run_scenario(tmp_path: Path, name: str, hosthooks: dict[str, Any]) -> Any:
+def run_scenario(
+    tmp_path: Path,
+    name: str,
+    hosthooks: dict[str, Any],
+    module: str = "tests.djangoproject.scenarios",
+) -> Any:
+    """Run scenario ``name`` of ``module`` in the test project, in a process of its
+    own: the JSON report it prints last."""
     result = subprocess.run(
-        [sys.executable, "-m", "tests.djangoproject.scenarios", name],
+        [sys.executable, "-m", module, name],
         cwd=REPO,
         env=project_environ(tmp_path, hosthooks),
         capture_output=True,

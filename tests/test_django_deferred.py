@@ -12,29 +12,22 @@ from typing import Any
 import pytest
 
 from tests.test_django_bridge import project_environ
+from tests.test_django_bridge import run_scenario
 
 pytest.importorskip("django")
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_scenario(tmp_path: Path, name: str, hosthooks: dict[str, Any]) -> Any:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.djangoproject.deferred_scenarios", name],
-        cwd=REPO,
-        env=project_environ(tmp_path, hosthooks),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+def run_deferred_scenario(tmp_path: Path, name: str, hosthooks: dict[str, Any]) -> Any:
+    return run_scenario(tmp_path, name, hosthooks, module="tests.djangoproject.deferred_scenarios")
 
 
 def test_a_django_instance_travels_as_a_snapshot_through_the_outbox(tmp_path):
     # Before: every save raised "cannot travel" after its row was written.
-    report = run_scenario(tmp_path, "deferred_eager", {"autoload": False, "queue_backend": "eager"})
+    report = run_deferred_scenario(
+        tmp_path, "deferred_eager", {"autoload": False, "queue_backend": "eager"}
+    )
     assert report["runs_inside_the_transaction"] == 0
     assert report["rows_inside_the_transaction"] == 1  # written on Django's connection
     first, second = report["runs"]
@@ -56,7 +49,7 @@ def test_a_django_instance_travels_as_a_snapshot_through_the_outbox(tmp_path):
 def test_on_commit_follows_djangos_transaction_after_the_runtime_is_imported(tmp_path):
     # Before: importing the runtime after ready() took over the one commit handler,
     # and callbacks ran at once, for rolled-back transactions too.
-    report = run_scenario(tmp_path, "on_commit_after_runtime_import", {"autoload": False})
+    report = run_deferred_scenario(tmp_path, "on_commit_after_runtime_import", {"autoload": False})
     assert report == {"ran_inside": [], "ran": ["committed"]}
 
 

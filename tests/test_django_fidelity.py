@@ -5,7 +5,6 @@ host, and hosthooks' problems in Django's system checks."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 import hosthooks
 from tests.test_django_bridge import project_environ
+from tests.test_django_bridge import run_scenario
 
 pytest.importorskip("django")
 
@@ -23,17 +23,7 @@ PROJECT = REPO / "tests" / "djangoproject"
 
 
 def run_fidelity(tmp_path: Path, name: str, hosthooks: dict[str, Any]) -> Any:
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.djangoproject.fidelity", name],
-        cwd=REPO,
-        env=project_environ(tmp_path, hosthooks),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return run_scenario(tmp_path, name, hosthooks, module="tests.djangoproject.fidelity")
 
 
 def test_partial_sends_reach_plugins_as_the_documented_defaults(tmp_path):
