@@ -12,6 +12,10 @@ timed in one process with interleaved rounds:
 The table gives each median per call, and per implementation above the untraced
 call: ``(contender - untraced) / N``.
 
+Then a denied hook: ``host.hook.pre_init(...)`` (on the deny-list by default) with
+one implementation, spans off (``off``) and on through the SDK (``on``): a hook
+that gets no span keeps its untraced plan, so the two should cost the same.
+
 Run: ``python -m bench.otel [--rounds 7] [--json]``
 """
 
@@ -29,6 +33,7 @@ from hosthooks import hookimpl
 
 IMPLEMENTATIONS = (1, 5)
 CONTENDERS = ("untraced", "noop", "sdk")
+DENIED_CONTENDERS = ("off", "on")
 
 
 class _Sender:
@@ -48,6 +53,29 @@ def _host(implementations: int) -> Host:
     return host
 
 
+def _denied_host() -> Host:
+    class Plugin:
+        @hookimpl
+        def pre_init(self, args: Any) -> None:
+            pass
+
+    host = Host()
+    host.register(Plugin(), "plugin")
+    return host
+
+
+def _denied_caller(host: Host) -> Callable[[int], None]:
+    call = host.hook.pre_init
+    arguments: tuple[object, ...] = ()
+    keywords: dict[str, Any] = {}
+
+    def run(loops: int) -> None:
+        for _ in range(loops):
+            call(sender=_Sender, args=arguments, kwargs=keywords)
+
+    return run
+
+
 def _caller(host: Host) -> Callable[[int], None]:
     call = host.hook.post_save
 
@@ -65,8 +93,9 @@ def _caller(host: Host) -> Callable[[int], None]:
     return run
 
 
-def measure(rounds: int) -> dict[int, dict[str, float]]:
-    """Median nanoseconds per call, by number of implementations then contender."""
+def measure(rounds: int) -> dict[str, dict[str, float]]:
+    """Median nanoseconds per call, by number of implementations (or ``denied``)
+    then contender."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -89,27 +118,40 @@ def measure(rounds: int) -> dict[int, dict[str, float]]:
             exporter.clear()  # the exporter's memory stays small between timings
 
         contenders[f"{count}:sdk"] = run_sdk
+    denied_off, denied_on = _denied_host(), _denied_host()
+    denied_on.set_opentelemetry(True, tracer_provider=sdk)
+    contenders["denied:off"] = _denied_caller(denied_off)
+    contenders["denied:on"] = _denied_caller(denied_on)
     medians = interleaved_medians(contenders, rounds)
-    return {
-        count: {name: medians[f"{count}:{name}"] for name in CONTENDERS}
+    if exporter.get_finished_spans():
+        raise AssertionError("a denied hook's call made spans")
+    report = {
+        str(count): {name: medians[f"{count}:{name}"] for name in CONTENDERS}
         for count in IMPLEMENTATIONS
     }
+    report["denied"] = {name: medians[f"denied:{name}"] for name in DENIED_CONTENDERS}
+    return report
 
 
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(__doc__ or "", argv, 7)
     medians = measure(arguments.rounds)
+    denied = medians.pop("denied")
     report: dict[str, dict[str, Any]] = {
-        str(count): {
+        count: {
             "ns_per_call": {name: round(value, 1) for name, value in by_name.items()},
             "ns_per_implementation_above_untraced": {
-                name: round((by_name[name] - by_name["untraced"]) / count, 1)
+                name: round((by_name[name] - by_name["untraced"]) / int(count), 1)
                 for name in ("noop", "sdk")
             },
             "noop_vs_untraced": round(by_name["noop"] / by_name["untraced"], 2),
             "sdk_vs_untraced": round(by_name["sdk"] / by_name["untraced"], 2),
         }
         for count, by_name in medians.items()
+    }
+    report["denied"] = {
+        "ns_per_call": {name: round(value, 1) for name, value in denied.items()},
+        "on_vs_off": round(denied["on"] / denied["off"], 2),
     }
     if arguments.json:
         print(json.dumps(report))
@@ -132,9 +174,24 @@ def main(argv: list[str] | None = None) -> None:
             f"{entry['sdk_vs_untraced']:.1f}",
         ]
         for count, entry in report.items()
+        if count != "denied"
     ]
     print(f"OpenTelemetry spans per post_save call, {arguments.rounds} rounds (medians)")
     print(format_table(header, rows))
+    print()
+    print("A denied hook (pre_init, 1 implementation), spans off and on")
+    print(
+        format_table(
+            ["off ns/call", "on ns/call", "on/off"],
+            [
+                [
+                    f"{denied['off']:.0f}",
+                    f"{denied['on']:.0f}",
+                    f"{report['denied']['on_vs_off']:.2f}",
+                ]
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

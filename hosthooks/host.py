@@ -229,7 +229,9 @@ class Host(PluginLoading, PluginSettingsAccess):
         """
         caller = self._robust_caller(name)
         self.switchboard.expire()
-        return robust.fire_robust(caller, kwargs, self._callers.tracer, self.switchboard.breaker)
+        return robust.fire_robust(
+            caller, kwargs, self._callers.tracer_for(name), self.switchboard.breaker
+        )
 
     async def afire_robust(self, name: str, **kwargs: Any) -> list[tuple[str, RobustOutcome]]:
         """The async :meth:`fire_robust`: the same outcomes in the same order, async
@@ -240,7 +242,7 @@ class Host(PluginLoading, PluginSettingsAccess):
         caller = self._robust_caller(name)
         self.switchboard.expire()
         return await async_calls.fire_robust(
-            caller, kwargs, self._callers.tracer, self.switchboard.breaker
+            caller, kwargs, self._callers.tracer_for(name), self.switchboard.breaker
         )
 
     def _robust_caller(self, name: str) -> pluggy.HookCaller:

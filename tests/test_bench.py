@@ -240,7 +240,11 @@ def test_bulk_hooks_benchmark_reports_every_case_contender_and_ratio():
 
 def test_otel_benchmark_reports_every_contender_and_ratio():
     report = run_benchmark("-m", "bench.otel", "--rounds", "1", "--json")
-    assert list(report) == ["1", "5"]
+    assert list(report) == ["1", "5", "denied"]
+    denied = report.pop("denied")
+    assert set(denied["ns_per_call"]) == {"off", "on"}
+    assert all(value > 0 for value in denied["ns_per_call"].values())
+    assert denied["on_vs_off"] > 0
     for entry in report.values():
         assert set(entry["ns_per_call"]) == {"untraced", "noop", "sdk"}
         assert all(value > 0 for value in entry["ns_per_call"].values())

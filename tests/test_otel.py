@@ -272,3 +272,71 @@ def test_a_deferred_run_is_a_span_linked_to_the_call_that_deferred_it(provider, 
     finally:
         set_default_host(None)
         database.close()
+
+
+def _code_kind(host: Host, hook: str) -> tuple[str, bool]:
+    """What ``host.hook.<hook>`` runs: its code's file (a plan's, or the pluggy
+    path's) and whether that is a plan; the first call has built it."""
+    from hosthooks.engine.plans import is_plan
+
+    code = host._callers.live(hook).function.__code__
+    return code.co_filename, is_plan(code)
+
+
+@pytest.mark.parametrize(
+    ("hook", "options"),
+    [
+        ("pre_init", {}),
+        ("post_init", {}),
+        ("pre_init", {"deny": ["pre_init"]}),
+        ("pre_init", {"hooks": ["post_save"]}),
+        ("pre_init", {"hooks": ["pre_init"], "sample": 0.0}),
+    ],
+)
+def test_a_hook_that_gets_no_span_keeps_its_untraced_plan(provider, exporter, hook, options):
+    arguments: dict[str, Any] = (
+        {"args": (), "kwargs": {}} if hook == "pre_init" else {"instance": Article()}
+    )
+    calls: list[str] = []
+    host = Host()
+    host.register(plugin(**{hook: hookimpl(lambda sender: calls.append("untraced"))}), "p")
+    getattr(host.hook, hook)(sender=Article, **arguments)
+    untraced = _code_kind(host, hook)
+    assert untraced[1]
+    host.set_opentelemetry(True, tracer_provider=provider, **options)
+    getattr(host.hook, hook)(sender=Article, **arguments)
+    assert _code_kind(host, hook) == untraced
+    asyncio.run(getattr(host.ahook, hook)(sender=Article, **arguments))
+    assert host.fire_robust(hook, sender=Article, **arguments) == [("p", None)]
+    assert calls == ["untraced"] * 4
+    assert exporter.get_finished_spans() == ()
+
+
+def test_a_denied_hook_nobody_implements_is_not_listening_while_spans_are_on(provider):
+    host = Host()
+    host.set_opentelemetry(True, tracer_provider=provider)
+    assert host.listening["post_save"]
+    assert not host.listening["pre_init"]
+    assert not host.listening["post_init"]
+
+
+def test_a_denied_hook_is_traced_while_the_trace_file_or_a_listener_follows_it(
+    provider, exporter, tmp_path
+):
+    host = Host()
+    host.register(plugin(pre_init=hookimpl(lambda: None)), "p")
+    host.set_opentelemetry(True, tracer_provider=provider)
+    seen: list[str] = []
+    remove = host.add_call_listener(lambda trace: seen.append(trace.hook))
+    host.hook.pre_init(sender=Article, args=(), kwargs={})
+    assert seen == ["pre_init"]
+    assert not _code_kind(host, "pre_init")[1]
+    remove()
+    host.hook.pre_init(sender=Article, args=(), kwargs={})
+    assert seen == ["pre_init"]
+    assert _code_kind(host, "pre_init")[1]
+    host.set_tracing(True, tmp_path / "trace.jsonl")
+    host.hook.pre_init(sender=Article, args=(), kwargs={})
+    host.close()
+    assert '"hook": "pre_init"' in (tmp_path / "trace.jsonl").read_text()
+    assert exporter.get_finished_spans() == ()

@@ -389,6 +389,15 @@ class HookCallers:
         """What runs a hook while tracing is on; None while it is off."""
         return self._traced_hookexec
 
+    def traces(self, name: str) -> bool:
+        """Whether calls of hook ``name`` are traced: tracing is on and its tracer
+        follows that hook (spans leave out the hooks they deny)."""
+        return self._tracer is not None and self._tracer.follows(name)
+
+    def tracer_for(self, name: str) -> Tracer | None:
+        """The tracer of calls of hook ``name``, or None when they are not traced."""
+        return self._tracer if self.traces(name) else None
+
     def set_traced_hookexec(self, traced: HookExec | None, tracer: Tracer | None = None) -> None:
         """Run every hook through ``traced`` (a tracer's ``_hookexec``) and every
         async call through the async path tracing to ``tracer``, or stop (None)."""
@@ -411,7 +420,7 @@ class HookCallers:
 
     def _mark_stale(self, live: _Live) -> None:
         caller = live.caller
-        listening = bool(caller._hookimpls) or self._traced_hookexec is not None
+        listening = bool(caller._hookimpls) or self.traces(caller.name)
         if self.listening.get(caller.name) is not listening:
             self.listening[caller.name] = listening
             for watcher in list(self.listening_watchers):
@@ -421,7 +430,9 @@ class HookCallers:
         if live.pluggy_path is None:
             rebuild = functools.partial(self._rebuild, live)
             live.function.__globals__.update(
-                plans.pluggy_path_namespace(caller, self._current_hookexec(), rebuild, live.bound)
+                plans.pluggy_path_namespace(
+                    caller, self._current_hookexec(caller.name), rebuild, live.bound
+                )
             )
             live.pluggy_path = plans.pluggy_path(caller.name, rebuild=True)
         live.function.__code__ = live.pluggy_path
@@ -429,19 +440,22 @@ class HookCallers:
             rebuild_async = functools.partial(self._rebuild_async, live)
             live.async_function.__globals__.update(
                 async_calls.async_path_namespace(
-                    caller, self._async_run(), rebuild_async, live.async_function
+                    caller, self._async_run(caller.name), rebuild_async, live.async_function
                 )
             )
             live.async_path = async_calls.async_path(caller.name, rebuild=True)
         live.async_function.__code__ = live.async_path
 
-    def _current_hookexec(self) -> HookExec:
-        return self._traced_hookexec or self._hookexec
+    def _current_hookexec(self, name: str) -> HookExec:
+        if self._traced_hookexec is not None and self.traces(name):
+            return self._traced_hookexec
+        return self._hookexec
 
-    def _async_run(self) -> async_calls.AsyncRun:
-        if self._tracer is None:
+    def _async_run(self, name: str) -> async_calls.AsyncRun:
+        tracer = self.tracer_for(name)
+        if tracer is None:
             return async_calls.run_implementations
-        return functools.partial(async_calls.run_implementations, tracer=self._tracer)
+        return functools.partial(async_calls.run_implementations, tracer=tracer)
 
     def _rebuild_async(self, live: _Live) -> bool:
         """:meth:`_rebuild` for the hook's async caller."""
@@ -451,8 +465,8 @@ class HookCallers:
                 built = async_calls.build_call(
                     caller,
                     caller.get_hookimpls(),
-                    self._async_run(),
-                    path_only=self._tracer is not None,
+                    self._async_run(caller.name),
+                    path_only=self.traces(caller.name),
                 )
                 generated.install(live.async_function, built)
             return async_calls.is_async_plan(live.async_function.__code__)
@@ -466,8 +480,8 @@ class HookCallers:
                 built = plans.build_call(
                     caller,
                     caller.get_hookimpls(),
-                    self._current_hookexec(),
-                    pluggy_only=self._monitored or self._traced_hookexec is not None,
+                    self._current_hookexec(caller.name),
+                    pluggy_only=self._monitored or self.traces(caller.name),
                 )
                 generated.install(live.function, built)
             return plans.is_plan(live.function.__code__)
@@ -517,7 +531,7 @@ class HostPluginManager(pluggy.PluginManager):
         # their replay for late plugins, call_extra. Those the plans do not run
         # are traced here, as every other call is, while tracing is on.
         traced = self.callers.traced_hookexec
-        if traced is not None:
+        if traced is not None and self.callers.traces(hook_name):
             result: object | list[object] = traced(hook_name, methods, kwargs, firstresult)
             return result
         # Filter senders once for all, and call on directly, as pluggy's own

@@ -1,8 +1,10 @@
 """OpenTelemetry spans for hook calls: one span per call, a child per implementation.
 
 Built on the tracing hook points (:class:`~hosthooks.engine.tracing.Tracer`'s
-``begin`` and ``emit``, and each implementation's trace as it finishes), so it
-costs nothing while off: the host keeps its untraced call plans. While on, a
+``follows``, ``begin`` and ``emit``, and each implementation's trace as it
+finishes), so it costs nothing while off: the host keeps its untraced call
+plans, and while on so do the hooks that can get no span (denied, not chosen,
+or a sample of 0) unless the trace file or a call listener follows them. A
 chosen call gets a span named after its hook, made current while the
 implementations run; each implementation a child span from the moment it
 started to the moment it finished (an ``async def`` one: until it was awaited to
@@ -60,6 +62,11 @@ class SpanSettings(NamedTuple):
         if self.hooks is not None:
             return hook in self.hooks
         return hook not in self.deny
+
+    def spans(self, hook: str) -> bool:
+        """Whether any call of ``hook`` can get a span: chosen, and a sample above 0.
+        Known before the call, so a hook that cannot keeps its untraced plan."""
+        return self.sample > 0.0 and self.wants(hook)
 
 
 def span_settings(
@@ -174,6 +181,9 @@ class OpenTelemetryTracer(Tracer):
             return Status(StatusCode.ERROR, description)
 
         self.error_status: Final = error_status
+
+    def follows(self, hook: str) -> bool:
+        return self.settings.spans(hook) or (self._inner is not None and self._inner.follows(hook))
 
     def begin(self, record: HookTrace) -> None:
         if self._inner is not None:

@@ -154,6 +154,12 @@ class Tracer:
     def begin(self, record: HookTrace) -> None:
         """A traced call of ``record.hook`` starts (its implementations not yet run)."""
 
+    def follows(self, hook: str) -> bool:
+        """Whether calls of ``hook`` are traced at all. Asked when a hook's call
+        plan is built, never per call: a hook no tracer follows keeps its
+        untraced plan while others are traced."""
+        return True
+
     def __init__(self, stream: TextIO, as_json: bool) -> None:
         self._stream = stream
         self._as_json = as_json
@@ -185,6 +191,10 @@ class BroadcastTracer(Tracer):
     def begin(self, record: HookTrace) -> None:
         if self._tracer is not None:
             self._tracer.begin(record)
+
+    def follows(self, hook: str) -> bool:
+        # A listener (the inspector's recent calls) wants every call.
+        return bool(self._listeners) or (self._tracer is not None and self._tracer.follows(hook))
 
     def emit(self, trace: HookTrace) -> None:
         if self._tracer is not None:
