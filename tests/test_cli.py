@@ -123,6 +123,56 @@ def test_hooks_table_and_family_filter(plugins_dir, capsys):
     assert [hook["name"] for hook in json.loads(out)] == ["pre_migrate", "post_migrate"]
 
 
+def _muted(capsys, *args: str) -> dict[str, tuple[bool, str | None, str | None]]:
+    """Each plugin's (muted, muted_by, muted_until) as ``plugins --json ARGS`` shows
+    it, run as a command of its own (a process would have its own host)."""
+    hosthooks.set_default_host(None)
+    code, out, err = run(capsys, "plugins", "--json", *args)
+    assert (code, err) == (0, ""), err
+    return {p["name"]: (p["muted"], p["muted_by"], p["muted_until"]) for p in json.loads(out)}
+
+
+def test_plugins_json_shows_the_mutes_of_the_apps_database(
+    plugins_dir, database_location, capsys, tmp_path, monkeypatch
+):
+    """``hosthooks mute`` keeps the mute in the app's database; ``plugins --json``
+    reads it there, as the console does, not from the command's own process."""
+    code, _, err = run(capsys, "mute", "alpha", "--until", "2h", "--db", database_location)
+    assert code == 0, err
+    shown = _muted(capsys, "--db", database_location)
+    muted, by, until = shown["alpha"]
+    assert muted is True
+    assert str(by).endswith("(command line)")
+    assert until is not None
+    assert shown["beta"] == (False, None, None)
+    # The DATABASE setting is the database when --db is not given.
+    monkeypatch.setenv("HOSTHOOKS_DATABASE", database_location)
+    assert _muted(capsys)["alpha"][0] is True
+    hosthooks.set_default_host(None)
+    assert run(capsys, "unmute", "alpha", "--db", database_location)[0] == 0
+    assert _muted(capsys, "--db", database_location)["alpha"] == (False, None, None)
+
+
+def test_plugins_json_reads_mutes_without_making_a_database(
+    plugins_dir, capsys, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    # No app database yet (the default file is missing): nothing is muted, nothing made.
+    assert _muted(capsys)["alpha"] == (False, None, None)
+    assert not (tmp_path / "hosthooks.sqlite3").exists()
+    # A database without the mutes' table holds none, and is left without it.
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "app.sqlite3").close()
+    assert _muted(capsys, "--db", str(tmp_path / "app.sqlite3"))["alpha"][0] is False
+    with contextlib.closing(sqlite3.connect(tmp_path / "app.sqlite3")) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
+    hosthooks.set_default_host(None)
+    code, _, err = run(capsys, "plugins", "--json", "--db", str(tmp_path / "missing.sqlite3"))
+    assert code == 1
+    assert err.strip() == f"hosthooks: error: no database at {tmp_path / 'missing.sqlite3'}"
+
+
 def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
     (plugins_dir / "gamma.py").write_text("import not_installed_anywhere\n")
     code, out, err = run(capsys, "plugins", "--json")

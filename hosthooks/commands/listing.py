@@ -213,9 +213,18 @@ def _table(
 @click.option("--hook", metavar="NAME", help="Only plugins implementing this hook.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show where each plugin's code lives.")
+@database_option(
+    "The app's SQLite database file, or a postgresql:// URL, whose mutes the JSON shows "
+    "[default: the DATABASE setting, if that file exists]."
+)
 @click.pass_obj
 def plugins(
-    obj: Context, include_builtin: bool, hook: str | None, as_json: bool, verbose: bool
+    obj: Context,
+    include_builtin: bool,
+    hook: str | None,
+    as_json: bool,
+    verbose: bool,
+    db_path: str | None,
 ) -> None:
     """Every plugin: where it comes from, whether it is active, and its hooks.
 
@@ -225,6 +234,9 @@ def plugins(
     from hosthooks.report import plugin_infos
 
     host = obj.host
+    # Mutes live in the app's database, not in this process: read them as
+    # every process of the app does, or the JSON would say no plugin is muted.
+    _follow_database_mutes(obj, db_path)
     if hook is not None:
         known = [caller.name for caller in host.hook_callers()]
         if hook not in known:
@@ -256,6 +268,32 @@ def plugins(
     header = ("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS")
     _table((*header, "LOCATION") if verbose else header, rows, styles={4: _STATUS_COLOURS})
     obj.report(records)
+
+
+def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
+    """Put the mutes the app's database holds in force on this process's host, as
+    every process of the app does. The database is ``db_path``, else the
+    DATABASE setting, whose file, when missing, is no database yet.
+
+    :raises click.ClickException: when the database cannot be read, or
+        ``db_path`` names a SQLite file that does not exist.
+    """
+    from hosthooks.operations import put_plugin_mutes
+    from hosthooks.runtime.console.mutes import mutes_at
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.settings import Settings
+    from hosthooks.runtime.settings import SettingsError
+
+    try:
+        location = db_path or str(Settings(configuration=obj.configuration).DATABASE)
+        stored = mutes_at(location)
+    except (DatabaseError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+    if stored is None:
+        if db_path is not None:
+            raise click.ClickException(f"no database at {db_path}")
+        return
+    put_plugin_mutes(obj.host, [mute.as_mute() for mute in stored])
 
 
 # -- check --------------------------------------------------------------------

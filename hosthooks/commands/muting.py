@@ -74,10 +74,13 @@ def mute(obj: Context, name: str, duration: str | None, db_path: str | None) -> 
     if record.status is not Status.ACTIVE:
         status = record.status.value
         raise click.UsageError(f"{name} is {status}: only a loaded plugin can be muted")
+    store = _store(obj, db_path)
     try:
-        stored = _store(obj, db_path).mute(name, _who(), until)
+        stored = store.mute(name, _who(), until)
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        store.database.close()
     from hosthooks.report import iso_time
 
     ends = "until unmuted" if stored.until is None else f"until {iso_time(stored.until)}"
@@ -95,10 +98,13 @@ def unmute(obj: Context, name: str, db_path: str | None) -> None:
     """
     from hosthooks.runtime.db import DatabaseError
 
+    store = _store(obj, db_path)
     try:
-        removed = _store(obj, db_path).unmute(name, _who())
+        removed = store.unmute(name, _who())
     except DatabaseError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        store.database.close()
     if not removed:
         raise click.ClickException(f"{name} is not muted")
     click.echo(f"{name} unmuted; every process of the app follows within 5 seconds.")

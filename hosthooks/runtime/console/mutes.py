@@ -14,11 +14,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from hosthooks.host import Host
 from hosthooks.operations import PluginMute
 from hosthooks.operations import put_plugin_mutes
+from hosthooks.runtime.backends import is_url
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import DatabaseError
 
@@ -96,9 +98,17 @@ class MuteStore:
             logger.warning("plugin %r unmuted by %s", plugin, by)
         return removed
 
-    def current(self, now: float | None = None) -> list[StoredMute]:
-        """The mutes in force (those whose time ran out left out), by plugin name."""
-        self.ensure_table()
+    def current(self, now: float | None = None, *, create: bool = True) -> list[StoredMute]:
+        """The mutes in force (those whose time ran out left out), by plugin name.
+
+        :param create: make the table if it is missing; otherwise a database
+            without it holds no mutes (what a command that only reads wants).
+        :raises DatabaseError: when the database cannot be read.
+        """
+        if create:
+            self.ensure_table()
+        elif not self._made and not self.database.table_columns(TABLE):
+            return []
         now = time.time() if now is None else now
         rows = self.database.execute(
             f"SELECT plugin, muted_by, muted_at, muted_until FROM {TABLE} ORDER BY plugin"
@@ -108,6 +118,23 @@ class MuteStore:
             for plugin, by, at, until in rows
             if until is None or float(until) > now
         ]
+
+
+def mutes_at(location: str) -> list[StoredMute] | None:
+    """The mutes in force in the database at ``location`` (a SQLite path or a
+    ``postgresql://`` URL), read without making anything: a database without
+    the table holds none; None when ``location`` names no SQLite file.
+
+    :raises DatabaseError: when the database cannot be read.
+    """
+    if not is_url(location) and not Path(location).is_file():
+        return None
+    # An alias of its own: reading must not replace the app's default database.
+    database = Database(location, "hosthooks-mutes")
+    try:
+        return MuteStore(database).current(create=False)
+    finally:
+        database.close()
 
 
 def _iso(seconds: float) -> str:
