@@ -26,6 +26,8 @@ from hosthooks.engine import async_calls
 from hosthooks.engine import dispatch
 from hosthooks.engine import ordering
 from hosthooks.engine import robust
+from hosthooks.engine.call_log import CallLog
+from hosthooks.engine.call_log import LogTracer
 from hosthooks.engine.callers import HostPluginManager
 from hosthooks.engine.muting import Switchboard
 from hosthooks.engine.muting import silence
@@ -106,6 +108,7 @@ class Host(PluginLoading, PluginSettingsAccess):
         #: OpenTelemetry spans: which calls get them, and the SDK's provider; None: off.
         self._spans: tuple[SpanSettings, Any] | None = None
         self._call_listeners: list[Callable[[HookTrace], None]] = []
+        self._call_logs: list[CallLog] = []
         self._trace_stream: TextIO | None = None
         if plugin_manager is None:
             plugin_manager = HostPluginManager(project_name or PROJECT)
@@ -288,6 +291,27 @@ class Host(PluginLoading, PluginSettingsAccess):
 
         return remove
 
+    def add_call_log(self, log: CallLog) -> Callable[[], None]:
+        """Log every hook call in ``log`` until the returned function is called
+        (the console's recent calls use this).
+
+        While a log is the only follower (no tracing, spans or listener), calls
+        are logged raw by the call plans, and a hook nobody implements is not
+        logged (unless ``log.empty_calls``): a log costs a call a few clock
+        readings and one tuple. Set ``log.empty_calls`` before adding the log.
+        """
+        with self._lock:
+            self._call_logs.append(log)
+            self._install_tracing()
+
+        def remove() -> None:
+            with self._lock:
+                if log in self._call_logs:
+                    self._call_logs.remove(log)
+                    self._install_tracing()
+
+        return remove
+
     def set_opentelemetry(
         self,
         enabled: bool,
@@ -325,10 +349,17 @@ class Host(PluginLoading, PluginSettingsAccess):
 
             settings, provider = self._spans
             tracer = OpenTelemetryTracer(settings, tracer, provider)
-        if self._call_listeners:
-            tracer = BroadcastTracer(tracer, tuple(self._call_listeners))
+        listeners = list(self._call_listeners)
+        log = None
+        if len(self._call_logs) == 1 and tracer is None and not listeners:
+            log = self._call_logs[0]
+            tracer = LogTracer(log)
+        else:
+            listeners += [each.emit for each in self._call_logs]
+        if listeners:
+            tracer = BroadcastTracer(tracer, tuple(listeners))
         self._callers.set_traced_hookexec(
-            None if tracer is None else traced_hookexec(self.plugin_manager, tracer), tracer
+            None if tracer is None else traced_hookexec(self.plugin_manager, tracer), tracer, log
         )
 
     def close(self) -> None:

@@ -197,6 +197,10 @@ def test_recording_costs_nothing_while_no_one_looks():
     recent = RecentCalls(linger=0.3)
     recent.touch(host)
     assert recent.recording
+    # Calls that reach nobody are shown only when asked for: until then a hook
+    # nobody implements is not even called.
+    assert host.has_listeners("post_save") is False
+    recent.touch(host, empty=True)
     assert host.has_listeners("post_save") is True  # traced: every call is recorded
     host.hook.post_save(
         sender=Host, instance=None, created=True, raw=False, using="default", update_fields=None

@@ -42,6 +42,7 @@ from hosthooks.engine.async_bridge import stand_in_for
 from hosthooks.engine.dispatch import HookExec
 
 if TYPE_CHECKING:
+    from hosthooks.engine.call_log import CallLog
     from hosthooks.engine.tracing import Tracer
 
 #: ``HookCaller`` attributes holding data (slots); the rest are methods.
@@ -252,6 +253,7 @@ class HookCallers:
         self._traced_hookexec: HookExec | None = None
         self._monitored = False
         self._tracer: Tracer | None = None
+        self._log: CallLog | None = None
         self._live: dict[str, _Live] = {}
         #: Whether calling a hook would call anything (an implementation, or a tracer).
         self.listening: dict[str, bool] = {}
@@ -391,19 +393,33 @@ class HookCallers:
 
     def traces(self, name: str) -> bool:
         """Whether calls of hook ``name`` are traced: tracing is on and its tracer
-        follows that hook (spans leave out the hooks they deny)."""
-        return self._tracer is not None and self._tracer.follows(name)
+        follows that hook (spans leave out the hooks they deny; a call log, the
+        hooks nobody implements unless it logs empty calls)."""
+        if self._tracer is None or not self._tracer.follows(name):
+            return False
+        if self._log is None or self._log.empty_calls:
+            return True
+        live = self._live.get(name)
+        return live is not None and bool(live.caller._hookimpls)
 
     def tracer_for(self, name: str) -> Tracer | None:
         """The tracer of calls of hook ``name``, or None when they are not traced."""
         return self._tracer if self.traces(name) else None
 
-    def set_traced_hookexec(self, traced: HookExec | None, tracer: Tracer | None = None) -> None:
+    def set_traced_hookexec(
+        self, traced: HookExec | None, tracer: Tracer | None = None, log: CallLog | None = None
+    ) -> None:
         """Run every hook through ``traced`` (a tracer's ``_hookexec``) and every
-        async call through the async path tracing to ``tracer``, or stop (None)."""
+        async call through the async path tracing to ``tracer``, or stop (None).
+
+        :param log: the call log that is ``tracer``'s only follower: plans are
+            recorded plans logging to it, and only calls the plans do not run
+            go through ``traced``.
+        """
         with self.lock:
             self._traced_hookexec = traced
             self._tracer = tracer if traced is not None else None
+            self._log = log if traced is not None else None
             self._everything_changed()
 
     def monitoring_changed(self, monitored: bool) -> None:
@@ -477,11 +493,13 @@ class HookCallers:
         with self.lock:
             if live.function.__code__ is live.pluggy_path:
                 caller = live.caller
+                traced = self.traces(caller.name)
                 built = plans.build_call(
                     caller,
                     caller.get_hookimpls(),
                     self._current_hookexec(caller.name),
-                    pluggy_only=self._monitored or self.traces(caller.name),
+                    pluggy_only=self._monitored or (traced and self._log is None),
+                    log=self._log if traced else None,
                 )
                 generated.install(live.function, built)
             return plans.is_plan(live.function.__code__)

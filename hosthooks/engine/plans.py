@@ -30,6 +30,8 @@ from typing import Literal
 import pluggy
 from pluggy._hooks import HookSpec
 
+from hosthooks.engine import call_log
+from hosthooks.engine.call_log import CallLog
 from hosthooks.engine.dispatch import MAX_CACHED_SENDERS
 from hosthooks.engine.dispatch import MISSING
 from hosthooks.engine.dispatch import HookExec
@@ -135,6 +137,63 @@ def _calls(
     return body, line_of_call, impls
 
 
+def _recorded_calls(
+    shape: Shape, names: Names, rare: str
+) -> tuple[list[str], dict[int, int], list[str], list[str]]:
+    """:func:`_calls` for a recorded plan (see :mod:`hosthooks.engine.call_log`):
+    the clock read before the first implementation and after each, and one
+    tuple appended to the log, unless its context says to skip the call. Also
+    the value parameters the log's part needs: what the calls share, the log's
+    ``append`` and its ``context``."""
+    calls, log, context = names.fresh("calls"), names.fresh("log"), names.fresh("context")
+    shared = [calls, log, context]
+    clock = names.refer("clock", call_log.clock)
+    returned = names.refer("RETURNED", call_log.RETURNED)
+    skip = names.refer("SKIP", call_log.SKIP)
+    impls = [names.fresh(f"impl{index}") for index in range(len(shape.calls))]
+    result, results, error = names.fresh("result"), names.fresh("results"), names.fresh("error")
+    times, where = names.fresh("times"), names.fresh("where")
+    sender = "sender" if "sender" in shape.spec_args else "None"
+
+    def logged(detail: str, indent: str) -> list[str]:
+        return [
+            f"{indent}{where} = {context}()",
+            f"{indent}if {where} is not {skip}:",
+            f"{indent}    {log}(({calls}, {sender}, {where}, {times}, {detail}))",
+        ]
+
+    body = [f"{times} = [{clock}()]"]
+    if not shape.calls:
+        # A call that reaches no implementation (logged only when asked for).
+        body.extend(logged("None", ""))
+        body.append("return None" if shape.firstresult else "return []")
+        return body, {}, [], shared
+    if not shape.firstresult:
+        body.append(f"{results} = []")
+    body.append("try:")
+    line_of_call: dict[int, int] = {}
+    for index, (positional, keywords) in enumerate(shape.calls):
+        arguments = [*positional, *(f"{name}={name}" for name in keywords)]
+        line_of_call[len(body)] = index
+        body.append(f"    {result} = {impls[index]}({', '.join(arguments)})")
+        body.append(f"    {times}.append({clock}())")
+        body.append(f"    if {result} is not None:")
+        body.append(f"        {times}.append({returned})")
+        if shape.firstresult:
+            body.extend(logged("None", "        "))
+            body.append(f"        return {result}")
+        else:
+            body.append(f"        {results}.append({result})")
+    body.append(f"except {names.refer('Exception', Exception)} as {error}:")
+    body.append(f"    {times}.append({clock}())")
+    body.append(f"    {rare}.fail({error})")
+    body.extend(logged(error, "    "))
+    body.append("    raise")
+    body.extend(logged("None", ""))
+    body.append("return None" if shape.firstresult else f"return {results}")
+    return body, line_of_call, impls, shared
+
+
 def _value_parameters(names: Sequence[str]) -> str:
     return "".join(f"{name}=None, " for name in names)
 
@@ -214,6 +273,33 @@ def _plan_template(shape: Shape) -> Template:
     offsets = {len(fallback) + line: index for line, index in line_of_call.items()}
     filename = f"<hosthooks plan {shape.hook_name}>"
     return compile_template(header, fallback + calls, filename, offsets, values, names.namespace)
+
+
+@functools.lru_cache(maxsize=512)
+def _recorded_plan_template(shape: Shape) -> Template:
+    """:func:`_plan_template` for a recorded plan."""
+    names = Names([*shape.spec_args, "self"])
+    missing, rare = names.fresh("missing"), names.fresh("rare")
+    calls, line_of_call, impls, shared = _recorded_calls(shape, names, rare)
+    values = [missing, *impls, *shared, rare]
+    header, fallback = _entry(shape, names, values)
+    offsets = {len(fallback) + line: index for line, index in line_of_call.items()}
+    filename = f"<hosthooks plan {shape.hook_name}>"
+    return compile_template(header, fallback + calls, filename, offsets, values, names.namespace)
+
+
+@functools.lru_cache(maxsize=512)
+def _recorded_sender_plan_template(shape: Shape) -> Template:
+    """:func:`sender_plan_template` for a recorded plan."""
+    names = Names(shape.spec_args)
+    rare = names.fresh("rare")
+    calls, line_of_call, impls, shared = _recorded_calls(shape, names, rare)
+    values = [*impls, *shared, rare]
+    parameters = [*shape.spec_args, *(f"{name}=None" for name in values)]
+    slash = ", /" if parameters else ""
+    header = f"def {shape.hook_name}({', '.join(parameters)}{slash}):"
+    filename = f"<hosthooks plan {shape.hook_name}>"
+    return compile_template(header, calls, filename, line_of_call, values, names.namespace)
 
 
 @functools.lru_cache(maxsize=512)
@@ -298,43 +384,68 @@ def shape_of(hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]) -
     return Shape(hook_caller.name, spec, impls[::-1], is_firstresult(hook_caller))
 
 
+def _log_values(
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], log: CallLog
+) -> list[object]:
+    """The values of a recorded plan's log part (see :func:`_recorded_calls`)."""
+    return [call_log.PlanCalls(hook_caller.name, impls[::-1]), log.append, log.context]
+
+
 def build_plan(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], hookexec: HookExec
+    hook_caller: pluggy.HookCaller,
+    impls: Sequence[pluggy.HookImpl],
+    hookexec: HookExec,
+    log: CallLog | None = None,
 ) -> Built:
-    """A plan calling ``impls`` (plain implementations, as pluggy stores them).
+    """A plan calling ``impls`` (plain implementations, as pluggy stores them),
+    recorded in ``log`` when given.
 
     An exception from an implementation propagates unchanged but for a note
     naming the plugin.
     """
     shape = shape_of(hook_caller, impls)
-    template = _plan_template(shape)
-    functions = [impl.function for impl in impls[::-1]]
+    functions: list[object] = [impl.function for impl in impls[::-1]]
+    if log is None or not (impls or log.empty_calls):
+        return bind_entry(shape, impls, _plan_template(shape), hookexec, functions)
+    template = _recorded_plan_template(shape)
+    functions += _log_values(hook_caller, impls, log)
     return bind_entry(shape, impls, template, hookexec, functions)
 
 
 def build_sender_plan(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
+    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], log: CallLog | None = None
 ) -> Callable[..., Any]:
-    """A plan for one sender: ``impls`` called with the spec's arguments, positionally."""
+    """A plan for one sender: ``impls`` called with the spec's arguments,
+    positionally; recorded in ``log`` when given."""
     shape = shape_of(hook_caller, impls)
-    template = sender_plan_template(shape)
-    functions = [impl.function for impl in impls[::-1]]
-    if not functions:
-        return template.function([], hook_caller.name)
+    functions: list[object] = [impl.function for impl in impls[::-1]]
+    if log is None or not (functions or log.empty_calls):
+        template = sender_plan_template(shape)
+        if not functions:
+            return template.function([], hook_caller.name)
+    else:
+        template = _recorded_sender_plan_template(shape)
+        functions += _log_values(hook_caller, impls, log)
     rare = rare_values(shape, impls, template, None)
     return template.function([*functions, rare], hook_caller.name)
 
 
 def build_sender_dispatch(
-    hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl], hookexec: HookExec
+    hook_caller: pluggy.HookCaller,
+    impls: Sequence[pluggy.HookImpl],
+    hookexec: HookExec,
+    log: CallLog | None = None,
 ) -> Built:
-    """A plan for a hook some of whose implementations filter by sender.
+    """A plan for a hook some of whose implementations filter by sender (each
+    sender's plan recorded in ``log`` when given).
 
     The plan for each sender is built on its first call and cached, so
     filtering costs one dictionary lookup per call.
     """
     shape = shape_of(hook_caller, impls)
-    plans, plan_for = sender_plans(impls, lambda accepted: build_sender_plan(hook_caller, accepted))
+    plans, plan_for = sender_plans(
+        impls, lambda accepted: build_sender_plan(hook_caller, accepted, log)
+    )
     template = dispatch_template(shape, False)
     return bind_entry(shape, impls, template, hookexec, [plans, plan_for, id])
 
@@ -442,17 +553,19 @@ def build_call(
     impls: Sequence[pluggy.HookImpl],
     hookexec: HookExec,
     pluggy_only: bool,
+    log: CallLog | None = None,
 ) -> Built:
     """What ``host.hook.<name>`` should run for ``impls`` (as pluggy stores them).
 
     :param hookexec: what runs the pluggy path (the plugin manager's ``_hookexec``).
     :param pluggy_only: run every call through pluggy (monitoring or tracing is on).
+    :param log: where plans record each call (a call log is the host's only follower).
     """
     kind = plan_kind(hook_caller, impls, pluggy_only)
     if kind == "sender":
-        return build_sender_dispatch(hook_caller, impls, hookexec)
+        return build_sender_dispatch(hook_caller, impls, hookexec, log)
     if kind == "plan":
-        return build_plan(hook_caller, impls, hookexec)
+        return build_plan(hook_caller, impls, hookexec, log)
     return Built(pluggy_path(hook_caller.name, rebuild=False), None, {})
 
 

@@ -29,7 +29,9 @@ from hosthooks.engine.muting import MUTED_ORIGINALS
 from hosthooks.engine.muting import SILENT_STAND_INS
 
 if TYPE_CHECKING:
-    # The callers module imports this one (async calls trace through it).
+    # The callers module imports this one (async calls trace through it), and
+    # the call log builds on it.
+    from hosthooks.engine.call_log import CallLog
     from hosthooks.engine.callers import HostPluginManager
 
 
@@ -151,6 +153,10 @@ class Tracer:
     :class:`LiveCall` on the record under :data:`LIVE` in between.
     """
 
+    #: Where robust calls put their steps raw instead of tracing them (a call
+    #: log's tracer: :mod:`hosthooks.engine.call_log`); None for the others.
+    step_log: CallLog | None = None
+
     def begin(self, record: HookTrace) -> None:
         """A traced call of ``record.hook`` starts (its implementations not yet run)."""
 
@@ -258,9 +264,17 @@ class StepTrace:
     """
 
     def __init__(self, tracer: Tracer | None, hook: str, sender: object) -> None:
+        self._started = time.perf_counter()
+        self._log = None if tracer is None else tracer.step_log
+        if self._log is not None:
+            # Logged raw: the log describes the steps when they are read.
+            self._tracer: Tracer | None = None
+            self._record = None
+            self._hook, self._sender = hook, sender
+            self._steps: list[object] = [self._started]
+            return
         self._tracer = tracer
         self._record = None if tracer is None else HookTrace(hook, describe_sender(sender), 0.0)
-        self._started = time.perf_counter()
         if tracer is not None and self._record is not None:
             tracer.begin(self._record)
 
@@ -269,6 +283,11 @@ class StepTrace:
     ) -> None:
         """``impl`` ran from ``started`` until now: ``outcome`` is what it returned,
         or the exception it failed with; a wrapper's part is its teardown."""
+        if self._log is not None:
+            if not isinstance(outcome, BaseException):
+                outcome = "wrapped" if wrapper else "ok" if outcome is None else "result"
+            self._steps.append((impl, started, time.perf_counter(), outcome))
+            return
         if self._record is None:
             return
         if isinstance(outcome, BaseException):
@@ -279,8 +298,11 @@ class StepTrace:
             add_impl_trace(self._record, impl, started, "ok" if outcome is None else "result")
 
     def emit(self) -> None:
-        """Hand the record, timed until now, to the tracer."""
-        if self._tracer is not None and self._record is not None:
+        """Hand the record, timed until now, to the tracer (or the steps to the log)."""
+        if self._log is not None:
+            self._steps.append(time.perf_counter())
+            self._log.steps(self._hook, self._sender, self._steps)
+        elif self._tracer is not None and self._record is not None:
             self._record.duration_ms = (time.perf_counter() - self._started) * 1000
             self._tracer.emit(self._record)
 

@@ -23,6 +23,8 @@ from dataclasses import field
 from typing import Any
 from typing import Final
 
+from hosthooks.engine.call_log import SKIP
+from hosthooks.engine.call_log import CallLog
 from hosthooks.engine.tracing import HookTrace
 from hosthooks.host import Host
 from hosthooks.runtime.db import DatabaseError
@@ -83,11 +85,15 @@ def _iso(seconds: float) -> str:
 class RecentCalls:
     """The most recent hook calls of a host, recorded while someone looks.
 
+    Calls are logged raw (:class:`hosthooks.engine.call_log.CallLog`) and read
+    when a page asks: up to ``size`` calls made since the last read are kept.
+
     :param size: how many calls are kept.
     :param linger: seconds recording goes on after the last :meth:`touch`.
     """
 
     def __init__(self, size: int = RECENT_CALLS, linger: float = LINGER_SECONDS) -> None:
+        self._log = CallLog(size, self._context)
         self._calls: deque[_Record] = deque(maxlen=size)
         self._requests: dict[int, RequestSeen] = {}
         self._timings: deque[tuple[float, HookTrace]] = deque(maxlen=RECENT_TIMINGS)
@@ -108,18 +114,26 @@ class RecentCalls:
     @property
     def last(self) -> int:
         """The number of the last call recorded (0 before the first)."""
-        return self._sequence
-
-    def touch(self, host: Host) -> None:
-        """Record ``host``'s calls from now until ``linger`` seconds pass without a touch."""
         with self._lock:
-            if self._host is not host and self._detach is not None:
+            self._read_log()
+            return self._sequence
+
+    def touch(self, host: Host, empty: bool = False) -> None:
+        """Record ``host``'s calls from now until ``linger`` seconds pass without a
+        touch; with ``empty``, the calls that reach no implementation too (from
+        now until recording stops: otherwise a hook nobody implements is not
+        even called)."""
+        with self._lock:
+            wants_more = empty and not self._log.empty_calls
+            if (self._host is not host or wants_more) and self._detach is not None:
                 self._detach()
                 self._detach = None
             if self._detach is None:
                 self._host = host
-                self._detach = host.add_call_listener(self._record)
-                self.since = time.time()
+                self._log.empty_calls = self._log.empty_calls or empty
+                self._detach = host.add_call_log(self._log)
+                if self.since is None:
+                    self.since = time.time()
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = threading.Timer(self._linger, self.stop)
@@ -137,22 +151,27 @@ class RecentCalls:
                 self._detach()
                 self._detach = None
                 self.since = None
+                self._read_log()
+                self._log.empty_calls = False
 
     def after(self, sequence: int) -> list[dict[str, Any]]:
         """The calls recorded after number ``sequence``, oldest first, as JSON."""
         with self._lock:
+            self._read_log()
             kept = [record for record in self._calls if record[0] > sequence]
         return [_as_json(record) for record in kept]
 
     def requests(self) -> dict[int, dict[str, Any]]:
         """The requests of the calls kept, by number, as JSON."""
         with self._lock:
+            self._read_log()
             return {number: seen.as_json() for number, seen in self._requests.items()}
 
     def timings(self, since: float) -> dict[str, list[float]]:
         """Each plugin's implementation durations (ms) recorded since ``since``, in order."""
         found: dict[str, list[float]] = {}
         with self._lock:
+            self._read_log()
             records = [record for record in self._timings if record[0] >= since]
         for _, trace in records:
             for impl in trace.impls:
@@ -160,46 +179,50 @@ class RecentCalls:
                     found.setdefault(impl.plugin, []).append(impl.duration_ms)
         return found
 
-    def _record(self, trace: HookTrace) -> None:
-        # Runs in every hook call while recording: it keeps the trace as it is
-        # and leaves every conversion to whoever reads it (the page, every 2 s).
+    def _context(self) -> object:
+        # Runs in every hook call while recording, so it notes only where the
+        # call was made: the request (its RequestSeen, made on its first call)
+        # or, outside one, the transaction. The rest waits for a reader.
         if INSPECTING.get():
-            return
-        now = time.time()
+            return SKIP
         environ = CURRENT_ENVIRON.get()
-        transaction = None if environ is not None else _transaction()
-        with self._lock:
+        if environ is None:
+            return _transaction()
+        seen = environ.get(_REQUEST_KEY)
+        if seen is None:
+            seen = environ[_REQUEST_KEY] = RequestSeen(
+                next(self._request_numbers),
+                str(environ.get("REQUEST_METHOD", "?")),
+                str(environ.get("PATH_INFO", "")),
+                0.0,
+                environ,
+            )
+        return seen
+
+    def _read_log(self) -> None:
+        """Take the calls logged since the last read into the recent calls (with
+        the lock held)."""
+        for ended, trace, context in self._log.take():
             self._sequence += 1
             sequence = self._sequence
-            number = None
-            if environ is not None:
-                request = self._requests.get(environ.get(_REQUEST_KEY, 0))
-                if request is None:
-                    request = self._request_of(environ, trace, now)
-                request.calls.append(sequence)
-                number = request.number
-                if trace.hook == "request_finished":
-                    request.ended = now
-                    request.status = environ.get(STATUS_KEY)
-                    request.environ = None
+            number, transaction = None, None
+            if isinstance(context, RequestSeen):
+                number = context.number
+                if number not in self._requests:
+                    context.started = ended - trace.duration_ms / 1000
+                    self._requests[number] = context
+                context.calls.append(sequence)
+                if trace.hook == "request_finished" and context.environ is not None:
+                    context.ended = ended
+                    context.status = context.environ.get(STATUS_KEY)
+                    context.environ = None
+            elif isinstance(context, int):
+                transaction = context
             if len(self._calls) == self._calls.maxlen:
                 self._forget(self._calls[0])
-            self._calls.append((sequence, now, trace, number, transaction))
+            self._calls.append((sequence, ended, trace, number, transaction))
             if trace.impls:
-                self._timings.append((now, trace))
-
-    def _request_of(self, environ: dict[str, Any], trace: HookTrace, now: float) -> RequestSeen:
-        number = next(self._request_numbers)
-        environ[_REQUEST_KEY] = number
-        seen = RequestSeen(
-            number,
-            str(environ.get("REQUEST_METHOD", "?")),
-            str(environ.get("PATH_INFO", "")),
-            now - trace.duration_ms / 1000,
-            environ,
-        )
-        self._requests[number] = seen
-        return seen
+                self._timings.append((ended, trace))
 
     def _forget(self, oldest: _Record) -> None:
         number = oldest[3]

@@ -202,12 +202,12 @@ class ConsoleViews:
     # -- calls ---------------------------------------------------------------------
 
     def _calls(self, request: Request) -> dict[str, Any]:
-        self.recent.touch(get_host())
+        wanted = data.CallFilter.from_args(request.args)
+        self.recent.touch(get_host(), empty=wanted.empty)
         try:
             after = max(0, int(request.args.get("after", "0")))
         except ValueError:
             after = 0
-        wanted = data.CallFilter.from_args(request.args)
         calls = self.recent.after(after)
         kept = [call for call in calls if wanted.keeps(call)]
         return {
@@ -225,7 +225,7 @@ class ConsoleViews:
         the ``X-Console-Last`` it last got), so an idle page costs next to nothing."""
         fragment = _flag(request, "fragment")
         if fragment and request.args.get("since", "") == str(self.recent.last):
-            self.recent.touch(get_host())
+            self.recent.touch(get_host(), empty=data.CallFilter.from_args(request.args).empty)
             return Response(status=204)
         found = self._calls(request)
         host = get_host()
