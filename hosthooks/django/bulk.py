@@ -15,11 +15,13 @@ queryset of the project goes through them), so that they fire
 - no receiver is connected to ``pre_delete``/``post_delete``, so Django's fast
   delete stays fast;
 - ``pks`` of ``post_queryset_update``/``post_queryset_delete`` is read only when
-  an implementation names it: Django's ``update()`` and ``delete()`` return no
-  keys, so the keys cost one ``SELECT`` of the same queryset just before the
-  statement, in the same transaction (``SELECT ... FOR UPDATE`` where the
-  database supports it, so that no other transaction changes the set between
-  the two), which code counting its queries sees;
+  an implementation names it, and then by Django's own statements
+  (:mod:`hosthooks.django.returning`: ``RETURNING`` on SQLite 3.35+ and
+  PostgreSQL), so that code counting its queries sees Django's count; where the
+  database cannot return them, the keys cost one ``SELECT`` of the same queryset
+  just before the statement, in the same transaction (``SELECT ... FOR UPDATE``
+  where the database supports it, so that no other transaction changes the set
+  between the two);
 - the queryset hooks do not fire for the ``update()`` calls Django's own
   ``bulk_update()`` makes: the bulk hooks stand for them.
 
@@ -39,6 +41,7 @@ from typing import Final
 from django.db import transaction
 from django.db.models import QuerySet
 
+from hosthooks.django import returning
 from hosthooks.host import Host
 from hosthooks.markers import DEFERRED_ARGNAMES
 
@@ -170,8 +173,14 @@ def install(current_host: Callable[[], Host | None]) -> None:
                 )
             heard = host.listening.get("post_queryset_update")
             wanted = heard and _names_argument(host, "post_queryset_update", "pks")
-            pks = _keys(self) if wanted else None
-            count = update(self, **values)
+            returned = returning.update_keys(self, values) if wanted else None
+            pks = _keys(self) if wanted and returned is None else None
+            if returned is None:
+                count = update(self, **values)
+            else:
+                with returned:
+                    count = update(self, **values)
+                pks = returned.keys
             if heard:
                 host.hook.post_queryset_update(
                     sender=self.model,
@@ -201,8 +210,14 @@ def install(current_host: Callable[[], Host | None]) -> None:
                 host.hook.pre_queryset_delete(sender=model, queryset=self, using=using)
             heard = host.listening.get("post_queryset_delete")
             wanted = heard and _names_argument(host, "post_queryset_delete", "pks")
-            pks = _keys(self) if wanted else None
-            deleted = delete(self)
+            returned = returning.delete_keys(self) if wanted else None
+            pks = _keys(self) if wanted and returned is None else None
+            if returned is None:
+                deleted = delete(self)
+            else:
+                with returned:
+                    deleted = delete(self)
+                pks = returning.deleted_own_keys(returned)
             if heard:
                 count = deleted[0]
                 host.hook.post_queryset_delete(sender=model, using=using, pks=pks, count=count)

@@ -1,7 +1,10 @@
 """A plugin implementing hosthooks' eight bulk and queryset hooks, each naming every
 argument of its spec but ``pks``, which it names too in the judge's ``bulk_pks``
-mode (so the keys are read). Loaded by its entry point (``judge-bulk``) while
-Django's own tests of these operations run."""
+mode (so the keys are read), and then checks them against the count Django
+returned: an update's keys are as many as the rows it changed, all distinct; a
+deletion's are distinct and no more than the rows it deleted (cascades count
+too). Loaded by its entry point (``judge-bulk``) while Django's own tests of
+these operations run."""
 
 from __future__ import annotations
 
@@ -16,12 +19,26 @@ from hosthooks.specs import hook_names
 from tests.django_judge import streams
 
 
+def _check_updated(sender: Any, pks: list[Any], count: int) -> None:
+    if len(pks) != count or len(set(pks)) != len(pks):
+        streams.disagreements.append(["post_queryset_update", sender.__name__, len(pks), count])
+
+
+def _check_deleted(sender: Any, pks: list[Any], count: int) -> None:
+    if len(pks) > count or len(set(pks)) != len(pks):
+        streams.disagreements.append(["post_queryset_delete", sender.__name__, len(pks), count])
+
+
+_CHECKS = {"post_queryset_update": _check_updated, "post_queryset_delete": _check_deleted}
+
+
 def _implementation(hook: str, names: list[str]) -> Callable[..., Any]:
     # Generated: pluggy passes an implementation the arguments its signature names.
     namespace: dict[str, Any] = {}
+    check = "    check(sender, pks, count)\n" if "pks" in names else ""
     exec(
-        f"def {hook}({', '.join(names)}):\n    record('plugin', {hook!r}, {{}})\n",
-        {"record": streams.record},
+        f"def {hook}({', '.join(names)}):\n    record('plugin', {hook!r}, {{}})\n{check}",
+        {"record": streams.record, "check": _CHECKS.get(hook)},
         namespace,
     )
     implementation: Callable[..., Any] = hookimpl(namespace[hook])

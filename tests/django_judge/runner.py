@@ -68,6 +68,7 @@ class JudgeRunner(DiscoverRunner):  # type: ignore[misc]
                 listener: sorted({event[0] for event in heard})
                 for listener, heard in streams.events.items()
             },
+            "disagreements": streams.disagreements,
         }
         if control and plugin:
             report["streams"] = streams.compare(control, plugin)

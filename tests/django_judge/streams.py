@@ -24,6 +24,8 @@ Event = tuple[str, int, tuple[tuple[str, Any], ...]]
 
 #: Every event heard in this process, by listener (``control``, ``plugin``).
 events: dict[str, list[Event]] = {"control": [], "plugin": []}
+#: The keys a bulk hook heard that disagree with the count Django returned.
+disagreements: list[list[Any]] = []
 
 _PLAIN = (type(None), bool, int, float, str)
 
