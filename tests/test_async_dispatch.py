@@ -104,13 +104,15 @@ def test_an_async_call_runs_a_generated_plan_awaiting_only_the_async_implementat
     host = ordered_host([])
     asyncio.run(asave(host))
     entry: Any = host.ahook.post_save
+    # One coroutine, no frame in front of it: it takes no positional parameter (a
+    # positional argument is binding's TypeError) and its values as one keyword default.
+    assert inspect.iscoroutinefunction(entry)
     assert entry.__code__.co_filename == "<hosthooks plan post_save>"
-    # The entry checks the call and hands back its body's coroutine, to be awaited:
-    # a TypeError for a positional argument comes at the call, as binding's would.
-    [body] = [value for value in entry.__defaults__ if inspect.iscoroutinefunction(value)]
-    assert body.__code__.co_filename == "<hosthooks plan post_save>"
-    awaits = [op for op in dis.get_instructions(body) if op.opname == "GET_AWAITABLE"]
-    assert len(awaits) == 3
+    assert entry.__code__.co_argcount == 0
+    assert entry.__defaults__ is None
+    awaits = [op for op in dis.get_instructions(entry) if op.opname == "GET_AWAITABLE"]
+    # Three implementations, and the general way for a missing or extra argument.
+    assert len(awaits) == 3 + 2
 
 
 def test_a_held_async_caller_sees_plugins_registered_and_unregistered_later():
@@ -182,6 +184,35 @@ def test_a_positional_argument_is_a_type_error_on_every_kind_of_async_call(filte
     assert asyncio.run(asave(host)) == ["saved"]
     with pytest.raises(TypeError, match=positional):
         host.ahook.post_save(Article)  # type: ignore[call-arg,unused-coroutine]
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_an_extra_argument_named_as_the_plans_values_is_passed_on_as_any_extra_one(filtered):
+    # An async plan takes its values as a keyword default: a caller's argument of
+    # that name is an extra one (passed on, as pluggy does), never what it calls.
+    host = Host()
+
+    async def post_save(sender: Any, instance: Any) -> Any:
+        return instance
+
+    host.register(plugin(post_save=hookimpl(post_save, sender=Article if filtered else None)))
+    assert asyncio.run(asave(host)) == [POST_SAVE["instance"]]
+    entry: Any = host.ahook.post_save
+    assert entry.__code__.co_filename.startswith(("<hosthooks plan", "<hosthooks dispatch"))
+    [name] = set(entry.__kwdefaults__) - {"sender", *POST_SAVE}
+    values = entry.__kwdefaults__[name]
+    for given in (None, (), values[:-1], [*values], (print, *values[1:])):
+        called = entry(sender=Article, **POST_SAVE, **{name: given})
+        assert asyncio.run(called) == [POST_SAVE["instance"]]
+
+    # Values an older plan bound (a call racing a change) run as the current plan.
+    async def later(sender: Any) -> str:
+        return "later"
+
+    host.register(plugin(post_save=hookimpl(later)), "later")
+    assert asyncio.run(asave(host)) == ["later", POST_SAVE["instance"]]
+    called = entry(sender=Article, **POST_SAVE, **{name: values})
+    assert asyncio.run(called) == ["later", POST_SAVE["instance"]]
 
 
 def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():

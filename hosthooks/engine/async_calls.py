@@ -42,10 +42,11 @@ from hosthooks.engine.generated import compile_template
 from hosthooks.engine.generated import path_code
 from hosthooks.engine.muting import Breaker
 from hosthooks.engine.plans import Shape
-from hosthooks.engine.plans import _entry
+from hosthooks.engine.plans import async_entry
 from hosthooks.engine.plans import bind_entry
 from hosthooks.engine.plans import dispatch_template
 from hosthooks.engine.plans import path_namespace
+from hosthooks.engine.plans import plan_calls
 from hosthooks.engine.plans import plan_kind
 from hosthooks.engine.plans import rare_values
 from hosthooks.engine.plans import sender_plan_template
@@ -259,16 +260,19 @@ async def _run(
 
 
 @functools.lru_cache(maxsize=512)
-def _entry_template(shape: Shape) -> Template:
-    """An async plan's entry: pluggy's conventions, then the coroutine of its body
-    (a per-sender plan of every implementation), handed back to be awaited."""
+def _plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
+    """An async plan: pluggy's conventions, then the calls, awaiting the ``awaited``
+    ones, in one coroutine."""
     names = Names([*shape.spec_args, "self"])
-    missing, plan, rare = names.fresh("missing"), names.fresh("plan"), names.fresh("rare")
-    values = [missing, plan, rare]
-    header, fallback = _entry(shape, names, values, awaiting=True)
-    body = [*fallback, f"return {plan}({', '.join(shape.spec_args)})"]
+    missing, rare = names.fresh("missing"), names.fresh("rare")
+    calls, line_of_call, impls = plan_calls(shape, names, rare, awaited)
+    values = [missing, *impls, rare]
+    header, entry, keyword = async_entry(shape, names, values)
+    offsets = {len(entry) + line: index for line, index in line_of_call.items()}
     filename = f"<hosthooks plan {shape.hook_name}>"
-    return compile_template(header, body, filename, {}, values, names.namespace)
+    return compile_template(
+        header, entry + calls, filename, offsets, values, names.namespace, keyword
+    )
 
 
 def _callables(
@@ -278,7 +282,7 @@ def _callables(
     return [function for function, _ in pairs], tuple(awaited for _, awaited in pairs)
 
 
-def _build_body(
+def _build_sender_plan(
     hook_caller: pluggy.HookCaller, impls: Sequence[pluggy.HookImpl]
 ) -> Callable[..., Any]:
     """An ``async def`` calling ``impls`` with the spec's arguments, positionally."""
@@ -296,8 +300,8 @@ def build_plan(
 ) -> Built:
     """An async plan calling ``impls`` (plain ones, as pluggy stores them)."""
     shape = shape_of(hook_caller, impls)
-    body = _build_body(hook_caller, impls)
-    return bind_entry(shape, impls, _entry_template(shape), run, [body])
+    functions, awaited = _callables(impls)
+    return bind_entry(shape, impls, _plan_template(shape, awaited), run, functions)
 
 
 def build_sender_dispatch(
@@ -305,7 +309,9 @@ def build_sender_dispatch(
 ) -> Built:
     """The async twin of :func:`hosthooks.engine.plans.build_sender_dispatch`."""
     shape = shape_of(hook_caller, impls)
-    plans, plan_for = sender_plans(impls, lambda accepted: _build_body(hook_caller, accepted))
+    plans, plan_for = sender_plans(
+        impls, lambda accepted: _build_sender_plan(hook_caller, accepted)
+    )
     template = dispatch_template(shape, True)
     return bind_entry(shape, impls, template, run, [plans, plan_for, id])
 
@@ -313,16 +319,14 @@ def build_sender_dispatch(
 @functools.lru_cache(maxsize=1024)
 def async_path(name: str, rebuild: bool) -> types.CodeType:
     """The async path for hook ``name``: the checks of ``HookCaller.__call__``, then
-    the coroutine of :func:`run_implementations`, handed back to be awaited; first,
-    when ``rebuild``, a rebuild of the plan.
+    :func:`run_implementations`; first, when ``rebuild``, a rebuild of the plan.
 
-    A plain function, as a plan's entry is: a function's code may change only to
-    code of the same kind (CPython 3.14 deprecates the rest), and a call's
-    TypeError or warning comes at the call, as with pluggy's ``HookCaller``.
-    Like an async plan it takes no ``self``: the hook's caller is in its
-    namespace (:func:`async_path_namespace`).
+    An ``async def``, as a plan is: a function's code may change only to code of
+    the same kind (CPython 3.14 deprecates the rest). Like an async plan it
+    takes no ``self``: the hook's caller is in its namespace
+    (:func:`async_path_namespace`).
     """
-    first = ["if rebuild():", "    return call(**kwargs)"] if rebuild else []
+    first = ["if rebuild():", "    return await call(**kwargs)"] if rebuild else []
     body = [
         *first,
         "assert not hook_caller.is_historic(), "
@@ -330,9 +334,9 @@ def async_path(name: str, rebuild: bool) -> types.CodeType:
         "if defaults:",
         "    kwargs = {**defaults, **kwargs}",
         "check(kwargs)",
-        "return run(hook_name, hook_caller.get_hookimpls(), kwargs, firstresult)",
+        "return await run(hook_name, hook_caller.get_hookimpls(), kwargs, firstresult)",
     ]
-    return path_code(ASYNC_PATH_FILENAME, name, "def __call__(**kwargs):", body)
+    return path_code(ASYNC_PATH_FILENAME, name, "async def __call__(**kwargs):", body)
 
 
 def async_path_namespace(

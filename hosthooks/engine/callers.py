@@ -18,7 +18,6 @@ always runs the current plan, and a change costs the changed hooks only.
 from __future__ import annotations
 
 import functools
-import inspect
 import itertools
 import threading
 import types
@@ -296,10 +295,6 @@ class HookCallers:
                 async_calls.async_path(caller.name, rebuild=True), {}, caller.name
             )
             async_function.__qualname__ = f"{caller.name}.__call__"
-            # It returns the awaitable (see async_calls.async_path): marked where
-            # Python can mark it, so that inspect sees what callers should await.
-            if hasattr(inspect, "markcoroutinefunction"):
-                inspect.markcoroutinefunction(async_function)
             live = _Live(caller, function, async_function)
             for name in _CALLER_METHODS:
                 setattr(function, name, getattr(caller, name))
@@ -376,7 +371,12 @@ class HookCallers:
             setattr(live.function, name, getattr(caller, name))
         if caller.spec is not None:
             live.function.__kwdefaults__ = plans.plan_defaults(caller.spec)
-            live.async_function.__kwdefaults__ = plans.plan_defaults(caller.spec)
+            # An async plan's values are among its keyword defaults too: kept
+            # until the async path replaces the plan (below).
+            live.async_function.__kwdefaults__ = {
+                **(live.async_function.__kwdefaults__ or {}),
+                **plans.plan_defaults(caller.spec),
+            }
         live.pluggy_path = None
         live.async_path = None
         self._mark_stale(live)

@@ -44,6 +44,7 @@ from hosthooks.engine.dispatch import note_pluggy_error
 from hosthooks.engine.dispatch import sender_filter
 from hosthooks.engine.generated import PLUGGY_PATH_FILENAME
 from hosthooks.engine.generated import Built
+from hosthooks.engine.generated import Keyword
 from hosthooks.engine.generated import Names
 from hosthooks.engine.generated import Rare
 from hosthooks.engine.generated import Template
@@ -105,7 +106,7 @@ class Shape:
         return hash(self.key)
 
 
-def _calls(
+def plan_calls(
     shape: Shape, names: Names, rare: str, awaited: Sequence[bool] = ()
 ) -> tuple[list[str], dict[int, int], list[str]]:
     """Straight-line calls of every implementation, the body line of each call,
@@ -198,9 +199,7 @@ def _value_parameters(names: Sequence[str]) -> str:
     return "".join(f"{name}=None, " for name in names)
 
 
-def _entry(
-    shape: Shape, names: Names, values: Sequence[str], awaiting: bool = False
-) -> tuple[str, list[str]]:
+def _entry(shape: Shape, names: Names, values: Sequence[str]) -> tuple[str, list[str]]:
     """``def <hook>(self, <values>, /, *surplus, <spec arguments>, **extra):`` and the
     lines handing a call with a positional, missing or extra argument elsewhere
     (what they read from the function's namespace goes to ``names.namespace``).
@@ -209,11 +208,7 @@ def _entry(
     spec argument gets its default from the function's ``__kwdefaults__``: the
     spec's default, or :data:`MISSING`. A positional argument is the TypeError
     binding would raise (naming ``<hook>.__call__``); a missing or extra one goes
-    to the general way (pluggy's path, or the async path, which names the plugin
-    an error came from itself). An async entry (``awaiting``) is a plain function
-    returning the awaitable: its TypeError comes at the call, as binding's would,
-    not at the await. It takes no ``self``: ``host.ahook.<name>`` is the function
-    itself, not a bound method (which costs a call ~10-20 ns more).
+    to pluggy's path.
     """
     missing, rare = values[0], values[-1]
     surplus, extra, kwargs, error = (
@@ -225,9 +220,8 @@ def _entry(
     sentinel = names.refer("MISSING", MISSING)
     raise_positional = names.refer("positional_error", positional_error)
     keywords = "".join(f"{name}, " for name in shape.spec_args)
-    self = "" if awaiting else "self, "
     header = (
-        f"def {shape.hook_name}({self}{_value_parameters(values)}/, "
+        f"def {shape.hook_name}(self, {_value_parameters(values)}/, "
         f"*{surplus}, {keywords}**{extra}):"
     )
     odd = [
@@ -235,27 +229,83 @@ def _entry(
         f"{missing} is not {sentinel}",
         *(f"{name} is {missing}" for name in shape.required),
     ]
-    fallback = [
-        f"if {' or '.join(odd)}:",
-        f"    if {missing} is not {sentinel}:",
-        f"        {raise_positional}({shape.hook_name + '.__call__'!r}, {0 if awaiting else 1}, "
-        f"{surplus}, ({', '.join(values)},))",
-        f"    {kwargs} = {rare}.collect({', '.join([extra, *shape.spec_args])})",
-    ]
-    run = f"{rare}.run({shape.hook_name!r}, [*{rare}.impls], {kwargs}, {shape.firstresult})"
-    if awaiting:
-        return header, [*fallback, f"    return {run}"]
     return (
         header,
         [
-            *fallback,
+            f"if {' or '.join(odd)}:",
+            f"    if {missing} is not {sentinel}:",
+            f"        {raise_positional}({shape.hook_name + '.__call__'!r}, 1, "
+            f"{surplus}, ({', '.join(values)},))",
+            f"    {kwargs} = {rare}.collect({', '.join([extra, *shape.spec_args])})",
             "    try:",
-            f"        return {run}",
+            f"        return {_general_call(shape, rare, kwargs)}",
             f"    except {names.refer('Exception', Exception)} as {error}:",
             f"        {rare}.note({error}, {rare}.impls)",
             "        raise",
         ],
     )
+
+
+def _general_call(shape: Shape, rare: str, kwargs: str) -> str:
+    return f"{rare}.run({shape.hook_name!r}, [*{rare}.impls], {kwargs}, {shape.firstresult})"
+
+
+def async_entry(
+    shape: Shape, names: Names, values: Sequence[str]
+) -> tuple[str, list[str], Keyword]:
+    """``async def <hook>(*, <spec arguments>, <values>, **extra):``, the lines
+    unpacking its values and handing a call with a missing or extra argument to
+    the async path, and where the values are (see :mod:`hosthooks.engine.generated`).
+
+    ``values`` name what the values unpack into: :data:`MISSING`'s first,
+    :class:`Rare`'s last. With no positional parameter, a positional argument is
+    binding's TypeError, at the call, as with pluggy's ``HookCaller``; the
+    function itself is ``host.ahook.<name>``, not a bound method (which costs a
+    call ~10-20 ns more). The async path names the plugin an error came from itself.
+    """
+    missing, rare = values[0], values[-1]
+    keyword = Keyword(names.fresh("values"), names.fresh("installed"))
+    extra, kwargs = names.fresh("extra"), names.fresh("kwargs")
+    foreign = names.refer("foreign_values", foreign_values)
+    keywords = "".join(f"{name}, " for name in shape.spec_args)
+    header = f"async def {shape.hook_name}(*, {keywords}{keyword.parameter}, **{extra}):"
+    arguments = ", ".join([extra, *shape.spec_args])
+    odd = [extra, *(f"{name} is {missing}" for name in shape.required)]
+    return (
+        header,
+        [
+            f"if {keyword.parameter} is not {keyword.installed}:",
+            f"    return await {foreign}({keyword.parameter!r}, {keyword.parameter}, "
+            f"{keyword.installed}, {shape.hook_name!r}, {shape.firstresult}, {arguments})",
+            f"{', '.join(values)}, = {keyword.parameter}",
+            f"if {' or '.join(odd)}:",
+            f"    {kwargs} = {rare}.collect({arguments})",
+            f"    return await {_general_call(shape, rare, kwargs)}",
+        ],
+        keyword,
+    )
+
+
+def foreign_values(
+    name: str,
+    given: object,
+    installed: tuple[object, ...],
+    hook_name: str,
+    firstresult: bool,
+    extra: Mapping[str, object],
+    *arguments: object,
+) -> Any:
+    """The general way for an async entry whose values parameter (``name``) did not
+    hold its installed values: a caller's argument of that name, passed on as an
+    extra one, or values a thread switch left behind a new plan's (run as current).
+    Returns the awaitable."""
+    rare = installed[-1]
+    assert isinstance(rare, Rare)
+    assert rare.run is not None
+    assert rare.collect is not None
+    if not (type(given) is tuple and given and type(given[-1]) is Rare):
+        extra = {**extra, name: given}
+    return rare.run(hook_name, [*rare.impls], rare.collect(extra, *arguments), firstresult)
 
 
 @functools.lru_cache(maxsize=512)
@@ -267,7 +317,7 @@ def _plan_template(shape: Shape) -> Template:
     """
     names = Names([*shape.spec_args, "self"])
     missing, rare = names.fresh("missing"), names.fresh("rare")
-    calls, line_of_call, impls = _calls(shape, names, rare)
+    calls, line_of_call, impls = plan_calls(shape, names, rare)
     values = [missing, *impls, rare]
     header, fallback = _entry(shape, names, values)
     offsets = {len(fallback) + line: index for line, index in line_of_call.items()}
@@ -308,7 +358,7 @@ def sender_plan_template(shape: Shape, awaited: tuple[bool, ...] | None = None) 
     values after them; an ``async def`` when ``awaited`` says what to await."""
     names = Names(shape.spec_args)
     rare = names.fresh("rare")
-    calls, line_of_call, impls = _calls(shape, names, rare, awaited or ())
+    calls, line_of_call, impls = plan_calls(shape, names, rare, awaited or ())
     values = [*impls, rare] if impls else []
     parameters = [*shape.spec_args, *(f"{name}=None" for name in values)]
     slash = ", /" if parameters else ""
@@ -320,7 +370,8 @@ def sender_plan_template(shape: Shape, awaited: tuple[bool, ...] | None = None) 
 
 @functools.lru_cache(maxsize=128)
 def dispatch_template(shape: Shape, awaiting: bool) -> Template:
-    """A sender dispatcher: pluggy's conventions, then the sender's plan.
+    """A sender dispatcher: pluggy's conventions, then the sender's plan (awaited
+    when ``awaiting``: an async dispatcher, :func:`async_entry`).
 
     Cached plans are keyed by ``id(sender)`` and hold the sender itself, so a
     sender equal to another is still another sender, and no user ``__hash__``
@@ -330,21 +381,24 @@ def dispatch_template(shape: Shape, awaiting: bool) -> Template:
     missing, rare = names.fresh("missing"), names.fresh("rare")
     plans, plan_for, identity = names.fresh("plans"), names.fresh("plan_for"), names.fresh("id")
     values = [missing, plans, plan_for, identity, rare]
-    header, fallback = _entry(shape, names, values, awaiting)
+    keyword = None
+    if awaiting:
+        header, entry, keyword = async_entry(shape, names, values)
+    else:
+        header, entry = _entry(shape, names, values)
     cached, sender_plan = names.fresh("cached"), names.fresh("sender_plan")
     body = [
-        *fallback,
+        *entry,
         "try:",
         f"    {cached}, {sender_plan} = {plans}[{identity}(sender)]",
         f"except {names.refer('KeyError', KeyError)}:",
         f"    {cached} = {missing}",
         f"if {cached} is not sender:",
         f"    {sender_plan} = {plan_for}(sender)",
-        # An async plan's coroutine is handed back to be awaited by the caller.
-        f"return {sender_plan}({', '.join(shape.spec_args)})",
+        f"return {'await ' if awaiting else ''}{sender_plan}({', '.join(shape.spec_args)})",
     ]
     filename = f"<hosthooks dispatch {shape.hook_name}>"
-    return compile_template(header, body, filename, {}, values, names.namespace)
+    return compile_template(header, body, filename, {}, values, names.namespace, keyword)
 
 
 def rare_values(
