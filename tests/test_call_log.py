@@ -61,7 +61,7 @@ def host() -> Host:
 
 def test_a_logged_call_reads_as_its_trace_would(host: Host) -> None:
     contexts = iter(["first", SKIP, "third"])
-    log = CallLog(10, lambda: next(contexts))
+    log = CallLog(10, lambda hook: next(contexts))
     stop = host.add_call_log(log)
     assert host.hook.setting_changed(sender=Host, setting="X", value=1, enter=True) == ["seen X"]
     # Logged by a plan, not through pluggy's path.
@@ -93,7 +93,7 @@ def test_a_logged_call_reads_as_its_trace_would(host: Host) -> None:
 
 
 def test_a_muted_implementation_is_logged_as_muted(host: Host) -> None:
-    log = CallLog(10, lambda: None)
+    log = CallLog(10, lambda hook: None)
     host.add_call_log(log)
     with host.muted(plugins=["returns"]):
         assert host.hook.setting_changed(sender=Host, setting="X", value=1, enter=True) == []
@@ -103,7 +103,7 @@ def test_a_muted_implementation_is_logged_as_muted(host: Host) -> None:
 
 
 def test_robust_calls_log_their_steps(host: Host) -> None:
-    log = CallLog(10, lambda: "here")
+    log = CallLog(10, lambda hook: "here")
     host.add_call_log(log)
     outcomes = host.fire_robust("request_finished", sender=Host)
     assert [plugin for plugin, _ in outcomes] == ["quiet", "returns"]
@@ -131,7 +131,7 @@ def test_sender_filtered_calls_are_logged_per_sender(host: Host) -> None:
             pass
 
     host.register(Filtered(), "filtered")
-    log = CallLog(10, lambda: None)
+    log = CallLog(10, lambda hook: None)
     host.add_call_log(log)
     for sender in (Model, Other, Model):
         host.hook.post_save(
@@ -170,7 +170,7 @@ def test_a_firstresult_call_is_logged_up_to_the_result() -> None:
     host.plugin_manager.add_hookspecs(FirstResultSpec)
     for plugin, name in ((Nothing(), "nothing"), (Picks(), "picks"), (Never(), "never")):
         host.register(plugin, name)
-    log = CallLog(10, lambda: None)
+    log = CallLog(10, lambda hook: None)
     host.add_call_log(log)
     assert getattr(host.hook, "pick")(sender=None) == "picked"  # noqa: B009 - not a typed hook
     ((trace, _),) = _logged(log)
@@ -181,7 +181,7 @@ def test_a_firstresult_call_is_logged_up_to_the_result() -> None:
 
 
 def test_hooks_nobody_implements_are_unheard_unless_empty_calls_are_logged(host: Host) -> None:
-    log = CallLog(10, lambda: None)
+    log = CallLog(10, lambda hook: None)
     stop = host.add_call_log(log)
     assert host.has_listeners("template_rendered") is False
     assert host.has_listeners("setting_changed") is True
@@ -197,7 +197,7 @@ def test_hooks_nobody_implements_are_unheard_unless_empty_calls_are_logged(host:
 def test_a_log_beside_a_listener_gets_the_traces_whole(host: Host) -> None:
     seen: list[HookTrace] = []
     host.add_call_listener(seen.append)
-    log = CallLog(10, lambda: "ctx")
+    log = CallLog(10, lambda hook: "ctx")
     host.add_call_log(log)
     host.hook.setting_changed(sender=Host, setting="X", value=1, enter=True)
     ((trace, context),) = _logged(log)
@@ -206,7 +206,7 @@ def test_a_log_beside_a_listener_gets_the_traces_whole(host: Host) -> None:
 
 
 def test_the_oldest_calls_are_dropped_when_no_one_reads(host: Host) -> None:
-    log = CallLog(3, lambda: None)
+    log = CallLog(3, lambda hook: None)
     host.add_call_log(log)
     for number in range(5):
         host.hook.setting_changed(sender=Host, setting=f"S{number}", value=1, enter=True)

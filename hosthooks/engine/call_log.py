@@ -152,12 +152,13 @@ class CallLog:
     (``Host.add_call_log``), raw until :meth:`take` describes them.
 
     :param size: how many calls are kept until taken (the oldest are dropped).
-    :param context: called in every logged call, in its thread: what the reader
-        wants to know of where the call was made (the request, say), kept with
-        it; :data:`SKIP` leaves the call out.
+    :param context: called with the hook's name in every logged call, in its
+        thread, once its implementations ran: what the reader wants to know of
+        where the call was made (the request, say), kept with it; :data:`SKIP`
+        leaves the call out.
     """
 
-    def __init__(self, size: int, context: Callable[[], object]) -> None:
+    def __init__(self, size: int, context: Callable[[str], object]) -> None:
         self._calls: deque[Logged] = deque(maxlen=size)
         #: What recorded plans call with each call's tuple (``deque.append``:
         #: atomic, so threads append without a lock).
@@ -175,7 +176,7 @@ class CallLog:
 
     def emit(self, trace: HookTrace) -> None:
         """Log a call that was traced whole (wrappers, historic, async calls)."""
-        context = self.context()
+        context = self.context(trace.hook)
         if context is not SKIP:
             self.append((_TRACED, trace, context, (clock(),), None))
 
@@ -183,7 +184,7 @@ class CallLog:
         """Log a robust call of ``hook``: ``times`` are its start, then
         ``(impl, started, ended, outcome)`` per step (``time.perf_counter``
         seconds; the outcome a text or the exception raised), then its end."""
-        context = self.context()
+        context = self.context(hook)
         if context is not SKIP:
             self.append((_STEPS, sender, context, times, hook))
 

@@ -158,7 +158,7 @@ def _recorded_calls(
 
     def logged(detail: str, indent: str) -> list[str]:
         return [
-            f"{indent}{where} = {context}()",
+            f"{indent}{where} = {context}({shape.hook_name!r})",
             f"{indent}if {where} is not {skip}:",
             f"{indent}    {log}(({calls}, {sender}, {where}, {times}, {detail}))",
         ]

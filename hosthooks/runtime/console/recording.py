@@ -179,7 +179,7 @@ class RecentCalls:
                     found.setdefault(impl.plugin, []).append(impl.duration_ms)
         return found
 
-    def _context(self) -> object:
+    def _context(self, hook: str) -> object:
         # Runs in every hook call while recording, so it notes only where the
         # call was made: the request (its RequestSeen, made on its first call)
         # or, outside one, the transaction. The rest waits for a reader.
@@ -197,6 +197,11 @@ class RecentCalls:
                 0.0,
                 environ,
             )
+        if hook == "request_finished":
+            # The response's status is known by now; the environ (and the
+            # request it holds) must not outlive the request in the log.
+            seen.status = environ.get(STATUS_KEY)
+            seen.environ = None
         return seen
 
     def _read_log(self) -> None:
@@ -212,10 +217,8 @@ class RecentCalls:
                     context.started = ended - trace.duration_ms / 1000
                     self._requests[number] = context
                 context.calls.append(sequence)
-                if trace.hook == "request_finished" and context.environ is not None:
+                if trace.hook == "request_finished":
                     context.ended = ended
-                    context.status = context.environ.get(STATUS_KEY)
-                    context.environ = None
             elif isinstance(context, int):
                 transaction = context
             if len(self._calls) == self._calls.maxlen:
