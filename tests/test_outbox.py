@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -461,3 +462,95 @@ def test_a_hook_without_a_write_of_its_own_writes_to_the_default_database(eager_
         "settings_watcher",
         "done",
     )
+
+
+def _add(outbox: Outbox, count: int) -> list[str]:
+    event_ids = [uuid.uuid4().hex for _ in range(count)]
+    for event_id in event_ids:
+        outbox.add(event_id, "post_save", "p", "q", 0, {"arguments": {}})
+    return event_ids
+
+
+def _taken(outbox: Outbox, now: float | None = None) -> set[str]:
+    return {event_id for event_id, _ in outbox.take_due(1000, now=now)}
+
+
+def test_a_call_just_written_is_in_no_index_of_due_calls(outbox):
+    # Before: every call was in the index of due calls, one more index page for
+    # the caller's INSERT to write (and, on SQLite, to journal) at each COMMIT.
+    if runtime_layer.vendor(None) == "sqlite":
+        rows = outbox._run(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+            ("hosthooks_outbox",),
+        )
+    else:
+        rows = outbox._run(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ?",
+            ("hosthooks_outbox",),
+        )
+    due = [sql for name, sql in rows if sql is not None and "next_attempt_at" in sql]
+    assert len(due) == 1
+    assert '"relayed" > 0' in due[0] or "(relayed > 0)" in due[0]
+    _add(outbox, 3)
+    ((listed,),) = outbox._run(
+        'SELECT COUNT(*) FROM "hosthooks_outbox" WHERE relayed > 0 AND next_attempt_at <= ?',
+        (time.time() + 60,),
+    )
+    assert listed == 0
+
+
+def test_the_relay_takes_calls_just_written_and_calls_due_again_once(outbox):
+    first = _add(outbox, 3)
+    assert _taken(outbox) == set(first)
+    assert _taken(outbox) == set()
+    # A write rolled back leaves nothing for the relay; the next one is found.
+    with pytest.raises(RuntimeError), atomic():
+        _add(outbox, 1)
+        raise RuntimeError("rolled back")
+    second = _add(outbox, 2)
+    # Given back (the broker refused), and due again at once.
+    outbox.give_back(first[:1], time.time() - 1)
+    assert _taken(outbox) == {first[0], *second}
+    # Another relay (another process) takes nothing twice, and finds what comes next.
+    other = Outbox(runtime_layer, None)
+    assert _taken(other) == set()
+    third = _add(outbox, 2)
+    assert _taken(other) == set(third)
+    assert _taken(outbox) == set()
+    # Sent calls nobody took are sent again when their lease runs out.
+    assert _taken(outbox, now=time.time() + 3600) == {*first, *second, *third}
+
+
+def test_a_call_the_eager_queue_took_and_gave_back_is_relayed(outbox):
+    (event_id,) = _add(outbox, 1)
+    # A worker muted while running a call in process (the eager queue) gives it back.
+    (started,) = outbox.start([event_id], from_states=("pending",))
+    outbox.postpone(started.event_id, time.time() - 1)
+    assert outbox.deliveries()[0].state == "pending"
+    assert _taken(outbox) == {event_id}
+
+
+def test_migrate_brings_an_outbox_of_the_former_schema_up_to_date(database_location):
+    from hosthooks.deferred import schema
+
+    database = Database(database_location)
+    migrate(database, models=[], verbosity=0)
+    # The former schema: one index of every call by when it is due.
+    for index in schema.index_statements(database.vendor):
+        database.execute(f"DROP INDEX {index.split()[2]}")
+    database.execute('CREATE INDEX "hosthooks_outbox_due" ON "hosthooks_outbox" (next_attempt_at)')
+    outbox = Outbox(runtime_layer, None)
+    pending, eager_done = _add(outbox, 2)
+    database.execute(
+        "UPDATE \"hosthooks_outbox\" SET state = 'done', next_attempt_at = NULL WHERE event_id = ?",
+        (eager_done,),
+    )
+    plan = migrate(database, models=[], verbosity=0)
+    assert {operation.kind for operation in plan} == {"upgrade_outbox"}
+    assert database.index_names("hosthooks_outbox") >= {"hosthooks_outbox_due_again"}
+    assert "hosthooks_outbox_due" not in database.index_names("hosthooks_outbox")
+    relayed = dict(database.execute('SELECT event_id, relayed FROM "hosthooks_outbox"').fetchall())
+    assert relayed == {pending: 0, eager_done: 1}
+    assert _taken(outbox) == {pending}
+    assert migrate(database, models=[], verbosity=0) == []
+    database.close()

@@ -148,6 +148,10 @@ class Outbox:
     def __init__(self, layer: DataLayer, using: str | None) -> None:
         self.layer = layer
         self.using = using
+        # On SQLite, by database (the alias may be given another): the greatest id
+        # at or below which every call has been handed out, where the relay's next
+        # look for calls just written starts.
+        self._fresh_after: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"<Outbox of {self.layer.name} database {self.using or 'default'!r}>"
@@ -218,20 +222,60 @@ class Outbox:
 
     def take_due(self, limit: int, now: float | None = None) -> list[tuple[str, str]]:
         """Mark up to ``limit`` due calls ``sent`` and return them (event id, queue),
-        oldest first, for the relay to hand to the broker.
+        for the relay to hand to the broker: calls handed out before that are due
+        again (sent or running past their lease, failed, held, given back,
+        retried), soonest due first, at most half of ``limit``; then calls just
+        written, oldest first.
 
         Marked before they are handed over, so that the worker that gets one finds
         it ``sent``. On PostgreSQL, rows another relay is taking are skipped
         (``FOR UPDATE SKIP LOCKED``): relays on several machines share one outbox.
         """
         moment = time.time() if now is None else now
-        lock = " FOR UPDATE SKIP LOCKED" if self.layer.vendor(self.using) == "postgresql" else ""
+        postgresql = self.layer.vendor(self.using) == "postgresql"
+        again = self._take(
+            '"relayed" > 0 AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?',
+            (moment, max(1, limit // 2)),
+            moment,
+            postgresql,
+        )
+        if postgresql:
+            fresh = self._take(
+                '"relayed" = 0 AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+                (moment, limit - len(again)),
+                moment,
+                postgresql,
+            )
+        else:
+            database = self.layer.describe(self.using)
+            after = self._fresh_after.get(database, 0)
+            fresh = self._take(
+                '"relayed" = 0 AND id > ? AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+                (after, moment, limit - len(again)),
+                moment,
+                postgresql,
+            )
+            # Every call at or below the new mark has been handed out, for good
+            # (relayed only grows), and every call written from now on gets a
+            # greater id: the next look starts after it. One statement, so that
+            # a call committed meanwhile is either seen as fresh or above MAX(id).
+            ((mark,),) = self._run(
+                f'SELECT COALESCE((SELECT MIN(id) FROM "{TABLE}" WHERE id > ? AND "relayed" = 0)'
+                f' - 1, (SELECT MAX(id) FROM "{TABLE}"), 0)',
+                (after,),
+            )
+            self._fresh_after[database] = max(after, int(mark))
+        return again + fresh
+
+    def _take(
+        self, where: str, params: tuple[Any, ...], moment: float, postgresql: bool
+    ) -> list[tuple[str, str]]:
+        lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
         rows = self._run(
             f"UPDATE \"{TABLE}\" SET state = 'sent', relayed = relayed + 1, updated_at = ?, "
             "next_attempt_at = ? + CASE WHEN relayed < 2 THEN ? WHEN relayed < 4 THEN ? ELSE ? END "
-            f'WHERE id IN (SELECT id FROM "{TABLE}" WHERE next_attempt_at <= ? '
-            f"ORDER BY next_attempt_at LIMIT ?{lock}) RETURNING event_id, queue",
-            (moment, moment, *SENT_LEASES, moment, limit),
+            f'WHERE id IN (SELECT id FROM "{TABLE}" WHERE {where}{lock}) RETURNING event_id, queue',
+            (moment, moment, *SENT_LEASES, *params),
         )
         return [(str(row[0]), str(row[1])) for row in rows]
 
@@ -286,6 +330,9 @@ class Outbox:
         marks = ", ".join("?" for _ in event_ids)
         rows = self._run(
             f"UPDATE \"{TABLE}\" SET state = 'running', attempts = attempts + 1, "
+            # A call the eager queue takes as written is handed out from now on
+            # (its first run), so that it enters the index of due calls.
+            "relayed = CASE WHEN relayed = 0 THEN 1 ELSE relayed END, "
             "next_attempt_at = ?, updated_at = ? "
             f"WHERE event_id IN ({marks}) AND state IN ({states}) RETURNING event_id, hook, "
             "plugin, queue, created_at, message, attempts, retries, held_since, traceparent",

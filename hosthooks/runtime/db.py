@@ -282,6 +282,14 @@ class Database:
         except self.backend.driver_errors as error:
             self._failed(state, error)
 
+    def index_names(self, table: str) -> set[str]:
+        """The names of the indexes on ``table``; empty when there is no such table."""
+        state = self._state()
+        try:
+            return self.backend.index_names(state.connection, table)
+        except self.backend.driver_errors as error:
+            self._failed(state, error)
+
     def table_names(self) -> list[str]:
         """Every model table the database holds, sorted."""
         state = self._state()

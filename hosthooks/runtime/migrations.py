@@ -26,7 +26,8 @@ from hosthooks.runtime.models import registry
 class Operation:
     """One schema change of a migration plan."""
 
-    #: ``"create_table"``, ``"add_column"`` or ``"create_index"``.
+    #: ``"create_table"``, ``"add_column"``, ``"create_index"`` or
+    #: ``"upgrade_outbox"`` (the outbox of an earlier version brought up to date).
     kind: str
     #: The label of the model it is for.
     model: str
@@ -37,6 +38,7 @@ class Operation:
             "create_table": "Create table for",
             "add_column": "Add column to",
             "create_index": "Create index for",
+            "upgrade_outbox": "Upgrade",
         }[self.kind]
         return f"{verb} {self.model}: {self.sql}"
 
@@ -66,7 +68,12 @@ def _outbox_operations(database: Database) -> list[Operation]:
     """The outbox of deferred calls (:mod:`hosthooks.deferred.outbox`): every
     database gets it, whichever models it holds, as it may hold deferred calls."""
     if database.table_columns(outbox_schema.TABLE):
-        return []
+        if outbox_schema.DUE_INDEX in database.index_names(outbox_schema.TABLE):
+            return []
+        return [
+            Operation("upgrade_outbox", OUTBOX_LABEL, statement)
+            for statement in outbox_schema.upgrade_statements(database.vendor)
+        ]
     create, *indexes = outbox_schema.create_statements(database.vendor)
     return [
         Operation("create_table", OUTBOX_LABEL, create),

@@ -124,6 +124,10 @@ class Backend(ABC):
         """The columns ``table`` has; empty when there is no such table."""
 
     @abstractmethod
+    def index_names(self, connection: Any, table: str) -> set[str]:
+        """The names of the indexes on ``table``; empty when there is no such table."""
+
+    @abstractmethod
     def table_names(self, connection: Any) -> list[str]:
         """The model tables the database holds, sorted (the engine's own left out)."""
 

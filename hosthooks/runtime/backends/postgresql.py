@@ -166,6 +166,14 @@ class PostgreSQLBackend(Backend):
         ).fetchall()
         return {row[0] for row in rows}
 
+    def index_names(self, connection: Any, table: str) -> set[str]:
+        rows = connection.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = %s",
+            [table],
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def table_names(self, connection: Any) -> list[str]:
         rows = connection.execute(
             "SELECT table_name FROM information_schema.tables "

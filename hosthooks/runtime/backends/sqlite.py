@@ -144,6 +144,12 @@ class SQLiteBackend(Backend):
         rows = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
         return {row[1] for row in rows}
 
+    def index_names(self, connection: Any, table: str) -> set[str]:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        ).fetchall()
+        return {row[0] for row in rows}
+
     def table_names(self, connection: Any) -> list[str]:
         rows = connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
