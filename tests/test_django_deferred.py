@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -11,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from tests.databases import scratch_postgresql_database
+from tests.services import POSTGRESQL_PORT
+from tests.services import need_service
 from tests.test_django_bridge import project_environ
 from tests.test_django_bridge import run_scenario
 
@@ -175,3 +179,35 @@ def test_manage_deliveries_lists_retries_and_purges_every_databases_outbox(tmp_p
         "hosthooks: error: --db nosuch: no database of that alias has the outbox table "
         "(those that have it: default, second)\n"
     )
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_migration_0002_brings_an_outbox_with_calls_forward(tmp_path, vendor):
+    env = project_environ(tmp_path, {"autoload": False})
+    with contextlib.ExitStack() as stack:
+        if vendor == "postgresql":
+            need_service("PostgreSQL", POSTGRESQL_PORT)
+            url = stack.enter_context(scratch_postgresql_database("upgrade"))
+            env["PROJECT_POSTGRESQL_DB"] = url.rsplit("/", 1)[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.djangoproject.deferred_scenarios", "outbox_upgrade"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=240,
+        )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    just_written, eager_done = "0" * 31 + "1", "0" * 31 + "2"
+    # The call the eager queue ran counts as handed out: only the call just
+    # written is left out of the index of due calls, and the relay finds it.
+    assert report["relayed"] == {just_written: 0, eager_done: 1}
+    assert report["taken"] == [just_written]
+    assert "hosthooks_outbox_due_again" in report["indexes"]
+    assert ("hosthooks_outbox_fresh" in report["indexes"]) == (vendor == "postgresql")
+    # Django's LIKE index on event ids (PostgreSQL) is gone, and so is the index
+    # of every call by next_attempt_at that migration 0001 made.
+    assert not [name for name in report["indexes"] if name.endswith("_like")]
+    assert [name for name in report["indexes"] if "next_attempt" in name] == []

@@ -125,6 +125,27 @@ def write_authors() -> dict[str, Any]:
     return {"committed": committed, "rolled_back": ["rolled-back"]}
 
 
+def outbox_upgrade() -> dict[str, Any]:
+    """An outbox of migration 0001 holding a call just written and one the eager
+    queue ran, migrated forward: what the relay then takes, and the indexes."""
+    from django.db import connection
+
+    call_command("migrate", "hosthooks", "0001", verbosity=0)
+    outbox = Outbox(django_layer, None)
+    outbox.add("0" * 31 + "1", "post_save", "p", "q", 0, {"arguments": {}})
+    outbox.add("0" * 31 + "2", "post_save", "p", "q", 0, {"arguments": {}})
+    outbox._run("UPDATE hosthooks_outbox SET state = 'done', next_attempt_at = NULL WHERE id = 2")
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "hosthooks_outbox")
+    relayed = dict(outbox._run("SELECT event_id, relayed FROM hosthooks_outbox"))
+    return {
+        "relayed": relayed,
+        "taken": [event_id for event_id, _ in outbox.take_due(100)],
+        "indexes": sorted(name for name, index in indexes.items() if index["index"]),
+    }
+
+
 def deliveries() -> list[dict[str, Any]]:
     """Every delivery record of the project's default database."""
     return [record.as_json() for record in Outbox(django_layer, None).deliveries()]
@@ -132,6 +153,7 @@ def deliveries() -> list[dict[str, Any]]:
 
 SCENARIOS: dict[str, Callable[[], Any]] = {
     "deliveries": deliveries,
+    "outbox_upgrade": outbox_upgrade,
     "write_authors": write_authors,
     "deferred_eager": deferred_eager,
     "on_commit_after_runtime_import": on_commit_after_runtime_import,
