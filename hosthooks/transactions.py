@@ -95,6 +95,12 @@ def layer_for(using: str | None) -> DataLayer | None:
     """The layer whose transaction is open on ``using`` in this thread; with none
     open, the first one that has a database under that alias; else None."""
     layers = _layers
+    if len(layers) == 1:
+        # A layer with a transaction open on the alias has a database under it:
+        # alone, it is the answer either way, without asking for its connection
+        # (under Django that lookup is a deferred call's dearest step but one).
+        (layer,) = layers
+        return layer if layer.has_database(using) else None
     for layer in layers:
         if layer.in_transaction(using):
             return layer

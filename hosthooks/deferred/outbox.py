@@ -61,6 +61,13 @@ _COLUMNS: Final = (
     "event_id, hook, plugin, queue, state, attempts, retries, next_attempt_at, "
     "last_error, created_at, updated_at"
 )
+#: A deferred call's INSERT: the caller's whole cost, so made once.
+_INSERT: Final = (
+    f'INSERT INTO "{TABLE}" (event_id, hook, plugin, queue, state, attempts, retries, '
+    "relayed, next_attempt_at, held_since, last_error, created_at, updated_at, "
+    "message, traceparent) "
+    "VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, NULL, NULL, ?, ?, ?, ?)"
+)
 _URL_PASSWORD: Final = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 #: A call's message as JSON, with one encoder made once (json.dumps with any
 #: option makes a new encoder each time).
@@ -199,11 +206,9 @@ class Outbox:
             the write it belongs to then fails too, and nothing is half-written.
         """
         moment = time.time() if now is None else now
-        self._run(
-            f'INSERT INTO "{TABLE}" (event_id, hook, plugin, queue, state, attempts, retries, '
-            "relayed, next_attempt_at, held_since, last_error, created_at, updated_at, "
-            "message, traceparent) "
-            "VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, NULL, NULL, ?, ?, ?, ?)",
+        self.layer.execute(
+            self.using,
+            _INSERT,
             (
                 event_id,
                 hook,

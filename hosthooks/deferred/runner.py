@@ -43,6 +43,7 @@ from hosthooks.markers import DEFER_OPTION
 from hosthooks.markers import DEFERRED_ARGNAMES
 from hosthooks.markers import QUEUE_OPTION
 from hosthooks.markers import RETRIES_OPTION
+from hosthooks.transactions import DataLayer
 from hosthooks.transactions import layer_for
 from hosthooks.transactions import on_commit_named
 
@@ -52,6 +53,10 @@ if TYPE_CHECKING:
 logger: Final = logging.getLogger("hosthooks.deferred")
 #: How soon a call postponed for a mute that lasts until unmuted is offered again.
 MUTED_RETRY: Final = 30.0
+
+#: The outbox of each data layer and alias deferred calls were written to: made
+#: once, not on every call (an outbox holds no connection).
+_outboxes: dict[tuple[DataLayer, str | None], Outbox] = {}
 
 #: The attribute of a stand-in that holds the implementation's own argument names.
 _ARGNAMES: Final = DEFERRED_ARGNAMES
@@ -179,7 +184,9 @@ def write(
             f"{plugin}: {hook}: a deferred call needs a database to be written to, and "
             f"none is open under {using or 'default'!r} (the runtime's Database, or Django)"
         )
-    outbox = Outbox(layer, using)
+    outbox = _outboxes.get((layer, using))
+    if outbox is None:
+        outbox = _outboxes.setdefault((layer, using), Outbox(layer, using))
     message = {"arguments": arguments}
     outbox.add(event_id, hook, plugin, queue_name, retries, message, current_traceparent())
     if host.config.queue_backend == "eager":

@@ -122,6 +122,12 @@ def encode(value: Any, where: str) -> Any:
     """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    # A class next: every model hook's sender is one.
+    if isinstance(value, type):
+        meta = _model_meta(value)
+        if meta is not None:
+            return {_TAG: "model", "label": meta.label}
+        return {_TAG: "class", "path": f"{value.__module__}:{value.__qualname__}"}
     if isinstance(value, (list, tuple)):
         return [encode(item, where) for item in value]
     if isinstance(value, (set, frozenset)):
@@ -142,11 +148,6 @@ def encode(value: Any, where: str) -> Any:
         return {_TAG: "decimal", "value": str(value)}
     if isinstance(value, uuid.UUID):
         return {_TAG: "uuid", "value": value.hex}
-    if isinstance(value, type):
-        meta = _model_meta(value)
-        if meta is not None:
-            return {_TAG: "model", "label": meta.label}
-        return {_TAG: "class", "path": f"{value.__module__}:{value.__qualname__}"}
     meta = _model_meta(type(value))
     if meta is not None and hasattr(value, "_state"):
         return {
