@@ -340,3 +340,36 @@ def test_a_denied_hook_is_traced_while_the_trace_file_or_a_listener_follows_it(
     host.close()
     assert '"hook": "pre_init"' in (tmp_path / "trace.jsonl").read_text()
     assert exporter.get_finished_spans() == ()
+
+
+def test_a_call_sampling_leaves_out_runs_untraced(provider, exporter, monkeypatch):
+    import random
+
+    from hosthooks.engine import tracing
+
+    made: list[object] = []
+
+    class CountedTrace(tracing.ImplTrace):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tracing, "ImplTrace", CountedTrace)
+    ran: list[str] = []
+    host = Host()
+    host.register(plugin(post_save=hookimpl(lambda instance: ran.append("ran"))), "p")
+    host.set_opentelemetry(True, sample=0.5, tracer_provider=provider)
+
+    def every_call() -> None:
+        host.hook.post_save(sender=Article, **POST_SAVE)
+        asyncio.run(host.ahook.post_save(sender=Article, **POST_SAVE))
+        host.fire_robust("post_save", sender=Article, **POST_SAVE)
+
+    monkeypatch.setattr(random, "random", lambda: 0.75)
+    every_call()
+    assert (ran, made, exporter.get_finished_spans()) == (["ran"] * 3, [], ())
+    monkeypatch.setattr(random, "random", lambda: 0.25)
+    every_call()
+    assert len(made) == 3
+    assert sorted(by_name(exporter)) == ["post_save", "post_save p"]
+    assert len(exporter.get_finished_spans()) == 6

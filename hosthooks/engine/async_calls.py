@@ -191,6 +191,8 @@ async def run_implementations(
     if tracer is not None:
         record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
         tracer.begin(record)
+        if not tracer.keeps(record):
+            record = None
     started = time.perf_counter()
     try:
         return await _run(reached[::-1], kwargs, firstresult, record)

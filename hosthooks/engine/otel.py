@@ -185,6 +185,10 @@ class OpenTelemetryTracer(Tracer):
     def follows(self, hook: str) -> bool:
         return self.settings.spans(hook) or (self._inner is not None and self._inner.follows(hook))
 
+    def keeps(self, record: HookTrace) -> bool:
+        # Spans keep the calls sampled in; the inner tracer, those it keeps.
+        return LIVE in record.__dict__ or (self._inner is not None and self._inner.keeps(record))
+
     def begin(self, record: HookTrace) -> None:
         if self._inner is not None:
             self._inner.begin(record)

@@ -166,6 +166,12 @@ class Tracer:
         untraced plan while others are traced."""
         return True
 
+    def keeps(self, record: HookTrace) -> bool:
+        """Whether anyone wants the trace of the call :meth:`begin` was just told
+        of. When not (spans sampled the call out), the call runs untraced and
+        :meth:`emit` is not told of it."""
+        return True
+
     def __init__(self, stream: TextIO, as_json: bool) -> None:
         self._stream = stream
         self._as_json = as_json
@@ -201,6 +207,9 @@ class BroadcastTracer(Tracer):
     def follows(self, hook: str) -> bool:
         # A listener (the inspector's recent calls) wants every call.
         return bool(self._listeners) or (self._tracer is not None and self._tracer.follows(hook))
+
+    def keeps(self, record: HookTrace) -> bool:
+        return bool(self._listeners) or (self._tracer is not None and self._tracer.keeps(record))
 
     def emit(self, trace: HookTrace) -> None:
         if self._tracer is not None:
@@ -277,6 +286,8 @@ class StepTrace:
         self._record = None if tracer is None else HookTrace(hook, describe_sender(sender), 0.0)
         if tracer is not None and self._record is not None:
             tracer.begin(self._record)
+            if not tracer.keeps(self._record):
+                self._tracer = self._record = None
 
     def step(
         self, impl: pluggy.HookImpl, started: float, outcome: object, *, wrapper: bool = False
@@ -326,6 +337,8 @@ def traced_hookexec(plugin_manager: HostPluginManager, tracer: Tracer) -> HookEx
         record = HookTrace(hook_name, describe_sender(kwargs.get("sender")), 0.0)
         in_call_order = methods[::-1]
         tracer.begin(record)
+        if not tracer.keeps(record):
+            return plugin_manager._inner_hookexec(hook_name, methods, kwargs, firstresult)
         started = clock()
         try:
             if plugin_manager.monitored or any(is_wrapper(impl) for impl in methods):
