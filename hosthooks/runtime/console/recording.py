@@ -18,8 +18,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 from typing import Final
 
@@ -46,19 +44,24 @@ _REQUEST_KEY: Final = "hosthooks.console.request"
 _Record = tuple[int, float, HookTrace, int | None, int | None]
 
 
-@dataclass
 class RequestSeen:
-    """A request some recorded call was made in."""
+    """A request some recorded call was made in: made by its first call, while
+    it runs, so it holds only what that call knows; the rest is filled in when
+    the calls are read."""
 
-    number: int
-    method: str
-    path: str
-    started: float
-    environ: dict[str, Any] | None
-    status: int | None = None
-    ended: float | None = None
-    #: The numbers of its calls kept, oldest first (forgotten from the left).
-    calls: deque[int] = field(default_factory=deque)
+    __slots__ = ("calls", "ended", "environ", "method", "number", "path", "started", "status")
+
+    def __init__(self, number: int, method: str, path: str, environ: dict[str, Any] | None) -> None:
+        self.number = number
+        self.method = method
+        self.path = path
+        #: Until request_finished is called, for its status.
+        self.environ = environ
+        self.status: int | None = None
+        self.started = 0.0
+        self.ended: float | None = None
+        #: The numbers of its calls kept, oldest first (forgotten from the left).
+        self.calls: deque[int] = deque()
 
     def as_json(self) -> dict[str, Any]:
         status = self.status
@@ -194,7 +197,6 @@ class RecentCalls:
                 next(self._request_numbers),
                 str(environ.get("REQUEST_METHOD", "?")),
                 str(environ.get("PATH_INFO", "")),
-                0.0,
                 environ,
             )
         if hook == "request_finished":

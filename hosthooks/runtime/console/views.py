@@ -229,13 +229,16 @@ class ConsoleViews:
             return Response(status=204)
         found = self._calls(request)
         host = get_host()
+        # The live part has no filter form: its polls need not list the choices.
         response = self.page(
             request,
             "calls.html",
             found=found,
             wanted=data.CallFilter.from_args(request.args),
-            hooks=[hook["name"] for hook in hooks_json(host)],
-            plugins=[plugin["name"] for plugin in plugins_json(host, include_builtin=True)],
+            hooks=[] if fragment else [hook["name"] for hook in hooks_json(host)],
+            plugins=[]
+            if fragment
+            else [plugin["name"] for plugin in plugins_json(host, include_builtin=True)],
             outcomes=data.OUTCOMES,
         )
         response.headers["X-Console-Last"] = str(found["last"])
