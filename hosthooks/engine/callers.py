@@ -253,6 +253,8 @@ class HookCallers:
         self._monitored = False
         self._tracer: Tracer | None = None
         self._log: CallLog | None = None
+        #: Each hook's tracer (None: its calls are not traced), as of its last change.
+        self._tracers: dict[str, Tracer | None] = {}
         self._live: dict[str, _Live] = {}
         #: Whether calling a hook would call anything (an implementation, or a tracer).
         self.listening: dict[str, bool] = {}
@@ -404,7 +406,11 @@ class HookCallers:
 
     def tracer_for(self, name: str) -> Tracer | None:
         """The tracer of calls of hook ``name``, or None when they are not traced."""
-        return self._tracer if self.traces(name) else None
+        # Asked by every robust call: kept per hook, as listening is.
+        try:
+            return self._tracers[name]
+        except KeyError:
+            return self._tracer if self.traces(name) else None
 
     def set_traced_hookexec(
         self, traced: HookExec | None, tracer: Tracer | None = None, log: CallLog | None = None
@@ -436,7 +442,9 @@ class HookCallers:
 
     def _mark_stale(self, live: _Live) -> None:
         caller = live.caller
-        listening = bool(caller._hookimpls) or self.traces(caller.name)
+        traced = self.traces(caller.name)
+        self._tracers[caller.name] = self._tracer if traced else None
+        listening = bool(caller._hookimpls) or traced
         if self.listening.get(caller.name) is not listening:
             self.listening[caller.name] = listening
             for watcher in list(self.listening_watchers):

@@ -45,23 +45,37 @@ _Record = tuple[int, float, HookTrace, int | None, int | None]
 
 
 class RequestSeen:
-    """A request some recorded call was made in: made by its first call, while
-    it runs, so it holds only what that call knows; the rest is filled in when
-    the calls are read."""
+    """A request some recorded call was made in.
 
-    __slots__ = ("calls", "ended", "environ", "method", "number", "path", "started", "status")
+    Made by the request's first recorded call, in that call, so it holds only
+    the environ then; its method and path are read from the environ when the
+    calls are read or request_finished is called, whichever comes first.
+    """
 
-    def __init__(self, number: int, method: str, path: str, environ: dict[str, Any] | None) -> None:
+    method = "?"
+    path = ""
+    status: int | None = None
+    started = 0.0
+    ended: float | None = None
+    #: The numbers of its calls kept, oldest first (forgotten from the left).
+    calls: deque[int]
+
+    def __init__(self, number: int, environ: dict[str, Any] | None) -> None:
         self.number = number
-        self.method = method
-        self.path = path
-        #: Until request_finished is called, for its status.
+        #: Until request_finished is called, for its method, path and status.
         self.environ = environ
-        self.status: int | None = None
-        self.started = 0.0
-        self.ended: float | None = None
-        #: The numbers of its calls kept, oldest first (forgotten from the left).
-        self.calls: deque[int] = deque()
+
+    def read_environ(self, finished: bool) -> None:
+        """Note the method and path (and once ``finished``, the status) from the
+        environ, and let it go once finished."""
+        environ = self.environ
+        if environ is None:
+            return
+        self.method = str(environ.get("REQUEST_METHOD", "?"))
+        self.path = str(environ.get("PATH_INFO", ""))
+        if finished:
+            self.status = environ.get(STATUS_KEY)
+            self.environ = None
 
     def as_json(self) -> dict[str, Any]:
         status = self.status
@@ -193,17 +207,11 @@ class RecentCalls:
             return _transaction()
         seen = environ.get(_REQUEST_KEY)
         if seen is None:
-            seen = environ[_REQUEST_KEY] = RequestSeen(
-                next(self._request_numbers),
-                str(environ.get("REQUEST_METHOD", "?")),
-                str(environ.get("PATH_INFO", "")),
-                environ,
-            )
+            seen = environ[_REQUEST_KEY] = RequestSeen(next(self._request_numbers), environ)
         if hook == "request_finished":
             # The response's status is known by now; the environ (and the
             # request it holds) must not outlive the request in the log.
-            seen.status = environ.get(STATUS_KEY)
-            seen.environ = None
+            seen.read_environ(finished=True)
         return seen
 
     def _read_log(self) -> None:
@@ -217,6 +225,8 @@ class RecentCalls:
                 number = context.number
                 if number not in self._requests:
                     context.started = ended - trace.duration_ms / 1000
+                    context.calls = deque()
+                    context.read_environ(finished=False)
                     self._requests[number] = context
                 context.calls.append(sequence)
                 if trace.hook == "request_finished":
