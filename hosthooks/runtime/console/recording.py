@@ -44,48 +44,44 @@ _REQUEST_KEY: Final = "hosthooks.console.request"
 _Record = tuple[int, float, HookTrace, int | None, int | None]
 
 
+#: What a request's first recorded call leaves in its environ, and every call
+#: of it is logged with: ``[the environ, None]``, until request_finished is
+#: called and puts ``(method, path, status)`` in the environ's place; the
+#: second item is the request's :class:`RequestSeen` once the calls are read.
+#: A list, not an object of a class: it is made in the call, while the
+#: request waits.
+_Note = list[Any]
+
+
 class RequestSeen:
-    """A request some recorded call was made in.
+    """A request some recorded call was made in."""
 
-    Made by the request's first recorded call, in that call, so it holds only
-    the environ then; its method and path are read from the environ when the
-    calls are read or request_finished is called, whichever comes first.
-    """
-
-    method = "?"
-    path = ""
-    status: int | None = None
-    started = 0.0
-    ended: float | None = None
-    #: The numbers of its calls kept, oldest first (forgotten from the left).
-    calls: deque[int]
-
-    def __init__(self, number: int, environ: dict[str, Any] | None) -> None:
+    def __init__(self, number: int, note: _Note, started: float) -> None:
         self.number = number
-        #: Until request_finished is called, for its method, path and status.
-        self.environ = environ
+        self.note = note
+        self.started = started
+        self.ended: float | None = None
+        #: The numbers of its calls kept, oldest first (forgotten from the left).
+        self.calls: deque[int] = deque()
 
-    def read_environ(self, finished: bool) -> None:
-        """Note the method and path (and once ``finished``, the status) from the
-        environ, and let it go once finished."""
-        environ = self.environ
-        if environ is None:
-            return
-        self.method = str(environ.get("REQUEST_METHOD", "?"))
-        self.path = str(environ.get("PATH_INFO", ""))
-        if finished:
-            self.status = environ.get(STATUS_KEY)
-            self.environ = None
+    def where(self) -> tuple[str, str, int | None]:
+        """Its method, path and status (None until known)."""
+        known = self.note[0]
+        if isinstance(known, tuple):
+            return known
+        return (
+            str(known.get("REQUEST_METHOD", "?")),
+            str(known.get("PATH_INFO", "")),
+            known.get(STATUS_KEY),
+        )
 
     def as_json(self) -> dict[str, Any]:
-        status = self.status
-        if status is None and self.environ is not None:
-            status = self.environ.get(STATUS_KEY)
+        method, path, status = self.where()
         end = self.ended
         return {
             "number": self.number,
-            "method": self.method,
-            "path": self.path,
+            "method": method,
+            "path": path,
             "status": status,
             "at": _iso(self.started),
             "duration_ms": None if end is None else round((end - self.started) * 1000, 3),
@@ -198,21 +194,25 @@ class RecentCalls:
 
     def _context(self, hook: str) -> object:
         # Runs in every hook call while recording, so it notes only where the
-        # call was made: the request (its RequestSeen, made on its first call)
-        # or, outside one, the transaction. The rest waits for a reader.
+        # call was made: the request (its note, made by its first call) or,
+        # outside one, the transaction. The rest waits for a reader.
         if INSPECTING.get():
             return SKIP
         environ = CURRENT_ENVIRON.get()
         if environ is None:
             return _transaction()
-        seen = environ.get(_REQUEST_KEY)
-        if seen is None:
-            seen = environ[_REQUEST_KEY] = RequestSeen(next(self._request_numbers), environ)
+        note = environ.get(_REQUEST_KEY)
+        if note is None:
+            note = environ[_REQUEST_KEY] = [environ, None]
         if hook == "request_finished":
             # The response's status is known by now; the environ (and the
             # request it holds) must not outlive the request in the log.
-            seen.read_environ(finished=True)
-        return seen
+            note[0] = (
+                str(environ.get("REQUEST_METHOD", "?")),
+                str(environ.get("PATH_INFO", "")),
+                environ.get(STATUS_KEY),
+            )
+        return note
 
     def _read_log(self) -> None:
         """Take the calls logged since the last read into the recent calls (with
@@ -221,16 +221,16 @@ class RecentCalls:
             self._sequence += 1
             sequence = self._sequence
             number, transaction = None, None
-            if isinstance(context, RequestSeen):
-                number = context.number
-                if number not in self._requests:
-                    context.started = ended - trace.duration_ms / 1000
-                    context.calls = deque()
-                    context.read_environ(finished=False)
-                    self._requests[number] = context
-                context.calls.append(sequence)
+            if isinstance(context, list):
+                seen = context[1]
+                if seen is None or seen.number not in self._requests:
+                    started = ended - trace.duration_ms / 1000
+                    seen = context[1] = RequestSeen(next(self._request_numbers), context, started)
+                    self._requests[seen.number] = seen
+                number = seen.number
+                seen.calls.append(sequence)
                 if trace.hook == "request_finished":
-                    context.ended = ended
+                    seen.ended = ended
             elif isinstance(context, int):
                 transaction = context
             if len(self._calls) == self._calls.maxlen:
