@@ -172,6 +172,26 @@ def test_a_positional_argument_is_the_type_error_binding_raises(host):
         assert fire_post_save(host, Article) == ["saved"], attempt
 
 
+def test_a_hook_nobody_implements_runs_a_plan_taking_no_values(host):
+    # It calls nothing: a positional argument is binding's own TypeError, and a
+    # missing or extra argument still goes pluggy's way (a warning, extras ignored).
+    for attempt in range(2):
+        for arguments, total in [((Article,), "2 were"), ((Article, 1, 2, 3, 4, 5, 6), "8 were")]:
+            with pytest.raises(
+                TypeError,
+                match=rf"^post_save.__call__\(\) takes 1 positional argument but {total} given$",
+            ):
+                host.hook.post_save(*arguments)
+        assert fire_post_save(host, Article) == [], attempt
+    plan = host.hook.post_save.__func__
+    assert plan.__code__.co_filename == "<hosthooks plan post_save>"
+    assert plan.__code__.co_argcount == 1
+    assert plan.__defaults__ is None
+    with pytest.warns(UserWarning, match="cannot be found in this hook call"):
+        assert host.hook.post_save(sender=Article) == []
+    assert host.hook.post_save(sender=Article, unknown=1, **POST_SAVE) == []
+
+
 def test_spec_defaults_reach_implementations(host):
     seen = []
 

@@ -22,6 +22,8 @@ function was created with, one per hook.
 A caller's positional argument would land on a value parameter: the first one
 is :data:`MISSING` in every plan entry, and an entry that finds anything else
 there raises the TypeError binding would have raised (:func:`positional_error`).
+The plan of a hook nobody implements calls nothing and takes no value
+parameters: there binding raises that TypeError itself.
 
 An async entry (``host.ahook.<name>``) cannot do that: its body runs when the
 call is awaited, and a positional argument must be a TypeError at the call, as

@@ -309,6 +309,41 @@ def foreign_values(
 
 
 @functools.lru_cache(maxsize=512)
+def _empty_plan_template(shape: Shape) -> tuple[Template, str]:
+    """The plan of a hook nobody implements, and the namespace name of its :class:`Rare`.
+
+    It calls nothing, so it takes no value parameters: ``def <hook>(self, *,
+    <spec arguments>, **extra):`` makes a positional argument binding's own
+    TypeError at the call, free, and only a call missing or passing an extra
+    argument reads the :class:`Rare` (from the function's namespace; any plan of
+    this hook nobody implements holds one alike).
+    """
+    names = Names([*shape.spec_args, "self"])
+    rare, missing, extra = names.fresh("empty_rare"), names.fresh("missing"), names.fresh("extra")
+    kwargs, error = names.fresh("kwargs"), names.fresh("error")
+    keywords = "".join(f"{name}, " for name in shape.spec_args)
+    star = "*, " if keywords else ""
+    header = f"def {shape.hook_name}(self, {star}{keywords}**{extra}):"
+    # One read of the sentinel from the namespace, then local reads: the checks
+    # of every required argument cost what they cost with a value parameter.
+    sentinel = names.refer("MISSING", MISSING)
+    odd = [extra, *(f"{name} is {missing}" for name in shape.required)]
+    body = [
+        f"{missing} = {sentinel}" if shape.required else "pass",
+        f"if {' or '.join(odd)}:",
+        f"    {kwargs} = {rare}.collect({', '.join([extra, *shape.spec_args])})",
+        "    try:",
+        f"        return {_general_call(shape, rare, kwargs)}",
+        f"    except {names.refer('Exception', Exception)} as {error}:",
+        f"        {rare}.note({error}, {rare}.impls)",
+        "        raise",
+        "return None" if shape.firstresult else "return []",
+    ]
+    filename = f"<hosthooks plan {shape.hook_name}>"
+    return compile_template(header, body, filename, {}, (), names.namespace), rare
+
+
+@functools.lru_cache(maxsize=512)
 def _plan_template(shape: Shape) -> Template:
     """An entry plan: pluggy's conventions, then the calls.
 
@@ -459,7 +494,11 @@ def build_plan(
     """
     shape = shape_of(hook_caller, impls)
     functions: list[object] = [impl.function for impl in impls[::-1]]
-    if log is None or not (impls or log.empty_calls):
+    if not impls and (log is None or not log.empty_calls):
+        template, rare = _empty_plan_template(shape)
+        namespace = {**template.namespace, rare: rare_values(shape, impls, template, hookexec)}
+        return Built(template.code, None, namespace)
+    if log is None:
         return bind_entry(shape, impls, _plan_template(shape), hookexec, functions)
     template = _recorded_plan_template(shape)
     functions += _log_values(hook_caller, impls, log)
