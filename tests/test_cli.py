@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -151,6 +152,44 @@ def test_plugins_json_shows_the_mutes_of_the_apps_database(
     hosthooks.set_default_host(None)
     assert run(capsys, "unmute", "alpha", "--db", database_location)[0] == 0
     assert _muted(capsys, "--db", database_location)["alpha"] == (False, None, None)
+
+
+@pytest.mark.parametrize(
+    "duration",
+    ["99999999d", "100000000000000000000000s", "36501d", "2H", "\uff12h", "\u00b2h", "2w"],
+)
+def test_mute_refuses_a_duration_it_does_not_promise_before_writing_anything(
+    plugins_dir, capsys, tmp_path, duration
+):
+    """Only ASCII digits and the units s, m, h, d, up to 100 years: an end past
+    what a date can hold once wrote the row, then broke every listing."""
+    database = tmp_path / "app.sqlite3"
+    code, out, err = run(capsys, "mute", "alpha", "--until", duration, "--db", str(database))
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"hosthooks: error: Invalid value for --until: {duration!r} is ")
+    assert not database.exists()
+
+
+def test_a_stored_mute_whose_end_is_no_date_is_a_mute_with_no_end(
+    plugins_dir, capsys, tmp_path, caplog
+):
+    """A row written by hand or by an older version never breaks a listing."""
+    database = str(tmp_path / "app.sqlite3")
+    assert run(capsys, "mute", "alpha", "--until", "2h", "--db", database)[0] == 0
+    assert run(capsys, "mute", "beta", "--until", "2h", "--db", database)[0] == 0
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("UPDATE hosthooks_mute SET muted_until = 1e300 WHERE plugin = 'alpha'")
+        connection.execute("UPDATE hosthooks_mute SET muted_until = 'soon' WHERE plugin = 'beta'")
+        connection.commit()
+    shown = _muted(capsys, "--db", database)
+    assert shown["alpha"][0::2] == (True, None)
+    assert shown["beta"][0::2] == (True, None)
+    assert "the mute of plugin 'alpha' ends at 1e+300, which is no date" in caplog.text
+    hosthooks.set_default_host(None)
+    code, out, err = run(capsys, "plugins", "--db", database)
+    assert (code, err) == (0, "")
+    assert "alpha" in out
 
 
 def test_plugins_json_reads_mutes_without_making_a_database(

@@ -403,6 +403,31 @@ def test_muting_from_the_console_silences_a_plugin_until_unmuted_from_the_comman
     assert _plugin(client, "recorder")["muted"] is False
 
 
+def test_a_mute_end_past_any_date_is_refused_and_a_stored_one_breaks_no_page(server):
+    client = staff_client(server)
+    client.get("/-/plugins")  # the page's CSRF token
+    status, _, body = client.post("/-/plugins/recorder/mute", {"until": "99999999d"})
+    assert status == 400
+    assert "&#39;99999999d&#39; is longer than the longest duration" in body
+    assert server.query("SELECT COUNT(*) FROM hosthooks_mute") == [(0,)]
+    # A row an older version wrote (or a hand): a mute with no end, every page works.
+    server.query(
+        "INSERT INTO hosthooks_mute (plugin, muted_by, muted_at, muted_until) "
+        "VALUES ('recorder', 'hand', 0, 1e300)"
+    )
+    try:
+        _wait_until(lambda: _plugin(client, "recorder")["muted"])
+        assert _plugin(client, "recorder")["muted_until"] is None
+        for path in ("/-/", "/-/plugins", "/-/overview.json", "/-/plugins.json"):
+            assert client.get(path)[0] == 200, path
+        assert "which is no date" in server.log.read_text()
+        listed = _cli(server, "plugins", "--json")
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        server.query("DELETE FROM hosthooks_mute")
+    _wait_until(lambda: not _plugin(client, "recorder")["muted"])
+
+
 def test_mute_and_unmute_refuse_what_they_cannot_do_in_one_line(server):
     unknown = _cli(server, "mute", "nobody")
     assert unknown.returncode == 2

@@ -154,21 +154,31 @@ def _seconds_from_text(text: str) -> int:
 
 
 _DURATION_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: The longest duration read: a mute or a keep that long ends long after any
+#: process reading it, and its end stays a date Python can write (year < 10000).
+LONGEST_DURATION_DAYS: Final = 36500
 
 
 def duration_from_text(text: str) -> int:
-    """Seconds in a duration written ``30m``, ``12h``, ``7d``, ``45s`` or bare seconds.
+    """Seconds in a duration written ``30m``, ``12h``, ``7d``, ``45s`` or bare seconds:
+    ASCII digits, then at most one of the units ``s``, ``m``, ``h``, ``d`` (lower case).
 
-    :raises ValueError: naming the text, for anything else or less than 1 second.
+    :raises ValueError: naming the text, for anything else, less than 1 second,
+        or longer than :data:`LONGEST_DURATION_DAYS` days (100 years).
     """
-    cleaned = text.strip().lower()
+    cleaned = text.strip()
     unit = _DURATION_UNITS.get(cleaned[-1:]) if cleaned else None
     number = cleaned[:-1] if unit is not None else cleaned
-    if not number.isdigit():
+    # str.isdigit() would let full-width and superscript digits through.
+    if not (number.isascii() and number.isdigit()):
         raise ValueError(f"{text!r} is not a duration (such as 30m, 12h, 7d, or seconds)")
     value = int(number) * (unit or 1)
     if value < 1:
         raise ValueError(f"{text!r} is less than 1 second")
+    if value > LONGEST_DURATION_DAYS * 86400:
+        raise ValueError(
+            f"{text!r} is longer than the longest duration, {LONGEST_DURATION_DAYS}d (100 years)"
+        )
     return value
 
 

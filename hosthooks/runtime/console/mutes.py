@@ -5,12 +5,18 @@ row of ``hosthooks_mute`` (SQLite or PostgreSQL alike), read by every process
 of the app at most :data:`SYNC_SECONDS` later (:class:`MuteSync`) and at its
 start, so a restart keeps it. ``disable_plugins`` still blocks a plugin before
 it is imported; a mute only silences one that is loaded.
+
+A row whose end cannot be read as a date (written by hand, or by an older
+version that took any duration) is a mute with no end, with a warning logged
+once per process: the plugin stays silenced, as whoever muted it wanted, and no
+listing or page fails on it.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +26,7 @@ from typing import Final
 from hosthooks.host import Host
 from hosthooks.operations import PluginMute
 from hosthooks.operations import put_plugin_mutes
+from hosthooks.report import iso_time
 from hosthooks.runtime.backends import is_url
 from hosthooks.runtime.db import Database
 from hosthooks.runtime.db import DatabaseError
@@ -53,6 +60,9 @@ class MuteStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._made = False
+        # The unreadable rows warned about already: read every few seconds,
+        # one would otherwise fill the log.
+        self._warned: set[tuple[str, str]] = set()
 
     def ensure_table(self) -> None:
         """Make the table unless it is there.
@@ -73,7 +83,12 @@ class MuteStore:
         self._made = True
 
     def mute(self, plugin: str, by: str, until: float | None = None) -> StoredMute:
-        """Mute ``plugin`` (again: the new row replaces the old), logged with who."""
+        """Mute ``plugin`` (again: the new row replaces the old), logged with who.
+
+        :raises ValueError: when ``until`` is no date (nothing is written).
+        """
+        if until is not None and _moment(until) is None:
+            raise ValueError(f"the end of a mute, {until!r}, is not a date")
         self.ensure_table()
         stored = StoredMute(plugin, by, time.time(), until)
         with self.database.atomic():
@@ -83,9 +98,8 @@ class MuteStore:
                 "VALUES (?, ?, ?, ?)",
                 (plugin, by, stored.at, until),
             )
-        logger.warning(
-            "plugin %r muted by %s%s", plugin, by, "" if until is None else f" until {_iso(until)}"
-        )
+        ends = "" if until is None else f" until {iso_time(until)}"
+        logger.warning("plugin %r muted by %s%s", plugin, by, ends)
         return stored
 
     def unmute(self, plugin: str, by: str) -> bool:
@@ -113,11 +127,41 @@ class MuteStore:
         rows = self.database.execute(
             f"SELECT plugin, muted_by, muted_at, muted_until FROM {TABLE} ORDER BY plugin"
         ).fetchall()
-        return [
-            StoredMute(str(plugin), str(by), float(at), None if until is None else float(until))
-            for plugin, by, at, until in rows
-            if until is None or float(until) > now
-        ]
+        mutes = []
+        for plugin, by, at, stored_until in rows:
+            until = None if stored_until is None else _moment(stored_until)
+            if stored_until is not None and until is None:
+                self._warn(str(plugin), stored_until)
+            elif until is not None and until <= now:
+                continue
+            mutes.append(StoredMute(str(plugin), str(by), _moment(at) or 0.0, until))
+        return mutes
+
+    def _warn(self, plugin: str, until: object) -> None:
+        key = (plugin, repr(until))
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning(
+                "the mute of plugin %r ends at %r, which is no date: it is kept "
+                "with no end (hosthooks unmute %s ends it)",
+                plugin,
+                until,
+                plugin,
+            )
+
+
+def _moment(value: object) -> float | None:
+    """``value`` (seconds since the epoch, as stored) as a float, or None when it
+    is no number or no date (NaN, infinite, past the year 9999)."""
+    try:
+        # Through str: a row may hold any type (SQLite), and a float's str reads back exact.
+        seconds = float(str(value))
+        if not math.isfinite(seconds):
+            return None
+        datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return seconds
 
 
 def mutes_at(location: str) -> list[StoredMute] | None:
@@ -135,12 +179,6 @@ def mutes_at(location: str) -> list[StoredMute] | None:
         return MuteStore(database).current(create=False)
     finally:
         database.close()
-
-
-def _iso(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat(
-        timespec="seconds"
-    )
 
 
 class MuteSync:
