@@ -133,11 +133,19 @@ def _muted(capsys, *args: str) -> dict[str, tuple[bool, str | None, str | None]]
     return {p["name"]: (p["muted"], p["muted_by"], p["muted_until"]) for p in json.loads(out)}
 
 
+def _make_database(location: str) -> None:
+    """An app's database at ``location`` (``migrate`` would make it): an empty
+    SQLite file; a PostgreSQL database is there already."""
+    if not location.startswith("postgresql://"):
+        sqlite3.connect(location).close()
+
+
 def test_plugins_json_shows_the_mutes_of_the_apps_database(
     plugins_dir, database_location, capsys, tmp_path, monkeypatch
 ):
     """``hosthooks mute`` keeps the mute in the app's database; ``plugins --json``
     reads it there, as the console does, not from the command's own process."""
+    _make_database(database_location)
     code, _, err = run(capsys, "mute", "alpha", "--until", "2h", "--db", database_location)
     assert code == 0, err
     shown = _muted(capsys, "--db", database_location)
@@ -176,6 +184,7 @@ def test_a_stored_mute_whose_end_is_no_date_is_a_mute_with_no_end(
 ):
     """A row written by hand or by an older version never breaks a listing."""
     database = str(tmp_path / "app.sqlite3")
+    _make_database(database)
     assert run(capsys, "mute", "alpha", "--until", "2h", "--db", database)[0] == 0
     assert run(capsys, "mute", "beta", "--until", "2h", "--db", database)[0] == 0
     with contextlib.closing(sqlite3.connect(database)) as connection:
@@ -190,6 +199,26 @@ def test_a_stored_mute_whose_end_is_no_date_is_a_mute_with_no_end(
     code, out, err = run(capsys, "plugins", "--db", database)
     assert (code, err) == (0, "")
     assert "alpha" in out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plugins"],
+        ["check"],
+        ["mute", "alpha"],
+        ["unmute", "alpha"],
+        ["deliveries"],
+        ["deliveries", "retry", "--dead"],
+        ["deliveries", "purge", "--done-older-than", "7d"],
+    ],
+)
+def test_db_naming_no_file_is_refused_and_makes_none(plugins_dir, capsys, tmp_path, command):
+    """Only migrate, serve and createuser make the database ``--db`` names."""
+    missing = tmp_path / "missing.sqlite3"
+    code, out, err = run(capsys, *command, "--db", str(missing))
+    assert (code, out, err) == (1, "", f"hosthooks: error: no database at {missing}\n")
+    assert not missing.exists()
 
 
 def test_plugins_json_reads_mutes_without_making_a_database(

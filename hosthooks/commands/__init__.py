@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 a check (or a command) failed, 2 usage error.
 """
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from typing import TypeVar
 
@@ -24,3 +25,17 @@ def database_option(help_text: str, *, required: bool = False) -> Callable[[_F],
         # No default at all: click takes an explicit default=None as a value given.
         return click.option("--db", "db_path", metavar="PATH|URL", required=True, help=help_text)
     return click.option("--db", "db_path", metavar="PATH|URL", default=None, help=help_text)
+
+
+def require_database(db_path: str | None) -> None:
+    """Refuse a ``--db`` SQLite path where there is no file, before anything opens
+    it (opening makes one): only migrate, serve and createuser make a database.
+
+    :raises click.ClickException: ``no database at PATH``.
+    """
+    if db_path is None:
+        return  # and the runtime stays unimported
+    from hosthooks.runtime.backends import is_url
+
+    if not is_url(db_path) and not Path(db_path).is_file():
+        raise click.ClickException(f"no database at {db_path}")

@@ -16,6 +16,7 @@ import click
 
 from hosthooks.commands import EXIT_FAILED
 from hosthooks.commands import database_option
+from hosthooks.commands import require_database
 
 if TYPE_CHECKING:
     import pluggy
@@ -284,14 +285,13 @@ def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
     from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
 
+    require_database(db_path)
     try:
         location = db_path or str(Settings(configuration=obj.configuration).DATABASE)
         stored = mutes_at(location)
     except (DatabaseError, SettingsError) as error:
         raise click.ClickException(str(error)) from None
     if stored is None:
-        if db_path is not None:
-            raise click.ClickException(f"no database at {db_path}")
         return
     put_plugin_mutes(obj.host, [mute.as_mute() for mute in stored])
 
@@ -334,6 +334,8 @@ def check(
     from hosthooks.report import listed_records
     from hosthooks.report import plugin_infos
 
+    # Before any plugin is checked: opening a missing file would make it.
+    require_database(db_path)
     host = obj.host
     if apps and obj.embedding is not None:
         raise click.UsageError(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hosthooks.commands import require_database
 from hosthooks.commands.runtime import database_option
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ _DB_HELP = "The app's SQLite database file, or a postgresql:// URL [default: the
 
 
 def _store(obj: Context, db_path: str | None) -> MuteStore:
+    require_database(db_path)
     from hosthooks.runtime.console.mutes import MuteStore
     from hosthooks.runtime.db import Database
     from hosthooks.runtime.db import DatabaseError

@@ -15,6 +15,7 @@ import click
 # Declared beside the exit codes (check takes --db too); named here as well,
 # where the runtime's commands have always found it.
 from hosthooks.commands import database_option as database_option
+from hosthooks.commands import require_database
 
 if TYPE_CHECKING:
     from hosthooks.commands.group import Context
@@ -53,9 +54,10 @@ def import_apps(
 def open_outbox(obj: Context, db_path: str | None) -> Outbox:
     """The outbox of the runtime database ``--db`` names (else the DATABASE setting).
 
-    :raises click.ClickException: when the database cannot be opened, or has no
-        outbox table (naming the database and ``hosthooks migrate``).
+    :raises click.ClickException: when the database cannot be opened, is not
+        there, or has no outbox table (naming the database and ``hosthooks migrate``).
     """
+    require_database(db_path)
     from hosthooks.deferred.outbox import Outbox
     from hosthooks.deferred.outbox import OutboxMissing
     from hosthooks.runtime.db import Database
