@@ -162,6 +162,25 @@ def test_plugins_json_shows_the_mutes_of_the_apps_database(
     assert _muted(capsys, "--db", database_location)["alpha"] == (False, None, None)
 
 
+def test_the_plugins_table_shows_a_mute_beside_the_status(plugins_dir, capsys, tmp_path):
+    database = str(tmp_path / "app.sqlite3")
+    _make_database(database)
+    assert run(capsys, "mute", "alpha", "--until", "2h", "--db", database)[0] == 0
+    assert run(capsys, "mute", "beta", "--db", database)[0] == 0
+    until = _muted(capsys, "--db", database)["alpha"][2]
+    hosthooks.set_default_host(None)
+    code, out, err = run(capsys, "plugins", "--db", database)
+    assert (code, err) == (0, "")
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert f" active (muted until {until})  " in rows["alpha"]
+    assert " active (muted)  " in rows["beta"]
+    hosthooks.set_default_host(None)
+    assert run(capsys, "unmute", "beta", "--db", database)[0] == 0
+    hosthooks.set_default_host(None)
+    out = run(capsys, "plugins", "--db", database)[1]
+    assert "muted" not in out.splitlines()[2]
+
+
 @pytest.mark.parametrize(
     "duration",
     ["99999999d", "100000000000000000000000s", "36501d", "2H", "\uff12h", "\u00b2h", "2w"],

@@ -192,7 +192,8 @@ def _table(
     *,
     styles: Mapping[int, Mapping[str, str]] | None = None,
 ) -> None:
-    """Rows under a header, columns aligned; ``styles`` colours a column's cells by value.
+    """Rows under a header, columns aligned; ``styles`` colours a column's cells by
+    their first word (a status, whatever follows it).
 
     Cells are padded before they are coloured, so colour never shifts a column.
     """
@@ -201,7 +202,7 @@ def _table(
         cells = []
         for column, (cell, width) in enumerate(zip(row, widths, strict=True)):
             padded = cell.ljust(width)
-            colour = (styles or {}).get(column, {}).get(cell) if index else None
+            colour = (styles or {}).get(column, {}).get(cell.split(" ", 1)[0]) if index else None
             cells.append(click.style(padded, fg=colour) if colour else padded)
         click.echo("  ".join(cells).rstrip(), color=_colour_wanted())
 
@@ -259,7 +260,7 @@ def plugins(
             info["dist"] or "-",
             info["version"] or "-",
             info["source"],
-            info["status"],
+            _status_cell(info),
             ", ".join(info["hooks"]) or "-",
             str(len(info["problems"])) if info["problems"] else "-",
             *([info["location"] or "-"] if verbose else []),
@@ -269,6 +270,15 @@ def plugins(
     header = ("NAME", "DIST", "VERSION", "SOURCE", "STATUS", "HOOKS", "PROBLEMS")
     _table((*header, "LOCATION") if verbose else header, rows, styles={4: _STATUS_COLOURS})
     obj.report(records)
+
+
+def _status_cell(info: Mapping[str, Any]) -> str:
+    """The status, and the mute beside it as the console shows it: muting leaves
+    the status as it was (the JSON says it in ``muted`` and ``muted_until``)."""
+    if not info["muted"]:
+        return str(info["status"])
+    ends = "" if info["muted_until"] is None else f" until {info['muted_until']}"
+    return f"{info['status']} (muted{ends})"
 
 
 def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
