@@ -74,3 +74,21 @@ def test_deliveries_json_lists_the_records_for_staff_only(server):
     status, _, body = staff.get("/-/deliveries.json?state=lost")
     assert status == 400
     assert json.loads(body)["error"].startswith("state must be one of pending, sent")
+
+
+def test_the_readme_says_which_shape_each_deliveries_json_gives(server):
+    """The plain twin is the record list; only ``?details=1`` is the page's object."""
+    from pathlib import Path
+
+    staff = Client(server)
+    staff.get("/login")
+    assert staff.post("/login", {"username": "operator", "password": PASSWORD})[0] == 303
+    assert isinstance(json.loads(staff.get("/-/deliveries.json")[2]), list)
+    details = json.loads(staff.get("/-/deliveries.json?details=1")[2])
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    said = readme.split("`/-/deliveries.json` (", 1)[1].split(").", 1)[0]
+    plain, _, detailed = said.partition("`?details=1`")
+    assert "records" in plain
+    assert "`hosthooks deliveries --json`" in plain
+    assert all(f"`{key}`" not in plain for key in details)
+    assert all(f"`{key}`" in detailed for key in details)
