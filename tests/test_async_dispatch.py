@@ -24,6 +24,7 @@ from hosthooks import Host
 from hosthooks import hookimpl
 from hosthooks import hookspec
 from hosthooks.engine.generated import ASYNC_PATH_FILENAME
+from hosthooks.engine.generated import VALUES_PREFIX
 from hosthooks.report import hooks_json
 
 POST_SAVE: dict[str, Any] = {
@@ -188,8 +189,8 @@ def test_a_positional_argument_is_a_type_error_on_every_kind_of_async_call(filte
 
 @pytest.mark.parametrize("filtered", [False, True])
 def test_an_extra_argument_named_as_the_plans_values_is_passed_on_as_any_extra_one(filtered):
-    # An async plan takes its values as a keyword default: a caller's argument of
-    # that name is an extra one (passed on, as pluggy does), never what it calls.
+    # An async plan reads its values from its function's namespace: a caller's
+    # argument of that name is an extra one (passed on, as pluggy does), never what it calls.
     host = Host()
 
     async def post_save(sender: Any, instance: Any) -> Any:
@@ -199,20 +200,45 @@ def test_an_extra_argument_named_as_the_plans_values_is_passed_on_as_any_extra_o
     assert asyncio.run(asave(host)) == [POST_SAVE["instance"]]
     entry: Any = host.ahook.post_save
     assert entry.__code__.co_filename.startswith(("<hosthooks plan", "<hosthooks dispatch"))
-    [name] = set(entry.__kwdefaults__) - {"sender", *POST_SAVE}
-    values = entry.__kwdefaults__[name]
+    [name] = [name for name in entry.__globals__ if name.startswith(VALUES_PREFIX)]
+    assert name in entry.__code__.co_names
+    values = entry.__globals__[name]
     for given in (None, (), values[:-1], [*values], (print, *values[1:])):
         called = entry(sender=Article, **POST_SAVE, **{name: given})
         assert asyncio.run(called) == [POST_SAVE["instance"]]
 
-    # Values an older plan bound (a call racing a change) run as the current plan.
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_call_awaited_after_its_plan_was_replaced_runs_the_implementations_of_then(filtered):
+    # As the async path does, a plan runs the implementations there are when its
+    # coroutine starts: a coroutine made before a plan of another shape replaced
+    # its own finds its values gone (no old implementation is kept alive) and is
+    # made again through the hook's function as it is now.
+    host = Host()
+
+    async def post_save(sender: Any, instance: Any) -> Any:
+        return instance
+
+    host.register(plugin(post_save=hookimpl(post_save, sender=Article if filtered else None)))
+    assert asyncio.run(asave(host)) == [POST_SAVE["instance"]]
+    entry: Any = host.ahook.post_save
+    [before] = [name for name in entry.__globals__ if name.startswith(VALUES_PREFIX)]
+    made = entry(sender=Article, **POST_SAVE)
+    left_out = entry(sender=Article)
+
     async def later(sender: Any) -> str:
         return "later"
 
     host.register(plugin(post_save=hookimpl(later)), "later")
     assert asyncio.run(asave(host)) == ["later", POST_SAVE["instance"]]
-    called = entry(sender=Article, **POST_SAVE, **{name: values})
-    assert asyncio.run(called) == ["later", POST_SAVE["instance"]]
+    assert before not in entry.__globals__
+    assert asyncio.run(made) == ["later", POST_SAVE["instance"]]
+    # An argument the caller left out is still left out (pluggy's warning and error).
+    with (
+        pytest.warns(UserWarning, match="cannot be found in this hook call"),
+        pytest.raises(pluggy.HookCallError, match="'instance'"),
+    ):
+        asyncio.run(left_out)
 
 
 def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():

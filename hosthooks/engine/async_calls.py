@@ -269,11 +269,11 @@ def _plan_template(shape: Shape, awaited: tuple[bool, ...]) -> Template:
     missing, rare = names.fresh("missing"), names.fresh("rare")
     calls, line_of_call, impls = plan_calls(shape, names, rare, awaited)
     values = [missing, *impls, rare]
-    header, entry, keyword = async_entry(shape, names, values)
+    header, entry, installed = async_entry(shape, names, values)
     offsets = {len(entry) + line: index for line, index in line_of_call.items()}
     filename = f"<hosthooks plan {shape.hook_name}>"
     return compile_template(
-        header, entry + calls, filename, offsets, values, names.namespace, keyword
+        header, entry + calls, filename, offsets, values, names.namespace, installed
     )
 
 

@@ -373,12 +373,7 @@ class HookCallers:
             setattr(live.function, name, getattr(caller, name))
         if caller.spec is not None:
             live.function.__kwdefaults__ = plans.plan_defaults(caller.spec)
-            # An async plan's values are among its keyword defaults too: kept
-            # until the async path replaces the plan (below).
-            live.async_function.__kwdefaults__ = {
-                **(live.async_function.__kwdefaults__ or {}),
-                **plans.plan_defaults(caller.spec),
-            }
+            live.async_function.__kwdefaults__ = plans.plan_defaults(caller.spec)
         live.pluggy_path = None
         live.async_path = None
         self._mark_stale(live)

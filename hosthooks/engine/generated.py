@@ -27,21 +27,25 @@ parameters: there binding raises that TypeError itself.
 
 An async entry (``host.ahook.<name>``) cannot do that: its body runs when the
 call is awaited, and a positional argument must be a TypeError at the call, as
-binding makes it. So it takes no positional parameter at all, and its values
-come as one tuple, the default of a keyword-only parameter
-(``__kwdefaults__``, bound with the code just as ``__defaults__`` is). A caller
-may pass a keyword of that name (pluggy passes extra arguments on): the entry
-runs only a tuple that is its function's installed one (the same object, also in
-the function's namespace) and hands any other call to the general way, with the
-caller's argument among the extra ones. One coroutine, no frame in front of it:
-a plain entry returning its body's coroutine cost an await of host.ahook with
-one implementation 15% more instructions than this.
+binding makes it. So it takes no parameter but the spec's keyword-only ones (and
+``**extra``, where a caller's keyword of any other name goes), and its values
+come as one tuple read from the function's namespace when the coroutine starts,
+as the async path reads the implementations when it starts. Each compiled entry
+reads a name of its own (:func:`values_name`), so an entry never unpacks values
+made for other code; installing a plan removes the other entries' names, and a
+coroutine made before its plan was replaced by one of another shape finds its
+name gone and makes the call again through the function as it is now. One
+coroutine, no frame in front of it: a plain entry returning its body's coroutine
+cost an await of host.ahook with one implementation 15% more instructions than
+this, the values as a keyword-only default (checked against a caller's keyword
+of that name) ~6% more.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import types
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -118,40 +122,40 @@ def positional_error(
 
 
 class Built(NamedTuple):
-    """A hook's code and what it runs with: the defaults of its value parameters
-    (or its keyword value parameter's, in ``keyword_defaults``), and names its
-    code reads from the function's namespace."""
+    """A hook's code and what it runs with: the defaults of its value parameters,
+    and names its code reads from the function's namespace (an async entry's
+    values among them)."""
 
     code: types.CodeType
     defaults: tuple[object, ...] | None
     namespace: Mapping[str, object]
-    keyword_defaults: Mapping[str, object] | None = None
 
 
-class Keyword(NamedTuple):
-    """Where an entry taking its values as one tuple finds them: the
-    keyword-only parameter holding them, and the namespace name of the same tuple,
-    which tells them from a caller's argument of the parameter's name."""
+#: How the namespace names of async entries' values begin (:func:`values_name`).
+VALUES_PREFIX: Final = "plan_values_"
+_entries = itertools.count()
 
-    parameter: str
-    installed: str
+
+def values_name() -> str:
+    """A namespace name for one compiled async entry's values, used by no other code."""
+    return f"{VALUES_PREFIX}{next(_entries)}"
 
 
 class Template:
     """A compiled plan whose value parameters are bound per hook (:meth:`bind`).
 
-    With ``keyword``, the values are one tuple, the default of a
-    keyword-only parameter, and the code takes no positional parameter (a
-    positional argument is binding's TypeError); ``values`` then names what the
-    code unpacks that tuple into.
+    With ``values_name``, the values are one tuple in the function's namespace
+    under that name, and the code takes no positional parameter (a positional
+    argument is binding's TypeError); ``values`` then names what the code
+    unpacks that tuple into.
 
     :raises RuntimeError: when the compiled code does not take ``values`` as its
         last positional parameters, all of them positional-only; with
-        ``keyword``, when it takes any positional parameter or not that
-        keyword-only one.
+        ``values_name``, when it takes any positional parameter or does not read
+        that name.
     """
 
-    __slots__ = ("code", "keyword", "line_to_index", "namespace", "values")
+    __slots__ = ("code", "line_to_index", "namespace", "values", "values_name")
 
     def __init__(
         self,
@@ -159,19 +163,14 @@ class Template:
         values: Sequence[str],
         line_to_index: dict[int, int],
         namespace: Mapping[str, object],
-        keyword: Keyword | None = None,
+        values_name: str | None = None,
     ) -> None:
         count, positional = len(values), code.co_argcount
-        if keyword is not None:
-            keyword_only = code.co_varnames[positional : positional + code.co_kwonlyargcount]
-            if (
-                positional
-                or code.co_flags & inspect.CO_VARARGS
-                or keyword.parameter not in keyword_only
-            ):
+        if values_name is not None:
+            if positional or code.co_flags & inspect.CO_VARARGS or values_name not in code.co_names:
                 raise RuntimeError(
-                    f"generated code {code.co_name!r} does not take its values as the one "
-                    f"keyword-only parameter {keyword.parameter!r} and nothing positional"
+                    f"generated code {code.co_name!r} does not read its values from "
+                    f"{values_name!r}, taking nothing positional"
                 )
         else:
             taken = code.co_varnames[positional - count : positional] if count else ()
@@ -182,7 +181,7 @@ class Template:
                 )
         self.code: Final = code
         self.values: Final = tuple(values)
-        self.keyword: Final = keyword
+        self.values_name: Final = values_name
         #: Source line of each implementation call -> its index in call order.
         self.line_to_index: Final = line_to_index
         #: Names the code reads from its function's namespace.
@@ -198,14 +197,10 @@ class Template:
                 f"generated code {self.code.co_name!r} takes {len(self.values)} values, "
                 f"not {len(values)}"
             )
-        if self.keyword is None:
+        if self.values_name is None:
             return Built(self.code, tuple(values), self.namespace)
-        # One tuple, both the parameter's default and the namespace's name: the
-        # entry runs its values only when they are that very object. A plain
-        # tuple: CPython unpacks only an exact tuple without an iterator.
-        packed = tuple(values)
-        namespace = {**self.namespace, self.keyword.installed: packed}
-        return Built(self.code, None, namespace, {self.keyword.parameter: packed})
+        # A plain tuple: CPython unpacks only an exact tuple without an iterator.
+        return Built(self.code, None, {**self.namespace, self.values_name: tuple(values)})
 
     def function(self, values: Sequence[object], name: str) -> types.FunctionType:
         """A new function running this code with ``values`` (positional value parameters)."""
@@ -220,7 +215,7 @@ def compile_template(
     calls: dict[int, int],
     values: Sequence[str] = (),
     namespace: Mapping[str, object] | None = None,
-    keyword: Keyword | None = None,
+    values_name: str | None = None,
 ) -> Template:
     source = "\n".join([header, *(f"    {line}" for line in body)]) + "\n"
     # Executed, not searched for among a module's constants: the def statement
@@ -234,21 +229,25 @@ def compile_template(
         values,
         {line + 2: index for line, index in calls.items()},
         dict(namespace or {}),
-        keyword,
+        values_name,
     )
 
 
 def install(function: types.FunctionType, built: Built) -> None:
-    """Make ``function`` run ``built``: names, defaults (keyword ones too), then code.
+    """Make ``function`` run ``built``: names, defaults, then code. Async entries'
+    values other than ``built``'s leave the namespace (no old implementation is
+    kept alive by it).
 
     :raises RuntimeError: unless ``function`` runs a path now: a path ignores
         defaults, so no call ever binds one plan's code to another's values.
     """
     if function.__code__.co_filename not in (PLUGGY_PATH_FILENAME, ASYNC_PATH_FILENAME):
         raise RuntimeError(f"{function.__name__!r} is not on a path: a plan cannot replace it")
-    function.__globals__.update(built.namespace)
-    if built.keyword_defaults:
-        function.__kwdefaults__ = {**(function.__kwdefaults__ or {}), **built.keyword_defaults}
+    namespace = function.__globals__
+    namespace.update(built.namespace)
+    for name in [name for name in namespace if name.startswith(VALUES_PREFIX)]:
+        if name not in built.namespace:
+            del namespace[name]
     function.__defaults__ = built.defaults
     function.__code__ = built.code
 

@@ -44,13 +44,13 @@ from hosthooks.engine.dispatch import note_pluggy_error
 from hosthooks.engine.dispatch import sender_filter
 from hosthooks.engine.generated import PLUGGY_PATH_FILENAME
 from hosthooks.engine.generated import Built
-from hosthooks.engine.generated import Keyword
 from hosthooks.engine.generated import Names
 from hosthooks.engine.generated import Rare
 from hosthooks.engine.generated import Template
 from hosthooks.engine.generated import compile_template
 from hosthooks.engine.generated import path_code
 from hosthooks.engine.generated import positional_error
+from hosthooks.engine.generated import values_name
 
 
 def _note_plan_error(
@@ -250,12 +250,11 @@ def _general_call(shape: Shape, rare: str, kwargs: str) -> str:
     return f"{rare}.run({shape.hook_name!r}, [*{rare}.impls], {kwargs}, {shape.firstresult})"
 
 
-def async_entry(
-    shape: Shape, names: Names, values: Sequence[str]
-) -> tuple[str, list[str], Keyword]:
-    """``async def <hook>(*, <spec arguments>, <values>, **extra):``, the lines
-    unpacking its values and handing a call with a missing or extra argument to
-    the async path, and where the values are (see :mod:`hosthooks.engine.generated`).
+def async_entry(shape: Shape, names: Names, values: Sequence[str]) -> tuple[str, list[str], str]:
+    """``async def <hook>(*, <spec arguments>, **extra):``, the lines reading its
+    values from the function's namespace and handing a call with a missing or
+    extra argument to the async path, and the name the values are read from
+    (see :mod:`hosthooks.engine.generated`).
 
     ``values`` name what the values unpack into: :data:`MISSING`'s first,
     :class:`Rare`'s last. With no positional parameter, a positional argument is
@@ -264,48 +263,49 @@ def async_entry(
     call ~10-20 ns more). The async path names the plugin an error came from itself.
     """
     missing, rare = values[0], values[-1]
-    keyword = Keyword(names.fresh("values"), names.fresh("installed"))
-    extra, kwargs = names.fresh("extra"), names.fresh("kwargs")
-    foreign = names.refer("foreign_values", foreign_values)
+    installed, extra, kwargs = (
+        names.fresh(values_name()),
+        names.fresh("extra"),
+        names.fresh("kwargs"),
+    )
     keywords = "".join(f"{name}, " for name in shape.spec_args)
-    header = f"async def {shape.hook_name}(*, {keywords}{keyword.parameter}, **{extra}):"
+    star = "*, " if keywords else ""
+    header = f"async def {shape.hook_name}({star}{keywords}**{extra}):"
     arguments = ", ".join([extra, *shape.spec_args])
     odd = [extra, *(f"{name} is {missing}" for name in shape.required)]
+    again = names.refer("call_again", call_again)
     return (
         header,
         [
-            f"if {keyword.parameter} is not {keyword.installed}:",
-            f"    return await {foreign}({keyword.parameter!r}, {keyword.parameter}, "
-            f"{keyword.installed}, {shape.hook_name!r}, {shape.firstresult}, {arguments})",
-            f"{', '.join(values)}, = {keyword.parameter}",
+            "try:",
+            f"    {', '.join(values)}, = {installed}",
+            f"except {names.refer('NameError', NameError)}:",
+            f"    return await {again}({names.refer('globals', globals)}(), "
+            f"{shape.spec_args!r}, {arguments})",
             f"if {' or '.join(odd)}:",
             f"    {kwargs} = {rare}.collect({arguments})",
             f"    return await {_general_call(shape, rare, kwargs)}",
         ],
-        keyword,
+        installed,
     )
 
 
-def foreign_values(
-    name: str,
-    given: object,
-    installed: tuple[object, ...],
-    hook_name: str,
-    firstresult: bool,
+def call_again(
+    namespace: Mapping[str, Any],
+    spec_args: Sequence[str],
     extra: Mapping[str, object],
     *arguments: object,
 ) -> Any:
-    """The general way for an async entry whose values parameter (``name``) did not
-    hold its installed values: a caller's argument of that name, passed on as an
-    extra one, or values a thread switch left behind a new plan's (run as current).
-    Returns the awaitable."""
-    rare = installed[-1]
-    assert isinstance(rare, Rare)
-    assert rare.run is not None
-    assert rare.collect is not None
-    if not (type(given) is tuple and given and type(given[-1]) is Rare):
-        extra = {**extra, name: given}
-    return rare.run(hook_name, [*rare.impls], rare.collect(extra, *arguments), firstresult)
+    """The call of an async entry whose values left its function's ``namespace``
+    (its coroutine started after a plan of another shape replaced it), made again
+    through the function as it is now (``call`` in its path's namespace), with the
+    arguments the caller left out still left out. Returns the awaitable."""
+    given = {
+        name: value
+        for name, value in zip(spec_args, arguments, strict=True)
+        if value is not MISSING
+    }
+    return namespace["call"](**extra, **given)
 
 
 @functools.lru_cache(maxsize=512)
@@ -416,9 +416,9 @@ def dispatch_template(shape: Shape, awaiting: bool) -> Template:
     missing, rare = names.fresh("missing"), names.fresh("rare")
     plans, plan_for, identity = names.fresh("plans"), names.fresh("plan_for"), names.fresh("id")
     values = [missing, plans, plan_for, identity, rare]
-    keyword = None
+    installed = None
     if awaiting:
-        header, entry, keyword = async_entry(shape, names, values)
+        header, entry, installed = async_entry(shape, names, values)
     else:
         header, entry = _entry(shape, names, values)
     cached, sender_plan = names.fresh("cached"), names.fresh("sender_plan")
@@ -433,7 +433,7 @@ def dispatch_template(shape: Shape, awaiting: bool) -> Template:
         f"return {'await ' if awaiting else ''}{sender_plan}({', '.join(shape.spec_args)})",
     ]
     filename = f"<hosthooks dispatch {shape.hook_name}>"
-    return compile_template(header, body, filename, {}, values, names.namespace, keyword)
+    return compile_template(header, body, filename, {}, values, names.namespace, installed)
 
 
 def rare_values(
