@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -384,6 +385,70 @@ def test_the_operators_verbs_list_retry_and_purge(eager_host, tmp_path):
     )
     assert bad.returncode == 2
     assert "'soon' is not a duration" in bad.stderr
+
+
+EAGER_SINK_PLUGIN = """
+import os
+
+from hosthooks import hookimpl
+
+
+@hookimpl(defer=True)
+def post_save():
+    with open(os.environ["EAGER_SINK"], "a") as sink:
+        sink.write("ran\\n")
+"""
+
+
+def test_under_the_eager_queue_a_retried_call_runs_in_the_command(tmp_path, monkeypatch):
+    """No worker takes calls under the eager queue: ``deliveries retry`` runs them
+    itself, as the console's Retry does, and waits while their plugin is muted."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "eager_sink.py").write_text(EAGER_SINK_PLUGIN)
+    sink = tmp_path / "sink.txt"
+    monkeypatch.setenv("EAGER_SINK", str(sink))
+    monkeypatch.setenv("HOSTHOOKS_QUEUE_BACKEND", "eager")
+    with_plugins = ("--plugins-dir", str(plugins))
+    location = str(tmp_path / "app.sqlite3")
+    migrated = run_cli(*with_plugins, "migrate", "--db", location, cwd=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+
+    def dead_call() -> str:
+        event_id = uuid.uuid4().hex
+        with contextlib.closing(sqlite3.connect(location)) as connection, connection:
+            connection.execute(
+                "INSERT INTO hosthooks_outbox (event_id, hook, plugin, queue, state, attempts, "
+                "retries, relayed, next_attempt_at, held_since, last_error, created_at, "
+                "updated_at, message, traceparent) VALUES (?, 'post_save', 'eager_sink', "
+                "'hosthooks', 'dead', 4, 3, 1, NULL, NULL, 'RuntimeError: down', ?, ?, "
+                "'{\"arguments\": {}}', NULL)",
+                (event_id, time.time(), time.time()),
+            )
+        return event_id
+
+    def state_of(event_id: str) -> str:
+        listed = run_cli("deliveries", "--db", location, "--json", cwd=tmp_path)
+        return str(next(r["state"] for r in json.loads(listed.stdout) if r["event_id"] == event_id))
+
+    first = dead_call()
+    retried = run_cli(
+        *with_plugins, "deliveries", "retry", "--dead", "--db", location, cwd=tmp_path
+    )
+    assert (retried.returncode, retried.stdout) == (
+        0,
+        "retried 1 call(s), run here (the eager queue): done 1\n",
+    ), retried.stderr
+    assert sink.read_text() == "ran\n"
+    assert state_of(first) == "done"
+    # Muted in the app's database: the call waits here as it would in serve.
+    muted = run_cli(*with_plugins, "mute", "eager_sink", "--db", location, cwd=tmp_path)
+    assert muted.returncode == 0, muted.stderr
+    second = dead_call()
+    retried = run_cli(*with_plugins, "deliveries", "retry", second, "--db", location, cwd=tmp_path)
+    assert retried.stdout == "retried 1 call(s), run here (the eager queue): pending 1\n"
+    assert sink.read_text() == "ran\n"
+    assert state_of(second) == "pending"
 
 
 def test_worker_and_relay_refuse_to_start_without_the_outbox_table(tmp_path):

@@ -211,6 +211,9 @@ def retry(
     db_path: str | None,
 ) -> None:
     """Send dead, failed or held calls back to the queue now, with their retries anew.
+    With queue_backend = "eager" no worker takes them: they run here, at once,
+    as the console's Retry runs them (the configuration's apps imported, else
+    the demo app's), and the states they end in are printed.
 
     Example: hosthooks deliveries retry --dead --plugin webhook
     """
@@ -218,12 +221,20 @@ def retry(
         raise click.UsageError("name EVENT_IDs or give --dead, not both and not neither")
     if plugin is not None and not dead:
         raise click.UsageError("--plugin applies only with --dead")
-    outboxes = open_outboxes(ctx.obj, _db(ctx, db_path))
-    retried = [
-        event_id
-        for outbox in outboxes
-        for event_id in outbox.retry(event_ids, dead=dead, plugin=plugin)
-    ]
+    obj: Context = ctx.obj
+    outboxes = open_outboxes(obj, _db(ctx, db_path))
+    eager = obj.config.queue_backend == "eager"
+    if eager:
+        _prepare_to_run(obj)
+    retried: list[str] = []
+    ended: dict[str, str] = {}
+    for outbox in outboxes:
+        again = outbox.retry(event_ids, dead=dead, plugin=plugin)
+        retried.extend(again)
+        if eager:
+            from hosthooks.deferred.runner import run_retried
+
+            ended.update(run_retried(obj.host, outbox, again) or {})
     if event_ids:
         missing = sorted(set(event_ids) - set(retried))
         if missing:
@@ -234,9 +245,46 @@ def retry(
                 state = known.get(event_id)
                 reason = "no such call" if state is None else f"it is {state}"
                 click.echo(f"hosthooks: not retried: {event_id}: {reason}", err=True)
-            click.echo(f"retried {len(retried)} call(s)")
+            click.echo(_retried_line(retried, ended, eager))
             sys.exit(1)
-    click.echo(f"retried {len(retried)} call(s)")
+    click.echo(_retried_line(retried, ended, eager))
+
+
+def _retried_line(retried: list[str], ended: dict[str, str], eager: bool) -> str:
+    if not eager or not retried:
+        return f"retried {len(retried)} call(s)"
+    states = sorted(set(ended.values()))
+    counted = ", ".join(f"{state} {list(ended.values()).count(state)}" for state in states)
+    return f"retried {len(retried)} call(s), run here (the eager queue): {counted}"
+
+
+def _prepare_to_run(obj: Context) -> None:
+    """Make this process able to run deferred calls as ``serve`` does under the
+    eager queue: the plugins loaded, the app's models imported (the configuration's
+    apps, else the demo app's), and the mutes the database holds in force, so a
+    muted plugin's call waits as it would there. An embedding application has
+    done all that already.
+
+    :raises click.ClickException: when the mutes cannot be read.
+    """
+    obj.report_every_plugin()
+    if obj.embedding is not None:
+        return
+    configured = obj.configuration["apps"]
+    if configured:
+        import_apps(configured, "apps", obj.configuration.file)
+    else:
+        import_apps(("hosthooks.runtime.demo",))
+    from hosthooks.operations import put_plugin_mutes
+    from hosthooks.runtime.console.mutes import MuteStore
+    from hosthooks.runtime.db import DatabaseError
+    from hosthooks.runtime.db import get_database
+
+    try:
+        stored = MuteStore(get_database()).current(create=False)
+    except DatabaseError as error:
+        raise click.ClickException(str(error)) from None
+    put_plugin_mutes(obj.host, [mute.as_mute() for mute in stored])
 
 
 @deliveries.command()

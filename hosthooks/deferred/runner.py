@@ -190,7 +190,11 @@ def write(
     message = {"arguments": arguments}
     outbox.add(event_id, hook, plugin, queue_name, retries, message, current_traceparent())
     if host.config.queue_backend == "eager":
-        on_commit_named(lambda: run_eagerly(host, outbox, event_id), using, plugin, hook)
+
+        def run_now() -> None:
+            run_eagerly(host, outbox, event_id)
+
+        on_commit_named(run_now, using, plugin, hook)
     return event_id
 
 
@@ -212,11 +216,23 @@ def current_traceparent() -> str | None:
     return otel.current_traceparent()
 
 
-def run_eagerly(host: Host, outbox: Outbox, event_id: str) -> None:
-    """Run a call in this process now, every attempt at once (the eager queue)."""
+def run_eagerly(host: Host, outbox: Outbox, event_id: str) -> str:
+    """Run a call in this process now, every attempt at once (the eager queue);
+    the state its record ends in (as :func:`deliver` says it)."""
     states: tuple[str, ...] = ("pending",)
-    while deliver(host, outbox, event_id, states, eager=True) == "failed":
+    while (state := deliver(host, outbox, event_id, states, eager=True)) == "failed":
         states = ("failed",)
+    return state
+
+
+def run_retried(host: Host, outbox: Outbox, event_ids: Sequence[str]) -> dict[str, str] | None:
+    """Run the calls just sent back to the queue (:meth:`Outbox.retry`) in this
+    process, now, when the queue is eager: no worker would ever take them. The
+    state each ends in, by event id; None when a worker takes them (not eager).
+    """
+    if host.config.queue_backend != "eager":
+        return None
+    return {event_id: run_eagerly(host, outbox, event_id) for event_id in event_ids}
 
 
 def find(host: Host, hook: str, plugin: str) -> tuple[Callable[..., object], tuple[str, ...]]:

@@ -53,7 +53,7 @@ def retry(outbox: Outbox, who: str, event_ids: list[str], every_dead: bool) -> l
     anew; the event ids retried. Logged with who. With the eager queue (tests,
     one-process apps) nothing else would pick them up: they run here, now.
     """
-    from hosthooks.deferred.runner import run_eagerly
+    from hosthooks.deferred.runner import run_retried
     from hosthooks.host import get_host
 
     if every_dead:
@@ -64,10 +64,7 @@ def retry(outbox: Outbox, who: str, event_ids: list[str], every_dead: bool) -> l
         logger.warning(
             "%d deferred call(s) retried by %s: %s", len(retried), who, ", ".join(retried)
         )
-    host = get_host()
-    if host.config.queue_backend == "eager":
-        for event_id in retried:
-            run_eagerly(host, outbox, event_id)
+    run_retried(get_host(), outbox, retried)
     return retried
 
 
