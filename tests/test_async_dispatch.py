@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import types
+import weakref
 from collections.abc import AsyncGenerator
 from collections.abc import Generator
 from typing import Any
@@ -239,6 +240,51 @@ def test_a_call_awaited_after_its_plan_was_replaced_runs_the_implementations_of_
         pytest.raises(pluggy.HookCallError, match="'instance'"),
     ):
         asyncio.run(left_out)
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_call_awaited_after_its_hook_went_back_to_the_path_runs_no_unregistered_implementation(
+    filtered,
+):
+    # Unregistering puts the hook back on the async path until it is next called:
+    # a coroutine made before must not find the old plan's values then, nor may
+    # they keep the unregistered implementation alive.
+    host = Host()
+    ran: list[str] = []
+
+    async def post_save(sender: Any) -> str:
+        ran.append("gone")
+        return "gone"
+
+    host.register(
+        plugin(post_save=hookimpl(post_save, sender=Article if filtered else None)), "gone"
+    )
+    assert asyncio.run(asave(host)) == ["gone"]
+    ran.clear()
+    entry: Any = host.ahook.post_save
+    made = entry(sender=Article, **POST_SAVE)
+    host.unregister(name="gone")
+    assert entry.__code__.co_filename == ASYNC_PATH_FILENAME
+    assert not [name for name in entry.__globals__ if name.startswith(VALUES_PREFIX)]
+    gone = weakref.ref(post_save)
+    del post_save
+    gc.collect()
+    assert gone() is None
+    assert asyncio.run(made) == []
+    assert ran == []
+
+
+def test_a_call_awaited_after_its_implementation_was_muted_does_not_run_it():
+    host = Host()
+
+    async def post_save(sender: Any) -> str:
+        return "loud"
+
+    host.register(plugin(post_save=hookimpl(post_save)), "loud")
+    assert asyncio.run(asave(host)) == ["loud"]
+    made = asave(host)
+    with host.muted(["loud"]):
+        assert asyncio.run(made) == []
 
 
 def test_a_missing_argument_is_warned_about_and_an_extra_one_passed_on():

@@ -464,6 +464,11 @@ class HookCallers:
             )
             live.async_path = async_calls.async_path(caller.name, rebuild=True)
         live.async_function.__code__ = live.async_path
+        # The path reads the implementations there are when it starts: so must a
+        # coroutine of the old plan made before this change and started after it.
+        # Its values go once the code is the path's: a coroutine starting between
+        # would otherwise make its call again through the old plan, and again.
+        generated.forget_values(live.async_function)
 
     def _current_hookexec(self, name: str) -> HookExec:
         if self._traced_hookexec is not None and self.traces(name):

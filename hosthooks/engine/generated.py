@@ -32,9 +32,12 @@ binding makes it. So it takes no parameter but the spec's keyword-only ones (and
 come as one tuple read from the function's namespace when the coroutine starts,
 as the async path reads the implementations when it starts. Each compiled entry
 reads a name of its own (:func:`values_name`), so an entry never unpacks values
-made for other code; installing a plan removes the other entries' names, and a
-coroutine made before its plan was replaced by one of another shape finds its
-name gone and makes the call again through the function as it is now. One
+made for other code. Installing a plan removes the other entries' names, and
+putting the function back on its path removes them all (:func:`forget_values`):
+a coroutine made before a change of the hook's implementations or mutes and
+started after it finds its name gone (or holding the values of now) and makes
+the call again through the function as it is now, and no old implementation is
+kept alive by the namespace. One
 coroutine, no frame in front of it: a plain entry returning its body's coroutine
 cost an await of host.ahook with one implementation 15% more instructions than
 this, the values as a keyword-only default (checked against a caller's keyword
@@ -48,6 +51,7 @@ import inspect
 import itertools
 import types
 from collections.abc import Callable
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -243,13 +247,21 @@ def install(function: types.FunctionType, built: Built) -> None:
     """
     if function.__code__.co_filename not in (PLUGGY_PATH_FILENAME, ASYNC_PATH_FILENAME):
         raise RuntimeError(f"{function.__name__!r} is not on a path: a plan cannot replace it")
-    namespace = function.__globals__
-    namespace.update(built.namespace)
-    for name in [name for name in namespace if name.startswith(VALUES_PREFIX)]:
-        if name not in built.namespace:
-            del namespace[name]
+    function.__globals__.update(built.namespace)
+    forget_values(function, keep=built.namespace)
     function.__defaults__ = built.defaults
     function.__code__ = built.code
+
+
+def forget_values(function: types.FunctionType, keep: Collection[str] = ()) -> None:
+    """Remove async entries' values, other than ``keep``'s, from ``function``'s
+    namespace: a coroutine made before that starts later finds its values gone and
+    makes the call again through the function as it is now, and no implementation
+    is kept alive by them."""
+    namespace = function.__globals__
+    for name in [name for name in namespace if name.startswith(VALUES_PREFIX)]:
+        if name not in keep:
+            del namespace[name]
 
 
 def path_code(filename: str, name: str, header: str, body: list[str]) -> types.CodeType:
