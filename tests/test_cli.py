@@ -183,7 +183,7 @@ def test_the_plugins_table_shows_a_mute_beside_the_status(plugins_dir, capsys, t
 
 @pytest.mark.parametrize(
     "duration",
-    ["99999999d", "100000000000000000000000s", "36501d", "2H", "\uff12h", "\u00b2h", "2w"],
+    ["99999999d", "100000000000000000000000s", "36501d", "\uff12h", "\u00b2h", "2w"],
 )
 def test_mute_refuses_a_duration_it_does_not_promise_before_writing_anything(
     plugins_dir, capsys, tmp_path, duration

@@ -335,6 +335,38 @@ def test_manage_plugins_prints_the_clis_json(tmp_path):
     assert set(plugins[0]) == PLUGIN_JSON_KEYS
 
 
+def test_manage_plugins_reads_no_mutes_of_a_runtime_database(tmp_path):
+    # A runtime database muting audit, named where the runtime would look for it:
+    # the project's plugins are not that app's, so its mutes are not theirs.
+    runtime_db = tmp_path / "runtime.sqlite3"
+    bin_dir = Path(sys.executable).parent
+    for args in (("migrate",), ("mute", "audit")):
+        subprocess.run(
+            [str(bin_dir / "hosthooks"), *args, "--db", str(runtime_db)],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+    env = project_environ(tmp_path, {})
+    env["HOSTHOOKS_DATABASE"] = str(runtime_db)
+    listed = subprocess.run(
+        [sys.executable, "-m", "tests.djangoproject.manage", "hosthooks", "plugins", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert [plugin["muted"] for plugin in json.loads(listed.stdout)] == [False] * 4
+    refused = manage(tmp_path, {}, "plugins", "--db", "default")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1] == (
+        "hosthooks: error: --db names a database of the hosthooks runtime;"
+        " under Django plugins have no mutes to read"
+    )
+
+
 def test_manage_check_names_a_sender_label_the_project_lacks(tmp_path):
     plugins_dir = REPO / "tests" / "djangoproject" / "label_plugins"
     settings = {"autoload": False, "plugins_dir": str(plugins_dir)}

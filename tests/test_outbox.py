@@ -326,6 +326,16 @@ def test_durations_read_as_the_configuration_writes_them():
         duration_from_text("7x")
 
 
+def test_a_duration_unit_reads_in_either_case():
+    # Configurations written before the parser grew stricter say 7D or 12H.
+    assert [duration_from_text(text) for text in ("7D", "12H", "30M", "45S")] == [
+        604800,
+        43200,
+        1800,
+        45,
+    ]
+
+
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(HOSTHOOKS), "--disable-plugin-autoload", *args],

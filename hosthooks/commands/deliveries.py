@@ -253,8 +253,10 @@ def retry(
 def _retried_line(retried: list[str], ended: dict[str, str], eager: bool) -> str:
     if not eager or not retried:
         return f"retried {len(retried)} call(s)"
-    states = sorted(set(ended.values()))
-    counted = ", ".join(f"{state} {list(ended.values()).count(state)}" for state in states)
+    from collections import Counter
+
+    counts = Counter(ended.values())
+    counted = ", ".join(f"{state} {counts[state]}" for state in sorted(counts))
     return f"retried {len(retried)} call(s), run here (the eager queue): {counted}"
 
 

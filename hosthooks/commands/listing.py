@@ -286,8 +286,11 @@ def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
     every process of the app does. The database is ``db_path``, else the
     DATABASE setting, whose file, when missing, is no database yet.
 
+    Under an embedding application (Django) there are none to read.
+
     :raises click.ClickException: when the database cannot be read, or
         ``db_path`` names a SQLite file that does not exist.
+    :raises click.UsageError: when ``db_path`` is given under Django.
     """
     from hosthooks.operations import put_plugin_mutes
     from hosthooks.runtime.console.mutes import mutes_at
@@ -295,6 +298,15 @@ def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
     from hosthooks.runtime.settings import Settings
     from hosthooks.runtime.settings import SettingsError
 
+    if obj.embedding is not None:
+        # Mutes live in the runtime's database; an embedding application (Django)
+        # keeps none, and the runtime's DATABASE setting names another app's file.
+        if db_path is not None:
+            raise click.UsageError(
+                "--db names a database of the hosthooks runtime;"
+                " under Django plugins have no mutes to read"
+            )
+        return
     require_database(db_path)
     try:
         location = db_path or str(Settings(configuration=obj.configuration).DATABASE)

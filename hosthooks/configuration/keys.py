@@ -161,13 +161,14 @@ LONGEST_DURATION_DAYS: Final = 36500
 
 def duration_from_text(text: str) -> int:
     """Seconds in a duration written ``30m``, ``12h``, ``7d``, ``45s`` or bare seconds:
-    ASCII digits, then at most one of the units ``s``, ``m``, ``h``, ``d`` (lower case).
+    ASCII digits, then at most one of the units ``s``, ``m``, ``h``, ``d`` (in
+    either case: configurations written ``7D`` keep reading as they always did).
 
     :raises ValueError: naming the text, for anything else, less than 1 second,
         or longer than :data:`LONGEST_DURATION_DAYS` days (100 years).
     """
     cleaned = text.strip()
-    unit = _DURATION_UNITS.get(cleaned[-1:]) if cleaned else None
+    unit = _DURATION_UNITS.get(cleaned[-1:].lower()) if cleaned else None
     number = cleaned[:-1] if unit is not None else cleaned
     # str.isdigit() would let full-width and superscript digits through.
     if not (number.isascii() and number.isdigit()):
