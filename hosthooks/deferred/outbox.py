@@ -254,9 +254,14 @@ class Outbox:
         else:
             database = self.layer.describe(self.using)
             after = self._fresh_after.get(database, 0)
+            # Ids went back below the mark (the table rebuilt or emptied, the file
+            # replaced, the newest rows purged): calls written since may have ids
+            # at or below it, so the look starts from the first id again. MAX(id)
+            # is one step down the table's b-tree.
+            start = f'CASE WHEN COALESCE((SELECT MAX(id) FROM "{TABLE}"), 0) < ? THEN 0 ELSE ? END'
             fresh = self._take(
-                '"relayed" = 0 AND id > ? AND next_attempt_at <= ? ORDER BY id LIMIT ?',
-                (after, moment, limit - len(again)),
+                f'"relayed" = 0 AND id > {start} AND next_attempt_at <= ? ORDER BY id LIMIT ?',
+                (after, after, moment, limit - len(again)),
                 moment,
                 postgresql,
             )
@@ -265,11 +270,11 @@ class Outbox:
             # greater id: the next look starts after it. One statement, so that
             # a call committed meanwhile is either seen as fresh or above MAX(id).
             ((mark,),) = self._run(
-                f'SELECT COALESCE((SELECT MIN(id) FROM "{TABLE}" WHERE id > ? AND "relayed" = 0)'
-                f' - 1, (SELECT MAX(id) FROM "{TABLE}"), 0)',
-                (after,),
+                f'SELECT COALESCE((SELECT MIN(id) FROM "{TABLE}" WHERE id > {start}'
+                f' AND "relayed" = 0) - 1, (SELECT MAX(id) FROM "{TABLE}"), 0)',
+                (after, after),
             )
-            self._fresh_after[database] = max(after, int(mark))
+            self._fresh_after[database] = int(mark)
         return again + fresh
 
     def _take(
@@ -309,6 +314,11 @@ class Outbox:
     def purge_done(self, older_than: float, now: float | None = None) -> int:
         """Delete done calls last updated more than ``older_than`` seconds ago; how many."""
         moment = time.time() if now is None else now
+        # Ids can go back below the relay's mark in ways the mark's check
+        # cannot see (newest rows purged, then the sequence reset and as many
+        # calls written before the relay's next look): a purge round, once a
+        # minute in the relay, makes its next look start from the first id.
+        self._fresh_after.clear()
         rows = self._run(
             f"DELETE FROM \"{TABLE}\" WHERE state = 'done' AND updated_at < ? RETURNING id",
             (moment - older_than,),
