@@ -48,7 +48,9 @@ COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
 DUE_INDEX: Final = f"{TABLE}_due_again"
 #: PostgreSQL's index of calls just written, by id. SQLite needs none: its
 #: writers take turns, so a call written later has a greater id (AUTOINCREMENT
-#: never gives one again), and the relay reads on from the last id it passed.
+#: never gives one again), and the relay reads on from the last id it passed
+#: (from the first again when ids went back below it: a table rebuilt, a file
+#: replaced, and after each purge round).
 FRESH_INDEX: Final = f"{TABLE}_fresh"
 #: The index of earlier versions that held every call by when it is due.
 _FORMER_DUE_INDEX: Final = f"{TABLE}_due"

@@ -127,23 +127,50 @@ def write_authors() -> dict[str, Any]:
 
 def outbox_upgrade() -> dict[str, Any]:
     """An outbox of migration 0001 holding a call just written and one the eager
-    queue ran, migrated forward: what the relay then takes, and the indexes."""
+    queue ran, migrated forward: what the relay then takes, the indexes, whether
+    the table was rebuilt, the indexes back at 0001, and whether the models
+    agree with the migrations' state."""
     from django.db import connection
 
+    def indexes() -> list[str]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, "hosthooks_outbox")
+        return sorted(name for name, index in found.items() if index["index"])
+
+    def table_identity() -> Any:
+        # SQLite gives a rebuilt table a new root page; PostgreSQL a new oid.
+        if connection.vendor == "sqlite":
+            query = "SELECT rootpage FROM sqlite_master WHERE name = 'hosthooks_outbox'"
+        else:
+            query = "SELECT 'hosthooks_outbox'::regclass::oid"
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            return cursor.fetchone()[0]
+
     call_command("migrate", "hosthooks", "0001", verbosity=0)
+    first_indexes = indexes()
     outbox = Outbox(django_layer, None)
     outbox.add("0" * 31 + "1", "post_save", "p", "q", 0, {"arguments": {}})
     outbox.add("0" * 31 + "2", "post_save", "p", "q", 0, {"arguments": {}})
     outbox._run("UPDATE hosthooks_outbox SET state = 'done', next_attempt_at = NULL WHERE id = 2")
+    before = table_identity()
     call_command("migrate", verbosity=0)
-    with connection.cursor() as cursor:
-        indexes = connection.introspection.get_constraints(cursor, "hosthooks_outbox")
     relayed = dict(outbox._run("SELECT event_id, relayed FROM hosthooks_outbox"))
-    return {
+    report = {
         "relayed": relayed,
         "taken": [event_id for event_id, _ in outbox.take_due(100)],
-        "indexes": sorted(name for name, index in indexes.items() if index["index"]),
+        "indexes": indexes(),
+        "rebuilt": table_identity() != before,
     }
+    try:
+        call_command("makemigrations", "hosthooks", check=True, dry_run=True, verbosity=0)
+    except SystemExit as exit:
+        report["models_differ"] = exit.code != 0
+    else:
+        report["models_differ"] = False
+    call_command("migrate", "hosthooks", "0001", verbosity=0)
+    report["indexes_back_at_0001"] = indexes() == first_indexes
+    return report
 
 
 def deliveries() -> list[dict[str, Any]]:

@@ -21,6 +21,28 @@ def _count_eager_runs(apps: Any, schema_editor: Any) -> None:
     )
 
 
+def _drop_due_index(apps: Any, schema_editor: Any) -> None:
+    # The index of every call by when it is due, dropped by name: Django's own
+    # AlterField would rebuild the whole table on SQLite, which copies every
+    # call and can take the id counter back below ids a running relay passed.
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(cursor, _TABLE)
+    for name, constraint in constraints.items():
+        if (
+            constraint["index"]
+            and constraint["columns"] == ["next_attempt_at"]
+            and not constraint["unique"]
+            and not constraint["primary_key"]
+        ):
+            schema_editor.execute(f'DROP INDEX "{name}"')
+
+
+def _restore_due_index(apps: Any, schema_editor: Any) -> None:
+    # The name Django gives the index of a field with db_index, as 0001 made it.
+    name = schema_editor._create_index_name(_TABLE, ["next_attempt_at"], suffix="")
+    schema_editor.execute(f'CREATE INDEX "{name}" ON "{_TABLE}" ("next_attempt_at")')
+
+
 def _create_fresh_index(apps: Any, schema_editor: Any) -> None:
     # SQLite finds calls just written by id without an index (its writers take
     # turns); PostgreSQL needs one.
@@ -40,8 +62,14 @@ def _create_fresh_index(apps: Any, schema_editor: Any) -> None:
 
 
 def _drop_fresh_index(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{_FRESH_INDEX}"')
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{_FRESH_INDEX}"')
+    # The LIKE index of event ids, as Django makes it for 0001's unique CharField.
+    name = schema_editor._create_index_name(_TABLE, ["event_id"], suffix="_like")
+    schema_editor.execute(
+        f'CREATE INDEX IF NOT EXISTS "{name}" ON "{_TABLE}" ("event_id" varchar_pattern_ops)'
+    )
 
 
 class Migration(migrations.Migration):  # type: ignore[misc]
@@ -49,10 +77,15 @@ class Migration(migrations.Migration):  # type: ignore[misc]
 
     operations: ClassVar[list[Any]] = [
         migrations.RunPython(_count_eager_runs, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="deferredcall",
-            name="next_attempt_at",
-            field=models.FloatField(null=True),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="deferredcall",
+                    name="next_attempt_at",
+                    field=models.FloatField(null=True),
+                ),
+            ],
+            database_operations=[migrations.RunPython(_drop_due_index, _restore_due_index)],
         ),
         migrations.AddIndex(
             model_name="deferredcall",
