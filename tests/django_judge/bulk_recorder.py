@@ -2,8 +2,8 @@
 argument of its spec but ``pks``, which it names too in the judge's ``bulk_pks``
 mode (so the keys are read), and then checks them against the count Django
 returned: an update's keys are as many as the rows it changed, all distinct; a
-deletion's are distinct and no more than the rows it deleted (cascades count
-too). Loaded by its entry point (``judge-bulk``) while Django's own tests of
+deletion's are distinct, no more than the rows it deleted (cascades count too)
+and at least one where it deleted any. Loaded by its entry point (``judge-bulk``) while Django's own tests of
 these operations run."""
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def _check_updated(sender: Any, pks: list[Any], count: int) -> None:
 
 
 def _check_deleted(sender: Any, pks: list[Any], count: int) -> None:
-    if len(pks) > count or len(set(pks)) != len(pks):
+    # Cascaded rows count too, so only more keys than rows is wrong, or none at
+    # all where rows went: those were the queryset's own rows, or cascaded from them.
+    if len(pks) > count or (count and not pks) or len(set(pks)) != len(pks):
         streams.disagreements.append(["post_queryset_delete", sender.__name__, len(pks), count])
 
 
