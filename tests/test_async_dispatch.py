@@ -107,7 +107,8 @@ def test_an_async_call_runs_a_generated_plan_awaiting_only_the_async_implementat
     asyncio.run(asave(host))
     entry: Any = host.ahook.post_save
     # One coroutine, no frame in front of it: it takes no positional parameter (a
-    # positional argument is binding's TypeError) and its values as one keyword default.
+    # positional argument is binding's TypeError) and reads its values from its
+    # function's namespace, so it has no defaults either.
     assert inspect.iscoroutinefunction(entry)
     assert entry.__code__.co_filename == "<hosthooks plan post_save>"
     assert entry.__code__.co_argcount == 0

@@ -37,11 +37,10 @@ putting the function back on its path removes them all (:func:`forget_values`):
 a coroutine made before a change of the hook's implementations or mutes and
 started after it finds its name gone (or holding the values of now) and makes
 the call again through the function as it is now, and no old implementation is
-kept alive by the namespace. One
-coroutine, no frame in front of it: a plain entry returning its body's coroutine
-cost an await of host.ahook with one implementation 15% more instructions than
-this, the values as a keyword-only default (checked against a caller's keyword
-of that name) ~6% more.
+kept alive by the namespace. The entry is itself the coroutine function, so an
+await of ``host.ahook.<name>`` runs one coroutine and no frame in front of it,
+and reading its values from the namespace binds nothing more per call than the
+caller's keywords.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def plan_calls(
 def _recorded_calls(
     shape: Shape, names: Names, rare: str
 ) -> tuple[list[str], dict[int, int], list[str], list[str]]:
-    """:func:`_calls` for a recorded plan (see :mod:`hosthooks.engine.call_log`):
+    """:func:`plan_calls` for a recorded plan (see :mod:`hosthooks.engine.call_log`):
     the clock read before the first implementation and after each, and one
     tuple appended to the log, unless its context says to skip the call. Also
     the value parameters the log's part needs: what the calls share, the log's
