@@ -18,8 +18,15 @@ def build_wheel(workspace: Path) -> Path:
     Copied first: setuptools builds in the source tree and would leave build/ behind.
     """
     source = workspace / "source"
+    # Links are copied as links: a checkout's venv links (or dangling ones) are not
+    # the project's, and following them could loop.
     shutil.copytree(
-        REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build")
+        REPO,
+        source,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".venv*", ".nox", ".git", "*.egg-info", "build", ".*_cache", ".hypothesis"
+        ),
     )
     wheels = workspace / "wheels"
     result = subprocess.run(
