@@ -260,6 +260,25 @@ def test_plugins_json_reads_mutes_without_making_a_database(
     assert err.strip() == f"hosthooks: error: no database at {tmp_path / 'missing.sqlite3'}"
 
 
+def test_plugins_are_listed_when_the_database_setting_names_one_not_there(
+    plugins_dir, capsys, monkeypatch
+):
+    # A server's database not made yet, or a server away: the listing still comes,
+    # and a line says its mutes were not read. Asked for with --db, it is an error.
+    url = "postgresql://postgres@127.0.0.1:1/app"
+    monkeypatch.setenv("HOSTHOOKS_DATABASE", url)
+    code, out, err = run(capsys, "plugins", "--json")
+    assert code == 0
+    assert [plugin["name"] for plugin in json.loads(out)] == ["alpha", "beta"]
+    assert len(err.splitlines()) == 1
+    assert err.startswith("hosthooks: mutes not read: ")
+    assert "127.0.0.1:1" in err
+    hosthooks.set_default_host(None)
+    code, out, err = run(capsys, "plugins", "--json", "--db", url)
+    assert (code, out) == (1, "")
+    assert err.startswith("hosthooks: error: ")
+
+
 def test_plugins_json_has_the_contract_keys(plugins_dir, capsys):
     (plugins_dir / "gamma.py").write_text("import not_installed_anywhere\n")
     code, out, err = run(capsys, "plugins", "--json")

@@ -288,8 +288,11 @@ def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
 
     Under an embedding application (Django) there are none to read.
 
-    :raises click.ClickException: when the database cannot be read, or
-        ``db_path`` names a SQLite file that does not exist.
+    The DATABASE setting's database unreadable (a server away, a database not
+    made yet) is a line on stderr, and the plugins are listed without mutes.
+
+    :raises click.ClickException: when ``db_path`` cannot be read or names a
+        SQLite file that does not exist.
     :raises click.UsageError: when ``db_path`` is given under Django.
     """
     from hosthooks.operations import put_plugin_mutes
@@ -312,7 +315,12 @@ def _follow_database_mutes(obj: Context, db_path: str | None) -> None:
         location = db_path or str(Settings(configuration=obj.configuration).DATABASE)
         stored = mutes_at(location)
     except (DatabaseError, SettingsError) as error:
-        raise click.ClickException(str(error)) from None
+        if db_path is not None:
+            raise click.ClickException(str(error)) from None
+        # The database was not asked for: the listing is what was, so it still
+        # comes, and the line says its mutes are unknown rather than none.
+        click.echo(f"hosthooks: mutes not read: {error}", err=True)
+        return
     if stored is None:
         return
     put_plugin_mutes(obj.host, [mute.as_mute() for mute in stored])
