@@ -167,7 +167,11 @@ class Host(PluginLoading, PluginSettingsAccess):
         if sender is dispatch.ANY_SENDER or not self._callers.sender_filters:
             return True
         caller = self._callers.live(name).caller
-        return any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls())
+        if any(dispatch.accepts(impl, sender) for impl in caller.get_hookimpls()):
+            return True
+        # A sender no implementation accepts: heard only by whoever traces the
+        # calls that reach nobody (the console with ``?empty=1``).
+        return self._callers.hears_empty_calls(name)
 
     def watch_listening(self, watcher: Callable[[str, bool], None]) -> Callable[[], None]:
         """Call ``watcher(name, listening)`` for every hook at once, then whenever

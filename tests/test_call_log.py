@@ -144,6 +144,33 @@ def test_sender_filtered_calls_are_logged_per_sender(host: Host) -> None:
     ]
 
 
+def test_a_sender_no_implementation_accepts_is_heard_while_empty_calls_are_logged(
+    host: Host,
+) -> None:
+    class Filtered:
+        @hookimpl(sender=Model)
+        def pre_init(self, args: object) -> None:
+            pass
+
+    host.register(Filtered(), "filtered")
+    log = CallLog(10, lambda hook: None)
+    stop = host.add_call_log(log)
+    # The model layer asks before building a call's arguments: Other's loads skip it.
+    assert (host.has_listeners("pre_init", Model), host.has_listeners("pre_init", Other)) == (
+        True,
+        False,
+    )
+    stop()
+    log.empty_calls = True
+    stop = host.add_call_log(log)
+    assert host.has_listeners("pre_init", Other) is True
+    host.hook.pre_init(sender=Other, args=(), kwargs={})
+    ((trace, _),) = _logged(log)
+    assert (trace.hook, trace.sender, trace.impls) == ("pre_init", "Other", [])
+    stop()
+    assert host.has_listeners("pre_init", Other) is False
+
+
 class FirstResultSpec:
     @pluggy.HookspecMarker("hosthooks")(firstresult=True)
     def pick(self, sender: object) -> object:

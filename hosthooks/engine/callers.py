@@ -399,6 +399,13 @@ class HookCallers:
         live = self._live.get(name)
         return live is not None and bool(live.caller._hookimpls)
 
+    def hears_empty_calls(self, name: str) -> bool:
+        """Whether a call of hook ``name`` that reaches no implementation is traced
+        all the same (a stream or spans follow the hook, or a log asks for them)."""
+        if self._tracer is None or not self._tracer.follows(name):
+            return False
+        return self._log is None or self._log.empty_calls
+
     def tracer_for(self, name: str) -> Tracer | None:
         """The tracer of calls of hook ``name``, or None when they are not traced."""
         # Asked by every robust call: kept per hook, as listening is.
