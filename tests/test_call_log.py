@@ -244,3 +244,44 @@ def test_the_oldest_calls_are_dropped_when_no_one_reads(host: Host) -> None:
     ended = [at for at, _, _ in taken]
     assert ended == sorted(ended)
     assert time.time() - 5 < ended[0] <= ended[-1] <= time.time()
+
+
+def test_a_logged_call_is_one_object_with_its_times_inline(host: Host) -> None:
+    # What waits in a log outlives the collector's young generations: a call is
+    # one list, with no tuple or list of times (or of robust steps) beside it.
+    log = CallLog(10, lambda hook: "ctx")
+    host.add_call_log(log)
+    host.hook.setting_changed(sender=Host, setting="X", value=1, enter=True)
+    host.fire_robust("request_finished", sender=Host)
+    pending = list(log._calls)
+    assert [type(logged) for logged in pending] == [list, list]
+    for logged in pending:
+        made_for_it = [item for item in logged if isinstance(item, (list, tuple, dict))]
+        assert made_for_it == []
+    assert [trace.hook for _, trace, _ in log.take()] == ["setting_changed", "request_finished"]
+
+
+def test_the_console_keeps_the_newest_calls_made_between_two_reads() -> None:
+    from hosthooks.runtime.console.recording import RecentCalls
+
+    host = Host()
+
+    class Plugin:
+        @hookimpl
+        def setting_changed(self, setting: str) -> None:
+            pass
+
+    host.register(Plugin(), "plugin")
+    recent = RecentCalls(size=6, linger=60, pending=4)
+    recent.touch(host)
+    try:
+        for number in range(3):
+            host.hook.setting_changed(sender=Host, setting=f"A{number}", value=1, enter=True)
+        assert recent.last == 3
+        for number in range(5):
+            host.hook.setting_changed(sender=Host, setting=f"B{number}", value=1, enter=True)
+        # B0 was dropped unread; of those read, the newest six are kept.
+        assert recent.last == 7
+        assert [call["seq"] for call in recent.after(0)] == [2, 3, 4, 5, 6, 7]
+    finally:
+        recent.stop()

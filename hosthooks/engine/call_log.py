@@ -4,7 +4,7 @@ Tracing to a stream or to spans builds a :class:`~hosthooks.engine.tracing.HookT
 per call as it runs; a log that someone reads every few seconds need not. While
 a host's only follower is a log, its call plans are *recorded plans*
 (:mod:`hosthooks.engine.plans`): the plan reads the clock around each
-implementation and appends one tuple to the log, and robust calls append their
+implementation and appends one list to the log, and robust calls append their
 steps likewise. Names, senders, outcomes and durations are worked out by
 :meth:`CallLog.take`, for the calls a reader takes. Calls the plans do not run
 (wrappers, historic hooks, async calls) reach the log as traces, through
@@ -12,6 +12,12 @@ steps likewise. Names, senders, outcomes and durations are worked out by
 
 A call that reaches no implementation is logged only while :attr:`CallLog.empty_calls`
 is on: otherwise a hook nobody implements stays unheard, as it is with no log.
+
+A logged call is one list (:data:`Logged`), its times inline, because what a
+log holds until it is read outlives the collector's young generations: each
+object kept that long is promoted, and the promoted objects are what set off
+full collections, whose cost grows with the whole heap. One object a call, not
+a tuple and a list of times (and a tuple per robust step), halves that.
 """
 
 from __future__ import annotations
@@ -98,23 +104,23 @@ class PlanCalls:
 
 
 class _Steps:
-    """How a robust call's record is read (see :meth:`CallLog.steps`)."""
+    """How a robust call's record is read (see :meth:`CallLog.begin_steps`)."""
 
     __slots__ = ()
 
     def trace(self, sender: object, times: Sequence[object], hook: object) -> HookTrace:
-        """``times``: the call's start, then ``(impl, started, ended, outcome)`` per
+        """``times``: the call's start, then ``impl, started, ended, outcome`` per
         step (seconds of ``time.perf_counter``), then its end."""
-        start, *steps, end = times
+        start, end = times[0], times[-1]
         assert isinstance(start, float)
         assert isinstance(end, float)
         record = HookTrace(str(hook), describe_sender(sender), (end - start) * 1000)
-        for step in steps:
+        for index in range(1, len(times) - 1, 4):
             impl: pluggy.HookImpl
             started: float
             ended: float
             outcome: object
-            impl, started, ended, outcome = step  # type: ignore[misc]
+            impl, started, ended, outcome = times[index : index + 4]  # type: ignore[assignment]
             error_line = None
             if isinstance(outcome, BaseException):
                 text, error_line = "raised", error_text(outcome)
@@ -142,9 +148,11 @@ class _Traced:
 
 
 _TRACED: Final = _Traced()
-#: A logged call: how to read it, sender, context, times, and a detail (the
-#: error a plan's call raised, or None; a robust call's hook).
-Logged = tuple[Any, object, object, Sequence[object], object]
+#: A logged call: how to read it, sender, context, a detail (the error a plan's
+#: call raised, or None; a robust call's hook), then its times.
+Logged = list[Any]
+#: Where a logged call keeps its context, its detail, and where its times start.
+CONTEXT, DETAIL, TIMES = 2, 3, 4
 
 
 class CallLog:
@@ -178,15 +186,21 @@ class CallLog:
         """Log a call that was traced whole (wrappers, historic, async calls)."""
         context = self.context(trace.hook)
         if context is not SKIP:
-            self.append((_TRACED, trace, context, (clock(),), None))
+            self.append([_TRACED, trace, context, None, clock()])
 
-    def steps(self, hook: str, sender: object, times: list[object]) -> None:
-        """Log a robust call of ``hook``: ``times`` are its start, then
-        ``(impl, started, ended, outcome)`` per step (``time.perf_counter``
-        seconds; the outcome a text or the exception raised), then its end."""
-        context = self.context(hook)
+    def begin_steps(self, hook: str, sender: object, started: float) -> Logged:
+        """The record of a robust call of ``hook`` that started at ``started``
+        (``time.perf_counter`` seconds): the caller adds ``impl, started, ended,
+        outcome`` per step (the outcome a text or the exception raised), then
+        the call's end, and hands it to :meth:`end_steps`."""
+        return [_STEPS, sender, None, hook, started]
+
+    def end_steps(self, record: Logged) -> None:
+        """Log a robust call's record (see :meth:`begin_steps`)."""
+        context = self.context(record[DETAIL])
         if context is not SKIP:
-            self.append((_STEPS, sender, context, times, hook))
+            record[CONTEXT] = context
+            self.append(record)
 
     def take(self) -> list[tuple[float, HookTrace, object]]:
         """The calls logged since the last take, oldest first: when each ended
@@ -196,8 +210,10 @@ class CallLog:
             while self._calls:
                 taken.append(self._calls.popleft())
         described = []
-        for calls, sender, context, times, detail in taken:
-            trace = calls.trace(sender, times, detail)
+        for logged in taken:
+            reader, sender, context, detail = logged[:TIMES]
+            times = logged[TIMES:]
+            trace = reader.trace(sender, times, detail)
             last = times[-1] if times[-1] is not RETURNED else times[-2]
             if isinstance(last, float):  # a robust call's perf_counter seconds
                 last = round(last * 1e9)

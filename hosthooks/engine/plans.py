@@ -142,8 +142,8 @@ def _recorded_calls(
     shape: Shape, names: Names, rare: str
 ) -> tuple[list[str], dict[int, int], list[str], list[str]]:
     """:func:`plan_calls` for a recorded plan (see :mod:`hosthooks.engine.call_log`):
-    the clock read before the first implementation and after each, and one
-    tuple appended to the log, unless its context says to skip the call. Also
+    the clock read before the first implementation and after each, into the
+    one list appended to the log, unless its context says to skip the call. Also
     the value parameters the log's part needs: what the calls share, the log's
     ``append`` and its ``context``."""
     calls, log, context = names.fresh("calls"), names.fresh("log"), names.fresh("context")
@@ -157,13 +157,18 @@ def _recorded_calls(
     sender = "sender" if "sender" in shape.spec_args else "None"
 
     def logged(detail: str, indent: str) -> list[str]:
-        return [
+        lines = [
             f"{indent}{where} = {context}({shape.hook_name!r})",
             f"{indent}if {where} is not {skip}:",
-            f"{indent}    {log}(({calls}, {sender}, {where}, {times}, {detail}))",
+            f"{indent}    {times}[{call_log.CONTEXT}] = {where}",
         ]
+        if detail != "None":
+            lines.append(f"{indent}    {times}[{call_log.DETAIL}] = {detail}")
+        lines.append(f"{indent}    {log}({times})")
+        return lines
 
-    body = [f"{times} = [{clock}()]"]
+    # The logged list (call_log.Logged): reader, sender, context, detail, times.
+    body = [f"{times} = [{calls}, {sender}, None, None, {clock}()]"]
     if not shape.calls:
         # A call that reaches no implementation (logged only when asked for).
         body.extend(logged("None", ""))

@@ -279,8 +279,7 @@ class StepTrace:
             # Logged raw: the log describes the steps when they are read.
             self._tracer: Tracer | None = None
             self._record = None
-            self._hook, self._sender = hook, sender
-            self._steps: list[object] = [self._started]
+            self._steps = self._log.begin_steps(hook, sender, self._started)
             return
         self._tracer = tracer
         self._record = None if tracer is None else HookTrace(hook, describe_sender(sender), 0.0)
@@ -297,7 +296,7 @@ class StepTrace:
         if self._log is not None:
             if not isinstance(outcome, BaseException):
                 outcome = "wrapped" if wrapper else "ok" if outcome is None else "result"
-            self._steps.append((impl, started, time.perf_counter(), outcome))
+            self._steps += (impl, started, time.perf_counter(), outcome)
             return
         if self._record is None:
             return
@@ -312,7 +311,7 @@ class StepTrace:
         """Hand the record, timed until now, to the tracer (or the steps to the log)."""
         if self._log is not None:
             self._steps.append(time.perf_counter())
-            self._log.steps(self._hook, self._sender, self._steps)
+            self._log.end_steps(self._steps)
         elif self._tracer is not None and self._record is not None:
             self._record.duration_ms = (time.perf_counter() - self._started) * 1000
             self._tracer.emit(self._record)

@@ -35,6 +35,12 @@ from hosthooks.runtime.web import STATUS_KEY
 LINGER_SECONDS: Final = 30.0
 #: How many recent calls are kept.
 RECENT_CALLS: Final = 500
+#: How many calls are kept between two reads (the newest; a read comes with
+#: each look, every 2 s while a page is open): about what the calls page shows,
+#: 50 requests of a few calls each. Not more, because what waits to be read
+#: outlives the collector's young generations, and on a busy server each call
+#: kept past them brings the next full collection (of the whole heap) nearer.
+PENDING_CALLS: Final = 256
 #: How many calls (that reached an implementation) are kept for the percentiles.
 RECENT_TIMINGS: Final = 10_000
 #: The window of the overview's call counts and percentiles.
@@ -99,14 +105,21 @@ class RecentCalls:
     """The most recent hook calls of a host, recorded while someone looks.
 
     Calls are logged raw (:class:`hosthooks.engine.call_log.CallLog`) and read
-    when a page asks: up to ``size`` calls made since the last read are kept.
+    when a page asks: the newest ``pending`` calls made since the last read,
+    and of those read, the newest ``size``.
 
     :param size: how many calls are kept.
     :param linger: seconds recording goes on after the last :meth:`touch`.
+    :param pending: how many calls are kept between two reads (the newest).
     """
 
-    def __init__(self, size: int = RECENT_CALLS, linger: float = LINGER_SECONDS) -> None:
-        self._log = CallLog(size, self._context)
+    def __init__(
+        self,
+        size: int = RECENT_CALLS,
+        linger: float = LINGER_SECONDS,
+        pending: int = PENDING_CALLS,
+    ) -> None:
+        self._log = CallLog(pending, self._context)
         self._calls: deque[_Record] = deque(maxlen=size)
         self._requests: dict[int, RequestSeen] = {}
         self._timings: deque[tuple[float, HookTrace]] = deque(maxlen=RECENT_TIMINGS)
