@@ -278,6 +278,8 @@ def serving(
         time.sleep(0.05)
     if port is None:
         process.kill()
+        # Reaped, so that no "still running" warning lands in a later test.
+        process.wait(timeout=10)
         raise RuntimeError(f"the server did not start:\n{log.read_text()}")
     server = Server(port, process, record, database, log, kind, url=url)
     try:
@@ -289,6 +291,7 @@ def serving(
                 code = process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)
                 raise
     if not server.killed:
         assert code == 0, log.read_text()
