@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,16 @@ PLUGIN_JSON_KEYS = frozenset(
         "muted_until",
     }
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Started in the background of a script (`cmd &`, no job control), the suite
+    # inherits SIGINT ignored, and so would every server it starts: an ignored
+    # SIGINT stays ignored across exec, and Python then installs no Ctrl-C
+    # handler. The tests stop servers with SIGINT and expect them to stop, so
+    # the suite takes Python's own handler, which its children start without.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Recorder(HookCalls):

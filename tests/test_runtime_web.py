@@ -446,3 +446,31 @@ def test_a_keyboard_interrupt_off_the_main_thread_is_a_plugins_failure(app, defa
         "error before the request reached a view (raised by plugin 'interrupts' in hook "
         "'request_started')" in [record.getMessage() for record in caplog.records]
     )
+
+
+def test_servers_the_suite_starts_in_the_background_still_stop_on_ctrl_c(tmp_path):
+    # A script's `cmd &` starts the suite with SIGINT ignored, which its servers
+    # would inherit: they must still stop on the SIGINT the tests send. A suite
+    # of one such test, with the suite's conftest, started that way.
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "from tests.serving import serving\n\n\n"
+        "def test_a_server_stops_on_sigint(tmp_path):\n"
+        "    with serving(tmp_path):\n"
+        "        pass\n"
+    )
+    pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    done = subprocess.run(
+        [*pytest_command, "-p", "tests.conftest", str(probe)],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
