@@ -328,6 +328,27 @@ def test_on_commit_runs_after_the_outermost_commit_only(db):
     assert not Author.objects.filter(name="gone").exists()
 
 
+def test_on_commit_outside_a_transaction_opens_no_connection(tmp_path, default_host):
+    opened: list[object] = []
+
+    class Watches:
+        @hookimpl
+        def connection_created(self, connection):
+            opened.append(connection)
+
+    default_host.register(Watches(), "watches")
+    database = Database(tmp_path / "untouched.sqlite3")
+    try:
+        ran: list[str] = []
+        on_commit(lambda: ran.append("at once"))
+        assert ran == ["at once"]
+        # Asking whether a transaction is open needs no connection: none was
+        # opened, announced, or left for the collector to finalize.
+        assert (opened, database._all_connections) == ([], [])
+    finally:
+        database.close()
+
+
 def test_a_plugin_can_defer_work_until_commit(db, default_host):
     committed: list[Any] = []
 

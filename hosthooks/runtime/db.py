@@ -484,8 +484,10 @@ class Database:
         A callback registered in a block that rolls back is discarded, never run.
         A callback that raises propagates; those after it do not run.
         """
-        state = self._state()
-        if not state.blocks:
+        # A thread with no state yet is in no transaction: asking must not open
+        # (and announce, through connection_created) a connection it never uses.
+        state: _ThreadState | None = getattr(self._local, "state", None)
+        if state is None or not state.blocks:
             callback()
             return
         state.blocks[-1].append(callback)
