@@ -73,9 +73,10 @@ SECURITY_HEADERS: Final = {
 }
 #: Pages under this prefix show the host's plugins and hooks: staff only.
 INSPECTOR_PREFIX: Final = "/-/"
-#: Whether the request this thread serves is one of the inspector's own: the
-#: recent calls it shows leave out the calls its polling makes.
-INSPECTING: Final[ContextVar[bool]] = ContextVar("hosthooks_inspecting", default=False)
+#: The environ key set (True) for a request of the inspector's own: the recent
+#: calls it shows leave out the calls its polling makes. A key of the environ,
+#: read only while recording, rather than a context variable every request sets.
+INSPECTING_KEY: Final = "hosthooks.inspecting"
 #: The environ of the request this thread serves (None outside one): the
 #: console's recent calls group hook calls by it.
 CURRENT_ENVIRON: Final[ContextVar[dict[str, Any] | None]] = ContextVar(
@@ -240,7 +241,8 @@ class App:
         client chose to send. The servers read none of these headers
         themselves, so WSGI and ASGI follow this one rule.
         """
-        INSPECTING.set(str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX))
+        if str(environ.get("PATH_INFO", "")).startswith(INSPECTOR_PREFIX):
+            environ[INSPECTING_KEY] = True
         CURRENT_ENVIRON.set(environ)
         if self.trusted_proxy is not None:
             self._believe_proxy(environ)

@@ -28,7 +28,7 @@ from hosthooks.host import Host
 from hosthooks.runtime.db import DatabaseError
 from hosthooks.runtime.db import get_database
 from hosthooks.runtime.web import CURRENT_ENVIRON
-from hosthooks.runtime.web import INSPECTING
+from hosthooks.runtime.web import INSPECTING_KEY
 from hosthooks.runtime.web import STATUS_KEY
 
 #: How long recording goes on after the last look.
@@ -74,7 +74,8 @@ class RequestSeen:
         """Its method, path and status (None until known)."""
         known = self.note[0]
         if isinstance(known, tuple):
-            return known
+            method, path, status = known
+            return str(method), str(path), status
         return (
             str(known.get("REQUEST_METHOD", "?")),
             str(known.get("PATH_INFO", "")),
@@ -209,20 +210,21 @@ class RecentCalls:
         # Runs in every hook call while recording, so it notes only where the
         # call was made: the request (its note, made by its first call) or,
         # outside one, the transaction. The rest waits for a reader.
-        if INSPECTING.get():
-            return SKIP
         environ = CURRENT_ENVIRON.get()
         if environ is None:
             return _transaction()
         note = environ.get(_REQUEST_KEY)
         if note is None:
+            if environ.get(INSPECTING_KEY):
+                return SKIP
             note = environ[_REQUEST_KEY] = [environ, None]
         if hook == "request_finished":
             # The response's status is known by now; the environ (and the
             # request it holds) must not outlive the request in the log.
+            # Made text when read (RequestSeen.where).
             note[0] = (
-                str(environ.get("REQUEST_METHOD", "?")),
-                str(environ.get("PATH_INFO", "")),
+                environ.get("REQUEST_METHOD", "?"),
+                environ.get("PATH_INFO", ""),
                 environ.get(STATUS_KEY),
             )
         return note
